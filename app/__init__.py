@@ -1,0 +1,29 @@
+"""huajie (化解): BPMN orchestration of the ten mechanisms for reducing litigation losses."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from app.config import Settings
+from app.db import Database
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    settings = settings or Settings.from_env()
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        MAX_CONTENT_LENGTH=16 * 1024 * 1024,
+        WTF_CSRF_TIME_LIMIT=None,
+        JSON_AS_ASCII=False,
+    )
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    app.extensions["huajie.settings"] = settings
+    app.extensions["huajie.db"] = Database(settings.database_url)
+
+    from app.web import register
+
+    register(app)
+    return app

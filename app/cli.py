@@ -1,0 +1,226 @@
+"""The ``huajie`` command."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date
+from pathlib import Path
+
+import click
+
+from app.config import Settings
+from app.db import Database
+from app.services.errors import ServiceError
+
+
+def _db(settings: Settings) -> Database:
+    return Database(settings.database_url)
+
+
+def _fail(exc: ServiceError) -> None:
+    click.echo(f"错误：{exc.message}", err=True)
+    for field, messages in getattr(exc, "errors", {}).items():
+        for message in messages:
+            click.echo(f"  {field or '-'}: {message}", err=True)
+    sys.exit(2)
+
+
+@click.group()
+def main() -> None:
+    """化解 (huajie): BPMN orchestration of the ten mechanisms."""
+
+
+@main.command()
+@click.option("--demo", is_flag=True, help="Also create demo units and users.")
+def init(demo: bool) -> None:
+    """Create or upgrade the schema and deploy processes/."""
+    from app.migrate import upgrade
+    from app.services import definitions
+    from app.services.actor import SYSTEM
+
+    settings = Settings.from_env()
+    upgrade(settings.database_url)
+    db = _db(settings)
+    try:
+        with db.write() as session:
+            if demo:
+                from app.demo import seed
+
+                users = seed(session)
+            deployed = definitions.deploy_directory(
+                session, SYSTEM, settings.processes_dir, settings.forms_dir
+            )
+            summary = [(d.process_id, d.version) for d in deployed]
+    except ServiceError as exc:
+        _fail(exc)
+    click.echo(f"数据库：{settings.database_url}")
+    for process_id, version in summary:
+        click.echo(f"已部署流程 {process_id} v{version}")
+    if demo:
+        click.echo("演示用户（用户名 / 密码 / 单位 / 角色）：")
+        for username, password, unit, role in users:
+            click.echo(f"  {username:10} {password:22} {unit:6} {role}")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--threads", default=8, show_default=True, type=int)
+def serve(host: str, port: int, threads: int) -> None:
+    """Run the web app and its timer scheduler."""
+    from waitress import serve as waitress_serve
+
+    from app import create_app
+    from app.scheduler import TimerScheduler
+
+    app = create_app()
+    scheduler = TimerScheduler(app.extensions["huajie.db"])
+    scheduler.start()
+    click.echo(f"化解 正在运行：http://{host}:{port}/")
+    try:
+        waitress_serve(app, host=host, port=port, threads=threads, ident="huajie")
+    finally:
+        scheduler.shutdown()
+
+
+@main.group()
+def units() -> None:
+    """Units (单位)."""
+
+
+@units.command("add")
+@click.argument("code")
+@click.argument("name")
+@click.option("--kind", required=True, help="government, bureau, center, agency, court, discipline")
+def units_add(code: str, name: str, kind: str) -> None:
+    from app.services import org
+    from app.services.actor import SYSTEM
+
+    try:
+        with _db(Settings.from_env()).write() as session:
+            org.add_unit(session, SYSTEM, code, name, kind)
+    except ServiceError as exc:
+        _fail(exc)
+    click.echo(f"已添加单位 {code} {name}")
+
+
+@main.group()
+def users() -> None:
+    """Users."""
+
+
+@users.command("add")
+@click.argument("username")
+@click.option("--unit", "unit_code", required=True)
+@click.option("--role", required=True)
+@click.option("--password", default=None, help="Generated and printed when omitted.")
+@click.option("--name", "display_name", default="")
+def users_add(
+    username: str, unit_code: str, role: str, password: str | None, display_name: str
+) -> None:
+    from app.services import org
+    from app.services.actor import SYSTEM
+
+    try:
+        with _db(Settings.from_env()).write() as session:
+            _, used = org.add_user(
+                session, SYSTEM, username, unit_code, role, password, display_name
+            )
+    except ServiceError as exc:
+        _fail(exc)
+    click.echo(f"已添加用户 {username}（{role}@{unit_code}）")
+    if password is None:
+        click.echo(f"密码：{used}")
+
+
+@main.group()
+def tokens() -> None:
+    """API tokens."""
+
+
+@tokens.command("create")
+@click.argument("username")
+def tokens_create(username: str) -> None:
+    from app.services import org
+    from app.services.actor import SYSTEM
+
+    try:
+        with _db(Settings.from_env()).write() as session:
+            token = org.create_token(session, SYSTEM, username)
+    except ServiceError as exc:
+        _fail(exc)
+    click.echo(token)
+
+
+@main.group()
+def timers() -> None:
+    """Timers."""
+
+
+@timers.command("run")
+def timers_run() -> None:
+    """Fire every due timer once and exit (for cron-style deployments)."""
+    from app.services import timers as timer_service
+
+    report = timer_service.run_pass(_db(Settings.from_env()))
+    click.echo(f"fired {report.fired} timers in {report.instances} instances")
+
+
+@main.group()
+def calendar() -> None:
+    """The working-day calendar."""
+
+
+@calendar.command("deadline")
+@click.option("--from", "start", required=True, help="YYYY-MM-DD, the triggering day")
+@click.option("--working-days", type=int, default=None)
+@click.option("--calendar-days", type=int, default=None)
+@click.option("--explain", is_flag=True, help="Also print why the deadline is that day.")
+def calendar_deadline(
+    start: str, working_days: int | None, calendar_days: int | None, explain: bool
+) -> None:
+    """Print the deadline date, then `provisional` when no official data covered it."""
+    from app.services import calendar as calendar_service
+
+    try:
+        day = date.fromisoformat(start)
+    except ValueError:
+        click.echo("错误：--from 须为 YYYY-MM-DD", err=True)
+        sys.exit(2)
+    try:
+        with _db(Settings.from_env()).read() as session:
+            result = calendar_service.deadline(session, day, working_days, calendar_days)
+    except ServiceError as exc:
+        _fail(exc)
+    click.echo(result.due_date.isoformat() + (" provisional" if result.provisional else ""))
+    if explain:
+        click.echo(result.explain())
+
+
+@calendar.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def calendar_import(file: Path) -> None:
+    """Import a year's holiday schedule and recompute provisional deadlines."""
+    from app.services import calendar as calendar_service
+    from app.services import timers as timer_service
+    from app.services.actor import SYSTEM
+
+    db = _db(Settings.from_env())
+    try:
+        text = file.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        click.echo("错误：文件须为 UTF-8 编码", err=True)
+        sys.exit(2)
+    try:
+        with db.write() as session:
+            days, years = calendar_service.import_schedule(session, SYSTEM, text, file.name)
+    except ServiceError as exc:
+        _fail(exc)
+    instances = timer_service.recompute_provisional(db)
+    click.echo(
+        json.dumps(
+            {"days": days, "years": sorted(years), "instances_recomputed": instances},
+            ensure_ascii=False,
+        )
+    )

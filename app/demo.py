@@ -1,0 +1,56 @@
+"""Demo units and users for a fresh machine (``huajie init --demo``)."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.models import Unit, User
+from app.services import org
+from app.services.actor import SYSTEM
+
+UNITS = [
+    ("QZF", "洪泽区人民政府", "government"),
+    ("SFJ", "洪泽区司法局", "bureau"),
+    ("TCZX", "洪泽区行政争议调处中心", "center"),
+    ("GTZY", "洪泽区自然资源和规划局", "agency"),
+    ("SCJG", "洪泽区市场监督管理局", "agency"),
+    ("GXJD", "洪泽区高良涧街道办事处", "agency"),
+    ("CHZ", "洪泽区岔河镇人民政府", "agency"),
+    ("FY", "洪泽区人民法院", "court"),
+    ("JW", "洪泽区纪委监委", "discipline"),
+]
+
+# (username, unit, role, display name); every demo password is "<username>-Demo2026"
+USERS = [
+    ("center", "TCZX", "center", "调处中心 王敏"),
+    ("bureau", "SFJ", "bureau", "司法局 李强"),
+    ("owner", "SFJ", "process_owner", "司法局 流程管理员 周洁"),
+    ("leader", "QZF", "leader", "区领导 陈建国"),
+    ("gtzy", "GTZY", "agency", "自然资源局 联络人 刘洋"),
+    ("gtzy_head", "GTZY", "agency_head", "自然资源局 局长 赵刚"),
+    ("scjg", "SCJG", "agency", "市场监管局 联络人 孙丽"),
+    ("scjg_head", "SCJG", "agency_head", "市场监管局 局长 吴涛"),
+    ("gxjd", "GXJD", "agency", "高良涧街道 联络人 郑华"),
+    ("chz", "CHZ", "agency", "岔河镇 联络人 冯军"),
+    ("auditor", "SFJ", "auditor", "审计 许静"),
+    ("admin", "SFJ", "admin", "系统管理员"),
+    ("court", "FY", "court", "法院接口"),
+]
+
+
+def demo_password(username: str) -> str:
+    return f"{username}-Demo2026"
+
+
+def seed(session: Session) -> list[tuple[str, str, str, str]]:
+    """Create what is missing; returns (username, password, unit, role) of every demo user."""
+    for code, name, kind in UNITS:
+        if session.scalar(select(Unit).where(Unit.code == code)) is None:
+            org.add_unit(session, SYSTEM, code, name, kind)
+    created = []
+    for username, unit, role, label in USERS:
+        if session.scalar(select(User).where(User.username == username)) is None:
+            org.add_user(session, SYSTEM, username, unit, role, demo_password(username), label)
+        created.append((username, demo_password(username), unit, role))
+    return created

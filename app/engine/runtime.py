@@ -1,0 +1,204 @@
+"""Running workflows: start, load, advance, complete, and read what people and timers need.
+
+The rest of the product talks to SpiffWorkflow only through this module and ``parser``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+from typing import Any
+from uuid import UUID
+
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.util.task import TaskState
+
+from app.engine.sandbox import SAFE_FUNCTIONS, SandboxEnvironment, deadline_functions
+from app.engine.serializer import SERIALIZER
+from app.workdays import WorkCalendar
+
+_VERSION_KEY = "serializer_version"
+
+
+class EngineError(RuntimeError):
+    """The diagram could not run (a script, expression or gateway failed)."""
+
+
+class TaskNotReady(LookupError):
+    pass
+
+
+@dataclass
+class ReadyUserTask:
+    spiff_id: str
+    bpmn_id: str
+    name: str
+    lane: str
+    properties: dict[str, str]
+
+
+@dataclass
+class TimerState:
+    spiff_id: str
+    bpmn_id: str
+    name: str
+    host_spiff_id: str | None  # the user task it is attached to
+    state: str  # waiting / fired / cancelled
+    due_at: datetime | None
+    provisional: bool
+    explanation: str
+    properties: dict[str, str]
+
+
+class HuajieScriptEngine(PythonScriptEngine):
+    def __init__(self, calendar: Callable[[], WorkCalendar], now: Callable[[], datetime]) -> None:
+        functions = dict(SAFE_FUNCTIONS)
+        functions.update(deadline_functions(calendar))
+        super().__init__(environment=SandboxEnvironment(functions))
+        self.now = now
+
+
+@lru_cache(maxsize=64)
+def _restore_spec(spec_json: str) -> Any:
+    return SERIALIZER.from_dict(json.loads(spec_json))
+
+
+class Engine:
+    def __init__(self, calendar: Callable[[], WorkCalendar], now: Callable[[], datetime]) -> None:
+        self.script_engine = HuajieScriptEngine(calendar, now)
+
+    # -- lifecycle --------------------------------------------------------------------------
+    def start(self, spec_json: str, data: dict[str, Any]) -> BpmnWorkflow:
+        workflow = BpmnWorkflow(_restore_spec(spec_json), {}, script_engine=self.script_engine)
+        workflow.task_tree.data.update(data)
+        for task in workflow.get_tasks(state=TaskState.READY):
+            task.data.update(data)
+        self.advance(workflow)
+        return workflow
+
+    def load(self, spec_json: str, state: str) -> BpmnWorkflow:
+        dct = json.loads(state)
+        dct.pop(_VERSION_KEY, None)
+        dct["spec"] = _restore_spec(spec_json)
+        dct["subprocess_specs"] = {}
+        workflow = SERIALIZER.from_dict(dct)
+        workflow.script_engine = self.script_engine
+        return workflow
+
+    def dump(self, workflow: BpmnWorkflow) -> str:
+        dct = SERIALIZER.to_dict(workflow)
+        del dct["spec"]
+        del dct["subprocess_specs"]
+        dct[_VERSION_KEY] = SERIALIZER.VERSION
+        return json.dumps(dct, ensure_ascii=False, separators=(",", ":"))
+
+    def advance(self, workflow: BpmnWorkflow) -> None:
+        """Run engine steps and fire whatever timers are due by the product clock."""
+        try:
+            workflow.refresh_timers()
+            workflow.do_engine_steps()
+        except SpiffWorkflowException as exc:
+            raise EngineError(str(exc)) from exc
+
+    def complete(self, workflow: BpmnWorkflow, spiff_id: str, data: dict[str, Any]) -> None:
+        task = workflow.get_task_from_id(UUID(spiff_id))
+        if task is None or task.state != TaskState.READY or not task.task_spec.manual:
+            raise TaskNotReady(spiff_id)
+        task.data.update(data)
+        try:
+            task.run()
+        except SpiffWorkflowException as exc:
+            raise EngineError(str(exc)) from exc
+        self.advance(workflow)
+
+    # -- reading ----------------------------------------------------------------------------
+    @staticmethod
+    def is_completed(workflow: BpmnWorkflow) -> bool:
+        return workflow.is_completed()
+
+    @staticmethod
+    def data(workflow: BpmnWorkflow) -> dict[str, Any]:
+        """The data of the latest completed task (what later documents draw from)."""
+        last = workflow.last_task
+        return dict(last.data) if last is not None else dict(workflow.data)
+
+    @staticmethod
+    def task_data(workflow: BpmnWorkflow, spiff_id: str) -> dict[str, Any]:
+        task = workflow.get_task_from_id(UUID(spiff_id))
+        return dict(task.data) if task is not None else {}
+
+    @staticmethod
+    def task_properties(workflow: BpmnWorkflow, spiff_id: str) -> dict[str, str]:
+        task = workflow.get_task_from_id(UUID(spiff_id))
+        if task is None:
+            return {}
+        return dict(task.task_spec.extensions.get("properties", {}))
+
+    @staticmethod
+    def ready_user_tasks(workflow: BpmnWorkflow) -> list[ReadyUserTask]:
+        return [
+            ReadyUserTask(
+                str(task.id),
+                task.task_spec.bpmn_id,
+                task.task_spec.bpmn_name or task.task_spec.bpmn_id,
+                task.task_spec.lane or "",
+                dict(task.task_spec.extensions.get("properties", {})),
+            )
+            for task in workflow.get_tasks(state=TaskState.READY, manual=True)
+        ]
+
+    @staticmethod
+    def timers(workflow: BpmnWorkflow) -> list[TimerState]:
+        """Every timer event task the workflow has reached (waiting, fired or cancelled)."""
+        found = []
+        for task in workflow.get_tasks(spec_class=CatchingEvent):
+            definition = task.task_spec.event_definition
+            if not isinstance(definition, TimerEventDefinition):
+                continue
+            if task.state == TaskState.WAITING:
+                state = "waiting"
+            elif task.state in (TaskState.READY, TaskState.COMPLETED):
+                state = "fired"
+            elif task.state == TaskState.CANCELLED:
+                state = "cancelled"
+            else:
+                continue  # predicted, not reached yet
+            if state == "waiting" and task._get_internal_data("event_value") is None:
+                definition.has_fired(task)  # evaluates and stores the deadline
+            value = task._get_internal_data("event_value")
+            due = TimerEventDefinition.get_datetime(value) if isinstance(value, str) else None
+            host = None
+            if task.parent is not None and task.parent.task_spec.name.endswith(
+                ".BoundaryEventSplit"
+            ):
+                host = next((str(c.id) for c in task.parent.children if c.task_spec.manual), None)
+            found.append(
+                TimerState(
+                    str(task.id),
+                    task.task_spec.bpmn_id,
+                    task.task_spec.bpmn_name or task.task_spec.bpmn_id,
+                    host,
+                    state,
+                    due,
+                    bool(task._get_internal_data("provisional", False)),
+                    str(task._get_internal_data("explanation", "")),
+                    dict(task.task_spec.extensions.get("properties", {})),
+                )
+            )
+        return found
+
+    @staticmethod
+    def recompute_timer(workflow: BpmnWorkflow, spiff_id: str) -> None:
+        """Forget a waiting timer's computed deadline so it is evaluated again (new calendar)."""
+        task = workflow.get_task_from_id(UUID(spiff_id))
+        if task is not None and task.state == TaskState.WAITING:
+            for key in ("event_value", "provisional", "explanation"):
+                task.internal_data.pop(key, None)
+            task.task_spec.event_definition.has_fired(task)

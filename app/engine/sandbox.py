@@ -1,0 +1,149 @@
+"""The sandbox that runs diagram scripts and expressions (RestrictedPython).
+
+No imports, no dunder attributes, no files or OS; the environment offers only the functions in
+``SAFE_FUNCTIONS`` plus the deadline helpers bound to the current calendar.
+"""
+
+from __future__ import annotations
+
+import contextvars
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date, datetime
+from typing import Any
+
+from RestrictedPython import compile_restricted_eval, compile_restricted_exec
+from RestrictedPython.Eval import default_guarded_getitem, default_guarded_getiter
+from RestrictedPython.Guards import (
+    full_write_guard,
+    guarded_iter_unpack_sequence,
+    guarded_unpack_sequence,
+    safe_builtins,
+    safer_getattr,
+)
+from SpiffWorkflow.bpmn.script_engine import TaskDataEnvironment
+
+from app.workdays import Deadline, WorkCalendar
+
+
+class SandboxError(ValueError):
+    """A script or expression that the sandbox refuses to compile."""
+
+
+_deadlines: contextvars.ContextVar[list[Deadline] | None] = contextvars.ContextVar(
+    "huajie_deadlines", default=None
+)
+
+
+@contextmanager
+def track_deadlines() -> Iterator[list[Deadline]]:
+    """Collect every deadline computed inside the block (to learn whether it is provisional)."""
+    found: list[Deadline] = []
+    token = _deadlines.set(found)
+    try:
+        yield found
+    finally:
+        _deadlines.reset(token)
+
+
+def _note(deadline: Deadline) -> str:
+    seen = _deadlines.get()
+    if seen is not None:
+        seen.append(deadline)
+    return deadline.due_at.isoformat()
+
+
+def deadline_functions(calendar: Callable[[], WorkCalendar]) -> dict[str, Any]:
+    def working_days(start: date | datetime | str, n: int) -> str:
+        return _note(calendar().add_working_days(start, n))
+
+    def calendar_days(start: date | datetime | str, n: int) -> str:
+        return _note(calendar().add_calendar_days(start, n))
+
+    return {"working_days": working_days, "calendar_days": calendar_days}
+
+
+SAFE_FUNCTIONS: dict[str, Any] = {
+    "len": len, "min": min, "max": max, "sum": sum, "abs": abs, "round": round,
+    "sorted": sorted, "any": any, "all": all, "str": str, "int": int, "float": float,
+    "bool": bool, "list": list, "dict": dict, "set": set, "tuple": tuple,
+    "enumerate": enumerate, "zip": zip, "range": range,
+}  # fmt: skip
+
+
+def _builtins() -> dict[str, Any]:
+    allowed = dict(safe_builtins)
+    allowed.update(SAFE_FUNCTIONS)
+    allowed.pop("setattr", None)
+    allowed.pop("delattr", None)
+    return allowed
+
+
+_GUARDS: dict[str, Any] = {
+    "__builtins__": _builtins(),
+    "_getattr_": safer_getattr,
+    "_getitem_": default_guarded_getitem,
+    "_getiter_": default_guarded_getiter,
+    "_iter_unpack_sequence_": guarded_iter_unpack_sequence,
+    "_unpack_sequence_": guarded_unpack_sequence,
+    "_write_": full_write_guard,
+}
+
+
+def _compile(source: str, mode: str) -> Any:
+    result = (compile_restricted_eval if mode == "eval" else compile_restricted_exec)(source)
+    if result.errors:
+        raise SandboxError("; ".join(result.errors))
+    return result.code
+
+
+def check_source(source: str, mode: str = "eval") -> list[str]:
+    """Errors the sandbox would raise for this source (empty when it compiles)."""
+    try:
+        _compile(source, mode)
+    except SandboxError as exc:
+        return [str(exc)]
+    except SyntaxError as exc:
+        return [f"语法错误：{exc.msg}"]
+    return []
+
+
+class SandboxEnvironment(TaskDataEnvironment):
+    """SpiffWorkflow script environment backed by RestrictedPython."""
+
+    def __init__(self, functions: dict[str, Any]) -> None:
+        super().__init__(dict(functions))
+        self._cache: dict[tuple[str, str], Any] = {}
+
+    def _code(self, source: str, mode: str) -> Any:
+        key = (mode, source)
+        code = self._cache.get(key)
+        if code is None:
+            code = self._cache[key] = _compile(source, mode)
+        return code
+
+    def evaluate(
+        self, expression: str, context: dict[str, Any], external_context: dict | None = None
+    ) -> Any:
+        scope = dict(_GUARDS)
+        scope.update(self.globals)
+        scope.update(external_context or {})
+        scope.update(context)
+        return eval(self._code(expression, "eval"), scope)  # noqa: S307 - restricted bytecode
+
+    def execute(
+        self, script: str, context: dict[str, Any], external_context: dict | None = None
+    ) -> bool:
+        self.check_for_overwrite(context, external_context or {})
+        scope = dict(_GUARDS)
+        scope.update(self.globals)
+        scope.update(external_context or {})
+        scope.update(context)
+        exec(self._code(script, "exec"), scope)  # noqa: S102 - restricted bytecode
+        for key, value in scope.items():
+            if key.startswith("_") or key in _GUARDS or key in self.globals or callable(value):
+                continue
+            if external_context and key in external_context:
+                continue
+            context[key] = value
+        return True

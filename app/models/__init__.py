@@ -1,0 +1,28 @@
+"""SQLAlchemy models. Importing this package registers every table on ``Base.metadata``."""
+
+from app.models.audit import AuditEvent
+from app.models.base import Base
+from app.models.calendar import CalendarDay, CalendarYear
+from app.models.case import Case, Document, DocumentCounter
+from app.models.org import ROLES, UNIT_KINDS, ApiToken, Unit, User
+from app.models.process import ProcessDefinition, ProcessInstance, Reminder, TaskRecord, Timer
+
+__all__ = [
+    "ROLES",
+    "UNIT_KINDS",
+    "ApiToken",
+    "AuditEvent",
+    "Base",
+    "CalendarDay",
+    "CalendarYear",
+    "Case",
+    "Document",
+    "DocumentCounter",
+    "ProcessDefinition",
+    "ProcessInstance",
+    "Reminder",
+    "TaskRecord",
+    "Timer",
+    "Unit",
+    "User",
+]

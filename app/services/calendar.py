@@ -1,0 +1,118 @@
+"""The working-day calendar as the product sees it: statutory data plus stored overrides."""
+
+from __future__ import annotations
+
+import contextvars
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app import clock
+from app.models import CalendarDay, CalendarYear
+from app.services import audit
+from app.services.actor import Actor
+from app.services.errors import InvalidInput
+from app.workdays import (
+    CalendarFormatError,
+    DayOverride,
+    Deadline,
+    WorkCalendar,
+    parse_calendar_file,
+)
+
+_cache_lock = threading.Lock()
+_cache: tuple[tuple[object, ...], WorkCalendar] | None = None
+_current: contextvars.ContextVar[WorkCalendar | None] = contextvars.ContextVar(
+    "huajie_calendar", default=None
+)
+
+
+def load(session: Session) -> WorkCalendar:
+    """The calendar with the stored overrides, rebuilt only when they change."""
+    global _cache
+    stamp = (
+        session.execute(select(func.count(), func.max(CalendarDay.updated_at))).one(),
+        session.execute(select(func.count(), func.max(CalendarYear.imported_at))).one(),
+    )
+    key = tuple(tuple(row) for row in stamp)
+    with _cache_lock:
+        if _cache is not None and _cache[0] == key:
+            return _cache[1]
+    overrides = {
+        row.day: DayOverride(row.is_workday, row.note)
+        for row in session.scalars(select(CalendarDay))
+    }
+    years = set(session.scalars(select(CalendarYear.year)))
+    calendar = WorkCalendar(overrides, years)
+    with _cache_lock:
+        _cache = (key, calendar)
+    return calendar
+
+
+@contextmanager
+def in_scope(session: Session) -> Iterator[WorkCalendar]:
+    """Make this transaction's calendar the one diagram expressions compute with."""
+    calendar = load(session)
+    token = _current.set(calendar)
+    try:
+        yield calendar
+    finally:
+        _current.reset(token)
+
+
+def current() -> WorkCalendar:
+    calendar = _current.get()
+    if calendar is None:
+        raise RuntimeError("no calendar in scope: wrap the engine call in calendar.in_scope()")
+    return calendar
+
+
+def deadline(
+    session: Session, start: date, working_days: int | None, calendar_days: int | None
+) -> Deadline:
+    if (working_days is None) == (calendar_days is None):
+        raise InvalidInput("请给出 working_days 或 calendar_days 之一")
+    calendar = load(session)
+    try:
+        if working_days is not None:
+            return calendar.add_working_days(start, working_days)
+        assert calendar_days is not None
+        return calendar.add_calendar_days(start, calendar_days)
+    except ValueError as exc:
+        raise InvalidInput(str(exc)) from exc
+
+
+def import_schedule(session: Session, actor: Actor, text: str, source: str) -> tuple[int, set[int]]:
+    """Store a year's schedule; returns (days stored, years covered). Caller recomputes timers."""
+    try:
+        overrides, years = parse_calendar_file(text)
+    except CalendarFormatError as exc:
+        raise InvalidInput(str(exc)) from exc
+    if not years:
+        raise InvalidInput("文件中没有任何日期或年度声明")
+    now = clock.now()
+    for day, override in overrides.items():
+        row = session.get(CalendarDay, day)
+        if row is None:
+            session.add(
+                CalendarDay(
+                    day=day, is_workday=override.is_workday, note=override.note, updated_at=now
+                )
+            )
+        else:
+            row.is_workday, row.note, row.updated_at = override.is_workday, override.note, now
+    for year in years:
+        row_year = session.get(CalendarYear, year)
+        if row_year is None:
+            session.add(CalendarYear(year=year, source=source, imported_at=now))
+        else:
+            row_year.source, row_year.imported_at = source, now
+    session.flush()
+    audit.record(
+        session, actor, "calendar.import", source=source, days=len(overrides), years=sorted(years)
+    )
+    return len(overrides), years

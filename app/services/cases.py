@@ -1,0 +1,113 @@
+"""Cases (案件): registering a court-referred dispute starts mechanism 4."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app import clock
+from app.models import Case, ProcessInstance
+from app.services import audit, definitions, org, runtime
+from app.services.actor import Actor
+from app.services.errors import Conflict, Forbidden, InvalidInput, NotFound
+
+MEDIATION_PROCESS = "pre_litigation_mediation"
+REGISTER_ROLES = {"center", "admin"}
+CASE_FIELDS = {
+    "court_case_no": "法院案号",
+    "plaintiff": "行政相对人（原告）",
+    "agency_unit": "案涉行政机关",
+    "subject": "争议事项",
+    "claims": "诉讼请求",
+    "court": "管辖法院",
+}
+REQUIRED = ("court_case_no", "plaintiff", "agency_unit", "subject", "court")
+
+
+@dataclass
+class Registered:
+    case: Case
+    instance: ProcessInstance
+
+
+def _clean(payload: dict[str, Any]) -> dict[str, str]:
+    errors: dict[str, list[str]] = {}
+    cleaned: dict[str, str] = {}
+    for name in CASE_FIELDS:
+        value = payload.get(name, "")
+        if value is None:
+            value = ""
+        if not isinstance(value, str):
+            errors[name] = ["应为文本"]
+            continue
+        cleaned[name] = value.strip()
+        if name in REQUIRED and not cleaned[name]:
+            errors[name] = ["此项为必填项"]
+        elif len(cleaned[name]) > 2000:
+            errors[name] = ["最多 2000 个字"]
+    unknown = sorted(set(payload) - set(CASE_FIELDS) - {"received_on"})
+    if unknown:
+        errors[""] = [f"包含未定义的字段：{', '.join(unknown)}"]
+    received = payload.get("received_on")
+    if received:
+        try:
+            date.fromisoformat(str(received))
+            cleaned["received_on"] = str(received)
+        except ValueError:
+            errors["received_on"] = ["请输入有效日期（YYYY-MM-DD）"]
+    if errors:
+        raise InvalidInput("案件信息填写有误", errors)
+    return cleaned
+
+
+def register(session: Session, actor: Actor, payload: dict[str, Any]) -> Registered:
+    """Register a court-referred pre-litigation case and start its mediation process."""
+    if actor.role not in REGISTER_ROLES:
+        raise Forbidden("只有调处中心可以登记法院移送案件")
+    fields = _clean(payload)
+    agency = org.unit_by_code(session, fields["agency_unit"])
+    if agency.kind != "agency":
+        raise InvalidInput("案涉行政机关须为镇街或部门", {"agency_unit": ["请选择镇街或部门"]})
+    if session.scalar(select(Case).where(Case.case_no == fields["court_case_no"])):
+        raise Conflict(f"案号已登记：{fields['court_case_no']}")
+    center = org.unit_of_kind(session, "center")
+    received_on = fields.get("received_on") or clock.local_now().date().isoformat()
+    case = Case(
+        case_no=fields["court_case_no"],
+        plaintiff=fields["plaintiff"],
+        agency_unit_id=agency.id,
+        subject=fields["subject"],
+        claims=fields["claims"],
+        court=fields["court"],
+        received_on=received_on,
+        created_at=clock.now(),
+        created_by=actor.username,
+    )
+    session.add(case)
+    session.flush()
+    audit.record(session, actor, "case.register", case_id=case.id, case_no=case.case_no)
+    definition = definitions.latest_definition(session, MEDIATION_PROCESS)
+    assert definition is not None
+    data = {
+        "court_case_no": case.case_no,
+        "plaintiff": case.plaintiff,
+        "agency_name": agency.name,
+        "subject": case.subject,
+        "claims": case.claims,
+        "court": case.court,
+        "received_on": received_on,
+        "lane_owners": {"案涉行政机关": agency.code, "区调处中心": center.code},
+    }
+    instance = runtime.start(session, actor, definition, data, case_id=case.id)
+    return Registered(case, instance)
+
+
+def get(session: Session, case_id: int) -> Case:
+    case = session.get(Case, case_id)
+    if case is None:
+        raise NotFound("案件不存在")
+    return case

@@ -1,0 +1,160 @@
+"""Deploying process definitions: parse, check the product's rules, store a new version."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app import clock
+from app.engine import (
+    BpmnDefinitionError,
+    DefinitionProblem,
+    ParsedProcess,
+    check_source,
+    parse_bpmn,
+)
+from app.models import ProcessDefinition
+from app.services import audit, lanes
+from app.services.actor import Actor
+from app.services.errors import InvalidInput, NotFound
+
+FORM_PROPERTY = "formJsonSchemaFilename"
+UI_PROPERTY = "formUiSchemaFilename"
+DEADLINE_FUNCTIONS = ("working_days(", "calendar_days(")
+
+
+@dataclass
+class Checked:
+    parsed: ParsedProcess
+    forms: dict[str, Any]
+    problems: list[DefinitionProblem]
+
+
+def _load_form(forms_dir: Path, name: str) -> tuple[Any | None, str | None]:
+    path = (forms_dir / name).resolve()
+    if forms_dir.resolve() not in path.parents:
+        return None, f"表单路径越界：{name}"
+    if not path.is_file():
+        return None, f"表单文件不存在：{name}"
+    try:
+        return json.loads(path.read_text(encoding="utf-8")), None
+    except json.JSONDecodeError as exc:
+        return None, f"表单文件不是有效的 JSON：{name}（{exc}）"
+
+
+def check(content: bytes, forms_dir: Path, filename: str = "upload.bpmn") -> Checked:
+    """Parse and apply the domain rules; raises BpmnDefinitionError when it cannot parse."""
+    parsed = parse_bpmn(content, filename)
+    problems: list[DefinitionProblem] = []
+    forms: dict[str, Any] = {}
+    for task in parsed.user_tasks:
+        lane_issue = lanes.lane_problem(task.lane)
+        if lane_issue:
+            problems.append(DefinitionProblem(task.bpmn_id, lane_issue))
+        for prop in (FORM_PROPERTY, UI_PROPERTY):
+            name = task.properties.get(prop)
+            if not name:
+                if prop == FORM_PROPERTY:
+                    problems.append(DefinitionProblem(task.bpmn_id, "用户任务没有指定表单"))
+                continue
+            schema, issue = _load_form(forms_dir, name)
+            if issue:
+                problems.append(DefinitionProblem(task.bpmn_id, issue))
+            else:
+                forms[name] = schema
+        for timer in task.timers:
+            errors = check_source(timer.expression or "", "eval")
+            if errors:
+                problems.append(
+                    DefinitionProblem(timer.bpmn_id, "期限表达式无效：" + "；".join(errors))
+                )
+            elif not any(fn in timer.expression for fn in DEADLINE_FUNCTIONS):
+                problems.append(
+                    DefinitionProblem(
+                        timer.bpmn_id, "期限表达式须使用 working_days 或 calendar_days"
+                    )
+                )
+    return Checked(parsed, forms, problems)
+
+
+def deploy(
+    session: Session,
+    actor: Actor,
+    content: bytes,
+    forms_dir: Path,
+    filename: str = "upload.bpmn",
+    comment: str = "",
+) -> ProcessDefinition:
+    """Store a new immutable version; an unchanged file returns the latest version as is."""
+    try:
+        checked = check(content, forms_dir, filename)
+    except BpmnDefinitionError as exc:
+        raise InvalidInput(
+            "流程定义无效", {p.element_id: [p.message] for p in exc.problems}
+        ) from exc
+    if checked.problems:
+        errors: dict[str, list[str]] = {}
+        for p in checked.problems:
+            errors.setdefault(p.element_id, []).append(p.message)
+        raise InvalidInput("流程定义未通过校验", errors)
+    parsed = checked.parsed
+    sha = hashlib.sha256(content + json.dumps(checked.forms, sort_keys=True).encode()).hexdigest()
+    latest = latest_definition(session, parsed.process_id, required=False)
+    if latest is not None and latest.sha256 == sha:
+        return latest
+    version = (
+        session.scalar(
+            select(func.max(ProcessDefinition.version)).where(
+                ProcessDefinition.process_id == parsed.process_id
+            )
+        )
+        or 0
+    ) + 1
+    definition = ProcessDefinition(
+        process_id=parsed.process_id,
+        version=version,
+        name=parsed.name,
+        bpmn_xml=content.decode("utf-8"),
+        sha256=sha,
+        spec_json=parsed.spec_json,
+        forms=checked.forms,
+        deployed_at=clock.now(),
+        deployed_by=actor.username,
+        comment=comment,
+    )
+    session.add(definition)
+    session.flush()
+    audit.record(
+        session, actor, "definition.deploy",
+        process_id=parsed.process_id, version=version, sha256=sha, comment=comment,
+    )  # fmt: skip
+    return definition
+
+
+def deploy_directory(
+    session: Session, actor: Actor, processes_dir: Path, forms_dir: Path
+) -> list[ProcessDefinition]:
+    return [
+        deploy(session, actor, path.read_bytes(), forms_dir, path.name, "deployed from processes/")
+        for path in sorted(processes_dir.glob("*.bpmn"))
+    ]
+
+
+def latest_definition(
+    session: Session, process_id: str, required: bool = True
+) -> ProcessDefinition | None:
+    definition = session.scalar(
+        select(ProcessDefinition)
+        .where(ProcessDefinition.process_id == process_id)
+        .order_by(ProcessDefinition.version.desc())
+        .limit(1)
+    )
+    if definition is None and required:
+        raise NotFound(f"流程未部署：{process_id}")
+    return definition

@@ -1,0 +1,49 @@
+"""Which unit owns a lane in an instance.
+
+A lane names a kind of actor. Lanes whose kind has one unit in the district (the center, the
+bureau, the government) resolve by kind; lanes whose unit differs per case (案涉行政机关) resolve
+from the instance's ``lane_owners`` data (lane name -> unit code), set when the process starts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from app.models import Unit
+from app.services import org
+from app.services.errors import InvalidInput
+
+LANE_UNIT_KIND: dict[str, str] = {
+    "区调处中心": "center",
+    "区行政争议调处中心": "center",
+    "区司法局": "bureau",
+    "区政府": "government",
+    "区领导": "government",
+    "案涉行政机关": "agency",
+    "纪检监察机关": "discipline",
+}
+PER_CASE_KINDS = {"agency"}
+
+
+def lane_problem(lane: str) -> str | None:
+    if not lane:
+        return "用户任务不在任何泳道中"
+    if lane not in LANE_UNIT_KIND:
+        return f"泳道“{lane}”没有对应的单位类型（可用：{'、'.join(LANE_UNIT_KIND)}）"
+    return None
+
+
+def owner(session: Session, lane: str, data: Mapping[str, Any]) -> Unit:
+    owners = data.get("lane_owners") or {}
+    code = owners.get(lane) if isinstance(owners, Mapping) else None
+    if code:
+        return org.unit_by_code(session, code)
+    kind = LANE_UNIT_KIND.get(lane)
+    if kind is None:
+        raise InvalidInput(f"泳道“{lane}”无法对应到单位")
+    if kind in PER_CASE_KINDS:
+        raise InvalidInput(f"泳道“{lane}”的承办单位未指定（lane_owners）")
+    return org.unit_of_kind(session, kind)

@@ -1,0 +1,190 @@
+"""Read models for pages and the API: inboxes, instance views, case lists."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from app import clock
+from app.models import (
+    AuditEvent,
+    Case,
+    Document,
+    ProcessInstance,
+    Reminder,
+    TaskRecord,
+    Timer,
+    Unit,
+)
+from app.services import calendar
+from app.services.actor import Actor
+from app.services.errors import NotFound
+
+SEE_ALL_ROLES = {"center", "bureau", "leader", "auditor", "admin", "process_owner"}
+
+
+def sees_everything(actor: Actor) -> bool:
+    return actor.role in SEE_ALL_ROLES
+
+
+def inbox(session: Session, actor: Actor, limit: int = 200) -> list[TaskRecord]:
+    """The open tasks of the actor's unit (and role, where a task names one), soonest due first."""
+    if actor.unit_id is None or actor.role in {"auditor", "court"}:
+        return []
+    stmt = (
+        select(TaskRecord)
+        .where(
+            TaskRecord.unit_id == actor.unit_id,
+            TaskRecord.status == "open",
+            or_(TaskRecord.role.is_(None), TaskRecord.role == actor.role),
+        )
+        .order_by(TaskRecord.due_at.is_(None), TaskRecord.due_at, TaskRecord.id)
+        .limit(limit)
+    )
+    return list(session.scalars(stmt))
+
+
+def reminders(session: Session, actor: Actor, limit: int = 50) -> list[Reminder]:
+    if actor.unit_id is None:
+        return []
+    stmt = (
+        select(Reminder)
+        .where(
+            Reminder.unit_id == actor.unit_id,
+            or_(Reminder.role.is_(None), Reminder.role == actor.role),
+        )
+        .order_by(Reminder.id.desc())
+        .limit(limit)
+    )
+    return list(session.scalars(stmt))
+
+
+def is_overdue(due_at: datetime | None, now: datetime | None = None) -> bool:
+    return due_at is not None and due_at < (now or clock.now())
+
+
+def working_days_left(session: Session, due_at: datetime | None) -> int | None:
+    """Working days from today until the due date (0 = due today, negative = late)."""
+    if due_at is None:
+        return None
+    cal = calendar.load(session)
+    today = clock.local_now().date()
+    due = clock.to_local(due_at).date()
+    if due == today:
+        return 0
+    step = 1 if due > today else -1
+    count, day = 0, today
+    while day != due:
+        day += timedelta(days=step)
+        if cal.is_workday(day):
+            count += step
+    return count
+
+
+def can_see_instance(session: Session, actor: Actor, instance: ProcessInstance) -> bool:
+    if sees_everything(actor):
+        return True
+    if actor.unit_id is None or actor.role == "court":
+        return False
+    if instance.case_id is not None:
+        case = session.get(Case, instance.case_id)
+        if case is not None and case.agency_unit_id == actor.unit_id:
+            return True
+    return (
+        session.scalar(
+            select(TaskRecord.id)
+            .where(TaskRecord.instance_id == instance.id, TaskRecord.unit_id == actor.unit_id)
+            .limit(1)
+        )
+        is not None
+    )
+
+
+@dataclass
+class InstanceView:
+    instance: ProcessInstance
+    case: Case | None
+    tasks: list[TaskRecord]
+    timers: list[Timer]
+    documents: list[Document]
+    events: list[AuditEvent]
+    units: dict[int, Unit] = field(default_factory=dict)
+
+
+def instance_view(session: Session, actor: Actor, instance_id: int) -> InstanceView:
+    instance = session.get(ProcessInstance, instance_id)
+    if instance is None or not can_see_instance(session, actor, instance):
+        raise NotFound("流程实例不存在或无权查看")
+    case = session.get(Case, instance.case_id) if instance.case_id else None
+    tasks = list(
+        session.scalars(
+            select(TaskRecord).where(TaskRecord.instance_id == instance.id).order_by(TaskRecord.id)
+        )
+    )
+    timers = list(
+        session.scalars(select(Timer).where(Timer.instance_id == instance.id).order_by(Timer.id))
+    )
+    docs = list(
+        session.scalars(
+            select(Document).where(Document.instance_id == instance.id).order_by(Document.id)
+        )
+    )
+    events = list(
+        session.scalars(
+            select(AuditEvent).where(AuditEvent.instance_id == instance.id).order_by(AuditEvent.id)
+        )
+    )
+    return InstanceView(instance, case, tasks, timers, docs, events)
+
+
+def document_for(session: Session, actor: Actor, document_id: int) -> Document:
+    doc = session.get(Document, document_id)
+    if doc is None:
+        raise NotFound("文书不存在或无权查看")
+    instance = session.get(ProcessInstance, doc.instance_id)
+    if instance is None or not can_see_instance(session, actor, instance):
+        raise NotFound("文书不存在或无权查看")
+    return doc
+
+
+def cases(
+    session: Session, actor: Actor, limit: int = 200
+) -> list[tuple[Case, ProcessInstance | None]]:
+    stmt = select(Case).order_by(Case.id.desc()).limit(limit)
+    if not sees_everything(actor):
+        stmt = stmt.where(Case.agency_unit_id == actor.unit_id)
+    rows = []
+    for case in session.scalars(stmt):
+        instance = session.scalar(
+            select(ProcessInstance)
+            .where(ProcessInstance.case_id == case.id)
+            .order_by(ProcessInstance.id.desc())
+            .limit(1)
+        )
+        rows.append((case, instance))
+    return rows
+
+
+def agencies(session: Session) -> list[Unit]:
+    return list(session.scalars(select(Unit).where(Unit.kind == "agency").order_by(Unit.code)))
+
+
+def task_json(session: Session, task: TaskRecord) -> dict[str, Any]:
+    return {
+        "id": task.id,
+        "name": task.name,
+        "bpmn_id": task.bpmn_id,
+        "instance_id": task.instance_id,
+        "case_id": task.case_id,
+        "unit": task.unit.code if task.unit else None,
+        "status": task.status,
+        "created_at": task.created_at.isoformat(),
+        "due_at": task.due_at.isoformat() if task.due_at else None,
+        "due_rule": task.due_rule or None,
+        "overdue": task.status == "open" and is_overdue(task.due_at),
+        "provisional": task.provisional,
+    }

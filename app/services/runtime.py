@@ -1,0 +1,328 @@
+"""Running instances: start, complete a task, fire timers, and keep the projections in step.
+
+Every public function runs inside the caller's write transaction and appends its audit event
+there, so a change and its record commit together or not at all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from app import clock
+from app.engine import Engine, EngineError, TaskNotReady, TimerState
+from app.models import Case, ProcessDefinition, ProcessInstance, Reminder, TaskRecord, Timer, Unit
+from app.services import audit, calendar, documents, lanes, org
+from app.services.actor import Actor
+from app.services.errors import Conflict, Forbidden, InvalidInput, NotFound, ServiceError
+
+ENGINE = Engine(calendar=calendar.current, now=clock.now)
+READ_ONLY_ROLES = {"auditor", "court"}
+
+
+@dataclass
+class StepResult:
+    """What one engine step changed, for documents and callers."""
+
+    new_tasks: list[TaskRecord] = field(default_factory=list)
+    fired: list[Timer] = field(default_factory=list)
+
+
+def start(
+    session: Session,
+    actor: Actor,
+    definition: ProcessDefinition,
+    data: dict[str, Any],
+    case_id: int | None = None,
+) -> ProcessInstance:
+    now = clock.now()
+    with calendar.in_scope(session):
+        try:
+            workflow = ENGINE.start(definition.spec_json, data)
+        except EngineError as exc:
+            raise InvalidInput(f"流程无法启动：{exc}") from exc
+        instance = ProcessInstance(
+            definition_id=definition.id,
+            process_id=definition.process_id,
+            case_id=case_id,
+            status="running",
+            state=ENGINE.dump(workflow),
+            started_at=now,
+            started_by=actor.username,
+        )
+        session.add(instance)
+        session.flush()
+        audit.record(
+            session, actor, "instance.start", instance_id=instance.id, case_id=case_id,
+            process_id=definition.process_id, version=definition.version,
+        )  # fmt: skip
+        _sync(session, instance, workflow)
+    return instance
+
+
+def can_work_on(actor: Actor, task: TaskRecord) -> bool:
+    if actor.role in READ_ONLY_ROLES:
+        return False
+    return actor.unit_id == task.unit_id and (task.role is None or task.role == actor.role)
+
+
+def open_task_for(session: Session, actor: Actor, task_id: int) -> TaskRecord:
+    task = session.get(TaskRecord, task_id)
+    if task is None or not (can_work_on(actor, task) or actor.role == "auditor"):
+        raise NotFound("任务不存在或无权查看")
+    return task
+
+
+def complete_task(
+    session: Session,
+    actor: Actor,
+    task_id: int,
+    data: dict[str, Any],
+    validate: Any,
+) -> tuple[TaskRecord, StepResult]:
+    """Complete one open user task with validated form data.
+
+    ``validate(schema, data) -> {field: [messages]}`` checks the submission against the
+    task's form as pinned by the instance's definition version.
+    """
+    task = session.get(TaskRecord, task_id)
+    if task is None:
+        raise NotFound("任务不存在")
+    if not can_work_on(actor, task):
+        raise Forbidden("无权办理此任务")
+    if task.status != "open":
+        raise Conflict("任务已办结，不能重复提交")
+    instance = session.get(ProcessInstance, task.instance_id)
+    assert instance is not None
+    schema = instance.definition.forms.get(task.form or "")
+    if schema is None:
+        raise InvalidInput("任务表单缺失")
+    errors = validate(schema, data)
+    if errors:
+        raise InvalidInput("表单填写有误", errors)
+    with calendar.in_scope(session):
+        workflow = ENGINE.load(instance.definition.spec_json, instance.state)
+        properties = ENGINE.task_properties(workflow, task.spiff_task_id)
+        try:
+            ENGINE.complete(workflow, task.spiff_task_id, data)
+        except TaskNotReady as exc:
+            raise Conflict("任务已办结，不能重复提交") from exc
+        except EngineError as exc:
+            raise InvalidInput(f"流程执行出错：{exc}") from exc
+        task.status = "completed"
+        task.completed_at = clock.now()
+        task.completed_by = actor.username
+        task.data = data
+        audit.record(
+            session, actor, "task.complete", instance_id=instance.id, case_id=instance.case_id,
+            task_id=task.id, bpmn_id=task.bpmn_id, data=data,
+        )  # fmt: skip
+        result = _save(session, instance, workflow)
+        kinds = [k.strip() for k in properties.get("documents", "").split(",") if k.strip()]
+        if kinds:
+            dues = [t.due_at for t in result.new_tasks if t.due_at is not None]
+            next_due = {"reply_due": clock.to_local(min(dues)).date().isoformat()} if dues else {}
+            documents.render_for_task(
+                session, instance, task, kinds, ENGINE.data(workflow), next_due
+            )
+    return task, result
+
+
+def advance_instance(session: Session, instance_id: int) -> StepResult:
+    """Let the engine catch up with the clock (fires due timers of this instance)."""
+    instance = session.get(ProcessInstance, instance_id)
+    if instance is None or instance.status != "running":
+        return StepResult()
+    with calendar.in_scope(session):
+        workflow = ENGINE.load(instance.definition.spec_json, instance.state)
+        try:
+            ENGINE.advance(workflow)
+        except EngineError as exc:
+            instance.status = "error"
+            audit.record(
+                session, "system", "instance.error", instance_id=instance.id, error=str(exc)
+            )
+            return StepResult()
+        return _save(session, instance, workflow)
+
+
+def recompute_timers(session: Session, instance_id: int) -> StepResult:
+    """Evaluate the waiting timers of an instance again (after a calendar import)."""
+    instance = session.get(ProcessInstance, instance_id)
+    if instance is None or instance.status != "running":
+        return StepResult()
+    with calendar.in_scope(session):
+        workflow = ENGINE.load(instance.definition.spec_json, instance.state)
+        for timer in ENGINE.timers(workflow):
+            if timer.state == "waiting":
+                ENGINE.recompute_timer(workflow, timer.spiff_id)
+        return _save(session, instance, workflow)
+
+
+def _save(session: Session, instance: ProcessInstance, workflow: Any) -> StepResult:
+    result = _sync(session, instance, workflow)
+    instance.state = ENGINE.dump(workflow)
+    try:
+        session.flush()
+    except StaleDataError as exc:
+        raise Conflict("该流程实例刚被他人更新，请刷新后重试") from exc
+    return result
+
+
+def _sync(session: Session, instance: ProcessInstance, workflow: Any) -> StepResult:
+    """Bring tasks, timers, reminders and status in line with the workflow state."""
+    now = clock.now()
+    result = StepResult()
+    timers = ENGINE.timers(workflow)
+    timer_rows = {
+        t.spiff_task_id: t
+        for t in session.scalars(select(Timer).where(Timer.instance_id == instance.id))
+    }
+    open_rows = {
+        t.spiff_task_id: t
+        for t in session.scalars(
+            select(TaskRecord).where(
+                TaskRecord.instance_id == instance.id, TaskRecord.status == "open"
+            )
+        )
+    }
+    ready = ENGINE.ready_user_tasks(workflow)
+    ready_ids = {t.spiff_id for t in ready}
+    for spiff_id, row in open_rows.items():
+        if spiff_id not in ready_ids:
+            row.status = "cancelled"
+    for task in ready:
+        row = open_rows.get(task.spiff_id)
+        if row is None:
+            data = ENGINE.task_data(workflow, task.spiff_id)
+            unit = lanes.owner(session, task.lane, data)
+            row = TaskRecord(
+                instance_id=instance.id,
+                case_id=instance.case_id,
+                spiff_task_id=task.spiff_id,
+                bpmn_id=task.bpmn_id,
+                name=task.name,
+                lane=task.lane,
+                unit_id=unit.id,
+                role=task.properties.get("role") or None,
+                form=task.properties.get("formJsonSchemaFilename"),
+                status="open",
+                created_at=now,
+            )
+            session.add(row)
+            session.flush()
+            result.new_tasks.append(row)
+        _apply_due(row, [t for t in timers if t.host_spiff_id == task.spiff_id])
+    tasks_by_spiff = {r.spiff_task_id: r for r in open_rows.values()}
+    tasks_by_spiff.update({r.spiff_task_id: r for r in result.new_tasks})
+    for timer in timers:
+        row = timer_rows.get(timer.spiff_id)
+        host = tasks_by_spiff.get(timer.host_spiff_id or "") or _task_row(
+            session, instance.id, timer.host_spiff_id
+        )
+        if row is None:
+            if timer.state != "waiting" or timer.due_at is None:
+                continue
+            row = Timer(
+                instance_id=instance.id,
+                spiff_task_id=timer.spiff_id,
+                bpmn_id=timer.bpmn_id,
+                name=timer.name,
+                task_record_id=host.id if host else None,
+                due_at=timer.due_at,
+                status="waiting",
+            )
+            session.add(row)
+        if timer.due_at is not None:
+            row.due_at = timer.due_at
+        row.provisional = timer.provisional
+        row.explanation = timer.explanation
+        if timer.state == "fired" and row.status == "waiting":
+            row.status, row.fired_at = "fired", now
+            result.fired.append(row)
+            _escalate(session, instance, timer, host)
+        elif timer.state == "cancelled" and row.status == "waiting":
+            row.status = "cancelled"
+    if ENGINE.is_completed(workflow) and instance.status == "running":
+        instance.status, instance.ended_at = "completed", now
+        audit.record(session, "system", "instance.complete", instance_id=instance.id,
+                     case_id=instance.case_id)  # fmt: skip
+    session.flush()
+    return result
+
+
+def _task_row(session: Session, instance_id: int, spiff_id: str | None) -> TaskRecord | None:
+    if not spiff_id:
+        return None
+    return session.scalar(
+        select(TaskRecord).where(
+            TaskRecord.instance_id == instance_id, TaskRecord.spiff_task_id == spiff_id
+        )
+    )
+
+
+def _apply_due(row: TaskRecord, timers: list[TimerState]) -> None:
+    dated = [t for t in timers if t.due_at is not None and t.state != "cancelled"]
+    if not dated:
+        return
+    first = min(dated, key=lambda t: t.due_at or datetime.max)
+    row.due_at, row.provisional, row.due_rule = first.due_at, first.provisional, first.explanation
+
+
+ESCALATION_TARGETS = {"center": ("center", None), "bureau": ("bureau", None)}
+
+
+def _escalate(
+    session: Session, instance: ProcessInstance, timer: TimerState, host: TaskRecord | None
+) -> None:
+    """Raise the 催办 items a fired deadline asks for (``escalate_to`` on the timer)."""
+    targets = [t.strip() for t in timer.properties.get("escalate_to", "").split(",") if t.strip()]
+    due = clock.to_local(timer.due_at).date().isoformat() if timer.due_at else ""
+    subject = f"“{host.name}”" if host else f"“{timer.name}”"
+    message = f"{subject}已超过期限（{due}），请督促办理"
+    created = []
+    for target in targets:
+        unit: Unit | None
+        role: str | None = None
+        if target == "agency_head":
+            role = "agency_head"
+            unit = host.unit if host and host.unit and host.unit.kind == "agency" else None
+            if unit is None and instance.case_id is not None:
+                case = session.get(Case, instance.case_id)
+                unit = case.agency if case else None
+        elif target in ESCALATION_TARGETS:
+            try:
+                unit = org.unit_of_kind(session, ESCALATION_TARGETS[target][0])
+            except ServiceError:
+                unit = None
+        else:
+            unit = None
+        if unit is None:
+            continue
+        session.add(
+            Reminder(
+                instance_id=instance.id,
+                task_record_id=host.id if host else None,
+                unit_id=unit.id,
+                role=role,
+                message=message,
+                created_at=clock.now(),
+            )
+        )
+        created.append(f"{unit.code}:{role or '*'}")
+    audit.record(
+        session, "system", "timer.fired", instance_id=instance.id, case_id=instance.case_id,
+        timer=timer.bpmn_id, due_at=timer.due_at, reminders=created,
+    )  # fmt: skip
+
+
+def instance_for(session: Session, instance_id: int) -> ProcessInstance:
+    instance = session.get(ProcessInstance, instance_id)
+    if instance is None:
+        raise NotFound(f"流程实例不存在：{instance_id}")
+    return instance

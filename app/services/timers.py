@@ -1,0 +1,76 @@
+"""Firing due timers from the indexed timer projection, never by loading idle instances."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+
+from app import clock
+from app.db import Database
+from app.models import Timer
+from app.services import runtime
+from app.services.errors import Conflict
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class PassReport:
+    instances: int
+    fired: int
+    conflicts: int
+
+
+def due_instance_ids(db: Database, now: datetime, limit: int = 500) -> list[int]:
+    with db.read() as session:
+        return list(
+            session.scalars(
+                select(Timer.instance_id)
+                .where(Timer.status == "waiting", Timer.due_at < now)
+                .group_by(Timer.instance_id)
+                .order_by(func.min(Timer.due_at))
+                .limit(limit)
+            )
+        )
+
+
+def run_pass(db: Database) -> PassReport:
+    """Advance every instance with a due timer, each in its own transaction."""
+    now = clock.now()
+    report = PassReport(0, 0, 0)
+    for instance_id in due_instance_ids(db, now):
+        try:
+            with db.write() as session:
+                result = runtime.advance_instance(session, instance_id)
+        except Conflict:
+            report.conflicts += 1  # another process advanced it first; its timers are handled
+            continue
+        report.instances += 1
+        report.fired += len(result.fired)
+    if report.fired:
+        log.info("timer pass: fired %d timers in %d instances", report.fired, report.instances)
+    return report
+
+
+def next_due(db: Database) -> datetime | None:
+    with db.read() as session:
+        return session.scalar(select(func.min(Timer.due_at)).where(Timer.status == "waiting"))
+
+
+def recompute_provisional(db: Database) -> int:
+    """After a calendar import, re-evaluate every provisional waiting deadline."""
+    with db.read() as session:
+        ids = list(
+            session.scalars(
+                select(Timer.instance_id)
+                .where(Timer.status == "waiting", Timer.provisional.is_(True))
+                .distinct()
+            )
+        )
+    for instance_id in ids:
+        with db.write() as session:
+            runtime.recompute_timers(session, instance_id)
+    return len(ids)

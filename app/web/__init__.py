@@ -1,0 +1,74 @@
+"""Flask blueprints: parse, authorize, call one service, render."""
+
+from __future__ import annotations
+
+from flask import Flask, jsonify, render_template, request
+from flask_login import LoginManager
+from flask_wtf.csrf import CSRFError, CSRFProtect
+
+from app.services.errors import ServiceError
+from app.web import api, auth, cases, instances, tasks
+from app.web.context import db
+
+
+def register(app: Flask) -> None:
+    csrf = CSRFProtect(app)
+    login = LoginManager(app)
+    login.login_view = "auth.login"
+    login.login_message = "请先登录"
+
+    @login.user_loader
+    def _load(user_id: str):  # type: ignore[no-untyped-def]
+        from app.models import User
+
+        with db().read() as session:
+            return session.get(User, int(user_id))
+
+    for module in (auth, tasks, cases, instances):
+        app.register_blueprint(module.bp)
+    app.register_blueprint(api.bp)
+    csrf.exempt(api.bp)
+
+    @app.errorhandler(ServiceError)
+    def _service_error(exc: ServiceError):  # type: ignore[no-untyped-def]
+        if request.path.startswith("/api/"):
+            return jsonify(error=exc.message, errors=getattr(exc, "errors", None)), exc.status
+        return render_template("error.html", message=exc.message, status=exc.status), exc.status
+
+    @app.errorhandler(CSRFError)
+    def _csrf_error(exc: CSRFError):  # type: ignore[no-untyped-def]
+        return render_template("error.html", message="页面已过期，请刷新后重试", status=400), 400
+
+    @app.errorhandler(404)
+    def _not_found(exc: Exception):  # type: ignore[no-untyped-def]
+        if request.path.startswith("/api/"):
+            return jsonify(error="未找到"), 404
+        return render_template("error.html", message="页面不存在", status=404), 404
+
+    @app.errorhandler(413)
+    def _too_large(exc: Exception):  # type: ignore[no-untyped-def]
+        if request.path.startswith("/api/"):
+            return jsonify(error="请求体过大"), 413
+        return render_template("error.html", message="上传内容过大", status=413), 413
+
+    @app.after_request
+    def _headers(response):  # type: ignore[no-untyped-def]
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; frame-ancestors 'none'",
+        )
+        return response
+
+    @app.template_filter("local")
+    def _local(value):  # type: ignore[no-untyped-def]
+        from app import clock
+
+        return clock.to_local(value).strftime("%Y-%m-%d %H:%M") if value else ""
+
+    @app.template_filter("localdate")
+    def _localdate(value):  # type: ignore[no-untyped-def]
+        from app import clock
+
+        return clock.to_local(value).strftime("%Y-%m-%d") if value else ""

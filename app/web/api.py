@@ -1,0 +1,218 @@
+"""JSON API (``Authorization: Bearer <token>``): the contract court systems and checks use."""
+
+from __future__ import annotations
+
+from datetime import date
+from functools import wraps
+from io import BytesIO
+from typing import Any
+
+from flask import Blueprint, g, jsonify, request, send_file
+from werkzeug.wrappers import Response
+
+from app.models import ProcessInstance
+from app.services import calendar, org, queries, runtime
+from app.services import cases as case_service
+from app.services.actor import Actor
+from app.services.errors import Forbidden, InvalidInput, ServiceError
+from app.web.context import db
+from app.web.instances import DOCX
+from app.web.jsonform import validate_submission
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+class Unauthorized(ServiceError):
+    status = 401
+
+
+def token_required(view):  # type: ignore[no-untyped-def]
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        header = request.headers.get("Authorization", "")
+        if not header.startswith("Bearer "):
+            raise Unauthorized("缺少访问令牌（Authorization: Bearer …）")
+        with db().read() as session:
+            user = org.user_for_token(session, header.removeprefix("Bearer ").strip())
+        if user is None:
+            raise Unauthorized("访问令牌无效或已撤销")
+        g.actor = Actor.of(user)
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def _actor() -> Actor:
+    return g.actor
+
+
+def _body() -> dict[str, Any]:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise InvalidInput("请求体须为 JSON 对象")
+    return body
+
+
+def _instance_json(view: queries.InstanceView) -> dict[str, Any]:
+    inst: ProcessInstance = view.instance
+    return {
+        "id": inst.id,
+        "status": inst.status,
+        "case_id": inst.case_id,
+        "case_no": view.case.case_no if view.case else None,
+        "started_at": inst.started_at.isoformat(),
+        "ended_at": inst.ended_at.isoformat() if inst.ended_at else None,
+        "definition": {
+            "process_id": inst.definition.process_id,
+            "version": inst.definition.version,
+            "name": inst.definition.name,
+            "sha256": inst.definition.sha256,
+        },
+        "tasks": [
+            {
+                "id": t.id,
+                "name": t.name,
+                "bpmn_id": t.bpmn_id,
+                "unit": t.unit.code if t.unit else None,
+                "status": t.status,
+                "created_at": t.created_at.isoformat(),
+                "due_at": t.due_at.isoformat() if t.due_at else None,
+                "provisional": t.provisional,
+                "completed_at": t.completed_at.isoformat() if t.completed_at else None,
+                "completed_by": t.completed_by,
+                "data": t.data,
+            }
+            for t in view.tasks
+        ],
+        "timers": [
+            {
+                "id": t.id,
+                "name": t.name,
+                "bpmn_id": t.bpmn_id,
+                "task_id": t.task_record_id,
+                "due_at": t.due_at.isoformat(),
+                "provisional": t.provisional,
+                "status": t.status,
+                "fired_at": t.fired_at.isoformat() if t.fired_at else None,
+                "explanation": t.explanation,
+            }
+            for t in view.timers
+        ],
+        "documents": [
+            {"id": d.id, "kind": d.kind, "name": d.name, "doc_no": d.doc_no, "sha256": d.sha256}
+            for d in view.documents
+        ],
+    }
+
+
+def _forbid_court() -> None:
+    if _actor().role == "court":
+        raise Forbidden("法院令牌只能发送消息")
+
+
+@bp.post("/cases")
+@token_required
+def create_case() -> tuple[Response, int]:
+    _forbid_court()
+    with db().write() as session:
+        registered = case_service.register(session, _actor(), _body())
+        result = {
+            "id": registered.case.id,
+            "case_no": registered.case.case_no,
+            "instance_id": registered.instance.id,
+        }
+    return jsonify(result), 201
+
+
+@bp.get("/tasks")
+@token_required
+def list_tasks() -> Response:
+    _forbid_court()
+    with db().read() as session:
+        tasks = [queries.task_json(session, t) for t in queries.inbox(session, _actor(), 1000)]
+    return jsonify(tasks)
+
+
+@bp.get("/tasks/<int:task_id>")
+@token_required
+def get_task(task_id: int) -> Response:
+    _forbid_court()
+    with db().read() as session:
+        task = runtime.open_task_for(session, _actor(), task_id)
+        body = queries.task_json(session, task)
+        instance = session.get(ProcessInstance, task.instance_id)
+        assert instance is not None
+        body["form"] = task.form
+        body["schema"] = instance.definition.forms.get(task.form or "")
+        body["data"] = task.data
+    return jsonify(body)
+
+
+@bp.post("/tasks/<int:task_id>/complete")
+@token_required
+def complete_task(task_id: int) -> Response:
+    _forbid_court()
+    body = _body()
+    data = body.get("data")
+    if not isinstance(data, dict):
+        raise InvalidInput("请求体须包含 data 对象", {"data": ["应为对象"]})
+    with db().write() as session:
+        task, _ = runtime.complete_task(session, _actor(), task_id, data, validate_submission)
+        result = queries.task_json(session, task)
+    return jsonify(result)
+
+
+@bp.get("/instances/<int:instance_id>")
+@token_required
+def get_instance(instance_id: int) -> Response:
+    _forbid_court()
+    with db().read() as session:
+        view = queries.instance_view(session, _actor(), instance_id)
+        body = _instance_json(view)
+    return jsonify(body)
+
+
+@bp.get("/documents/<int:document_id>")
+@token_required
+def get_document(document_id: int) -> Response:
+    _forbid_court()
+    with db().read() as session:
+        doc = queries.document_for(session, _actor(), document_id)
+    return send_file(
+        BytesIO(doc.content), mimetype=DOCX, as_attachment=True, download_name=doc.filename
+    )
+
+
+def _int_arg(name: str) -> int | None:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return None
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise InvalidInput(f"{name} 须为整数", {name: ["须为整数"]}) from exc
+
+
+@bp.get("/calendar/deadline")
+@token_required
+def deadline() -> Response:
+    raw = request.args.get("from", "")
+    try:
+        start = date.fromisoformat(raw)
+    except ValueError as exc:
+        raise InvalidInput("from 须为 YYYY-MM-DD 日期", {"from": ["须为 YYYY-MM-DD"]}) from exc
+    with db().read() as session:
+        result = calendar.deadline(
+            session, start, _int_arg("working_days"), _int_arg("calendar_days")
+        )
+    return jsonify(
+        {
+            "from": start.isoformat(),
+            "rule": result.rule,
+            "n": result.n,
+            "deadline": result.due_date.isoformat(),
+            "due_at": result.due_at.isoformat(),
+            "provisional": result.provisional,
+            "explanation": result.explain(),
+        }
+    )

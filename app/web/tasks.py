@@ -1,0 +1,75 @@
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import login_required
+from werkzeug.wrappers import Response
+
+from app import clock
+from app.models import ProcessInstance
+from app.services import queries, runtime
+from app.services.errors import InvalidInput
+from app.web.context import actor, db
+from app.web.jsonform import fields_for, parse_submission, validate_submission
+
+bp = Blueprint("tasks", __name__)
+
+
+@bp.get("/")
+@login_required
+def inbox() -> str:
+    me = actor()
+    with db().read() as session:
+        rows = [
+            (task, queries.working_days_left(session, task.due_at))
+            for task in queries.inbox(session, me)
+        ]
+        reminders = queries.reminders(session, me)
+    return render_template(
+        "inbox.html", rows=rows, reminders=reminders, now=clock.now(), is_overdue=queries.is_overdue
+    )
+
+
+def _form_context(session, task, data, errors):  # type: ignore[no-untyped-def]
+    instance = session.get(ProcessInstance, task.instance_id)
+    schema = instance.definition.forms.get(task.form or "", {})
+    ui_name = (task.form or "").replace(".schema.json", ".uischema.json")
+    uischema = instance.definition.forms.get(ui_name)
+    fields = fields_for(schema, uischema, data, clock.local_now().date())
+    return schema, fields, instance
+
+
+@bp.route("/tasks/<int:task_id>", methods=["GET", "POST"])
+@login_required
+def task_page(task_id: int) -> str | Response:
+    me = actor()
+    errors: dict[str, list[str]] = {}
+    data: dict = {}
+    if request.method == "POST":
+        with db().read() as session:
+            task = runtime.open_task_for(session, me, task_id)
+            schema, _, _ = _form_context(session, task, None, None)
+        data = parse_submission(schema, request.form)
+        try:
+            with db().write() as session:
+                runtime.complete_task(session, me, task_id, data, validate_submission)
+        except InvalidInput as exc:
+            errors = exc.errors
+        else:
+            flash(f"“{task.name}”已提交")
+            return redirect(url_for("instances.instance_page", instance_id=task.instance_id))
+    with db().read() as session:
+        task = runtime.open_task_for(session, me, task_id)
+        schema, fields, instance = _form_context(session, task, data or task.data, errors)
+        view = queries.instance_view(session, me, instance.id)
+        days_left = queries.working_days_left(session, task.due_at)
+    return render_template(
+        "task.html",
+        task=task,
+        schema=schema,
+        fields=fields,
+        errors=errors,
+        view=view,
+        days_left=days_left,
+        overdue=task.status == "open" and queries.is_overdue(task.due_at),
+        can_work=runtime.can_work_on(me, task) and task.status == "open",
+    ), (400 if errors else 200)
