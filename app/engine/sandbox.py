@@ -6,6 +6,7 @@ No imports, no dunder attributes, no files or OS; the environment offers only th
 
 from __future__ import annotations
 
+import ast
 import contextvars
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -90,7 +91,18 @@ _GUARDS: dict[str, Any] = {
 }
 
 
+def _refuse_imports(source: str, mode: str) -> None:
+    try:
+        tree = ast.parse(source, mode=mode)
+    except SyntaxError:
+        return  # compile_restricted reports it
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            raise SandboxError(f"第 {node.lineno} 行：流程脚本中不允许 import")
+
+
 def _compile(source: str, mode: str) -> Any:
+    _refuse_imports(source, mode)
     result = (compile_restricted_eval if mode == "eval" else compile_restricted_exec)(source)
     if result.errors:
         raise SandboxError("; ".join(result.errors))

@@ -78,6 +78,7 @@ class TaskRecord(Base):
     data: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
 
     unit = relationship("Unit", lazy="joined")
+    case = relationship("Case", lazy="joined")
 
 
 class Timer(Base):
@@ -114,3 +115,4 @@ class Reminder(Base):
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
 
     task = relationship("TaskRecord", lazy="joined")
+    unit = relationship("Unit", lazy="joined")

@@ -11,6 +11,19 @@ from app.web import api, auth, cases, instances, tasks
 from app.web.context import db
 
 
+ACTION_LABELS = {
+    "instance.start": "启动流程",
+    "instance.complete": "流程办结",
+    "instance.error": "流程出错",
+    "task.complete": "提交任务",
+    "timer.fired": "期限届满（催办）",
+    "case.register": "登记案件",
+    "definition.deploy": "部署流程",
+    "calendar.import": "导入节假日安排",
+    "login.failed": "登录失败",
+}
+
+
 def register(app: Flask) -> None:
     csrf = CSRFProtect(app)
     login = LoginManager(app)
@@ -66,6 +79,10 @@ def register(app: Flask) -> None:
         from app import clock
 
         return clock.to_local(value).strftime("%Y-%m-%d %H:%M") if value else ""
+
+    @app.template_filter("action_label")
+    def _action_label(value: str) -> str:
+        return ACTION_LABELS.get(value, value)
 
     @app.template_filter("localdate")
     def _localdate(value):  # type: ignore[no-untyped-def]

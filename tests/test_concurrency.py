@@ -1,0 +1,67 @@
+"""Two people submitting the same task at once: one wins, the other gets a conflict."""
+
+from __future__ import annotations
+
+import threading
+
+from app.services import org
+from app.services.actor import SYSTEM
+from tests.helpers import CASE, FORM_DATA
+
+
+def test_concurrent_completion_yields_one_200_and_one_409(app, db):
+    with db.write() as session:
+        token = org.create_token(session, SYSTEM, "center")
+    headers = {"Authorization": f"Bearer {token}"}
+    client = app.test_client()
+    client.post("/api/v1/cases", json=CASE, headers=headers)
+    (task,) = client.get("/api/v1/tasks", headers=headers).json
+    barrier = threading.Barrier(2)
+    codes: list[int] = []
+
+    def submit() -> None:
+        local = app.test_client()
+        barrier.wait()
+        response = local.post(
+            f"/api/v1/tasks/{task['id']}/complete",
+            json={"data": FORM_DATA["register_materials"]},
+            headers=headers,
+        )
+        codes.append(response.status_code)
+
+    threads = [threading.Thread(target=submit) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(codes) == [200, 409]
+    instance = client.get(f"/api/v1/instances/{task['instance_id']}", headers=headers).json
+    assert [t["bpmn_id"] for t in instance["tasks"]] == ["register_materials", "agency_reply"]
+    assert len(instance["documents"]) == 1
+
+
+def test_a_stale_instance_version_is_a_conflict_not_a_lost_update(db):
+    """Another writer bumped the instance between our read and our write."""
+    import pytest
+    from sqlalchemy import text
+
+    from app.models import ProcessInstance
+    from app.services import runtime
+    from app.services.errors import Conflict
+    from app.web.jsonform import validate_submission
+    from tests.helpers import actor, open_task, register
+
+    instance_id = register(db)
+    task = open_task(db, instance_id)
+    center = actor(db, "center")
+    with pytest.raises(Conflict), db.write() as session:
+        ours = session.get(ProcessInstance, instance_id)  # our read, at version 1
+        assert ours.lock_version == 1
+        session.execute(  # the other writer's commit, as the database sees it
+            text("UPDATE process_instances SET lock_version = lock_version + 1 WHERE id = :id"),
+            {"id": instance_id},
+        )
+        runtime.complete_task(
+            session, center, task.id, FORM_DATA["register_materials"], validate_submission
+        )
+    assert open_task(db, instance_id).status == "open"

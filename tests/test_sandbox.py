@@ -1,0 +1,53 @@
+"""Diagram scripts and expressions run in a sandbox."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.engine.sandbox import SandboxEnvironment, SandboxError, check_source, deadline_functions
+from app.workdays import WorkCalendar
+
+ESCAPES = [
+    "__import__('os').system('id')",
+    "().__class__.__bases__[0].__subclasses__()",
+    "open('/etc/passwd').read()",
+    "(lambda: 0).__globals__",
+    "getattr(str, '__dict__')",
+    "eval('1')",
+    "exec('x = 1')",
+    "compile('1', 'x', 'eval')",
+    "globals()",
+]
+
+
+@pytest.fixture
+def env() -> SandboxEnvironment:
+    calendar = WorkCalendar()
+    return SandboxEnvironment(deadline_functions(lambda: calendar))
+
+
+@pytest.mark.parametrize("source", ESCAPES)
+def test_known_escapes_are_refused(env, source):
+    with pytest.raises((SandboxError, NameError, AttributeError, TypeError, SyntaxError)):
+        env.evaluate(source, {})
+
+
+def test_imports_are_refused_in_scripts(env):
+    assert check_source("import os", "exec")
+    with pytest.raises(SandboxError):
+        env.execute("import os\nx = os.getcwd()", {})
+
+
+def test_deadline_helpers_and_task_data_are_available(env):
+    due = env.evaluate("working_days(notice_date, 3)", {"notice_date": "2026-09-30"})
+    assert due.startswith("2026-10-10T23:59:59")
+    assert env.evaluate("calendar_days('2026-09-28', 5)", {}).startswith("2026-10-08")
+    assert env.evaluate("outcome == 'agreement'", {"outcome": "agreement"}) is True
+
+
+def test_scripts_write_task_data_but_not_helpers(env):
+    context = {"a": 2}
+    env.execute("b = a * 3\nnames = sorted(['乙', '甲'])", context)
+    assert context["b"] == 6
+    assert context["names"] == ["乙", "甲"]
+    assert "working_days" not in context
