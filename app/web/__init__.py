@@ -10,7 +10,6 @@ from app.services.errors import ServiceError
 from app.web import api, auth, cases, instances, tasks
 from app.web.context import db
 
-
 ACTION_LABELS = {
     "instance.start": "启动流程",
     "instance.complete": "流程办结",
