@@ -224,3 +224,45 @@ def calendar_import(file: Path) -> None:
             ensure_ascii=False,
         )
     )
+
+
+@main.group()
+def audit() -> None:
+    """The audit log."""
+
+
+@audit.command("verify")
+def audit_verify() -> None:
+    """Check the whole hash chain; name the first broken event (exit 1)."""
+    from app.services import audit as audit_service
+
+    with _db(Settings.from_env()).read() as session:
+        report = audit_service.verify(session)
+    if report.ok:
+        click.echo(f"OK: {report.events} events, chain intact")
+        return
+    click.echo(f"BROKEN at event {report.first_broken_id}: {report.reason}")
+    sys.exit(1)
+
+
+@main.group()
+def export() -> None:
+    """Exports for courts and inspectors."""
+
+
+@export.command("instance")
+@click.argument("instance_id", type=int)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None)
+def export_instance(instance_id: int, out: Path | None) -> None:
+    """Write the instance's dossier (history JSON, diagram, documents) as a zip."""
+    from app.services import inspection
+    from app.services.actor import Actor
+
+    try:
+        with _db(Settings.from_env()).read() as session:
+            name, content = inspection.dossier(session, Actor("cli", "auditor"), instance_id)
+    except ServiceError as exc:
+        _fail(exc)
+    target = out or Path(name)
+    target.write_bytes(content)
+    click.echo(str(target))

@@ -195,6 +195,27 @@ class Engine:
         return found
 
     @staticmethod
+    def element_states(workflow: BpmnWorkflow) -> dict[str, str]:
+        """Diagram element id -> completed / active / waiting (for the auditor's viewer)."""
+        rank = {"completed": 0, "waiting": 1, "active": 2}
+        states: dict[str, str] = {}
+        for task in workflow.get_tasks():
+            bpmn_id = getattr(task.task_spec, "bpmn_id", None)
+            if not bpmn_id:
+                continue
+            if task.state == TaskState.COMPLETED:
+                state = "completed"
+            elif task.state == TaskState.READY and task.task_spec.manual:
+                state = "active"
+            elif task.state == TaskState.WAITING:
+                state = "waiting"
+            else:
+                continue
+            if rank[state] >= rank.get(states.get(bpmn_id, ""), -1):
+                states[bpmn_id] = state
+        return states
+
+    @staticmethod
     def recompute_timer(workflow: BpmnWorkflow, spiff_id: str) -> None:
         """Forget a waiting timer's computed deadline so it is evaluated again (new calendar)."""
         task = workflow.get_task_from_id(UUID(spiff_id))

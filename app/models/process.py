@@ -37,6 +37,7 @@ class ProcessInstance(Base):
     definition_id: Mapped[int] = mapped_column(ForeignKey("process_definitions.id"), index=True)
     process_id: Mapped[str] = mapped_column(String(100), index=True)
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)  # 承办单位
     status: Mapped[str] = mapped_column(String(16), default="running", index=True)
     state: Mapped[str] = mapped_column(Text)  # SpiffWorkflow workflow state, without the spec
     started_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
@@ -45,6 +46,8 @@ class ProcessInstance(Base):
     lock_version: Mapped[int] = mapped_column(Integer, default=1)
 
     definition: Mapped[ProcessDefinition] = relationship(lazy="joined")
+    unit = relationship("Unit", lazy="joined")
+    case = relationship("Case", lazy="joined")
 
     __mapper_args__ = {"version_id_col": lock_version}
 
@@ -56,6 +59,7 @@ class TaskRecord(Base):
     __table_args__ = (
         Index("ix_tasks_inbox", "unit_id", "status", "due_at"),
         Index("ix_tasks_instance_spiff", "instance_id", "spiff_task_id"),
+        Index("ix_tasks_status_due", "status", "due_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

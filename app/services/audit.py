@@ -81,3 +81,7 @@ def verify(session: Session) -> ChainReport:
             return ChainReport(False, count, event.id, "事件内容与哈希不符（事件被修改）")
         prev = event.hash
     return ChainReport(True, count)
+
+
+def recent(session: Session, limit: int = 200) -> list[AuditEvent]:
+    return list(session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit)))

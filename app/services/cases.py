@@ -102,7 +102,7 @@ def register(session: Session, actor: Actor, payload: dict[str, Any]) -> Registe
         "received_on": received_on,
         "lane_owners": {"案涉行政机关": agency.code, "区调处中心": center.code},
     }
-    instance = runtime.start(session, actor, definition, data, case_id=case.id)
+    instance = runtime.start(session, actor, definition, data, case_id=case.id, unit_id=agency.id)
     return Registered(case, instance)
 
 

@@ -169,6 +169,10 @@ def cases(
     return rows
 
 
+def all_units(session: Session) -> list[Unit]:
+    return list(session.scalars(select(Unit).order_by(Unit.kind, Unit.code)))
+
+
 def agencies(session: Session) -> list[Unit]:
     return list(session.scalars(select(Unit).where(Unit.kind == "agency").order_by(Unit.code)))
 

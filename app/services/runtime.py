@@ -39,7 +39,9 @@ def start(
     definition: ProcessDefinition,
     data: dict[str, Any],
     case_id: int | None = None,
+    unit_id: int | None = None,
 ) -> ProcessInstance:
+    """Start an instance; ``unit_id`` is the unit it is handled for (承办单位), for filtering."""
     now = clock.now()
     with calendar.in_scope(session):
         try:
@@ -50,6 +52,7 @@ def start(
             definition_id=definition.id,
             process_id=definition.process_id,
             case_id=case_id,
+            unit_id=unit_id if unit_id is not None else actor.unit_id,
             status="running",
             state=ENGINE.dump(workflow),
             started_at=now,

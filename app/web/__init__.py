@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from flask import Flask, jsonify, render_template, request
-from flask_login import LoginManager
+from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
-from app.services.errors import ServiceError
-from app.web import api, auth, cases, instances, tasks
+from app.services.errors import Forbidden, ServiceError
+from app.web import api, auth, cases, instances, tasks, vendor
 from app.web.context import db
 
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 ACTION_LABELS = {
     "instance.start": "启动流程",
     "instance.complete": "流程办结",
@@ -36,10 +37,19 @@ def register(app: Flask) -> None:
         with db().read() as session:
             return session.get(User, int(user_id))
 
-    for module in (auth, tasks, cases, instances):
+    for module in (auth, tasks, cases, instances, vendor):
         app.register_blueprint(module.bp)
     app.register_blueprint(api.bp)
     csrf.exempt(api.bp)
+
+    @app.before_request
+    def _auditors_only_read():  # type: ignore[no-untyped-def]
+        """Auditors read everything and change nothing, whatever the request."""
+        if request.method in SAFE_METHODS or request.endpoint in {"auth.login", "auth.logout"}:
+            return None
+        if current_user.is_authenticated and current_user.role == "auditor":
+            raise Forbidden("审计人员为只读角色，不能进行任何修改")
+        return None
 
     @app.errorhandler(ServiceError)
     def _service_error(exc: ServiceError):  # type: ignore[no-untyped-def]
@@ -69,7 +79,9 @@ def register(app: Flask) -> None:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault(
             "Content-Security-Policy",
-            "default-src 'self'; img-src 'self' data:; style-src 'self'; frame-ancestors 'none'",
+            # bpmn-js draws SVG with inline style attributes; scripts stay same-origin only
+            "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+            "frame-ancestors 'none'",
         )
         return response
 

@@ -37,6 +37,8 @@ def token_required(view):  # type: ignore[no-untyped-def]
         if user is None:
             raise Unauthorized("访问令牌无效或已撤销")
         g.actor = Actor.of(user)
+        if g.actor.role == "auditor" and request.method not in {"GET", "HEAD", "OPTIONS"}:
+            raise Forbidden("审计人员为只读角色，不能进行任何修改")
         return view(*args, **kwargs)
 
     return wrapper

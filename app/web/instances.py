@@ -2,23 +2,62 @@ from __future__ import annotations
 
 from io import BytesIO
 
-from flask import Blueprint, render_template, send_file
+from flask import Blueprint, render_template, request, send_file
 from flask_login import login_required
 from werkzeug.wrappers import Response
 
-from app.services import queries
+from app.services import audit, inspection, queries
+from app.services.errors import Forbidden
 from app.web.context import actor, db
 
 bp = Blueprint("instances", __name__)
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+AUDIT_ROLES = {"auditor", "admin", "bureau"}
+
+
+@bp.get("/instances")
+@login_required
+def instance_list() -> str:
+    flt = inspection.InstanceFilter.parse(request.args)
+    before = request.args.get("before", type=int)
+    with db().read() as session:
+        page = inspection.list_instances(session, actor(), flt, before)
+        choices = inspection.process_choices(session)
+        units = queries.all_units(session)
+    args = {k: v for k, v in request.args.items() if k != "before"}
+    return render_template(
+        "instances.html", page=page, flt=flt, choices=choices, units=units,
+        statuses=inspection.STATUSES, args=args,
+    )  # fmt: skip
 
 
 @bp.get("/instances/<int:instance_id>")
 @login_required
 def instance_page(instance_id: int) -> str:
     with db().read() as session:
+        found = inspection.inspect(session, actor(), instance_id)
+    return render_template(
+        "instance.html", found=found, view=found.view, is_overdue=queries.is_overdue
+    )
+
+
+@bp.get("/instances/<int:instance_id>/diagram.bpmn")
+@login_required
+def diagram(instance_id: int) -> Response:
+    with db().read() as session:
         view = queries.instance_view(session, actor(), instance_id)
-    return render_template("instance.html", view=view, is_overdue=queries.is_overdue)
+        xml = view.instance.definition.bpmn_xml
+    return Response(xml, mimetype="application/xml")
+
+
+@bp.get("/instances/<int:instance_id>/dossier.zip")
+@login_required
+def dossier(instance_id: int) -> Response:
+    with db().read() as session:
+        name, content = inspection.dossier(session, actor(), instance_id)
+    return send_file(
+        BytesIO(content), mimetype="application/zip", as_attachment=True, download_name=name
+    )
 
 
 @bp.get("/documents/<int:document_id>")
@@ -29,3 +68,14 @@ def download(document_id: int) -> Response:
     return send_file(
         BytesIO(doc.content), mimetype=DOCX, as_attachment=True, download_name=doc.filename
     )
+
+
+@bp.get("/audit")
+@login_required
+def audit_log() -> str:
+    if actor().role not in AUDIT_ROLES:
+        raise Forbidden("只有审计、司法局和管理员可以查看审计日志")
+    with db().read() as session:
+        report = audit.verify(session)
+        events = audit.recent(session, 200)
+    return render_template("audit.html", report=report, events=events)

@@ -68,9 +68,8 @@ def fill_form(page: Page, values: FormValues) -> None:
 
 def inbox_row(page: Page, instance_id: int) -> Locator:
     """The inbox rows that belong to the given process instance."""
-    return page.locator("#inbox tr[data-task-id]").filter(
-        has=page.get_by_role("link", name=f"实例 #{instance_id}", exact=True)
-    )
+    link = page.locator(f'a[href="/instances/{instance_id}"]')
+    return page.locator("#inbox tr[data-task-id]").filter(has=link)
 
 
 def open_task_from_history(page: Page, task_name: str) -> None:
