@@ -137,6 +137,7 @@ def process_choices(session: Session) -> list[tuple[str, str]]:
 class HistoryStep:
     task: TaskRecord
     submitted: dict[str, Any]
+    added: list[str]  # fields the process data did not have before this step
     changed: dict[str, tuple[Any, Any]]  # field -> (before, after) where a value was replaced
     late_working_days: int | None
 
@@ -147,6 +148,15 @@ class Inspection:
     steps: list[HistoryStep]
     element_states: dict[str, str]
     timer_lateness: dict[int, int | None] = field(default_factory=dict)
+
+
+def data_changes(
+    known: dict[str, Any], submitted: dict[str, Any]
+) -> tuple[list[str], dict[str, tuple[Any, Any]]]:
+    """What a submission did to the process data: fields added, and fields replaced."""
+    added = [k for k in submitted if k not in known]
+    changed = {k: (known[k], v) for k, v in submitted.items() if k in known and known[k] != v}
+    return added, changed
 
 
 def working_days_between(session: Session, due_at: datetime, done_at: datetime) -> int:
@@ -170,13 +180,13 @@ def inspect(session: Session, actor: Actor, instance_id: int) -> Inspection:
     now = clock.now()
     for task in view.tasks:
         submitted = task.data or {}
-        changed = {k: (known[k], v) for k, v in submitted.items() if k in known and known[k] != v}
+        added, changed = data_changes(known, submitted)
         known.update(submitted)
         late = None
         if task.due_at is not None:
             end = task.completed_at or (now if task.status == "open" else None)
             late = working_days_between(session, task.due_at, end) if end else None
-        steps.append(HistoryStep(task, submitted, changed, late))
+        steps.append(HistoryStep(task, submitted, added, changed, late))
     with calendar.in_scope(session):
         workflow = ENGINE.load(view.instance.definition.spec_json, view.instance.state)
         states = ENGINE.element_states(workflow)
@@ -231,6 +241,7 @@ def dossier(session: Session, actor: Actor, instance_id: int) -> tuple[str, byte
                 "completed_at": s.task.completed_at,
                 "completed_by": s.task.completed_by,
                 "submitted": s.submitted,
+                "added": s.added,
                 "changed": {k: {"before": b, "after": a} for k, (b, a) in s.changed.items()},
                 "late_working_days": s.late_working_days,
             }

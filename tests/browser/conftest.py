@@ -33,6 +33,18 @@ CHROMIUM_ARGS = [
 ]
 
 
+SERVER_ENVS: dict[str, dict[str, str]] = {}  # base URL -> the environment it runs with
+
+
+def huajie_cli(base_url: str, *args: str) -> str:
+    """Run a ``huajie`` command against the live server's database; return its output."""
+    result = subprocess.run(
+        [str(HUAJIE), *args], cwd=ROOT, env=SERVER_ENVS[base_url], capture_output=True,
+        text=True, timeout=60, check=True,
+    )  # fmt: skip
+    return result.stdout
+
+
 def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
@@ -104,6 +116,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                         pytrace=False,
                     )
                 time.sleep(0.2)
+            SERVER_ENVS[base_url] = env
             yield base_url
         finally:
             _stop(server)
