@@ -105,6 +105,38 @@ def units_add(code: str, name: str, kind: str) -> None:
     click.echo(f"已添加单位 {code} {name}")
 
 
+@units.command("set-reviewer")
+@click.argument("code")
+@click.argument("username")
+def units_set_reviewer(code: str, username: str) -> None:
+    """Name the unit's designated legality reviewer (合法性审查专人)."""
+    from app.services import units as unit_service
+    from app.services.actor import SYSTEM
+
+    try:
+        with _db(Settings.from_env()).write() as session:
+            unit_service.set_reviewer(session, SYSTEM, code, username)
+    except ServiceError as exc:
+        _fail(exc)
+    click.echo(f"{code} 的合法性审查专人：{username}")
+
+
+@units.command("set-adviser-firm")
+@click.argument("code")
+@click.argument("firm")
+def units_set_adviser_firm(code: str, firm: str) -> None:
+    """Record the unit's legal-adviser firm (法律顾问单位)."""
+    from app.services import units as unit_service
+    from app.services.actor import SYSTEM
+
+    try:
+        with _db(Settings.from_env()).write() as session:
+            unit_service.set_adviser_firm(session, SYSTEM, code, firm)
+    except ServiceError as exc:
+        _fail(exc)
+    click.echo(f"{code} 的法律顾问单位：{firm}")
+
+
 @main.group()
 def users() -> None:
     """Users."""

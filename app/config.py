@@ -27,8 +27,8 @@ class Settings:
         return cls(
             data_dir=data_dir,
             database_url=url,
-            processes_dir=Path(os.environ.get("HUAJIE_PROCESSES", ROOT / "processes")),
-            forms_dir=Path(os.environ.get("HUAJIE_FORMS", ROOT / "forms")),
+            processes_dir=Path(os.environ.get("HUAJIE_PROCESSES") or ROOT / "processes"),
+            forms_dir=Path(os.environ.get("HUAJIE_FORMS") or ROOT / "forms"),
             secret_key=os.environ.get("HUAJIE_SECRET_KEY") or _persistent_secret(data_dir),
             testing=os.environ.get("HUAJIE_ENV") == "test",
         )

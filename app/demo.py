@@ -6,7 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.models import Unit, User
-from app.services import org
+from app.services import org, units
 from app.services.actor import SYSTEM
 
 UNITS = [
@@ -33,10 +33,23 @@ USERS = [
     ("scjg_head", "SCJG", "agency_head", "市场监管局 局长 吴涛"),
     ("gxjd", "GXJD", "agency", "高良涧街道 联络人 郑华"),
     ("chz", "CHZ", "agency", "岔河镇 联络人 冯军"),
+    ("gtzy_reviewer", "GTZY", "agency", "自然资源局 合法性审查专人 钱敏"),
+    ("gtzy_lawyer", "GTZY", "legal_adviser", "自然资源局 公职律师 马骏"),
+    ("scjg_reviewer", "SCJG", "agency", "市场监管局 合法性审查专人 何静"),
+    ("scjg_lawyer", "SCJG", "legal_adviser", "市场监管局 法律顾问 高远"),
     ("auditor", "SFJ", "auditor", "审计 许静"),
     ("admin", "SFJ", "admin", "系统管理员"),
     ("court", "FY", "court", "法院接口"),
 ]
+
+
+# 合法性审查: designated reviewers and legal-adviser firms
+REVIEWERS = {"GTZY": "gtzy_reviewer", "SCJG": "scjg_reviewer"}
+ADVISER_FIRMS = {
+    "QZF": "江苏洪泽正衡律师事务所",
+    "GTZY": "江苏洪泽正衡律师事务所",
+    "SCJG": "淮安明德律师事务所",
+}
 
 
 def demo_password(username: str) -> str:
@@ -53,4 +66,11 @@ def seed(session: Session) -> list[tuple[str, str, str, str]]:
         if session.scalar(select(User).where(User.username == username)) is None:
             org.add_user(session, SYSTEM, username, unit, role, demo_password(username), label)
         created.append((username, demo_password(username), unit, role))
+    for code, username in REVIEWERS.items():
+        unit_row = org.unit_by_code(session, code)
+        if unit_row.designated_reviewer_id is None:
+            units.set_reviewer(session, SYSTEM, code, username)
+    for code, firm in ADVISER_FIRMS.items():
+        if not org.unit_by_code(session, code).legal_adviser_firm:
+            units.set_adviser_firm(session, SYSTEM, code, firm)
     return created

@@ -15,8 +15,12 @@ from typing import Any
 from .blocks import DocumentSpec
 from .errors import DocumentError
 from .fields import Values
+from .kinds_correction import KINDS as CORRECTION_KINDS
+from .kinds_supervision import KINDS as SUPERVISION_KINDS
 from .render import render_spec
-from .templates import KINDS
+from .templates import KINDS as MEDIATION_KINDS
+
+KINDS = {**MEDIATION_KINDS, **SUPERVISION_KINDS, **CORRECTION_KINDS}
 
 __all__ = ["DOCUMENT_KINDS", "REQUIRED_FIELDS", "DocumentError", "render_document"]
 

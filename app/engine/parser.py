@@ -10,6 +10,7 @@ from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
+from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
 from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 
@@ -60,6 +61,7 @@ class ParsedProcess:
     spec_json: str
     user_tasks: list[UserTaskInfo]
     lanes: list[str]
+    start_lane: str
 
 
 def parse_xml(content: bytes) -> Any:
@@ -79,6 +81,13 @@ def _swap_timers(spec: Any) -> None:
         replacement = REPLACEMENTS.get(type(definition))
         if replacement is not None:
             definition.__class__ = replacement
+
+
+def _start_lane(spec: Any) -> str:
+    for task_spec in spec.task_specs.values():
+        if isinstance(task_spec, StartEvent) and getattr(task_spec, "lane", None):
+            return str(task_spec.lane)
+    return ""
 
 
 def _describe(spec: Any) -> tuple[list[UserTaskInfo], list[str]]:
@@ -136,4 +145,4 @@ def parse_bpmn(content: bytes, filename: str = "upload.bpmn") -> ParsedProcess:
     user_tasks, lanes = _describe(spec)
     spec_json = json.dumps(SERIALIZER.to_dict(spec), ensure_ascii=False)
     name = parser.process_parsers[process_id].get_name() or process_id
-    return ParsedProcess(process_id, name, spec_json, user_tasks, lanes)
+    return ParsedProcess(process_id, name, spec_json, user_tasks, lanes, _start_lane(spec))

@@ -3,14 +3,16 @@
 from app.models.audit import AuditEvent
 from app.models.base import Base
 from app.models.calendar import CalendarDay, CalendarYear
-from app.models.case import Case, Document, DocumentCounter
+from app.models.case import Attachment, Case, Document, DocumentCounter, Setting
 from app.models.org import ROLES, UNIT_KINDS, ApiToken, Unit, User
 from app.models.process import ProcessDefinition, ProcessInstance, Reminder, TaskRecord, Timer
 
 __all__ = [
     "ROLES",
+    "Setting",
     "UNIT_KINDS",
     "ApiToken",
+    "Attachment",
     "AuditEvent",
     "Base",
     "CalendarDay",

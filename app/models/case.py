@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ForeignKey, LargeBinary, String, Text
+from sqlalchemy import JSON, ForeignKey, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import Base, UTCDateTime
@@ -23,6 +24,9 @@ class Case(Base):
     received_on: Mapped[str] = mapped_column(String(10))  # YYYY-MM-DD, Shanghai
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     created_by: Mapped[str] = mapped_column(String(64))
+    # 裁判结果 (judgment outcome) once the case concludes, e.g. 胜诉/败诉/部分败诉/撤诉
+    outcome: Mapped[str | None] = mapped_column(String(32), default=None)
+    outcome_on: Mapped[str | None] = mapped_column(String(10), default=None)  # YYYY-MM-DD
 
     agency = relationship("Unit", lazy="joined")
 
@@ -54,3 +58,34 @@ class DocumentCounter(Base):
     kind: Mapped[str] = mapped_column(String(64), primary_key=True)
     year: Mapped[int] = mapped_column(primary_key=True)
     last: Mapped[int] = mapped_column(default=0)
+
+
+class Attachment(Base):
+    """An uploaded file, stored outside the web root under a random name."""
+
+    __tablename__ = "attachments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instances.id"), index=True)
+    task_record_id: Mapped[int | None] = mapped_column(ForeignKey("tasks.id"), default=None)
+    name: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int]
+    sha256: Mapped[str] = mapped_column(String(64))
+    storage_name: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_by: Mapped[str] = mapped_column(String(64))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), default=None)
+
+    def as_ref(self) -> dict[str, object]:
+        return {"id": self.id, "name": self.name, "size": self.size, "sha256": self.sha256}
+
+
+class Setting(Base):
+    """Administrator settings (e.g. which outcomes count as lost)."""
+
+    __tablename__ = "settings"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[Any] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

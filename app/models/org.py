@@ -28,6 +28,7 @@ ROLES = {
     "process_owner": "流程管理员",
     "admin": "系统管理员",
     "court": "法院（接口）",
+    "legal_adviser": "公职律师/法律顾问",
 }
 
 
@@ -38,8 +39,14 @@ class Unit(Base):
     code: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     kind: Mapped[str] = mapped_column(String(32), index=True)
+    # 合法性审查: the unit's designated reviewer (明确专人) and its legal-adviser firm
+    designated_reviewer_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", use_alter=True, name="fk_units_designated_reviewer_id_users"),
+        default=None,
+    )
+    legal_adviser_firm: Mapped[str] = mapped_column(String(200), default="")
 
-    users: Mapped[list[User]] = relationship(back_populates="unit")
+    users: Mapped[list[User]] = relationship(back_populates="unit", foreign_keys="User.unit_id")
 
 
 class User(Base):
@@ -53,7 +60,7 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(32))
     active: Mapped[bool] = mapped_column(default=True)
 
-    unit: Mapped[Unit] = relationship(back_populates="users", lazy="joined")
+    unit: Mapped[Unit] = relationship(back_populates="users", lazy="joined", foreign_keys=[unit_id])
 
     # Flask-Login protocol
     @property

@@ -28,6 +28,7 @@ class ProcessDefinition(Base):
     deployed_at: Mapped[datetime] = mapped_column(UTCDateTime())
     deployed_by: Mapped[str] = mapped_column(String(64))
     comment: Mapped[str] = mapped_column(Text, default="")
+    start_lane: Mapped[str] = mapped_column(String(100), default="")  # who may start it
 
 
 class ProcessInstance(Base):
@@ -71,6 +72,7 @@ class TaskRecord(Base):
     lane: Mapped[str] = mapped_column(String(100), default="")
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
     role: Mapped[str | None] = mapped_column(String(32), default=None)
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
     form: Mapped[str | None] = mapped_column(String(200), default=None)
     status: Mapped[str] = mapped_column(String(16), default="open")  # open/completed/cancelled
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -79,10 +81,12 @@ class TaskRecord(Base):
     provisional: Mapped[bool] = mapped_column(default=False)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     completed_by: Mapped[str | None] = mapped_column(String(64), default=None)
-    data: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    data: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)  # as submitted
+    prefill: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)  # from process data
 
     unit = relationship("Unit", lazy="joined")
     case = relationship("Case", lazy="joined")
+    assignee = relationship("User", lazy="joined")
 
 
 class Timer(Base):

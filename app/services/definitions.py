@@ -20,7 +20,7 @@ from app.engine import (
     parse_bpmn,
 )
 from app.models import ProcessDefinition
-from app.services import audit, lanes
+from app.services import audit, gates, lanes
 from app.services.actor import Actor
 from app.services.errors import InvalidInput, NotFound
 
@@ -80,6 +80,15 @@ def check(content: bytes, forms_dir: Path, filename: str = "upload.bpmn") -> Che
                         timer.bpmn_id, "期限表达式须使用 working_days 或 calendar_days"
                     )
                 )
+    missing = gates.REQUIRED_TASKS.get(parsed.process_id, set()) - {
+        t.bpmn_id for t in parsed.user_tasks
+    }
+    for bpmn_id in sorted(missing):
+        problems.append(
+            DefinitionProblem(bpmn_id, f"该流程必须包含用户任务 {bpmn_id}（法制审核硬性规则）")
+        )
+    if not parsed.start_lane:
+        problems.append(DefinitionProblem("", "开始事件须位于某一泳道中（泳道决定谁可以发起流程）"))
     return Checked(parsed, forms, problems)
 
 
@@ -127,6 +136,7 @@ def deploy(
         deployed_at=clock.now(),
         deployed_by=actor.username,
         comment=comment,
+        start_lane=parsed.start_lane,
     )
     session.add(definition)
     session.flush()

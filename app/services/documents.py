@@ -10,17 +10,34 @@ from sqlalchemy.orm import Session
 from app import clock
 from app.documents import DOCUMENT_KINDS, DocumentError, render_document
 from app.models import Case, Document, DocumentCounter, ProcessInstance, TaskRecord
-from app.services.errors import InvalidInput, NotFound
+from app.services import lanes
+from app.services.errors import InvalidInput, NotFound, ServiceError
 
-# 发文字号 prefixes: 洪泽区行政争议调处中心 documents.
+# 发文字号 prefixes
 DOC_NO_PREFIX = {
     "assignment_notice": "洪调交",
     "mediation_agreement": "洪调协",
     "termination_notice": "洪调终",
     "termination_letter": "洪调函",
+    "legality_opinion": "合审",
+    "supervision_suggestion": "洪司监建",
+    "supervision_decision": "洪司监决",
+    "self_correction_decision": "纠决",
 }
-ISSUER = {kind: "洪泽区行政争议调处中心" for kind in DOC_NO_PREFIX}
-DOC_NO_FIELD = {"assignment_notice": "notice_no"}
+# the lane whose unit issues the document
+ISSUER_LANE = {
+    "assignment_notice": "区调处中心",
+    "mediation_agreement": "区调处中心",
+    "termination_notice": "区调处中心",
+    "termination_letter": "区调处中心",
+    "legality_opinion": "案涉行政机关",
+    "supervision_suggestion": "区司法局",
+    "supervision_decision": "区司法局",
+    "self_correction_decision": "案涉行政机关",
+}
+# a form field that already holds the document number
+DOC_NO_FIELD = {"assignment_notice": "notice_no", "self_correction_decision": "decision_no"}
+AGENCY_LANE = "案涉行政机关"
 
 
 def _next_doc_no(session: Session, kind: str, year: int) -> str:
@@ -30,6 +47,17 @@ def _next_doc_no(session: Session, kind: str, year: int) -> str:
         session.add(counter)
     counter.last += 1
     return f"{DOC_NO_PREFIX.get(kind, '洪调')}〔{year}〕{counter.last}号"
+
+
+def _lane_unit_name(session: Session, lane: str, data: dict[str, Any]) -> str:
+    try:
+        return lanes.owner(session, lane, data).name
+    except ServiceError:
+        return ""
+
+
+def _unit_name(session: Session, kind: str, data: dict[str, Any]) -> str:
+    return _lane_unit_name(session, ISSUER_LANE.get(kind, "区调处中心"), data)
 
 
 def case_fields(case: Case | None) -> dict[str, Any]:
@@ -65,7 +93,11 @@ def render_for_task(
             session, kind, today.year
         )
         fields = {**data, **case_fields(case), **next_due}
-        fields.update(doc_no=doc_no, issued_on=today.isoformat(), issuer=ISSUER.get(kind, ""))
+        fields.update(
+            doc_no=doc_no, issued_on=today.isoformat(), issuer=_unit_name(session, kind, data)
+        )
+        if "agency_name" not in fields:
+            fields["agency_name"] = _lane_unit_name(session, AGENCY_LANE, data)
         try:
             content = render_document(kind, fields)
         except DocumentError as exc:

@@ -41,6 +41,13 @@ def unit_by_code(session: Session, code: str) -> Unit:
     return unit
 
 
+def unit_by_id(session: Session, unit_id: int) -> Unit:
+    unit = session.get(Unit, unit_id)
+    if unit is None:
+        raise NotFound(f"单位不存在：{unit_id}")
+    return unit
+
+
 def unit_of_kind(session: Session, kind: str) -> Unit:
     unit = session.scalar(select(Unit).where(Unit.kind == kind).order_by(Unit.id).limit(1))
     if unit is None:

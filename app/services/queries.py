@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from app import clock
 from app.models import (
+    Attachment,
     AuditEvent,
     Case,
     Document,
@@ -41,6 +42,7 @@ def inbox(session: Session, actor: Actor, limit: int = 200) -> list[TaskRecord]:
             TaskRecord.unit_id == actor.unit_id,
             TaskRecord.status == "open",
             or_(TaskRecord.role.is_(None), TaskRecord.role == actor.role),
+            or_(TaskRecord.assignee_id.is_(None), TaskRecord.assignee_id == actor.user_id),
         )
         .order_by(TaskRecord.due_at.is_(None), TaskRecord.due_at, TaskRecord.id)
         .limit(limit)
@@ -149,6 +151,20 @@ def document_for(session: Session, actor: Actor, document_id: int) -> Document:
     if instance is None or not can_see_instance(session, actor, instance):
         raise NotFound("文书不存在或无权查看")
     return doc
+
+
+def attachment_for(session: Session, actor: Actor, attachment_id: int) -> Attachment:
+    row = session.get(Attachment, attachment_id)
+    if row is None:
+        raise NotFound("附件不存在或无权查看")
+    if row.instance_id is None:
+        if row.created_by != actor.username:
+            raise NotFound("附件不存在或无权查看")
+        return row
+    instance = session.get(ProcessInstance, row.instance_id)
+    if instance is None or not can_see_instance(session, actor, instance):
+        raise NotFound("附件不存在或无权查看")
+    return row
 
 
 def cases(

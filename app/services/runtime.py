@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -16,8 +17,17 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from app import clock
 from app.engine import Engine, EngineError, TaskNotReady, TimerState
-from app.models import Case, ProcessDefinition, ProcessInstance, Reminder, TaskRecord, Timer, Unit
-from app.services import audit, calendar, documents, lanes, org
+from app.models import (
+    Attachment,
+    Case,
+    ProcessDefinition,
+    ProcessInstance,
+    Reminder,
+    TaskRecord,
+    Timer,
+    Unit,
+)
+from app.services import attachments, audit, calendar, documents, forms, gates, lanes, org
 from app.services.actor import Actor
 from app.services.errors import Conflict, Forbidden, InvalidInput, NotFound, ServiceError
 
@@ -71,6 +81,8 @@ def start(
 def can_work_on(actor: Actor, task: TaskRecord) -> bool:
     if actor.role in READ_ONLY_ROLES:
         return False
+    if task.assignee_id is not None and task.assignee_id != actor.user_id:
+        return False
     return actor.unit_id == task.unit_id and (task.role is None or task.role == actor.role)
 
 
@@ -81,17 +93,30 @@ def open_task_for(session: Session, actor: Actor, task_id: int) -> TaskRecord:
     return task
 
 
+def task_schema(session: Session, task: TaskRecord) -> dict[str, Any]:
+    """The task's form as pinned by its instance's definition version, options resolved."""
+    instance = session.get(ProcessInstance, task.instance_id)
+    assert instance is not None
+    schema = instance.definition.forms.get(task.form or "")
+    if schema is None:
+        raise InvalidInput("任务表单缺失")
+    return forms.prepare(session, schema)
+
+
 def complete_task(
     session: Session,
     actor: Actor,
     task_id: int,
     data: dict[str, Any],
     validate: Any,
+    uploads: dict[str, list[attachments.Upload]] | None = None,
+    storage: Path | None = None,
 ) -> tuple[TaskRecord, StepResult]:
     """Complete one open user task with validated form data.
 
     ``validate(schema, data) -> {field: [messages]}`` checks the submission against the
-    task's form as pinned by the instance's definition version.
+    task's form as pinned by the instance's definition version. Files arrive either as
+    ``uploads`` (web form) or, in ``data``, as ids of attachments uploaded before (API).
     """
     task = session.get(TaskRecord, task_id)
     if task is None:
@@ -102,17 +127,39 @@ def complete_task(
         raise Conflict("任务已办结，不能重复提交")
     instance = session.get(ProcessInstance, task.instance_id)
     assert instance is not None
-    schema = instance.definition.forms.get(task.form or "")
-    if schema is None:
-        raise InvalidInput("任务表单缺失")
-    errors = validate(schema, data)
+    schema = task_schema(session, task)
+    data = dict(data)
+    errors: dict[str, list[str]] = {}
+    uploads = uploads or {}
+    for name in forms.attachment_fields(schema):
+        if uploads.get(name):
+            errors.update(attachments.check(name, uploads[name]))
+            data[name] = [attachments.placeholder(u) for u in uploads[name]]
+        elif name in data:
+            data[name] = attachments.resolve(session, actor, data[name], name)
+    for name, messages in validate(schema, data).items():
+        errors.setdefault(name, []).extend(messages)
     if errors:
         raise InvalidInput("表单填写有误", errors)
+    gates.check(session, instance.process_id, task)
+    stored: list[Attachment] = []
+    for name, files in uploads.items():
+        if name in data and files:
+            if storage is None:
+                raise InvalidInput("附件存储未配置")
+            rows = [attachments.store(session, actor, storage, f) for f in files]
+            stored.extend(rows)
+            data[name] = [row.as_ref() for row in rows]
     with calendar.in_scope(session):
         workflow = ENGINE.load(instance.definition.spec_json, instance.state)
         properties = ENGINE.task_properties(workflow, task.spiff_task_id)
+        engine_data = dict(data)
+        chosen = forms.lane_choices(schema, data)
+        if chosen:
+            current = ENGINE.task_data(workflow, task.spiff_task_id).get("lane_owners") or {}
+            engine_data["lane_owners"] = {**current, **chosen}
         try:
-            ENGINE.complete(workflow, task.spiff_task_id, data)
+            ENGINE.complete(workflow, task.spiff_task_id, engine_data)
         except TaskNotReady as exc:
             raise Conflict("任务已办结，不能重复提交") from exc
         except EngineError as exc:
@@ -121,6 +168,11 @@ def complete_task(
         task.completed_at = clock.now()
         task.completed_by = actor.username
         task.data = data
+        for name in forms.attachment_fields(schema):
+            for ref in data.get(name) or []:
+                row = session.get(Attachment, ref["id"])
+                if row is not None:
+                    row.task_record_id, row.instance_id = task.id, instance.id
         audit.record(
             session, actor, "task.complete", instance_id=instance.id, case_id=instance.case_id,
             task_id=task.id, bpmn_id=task.bpmn_id, data=data,
@@ -204,6 +256,8 @@ def _sync(session: Session, instance: ProcessInstance, workflow: Any) -> StepRes
         if row is None:
             data = ENGINE.task_data(workflow, task.spiff_id)
             unit = lanes.owner(session, task.lane, data)
+            form = task.properties.get("formJsonSchemaFilename")
+            schema = instance.definition.forms.get(form or "") or {}
             row = TaskRecord(
                 instance_id=instance.id,
                 case_id=instance.case_id,
@@ -213,9 +267,11 @@ def _sync(session: Session, instance: ProcessInstance, workflow: Any) -> StepRes
                 lane=task.lane,
                 unit_id=unit.id,
                 role=task.properties.get("role") or None,
-                form=task.properties.get("formJsonSchemaFilename"),
+                assignee_id=_assignee(task.properties.get("assignee"), unit),
+                form=form,
                 status="open",
                 created_at=now,
+                prefill=forms.prefill(schema, data) or None,
             )
             session.add(row)
             session.flush()
@@ -257,6 +313,13 @@ def _sync(session: Session, instance: ProcessInstance, workflow: Any) -> StepRes
                      case_id=instance.case_id)  # fmt: skip
     session.flush()
     return result
+
+
+def _assignee(rule: str | None, unit: Unit) -> int | None:
+    """``assignee`` task property: ``designated_reviewer`` = the unit's legality reviewer."""
+    if rule == "designated_reviewer":
+        return unit.designated_reviewer_id
+    return None
 
 
 def _task_row(session: Session, instance_id: int, spiff_id: str | None) -> TaskRecord | None:

@@ -7,7 +7,7 @@ from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from app.services.errors import Forbidden, ServiceError
-from app.web import api, auth, cases, instances, tasks, vendor
+from app.web import api, auth, cases, instances, processes, tasks, vendor
 from app.web.context import db
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
@@ -37,7 +37,7 @@ def register(app: Flask) -> None:
         with db().read() as session:
             return session.get(User, int(user_id))
 
-    for module in (auth, tasks, cases, instances, vendor):
+    for module in (auth, tasks, cases, instances, processes, vendor):
         app.register_blueprint(module.bp)
     app.register_blueprint(api.bp)
     csrf.exempt(api.bp)

@@ -11,12 +11,12 @@ from flask import Blueprint, g, jsonify, request, send_file
 from werkzeug.wrappers import Response
 
 from app.models import ProcessInstance
-from app.services import calendar, org, queries, runtime
+from app.services import attachments, calendar, org, processes, queries, runtime
 from app.services import cases as case_service
 from app.services.actor import Actor
 from app.services.errors import Forbidden, InvalidInput, ServiceError
-from app.web.context import db
-from app.web.instances import DOCX
+from app.web.context import db, settings
+from app.web.instances import DOCX, send_attachment
 from app.web.jsonform import validate_submission
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -218,3 +218,59 @@ def deadline() -> Response:
             "explanation": result.explain(),
         }
     )
+
+
+@bp.get("/processes")
+@token_required
+def list_processes() -> Response:
+    _forbid_court()
+    with db().read() as session:
+        items = processes.startable(session, _actor())
+    return jsonify(
+        [
+            {
+                "process_id": i.process_id,
+                "name": i.name,
+                "version": i.version,
+                "start_lane": i.start_lane,
+            }
+            for i in items
+        ]  # fmt: skip
+    )
+
+
+@bp.post("/processes/<process_id>/instances")
+@token_required
+def start_process(process_id: str) -> tuple[Response, int]:
+    _forbid_court()
+    body = _body()
+    with db().write() as session:
+        instance = processes.start(session, _actor(), process_id, body.get("data"))
+        result = {"instance_id": instance.id}
+    return jsonify(result), 201
+
+
+@bp.post("/attachments")
+@token_required
+def upload_attachment() -> tuple[Response, int]:
+    """Upload one file (multipart field ``file``); reference it by id in a task's data."""
+    _forbid_court()
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        raise InvalidInput("请以 multipart 字段 file 上传文件", {"file": ["缺少文件"]})
+    with db().write() as session:
+        row = attachments.store(
+            session, _actor(), settings().data_dir / "attachments",
+            attachments.Upload(upload.filename, upload.read()),
+        )  # fmt: skip
+        result = row.as_ref()
+    return jsonify(result), 201
+
+
+@bp.get("/attachments/<int:attachment_id>")
+@token_required
+def get_attachment(attachment_id: int) -> Response:
+    _forbid_court()
+    with db().read() as session:
+        row = queries.attachment_for(session, _actor(), attachment_id)
+    return send_attachment(row)

@@ -8,7 +8,7 @@ from werkzeug.wrappers import Response
 
 from app.services import audit, inspection, queries
 from app.services.errors import Forbidden
-from app.web.context import actor, db
+from app.web.context import actor, db, settings
 
 bp = Blueprint("instances", __name__)
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -68,6 +68,25 @@ def download(document_id: int) -> Response:
     return send_file(
         BytesIO(doc.content), mimetype=DOCX, as_attachment=True, download_name=doc.filename
     )
+
+
+@bp.get("/attachments/<int:attachment_id>")
+@login_required
+def attachment(attachment_id: int) -> Response:
+    with db().read() as session:
+        row = queries.attachment_for(session, actor(), attachment_id)
+    return send_attachment(row)
+
+
+def send_attachment(row) -> Response:  # type: ignore[no-untyped-def]
+    response = send_file(
+        settings().data_dir / "attachments" / row.storage_name,
+        mimetype=row.content_type,
+        as_attachment=True,
+        download_name=row.name,
+    )
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
 
 
 @bp.get("/audit")

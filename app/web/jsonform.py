@@ -283,6 +283,8 @@ def _base_widget(prop: Mapping[str, Any]) -> str:
     if typ == "boolean":
         return "checkbox"
     if typ == "array":
+        if prop.get("format") == "attachments":
+            return "files"  # uploaded files; the page reads them from the multipart body
         items = prop.get("items")
         if isinstance(items, dict) and _enum_values(items) is not None:
             return "checkboxes"
@@ -414,6 +416,8 @@ def parse_submission(schema: dict[str, Any], form: MultiDict[str, str]) -> dict[
             result[name] = raw is not None and raw.strip().lower() in TRUTHY
             continue
         if typ == "array":
+            if prop.get("format") == "attachments":
+                continue  # files are not form fields: the page passes them on as uploads
             items = prop.get("items") if isinstance(prop.get("items"), dict) else {}
             values = _array_values(form.getlist(name), _enum_values(items) is not None)
             if values:

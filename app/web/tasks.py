@@ -6,9 +6,9 @@ from werkzeug.wrappers import Response
 
 from app import clock
 from app.models import ProcessInstance
-from app.services import queries, runtime
+from app.services import attachments, forms, queries, runtime, units
 from app.services.errors import InvalidInput
-from app.web.context import actor, db
+from app.web.context import actor, db, settings
 from app.web.jsonform import fields_for, parse_submission, validate_submission
 
 bp = Blueprint("tasks", __name__)
@@ -29,9 +29,18 @@ def inbox() -> str:
     )
 
 
+def _uploads(schema: dict) -> dict[str, list[attachments.Upload]]:
+    found = {}
+    for name in forms.attachment_fields(schema):
+        files = [f for f in request.files.getlist(name) if f.filename]
+        if files:
+            found[name] = [attachments.Upload(f.filename or "", f.read()) for f in files]
+    return found
+
+
 def _form_context(session, task, data, errors):  # type: ignore[no-untyped-def]
     instance = session.get(ProcessInstance, task.instance_id)
-    schema = instance.definition.forms.get(task.form or "", {})
+    schema = runtime.task_schema(session, task)
     ui_name = (task.form or "").replace(".schema.json", ".uischema.json")
     uischema = instance.definition.forms.get(ui_name)
     fields = fields_for(schema, uischema, data, clock.local_now().date())
@@ -49,9 +58,13 @@ def task_page(task_id: int) -> str | Response:
             task = runtime.open_task_for(session, me, task_id)
             schema, _, _ = _form_context(session, task, None, None)
         data = parse_submission(schema, request.form)
+        uploads = _uploads(schema)
         try:
             with db().write() as session:
-                runtime.complete_task(session, me, task_id, data, validate_submission)
+                runtime.complete_task(
+                    session, me, task_id, data, validate_submission, uploads,
+                    settings().data_dir / "attachments",
+                )  # fmt: skip
         except InvalidInput as exc:
             errors = exc.errors
         else:
@@ -59,7 +72,11 @@ def task_page(task_id: int) -> str | Response:
             return redirect(url_for("instances.instance_page", instance_id=task.instance_id))
     with db().read() as session:
         task = runtime.open_task_for(session, me, task_id)
-        schema, fields, instance = _form_context(session, task, data or task.data, errors)
+        values = data or task.data or task.prefill
+        schema, fields, instance = _form_context(session, task, values, errors)
+        flag = None
+        if instance.process_id == "legality_review" and task.unit and task.unit.kind == "agency":
+            flag = units.adviser_flag(session, task.unit)
         view = queries.instance_view(session, me, instance.id)
         days_left = queries.working_days_left(session, task.due_at)
     return render_template(
@@ -72,4 +89,5 @@ def task_page(task_id: int) -> str | Response:
         days_left=days_left,
         overdue=task.status == "open" and queries.is_overdue(task.due_at),
         can_work=runtime.can_work_on(me, task) and task.status == "open",
+        adviser_flag=flag,
     ), (400 if errors else 200)

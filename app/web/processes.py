@@ -1,0 +1,43 @@
+"""Starting processes from the web: one button per process the user's unit may start."""
+
+from __future__ import annotations
+
+from flask import Blueprint, redirect, render_template, url_for
+from flask_login import login_required
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+
+from app.models import TaskRecord
+from app.services import processes, runtime
+from app.web.context import actor, db
+
+bp = Blueprint("processes", __name__)
+
+
+@bp.get("/processes")
+@login_required
+def start_page() -> str:
+    with db().read() as session:
+        items = processes.startable(session, actor())
+    return render_template("processes.html", items=items)
+
+
+@bp.post("/processes/<process_id>/start")
+@login_required
+def start(process_id: str) -> Response:
+    me = actor()
+    with db().write() as session:
+        instance = processes.start(session, me, process_id, {})
+        first = session.scalar(
+            select(TaskRecord)
+            .where(TaskRecord.instance_id == instance.id, TaskRecord.status == "open")
+            .order_by(TaskRecord.id)
+            .limit(1)
+        )
+        mine = first is not None and runtime.can_work_on(me, first)
+        target = (
+            url_for("tasks.task_page", task_id=first.id)
+            if mine and first
+            else url_for("instances.instance_page", instance_id=instance.id)
+        )
+    return redirect(target)
