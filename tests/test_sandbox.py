@@ -51,3 +51,22 @@ def test_scripts_write_task_data_but_not_helpers(env):
     assert context["b"] == 6
     assert context["names"] == ["乙", "甲"]
     assert "working_days" not in context
+
+
+def test_endless_loop_is_stopped_by_the_time_limit(env):
+    from app.engine.sandbox import ScriptTimeout
+
+    with pytest.raises(ScriptTimeout):
+        env.execute("n = 0\nwhile True:\n    n = n + 1", {})
+
+
+def test_huge_exponent_is_refused(env):
+    with pytest.raises(SandboxError):
+        env.evaluate("10 ** 10 ** 10", {})
+    assert env.evaluate("2 ** 10", {}) == 1024
+
+
+def test_private_attributes_and_format_tricks_are_refused(env):
+    for source in ("'{0.__class__}'.format(1)", "task._internal", "().__reduce_ex__(2)"):
+        with pytest.raises((SandboxError, AttributeError, NameError, NotImplementedError)):
+            env.evaluate(source, {"task": object()})

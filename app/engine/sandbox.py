@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import ast
 import contextvars
+import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
@@ -91,7 +93,13 @@ _GUARDS: dict[str, Any] = {
 }
 
 
-def _refuse_imports(source: str, mode: str) -> None:
+FILENAME = "<diagram script>"
+TIME_LIMIT_S = 1.0
+MAX_EXPONENT = 64
+
+
+def _refuse_unsafe(source: str, mode: str) -> None:
+    """What RestrictedPython allows but a diagram script never needs."""
     try:
         tree = ast.parse(source, mode=mode)
     except SyntaxError:
@@ -99,11 +107,45 @@ def _refuse_imports(source: str, mode: str) -> None:
     for node in ast.walk(tree):
         if isinstance(node, ast.Import | ast.ImportFrom):
             raise SandboxError(f"第 {node.lineno} 行：流程脚本中不允许 import")
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow):
+            exponent = node.right
+            if not (
+                isinstance(exponent, ast.Constant)
+                and isinstance(exponent.value, int)
+                and abs(exponent.value) <= MAX_EXPONENT
+            ):
+                raise SandboxError(f"第 {node.lineno} 行：乘方的指数须为不超过 {MAX_EXPONENT} 的常数")
+
+
+class ScriptTimeout(SandboxError):
+    pass
+
+
+@contextmanager
+def _time_limit(seconds: float = TIME_LIMIT_S) -> Iterator[None]:
+    """Stop a diagram script that runs too long (an endless loop in a process definition)."""
+    deadline = time.monotonic() + seconds
+
+    def local(frame: Any, event: str, arg: Any) -> Any:
+        if time.monotonic() > deadline:
+            raise ScriptTimeout(f"流程脚本运行超过 {seconds:g} 秒，已中止")
+        return local
+
+    def global_(frame: Any, event: str, arg: Any) -> Any:
+        return local if frame.f_code.co_filename == FILENAME else None
+
+    previous = sys.gettrace()
+    sys.settrace(global_)
+    try:
+        yield
+    finally:
+        sys.settrace(previous)
 
 
 def _compile(source: str, mode: str) -> Any:
-    _refuse_imports(source, mode)
-    result = (compile_restricted_eval if mode == "eval" else compile_restricted_exec)(source)
+    _refuse_unsafe(source, mode)
+    compiler = compile_restricted_eval if mode == "eval" else compile_restricted_exec
+    result = compiler(source, FILENAME)
     if result.errors:
         raise SandboxError("; ".join(result.errors))
     return result.code
@@ -141,7 +183,9 @@ class SandboxEnvironment(TaskDataEnvironment):
         scope.update(self.globals)
         scope.update(external_context or {})
         scope.update(context)
-        return eval(self._code(expression, "eval"), scope)  # noqa: S307 - restricted bytecode
+        code = self._code(expression, "eval")
+        with _time_limit():
+            return eval(code, scope)  # noqa: S307 - restricted bytecode
 
     def execute(
         self, script: str, context: dict[str, Any], external_context: dict | None = None
@@ -151,7 +195,9 @@ class SandboxEnvironment(TaskDataEnvironment):
         scope.update(self.globals)
         scope.update(external_context or {})
         scope.update(context)
-        exec(self._code(script, "exec"), scope)  # noqa: S102 - restricted bytecode
+        code = self._code(script, "exec")
+        with _time_limit():
+            exec(code, scope)  # noqa: S102 - restricted bytecode
         for key, value in scope.items():
             if key.startswith("_") or key in _GUARDS or key in self.globals or callable(value):
                 continue
