@@ -6,6 +6,7 @@ from app.engine.parser import (
     ParsedProcess,
     TimerInfo,
     UserTaskInfo,
+    called_elements,
     parse_bpmn,
 )
 from app.engine.runtime import Engine, EngineError, ReadyUserTask, TaskNotReady, TimerState
@@ -23,6 +24,7 @@ __all__ = [
     "TimerInfo",
     "TimerState",
     "UserTaskInfo",
+    "called_elements",
     "check_source",
     "parse_bpmn",
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -121,19 +122,52 @@ def _describe(spec: Any) -> tuple[list[UserTaskInfo], list[str]]:
     return list(users.values()), lanes
 
 
-def parse_bpmn(content: bytes, filename: str = "upload.bpmn") -> ParsedProcess:
-    """Parse one BPMN file holding one executable process; raise BpmnDefinitionError."""
+BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+
+
+def _executable_ids(root: Any) -> list[str]:
+    return [
+        node.get("id")
+        for node in root.iter(f"{{{BPMN_NS}}}process")
+        if node.get("isExecutable", "true") == "true"
+    ]
+
+
+def called_elements(content: bytes) -> set[str]:
+    """Process ids the file's call activities call (to fetch them before parsing)."""
     root = parse_xml(content)
+    return {
+        node.get("calledElement")
+        for node in root.iter(f"{{{BPMN_NS}}}callActivity")
+        if node.get("calledElement")
+    }
+
+
+def parse_bpmn(
+    content: bytes,
+    filename: str = "upload.bpmn",
+    called: Mapping[str, bytes] | None = None,
+) -> ParsedProcess:
+    """Parse one BPMN file holding one executable process; raise BpmnDefinitionError.
+
+    ``called`` holds the BPMN of processes its call activities call, by process id; their
+    specs are bundled into this definition, so a version keeps the callee it was deployed with.
+    """
+    root = parse_xml(content)
+    executable = _executable_ids(root)
+    if len(executable) != 1:
+        raise BpmnDefinitionError(
+            [DefinitionProblem("", f"需要恰好一个可执行流程，找到 {len(executable)} 个")]
+        )
+    process_id = executable[0]
     parser = SpiffBpmnParser(validator=VALIDATOR)
     try:
         parser.add_bpmn_xml(root, filename)
-        executable = parser.get_process_ids()
-        if len(executable) != 1:
-            raise BpmnDefinitionError(
-                [DefinitionProblem("", f"需要恰好一个可执行流程，找到 {len(executable)} 个")]
-            )
-        process_id = executable[0]
+        for callee_id, callee in (called or {}).items():
+            if callee_id != process_id:
+                parser.add_bpmn_xml(parse_xml(callee), f"{callee_id}.bpmn")
         spec = parser.get_spec(process_id)
+        subprocess_specs = parser.get_subprocess_specs(process_id)
     except ValidationException as exc:
         element = getattr(exc, "id", "") or ""
         raise BpmnDefinitionError([DefinitionProblem(str(element), str(exc))]) from exc
@@ -141,8 +175,16 @@ def parse_bpmn(content: bytes, filename: str = "upload.bpmn") -> ParsedProcess:
         raise
     except Exception as exc:  # the parser raises many kinds; each is a bad definition
         raise BpmnDefinitionError([DefinitionProblem("", f"无法解析流程定义：{exc}")]) from exc
-    _swap_timers(spec)
-    user_tasks, lanes = _describe(spec)
-    spec_json = json.dumps(SERIALIZER.to_dict(spec), ensure_ascii=False)
+    user_tasks, lanes = [], []
+    for each in (spec, *subprocess_specs.values()):
+        _swap_timers(each)
+        tasks, each_lanes = _describe(each)
+        user_tasks.extend(tasks)
+        lanes.extend(lane for lane in each_lanes if lane not in lanes)
+    bundle = {
+        "spec": SERIALIZER.to_dict(spec),
+        "subprocess_specs": {k: SERIALIZER.to_dict(v) for k, v in subprocess_specs.items()},
+    }
+    spec_json = json.dumps(bundle, ensure_ascii=False)
     name = parser.process_parsers[process_id].get_name() or process_id
     return ParsedProcess(process_id, name, spec_json, user_tasks, lanes, _start_lane(spec))

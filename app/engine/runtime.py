@@ -66,8 +66,13 @@ class HuajieScriptEngine(PythonScriptEngine):
 
 
 @lru_cache(maxsize=64)
-def _restore_spec(spec_json: str) -> Any:
-    return SERIALIZER.from_dict(json.loads(spec_json))
+def _restore_spec(spec_json: str) -> tuple[Any, dict[str, Any]]:
+    """(process spec, called process specs) from a definition's spec bundle."""
+    bundle = json.loads(spec_json)
+    if "subprocess_specs" not in bundle:  # a definition deployed before call activities
+        return SERIALIZER.from_dict(bundle), {}
+    subprocesses = {k: SERIALIZER.from_dict(v) for k, v in bundle["subprocess_specs"].items()}
+    return SERIALIZER.from_dict(bundle["spec"]), subprocesses
 
 
 class Engine:
@@ -76,7 +81,8 @@ class Engine:
 
     # -- lifecycle --------------------------------------------------------------------------
     def start(self, spec_json: str, data: dict[str, Any]) -> BpmnWorkflow:
-        workflow = BpmnWorkflow(_restore_spec(spec_json), {}, script_engine=self.script_engine)
+        spec, subprocess_specs = _restore_spec(spec_json)
+        workflow = BpmnWorkflow(spec, subprocess_specs, script_engine=self.script_engine)
         workflow.task_tree.data.update(data)
         for task in workflow.get_tasks(state=TaskState.READY):
             task.data.update(data)
@@ -86,8 +92,7 @@ class Engine:
     def load(self, spec_json: str, state: str) -> BpmnWorkflow:
         dct = json.loads(state)
         dct.pop(_VERSION_KEY, None)
-        dct["spec"] = _restore_spec(spec_json)
-        dct["subprocess_specs"] = {}
+        dct["spec"], dct["subprocess_specs"] = _restore_spec(spec_json)
         workflow = SERIALIZER.from_dict(dct)
         workflow.script_engine = self.script_engine
         return workflow

@@ -114,7 +114,9 @@ def _refuse_unsafe(source: str, mode: str) -> None:
                 and isinstance(exponent.value, int)
                 and abs(exponent.value) <= MAX_EXPONENT
             ):
-                raise SandboxError(f"第 {node.lineno} 行：乘方的指数须为不超过 {MAX_EXPONENT} 的常数")
+                raise SandboxError(
+                    f"第 {node.lineno} 行：乘方的指数须为不超过 {MAX_EXPONENT} 的常数"
+                )
 
 
 class ScriptTimeout(SandboxError):

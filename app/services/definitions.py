@@ -16,6 +16,7 @@ from app.engine import (
     BpmnDefinitionError,
     DefinitionProblem,
     ParsedProcess,
+    called_elements,
     check_source,
     parse_bpmn,
 )
@@ -48,9 +49,14 @@ def _load_form(forms_dir: Path, name: str) -> tuple[Any | None, str | None]:
         return None, f"表单文件不是有效的 JSON：{name}（{exc}）"
 
 
-def check(content: bytes, forms_dir: Path, filename: str = "upload.bpmn") -> Checked:
+def check(
+    content: bytes,
+    forms_dir: Path,
+    filename: str = "upload.bpmn",
+    called: dict[str, bytes] | None = None,
+) -> Checked:
     """Parse and apply the domain rules; raises BpmnDefinitionError when it cannot parse."""
-    parsed = parse_bpmn(content, filename)
+    parsed = parse_bpmn(content, filename, called)
     problems: list[DefinitionProblem] = []
     forms: dict[str, Any] = {}
     for task in parsed.user_tasks:
@@ -102,7 +108,7 @@ def deploy(
 ) -> ProcessDefinition:
     """Store a new immutable version; an unchanged file returns the latest version as is."""
     try:
-        checked = check(content, forms_dir, filename)
+        checked = check(content, forms_dir, filename, _called(session, content))
     except BpmnDefinitionError as exc:
         raise InvalidInput(
             "流程定义无效", {p.element_id: [p.message] for p in exc.problems}
@@ -147,12 +153,39 @@ def deploy(
     return definition
 
 
+def _called(session: Session, content: bytes) -> dict[str, bytes]:
+    """The latest deployed BPMN of every process this file calls (and of what they call)."""
+    try:
+        wanted = called_elements(content)
+    except BpmnDefinitionError:
+        return {}  # deploy() reports the XML error
+    found: dict[str, bytes] = {}
+    while wanted:
+        process_id = wanted.pop()
+        definition = latest_definition(session, process_id, required=False)
+        if definition is None or process_id in found:
+            continue
+        found[process_id] = definition.bpmn_xml.encode("utf-8")
+        wanted |= called_elements(found[process_id]) - set(found)
+    return found
+
+
 def deploy_directory(
     session: Session, actor: Actor, processes_dir: Path, forms_dir: Path
 ) -> list[ProcessDefinition]:
+    """Deploy every file, callees before their callers."""
+    paths = sorted(processes_dir.glob("*.bpmn"))
+    calls = {path.stem: called_elements(path.read_bytes()) for path in paths}
+    ordered: list[Path] = []
+    remaining = list(paths)
+    while remaining:
+        ready = [p for p in remaining if not (calls[p.stem] & {r.stem for r in remaining})]
+        for path in ready or remaining:  # a cycle: deploy the rest and let parsing report it
+            ordered.append(path)
+            remaining.remove(path)
     return [
         deploy(session, actor, path.read_bytes(), forms_dir, path.name, "deployed from processes/")
-        for path in sorted(processes_dir.glob("*.bpmn"))
+        for path in ordered
     ]
 
 
