@@ -56,6 +56,8 @@ def test_missing_token_and_bad_token_are_401(client, tokens):
 
 def test_court_token_may_not_read_tasks_or_create_cases(client, tokens):
     assert client.get("/api/v1/tasks", headers=_h(tokens["court"])).status_code == 403
+    calendar = "/api/v1/calendar/deadline?from=2026-09-30&working_days=3"
+    assert client.get(calendar, headers=_h(tokens["court"])).status_code == 403
     response = client.post("/api/v1/cases", json=CASE, headers=_h(tokens["court"]))
     assert response.status_code == 403
 
@@ -187,7 +189,7 @@ def test_instance_and_document_endpoints(client, tokens):
 
 def test_calendar_deadline_endpoint(client, tokens):
     response = client.get(
-        "/api/v1/calendar/deadline?from=2026-09-30&working_days=3", headers=_h(tokens["court"])
+        "/api/v1/calendar/deadline?from=2026-09-30&working_days=3", headers=_h(tokens["center"])
     )
     assert response.json["deadline"] == "2026-10-10"
     assert response.json["provisional"] is False

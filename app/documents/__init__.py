@@ -16,11 +16,19 @@ from .blocks import DocumentSpec
 from .errors import DocumentError
 from .fields import Values
 from .kinds_correction import KINDS as CORRECTION_KINDS
+from .kinds_court import KINDS as COURT_KINDS
+from .kinds_legality import KINDS as LEGALITY_KINDS
 from .kinds_supervision import KINDS as SUPERVISION_KINDS
 from .render import render_spec
 from .templates import KINDS as MEDIATION_KINDS
 
-KINDS = {**MEDIATION_KINDS, **SUPERVISION_KINDS, **CORRECTION_KINDS}
+KINDS = {
+    **MEDIATION_KINDS,
+    **LEGALITY_KINDS,
+    **SUPERVISION_KINDS,
+    **CORRECTION_KINDS,
+    **COURT_KINDS,
+}
 
 __all__ = ["DOCUMENT_KINDS", "REQUIRED_FIELDS", "DocumentError", "render_document"]
 

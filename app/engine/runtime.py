@@ -17,7 +17,9 @@ from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
-from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.bpmn.util import BpmnEvent
+from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
+from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.util.task import TaskState
 
 from app.engine.sandbox import SAFE_FUNCTIONS, SandboxEnvironment, deadline_functions
@@ -111,6 +113,16 @@ class Engine:
             workflow.do_engine_steps()
         except SpiffWorkflowException as exc:
             raise EngineError(str(exc)) from exc
+
+    def deliver(self, workflow: BpmnWorkflow, name: str, payload: dict[str, Any]) -> bool:
+        """Send a BPMN message; False when nothing in the workflow waits for it."""
+        event = BpmnEvent(MessageEventDefinition(name), payload=payload)
+        try:
+            workflow.send_event(event)
+        except WorkflowException:
+            return False
+        self.advance(workflow)
+        return True
 
     def complete(self, workflow: BpmnWorkflow, spiff_id: str, data: dict[str, Any]) -> None:
         task = workflow.get_task_from_id(UUID(spiff_id))

@@ -3,7 +3,14 @@
 from app.models.audit import AuditEvent
 from app.models.base import Base
 from app.models.calendar import CalendarDay, CalendarYear
-from app.models.case import Attachment, Case, Document, DocumentCounter, Setting
+from app.models.case import (
+    Attachment,
+    Case,
+    CourtMessage,
+    Document,
+    DocumentCounter,
+    Setting,
+)
 from app.models.org import ROLES, UNIT_KINDS, ApiToken, Unit, User
 from app.models.process import ProcessDefinition, ProcessInstance, Reminder, TaskRecord, Timer
 
@@ -18,6 +25,7 @@ __all__ = [
     "CalendarDay",
     "CalendarYear",
     "Case",
+    "CourtMessage",
     "Document",
     "DocumentCounter",
     "ProcessDefinition",

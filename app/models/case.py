@@ -27,6 +27,10 @@ class Case(Base):
     # 裁判结果 (judgment outcome) once the case concludes, e.g. 胜诉/败诉/部分败诉/撤诉
     outcome: Mapped[str | None] = mapped_column(String(32), default=None)
     outcome_on: Mapped[str | None] = mapped_column(String(10), default=None)  # YYYY-MM-DD
+    # the judgment as the court sent it; defendants and the ones that lost (unit codes)
+    judgment: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    defendants: Mapped[list[str] | None] = mapped_column(JSON, default=None)
+    losing_units: Mapped[list[str] | None] = mapped_column(JSON, default=None)
 
     agency = relationship("Unit", lazy="joined")
 
@@ -89,3 +93,19 @@ class Setting(Base):
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[Any] = mapped_column(JSON)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class CourtMessage(Base):
+    """A court event received through the API (预立案信息通报, 败诉预警函, 裁判结果 …)."""
+
+    __tablename__ = "court_messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
+    name: Mapped[str] = mapped_column(String(64))
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    sender: Mapped[str] = mapped_column(String(64))
+    delivered_to: Mapped[list[int]] = mapped_column(JSON, default=list)  # instance ids
+    started: Mapped[list[int]] = mapped_column(JSON, default=list)  # instance ids

@@ -87,6 +87,7 @@ class TaskRecord(Base):
     unit = relationship("Unit", lazy="joined")
     case = relationship("Case", lazy="joined")
     assignee = relationship("User", lazy="joined")
+    instance = relationship("ProcessInstance", lazy="joined")
 
 
 class Timer(Base):

@@ -111,3 +111,41 @@ def get(session: Session, case_id: int) -> Case:
     if case is None:
         raise NotFound("案件不存在")
     return case
+
+
+# process id -> roles that may start it for a case by hand (others come from court messages)
+CASE_STARTABLE = {"in_trial_resolution": {"agency", "agency_head", "center"}}
+CASE_START_DEFAULTS = {
+    "in_trial_resolution": {
+        "loss_warning_received": False, "warning_letter_no": "", "warning_reason": "",
+    },
+}  # fmt: skip
+
+
+def start_for_case(
+    session: Session, actor: Actor, case_id: int, process_id: str
+) -> ProcessInstance:
+    """Start a case-bound mechanism by hand (e.g. 审中指导化解 once the court takes the case)."""
+    case = get(session, case_id)
+    roles = CASE_STARTABLE.get(process_id)
+    if roles is None:
+        raise InvalidInput(f"该流程不能为案件手动发起：{process_id}")
+    own_case = actor.unit_id == case.agency_unit_id or actor.unit_kind == "center"
+    if actor.role not in roles or not own_case:
+        raise Forbidden("无权为该案件发起此流程")
+    definition = definitions.latest_definition(session, process_id)
+    assert definition is not None
+    center = org.unit_of_kind(session, "center")
+    data = {
+        "court_case_no": case.case_no,
+        "plaintiff": case.plaintiff,
+        "agency_name": case.agency.name,
+        "subject": case.subject,
+        "claims": case.claims,
+        "court": case.court,
+        **CASE_START_DEFAULTS.get(process_id, {}),
+        "lane_owners": {"案涉行政机关": case.agency.code, "区调处中心": center.code},
+    }
+    return runtime.start(
+        session, actor, definition, data, case_id=case.id, unit_id=case.agency_unit_id
+    )

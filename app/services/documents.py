@@ -23,6 +23,10 @@ DOC_NO_PREFIX = {
     "supervision_suggestion": "洪司监建",
     "supervision_decision": "洪司监决",
     "self_correction_decision": "纠决",
+    "pre_filing_notice_letter": "洪调通",
+    "explanation_record": "洪调释",
+    "special_report": "专报",
+    "performance_report": "履报",
 }
 # the lane whose unit issues the document
 ISSUER_LANE = {
@@ -34,6 +38,10 @@ ISSUER_LANE = {
     "supervision_suggestion": "区司法局",
     "supervision_decision": "区司法局",
     "self_correction_decision": "案涉行政机关",
+    "pre_filing_notice_letter": "区调处中心",
+    "explanation_record": "区调处中心",
+    "special_report": "案涉行政机关",
+    "performance_report": "案涉行政机关",
 }
 # a form field that already holds the document number
 DOC_NO_FIELD = {"assignment_notice": "notice_no", "self_correction_decision": "decision_no"}

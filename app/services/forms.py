@@ -56,14 +56,20 @@ def attachment_fields(schema: Mapping[str, Any]) -> list[str]:
     ]
 
 
-def prefill(schema: Mapping[str, Any], data: Mapping[str, Any]) -> dict[str, Any]:
+def prefill(
+    schema: Mapping[str, Any], data: Mapping[str, Any], skip: set[str] | None = None
+) -> dict[str, Any]:
     """Process data that already answers some of the form's fields.
 
-    Dates that default to today are left out: a new round's date is today, not the last one.
+    Left out: dates that default to today (a new round's date is today, not the last one) and
+    ``skip``, the fields an earlier round of the same task answered (a reviewer's new verdict
+    must not start from the old one).
     """
+    skip = skip or set()
     return {
         name: data[name]
         for name, prop in properties(schema).items()
         if data.get(name) is not None
+        and name not in skip
         and not (isinstance(prop, dict) and prop.get("x-default") == "today")
     }

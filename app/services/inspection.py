@@ -187,12 +187,7 @@ def inspect(session: Session, actor: Actor, instance_id: int) -> Inspection:
             end = task.completed_at or (now if task.status == "open" else None)
             late = working_days_between(session, task.due_at, end) if end else None
         steps.append(HistoryStep(task, submitted, added, changed, late))
-    with calendar.in_scope(session):
-        workflow = ENGINE.load(view.instance.definition.spec_json, view.instance.state)
-        states = ENGINE.element_states(workflow)
-    for task in view.tasks:
-        if task.status == "open" and queries.is_overdue(task.due_at, now):
-            states[task.bpmn_id] = "overdue"
+    states = element_states(session, view.instance, view.tasks)
     lateness = {}
     for timer in view.timers:
         if timer.status == "fired":
@@ -200,6 +195,20 @@ def inspect(session: Session, actor: Actor, instance_id: int) -> Inspection:
             end = host.completed_at if host and host.completed_at else now
             lateness[timer.id] = working_days_between(session, timer.due_at, end)
     return Inspection(view, steps, states, lateness)
+
+
+def element_states(
+    session: Session, instance: ProcessInstance, tasks: list[TaskRecord]
+) -> dict[str, str]:
+    """Diagram element id -> completed / active / waiting / overdue, for the viewer."""
+    with calendar.in_scope(session):
+        workflow = ENGINE.load(instance.definition.spec_json, instance.state)
+        states = ENGINE.element_states(workflow)
+    now = clock.now()
+    for task in tasks:
+        if task.status == "open" and queries.is_overdue(task.due_at, now):
+            states[task.bpmn_id] = "overdue"
+    return states
 
 
 def _json_default(value: Any) -> Any:

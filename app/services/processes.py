@@ -15,8 +15,15 @@ from app.services import definitions, lanes, org, runtime
 from app.services.actor import Actor
 from app.services.errors import Forbidden, InvalidInput
 
-# Started from a registered case (cases.register), not from the generic start button.
-CASE_PROCESSES = {"pre_litigation_mediation"}
+# Started for a case (by registering it, by a court message, or from the case page), never
+# from the generic start button: they need the case's data.
+CASE_PROCESSES = {
+    "pre_litigation_mediation",
+    "pre_filing_notice",
+    "in_trial_resolution",
+    "judgment_performance",
+    "post_judgment_explanation",
+}
 RESERVED = {"lane_owners", "working_days", "calendar_days"}
 MAX_START_DATA = 16 * 1024
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")

@@ -188,6 +188,28 @@ def complete_task(
     return task, result
 
 
+def deliver_message(
+    session: Session, instance: ProcessInstance, name: str, payload: dict[str, Any]
+) -> bool:
+    """Deliver a court message to one running instance; False when it does not wait for it."""
+    if instance.status != "running":
+        return False
+    with calendar.in_scope(session):
+        workflow = ENGINE.load(instance.definition.spec_json, instance.state)
+        try:
+            delivered = ENGINE.deliver(workflow, name, payload)
+        except EngineError as exc:
+            raise InvalidInput(f"流程执行出错：{exc}") from exc
+        if not delivered:
+            return False
+        audit.record(
+            session, "system", "message.delivered", instance_id=instance.id,
+            case_id=instance.case_id, message=name,
+        )  # fmt: skip
+        _save(session, instance, workflow)
+    return True
+
+
 def advance_instance(session: Session, instance_id: int) -> StepResult:
     """Let the engine catch up with the clock (fires due timers of this instance)."""
     instance = session.get(ProcessInstance, instance_id)
@@ -271,7 +293,10 @@ def _sync(session: Session, instance: ProcessInstance, workflow: Any) -> StepRes
                 form=form,
                 status="open",
                 created_at=now,
-                prefill=forms.prefill(schema, data) or None,
+                prefill=forms.prefill(
+                    schema, data, _answered_before(session, instance.id, task.bpmn_id)
+                )
+                or None,
             )
             session.add(row)
             session.flush()
@@ -313,6 +338,20 @@ def _sync(session: Session, instance: ProcessInstance, workflow: Any) -> StepRes
                      case_id=instance.case_id)  # fmt: skip
     session.flush()
     return result
+
+
+def _answered_before(session: Session, instance_id: int, bpmn_id: str) -> set[str]:
+    """Fields an earlier round of the same task submitted (not offered again as answers)."""
+    answered: set[str] = set()
+    for data in session.scalars(
+        select(TaskRecord.data).where(
+            TaskRecord.instance_id == instance_id,
+            TaskRecord.bpmn_id == bpmn_id,
+            TaskRecord.status == "completed",
+        )
+    ):
+        answered |= set(data or {})
+    return answered
 
 
 def _assignee(rule: str | None, unit: Unit) -> int | None:

@@ -1,4 +1,4 @@
-// Shows an instance's diagram with its elements marked by state (completed/active/waiting/overdue).
+// Shows instance diagrams with their elements marked by state (completed/active/waiting/overdue).
 (function () {
   "use strict";
   function show(container) {
@@ -22,7 +22,7 @@
       });
   }
   document.addEventListener("DOMContentLoaded", function () {
-    var el = document.getElementById("diagram");
-    if (el && window.BpmnJS) { show(el); }
+    if (!window.BpmnJS) { return; }
+    document.querySelectorAll(".diagram[data-src]").forEach(show);
   });
 })();

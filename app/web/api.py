@@ -11,7 +11,16 @@ from flask import Blueprint, g, jsonify, request, send_file
 from werkzeug.wrappers import Response
 
 from app.models import ProcessInstance
-from app.services import attachments, calendar, org, processes, queries, runtime
+from app.services import (
+    attachments,
+    calendar,
+    messages,
+    org,
+    processes,
+    queries,
+    runtime,
+    timeline,
+)
 from app.services import cases as case_service
 from app.services.actor import Actor
 from app.services.errors import Forbidden, InvalidInput, ServiceError
@@ -198,6 +207,7 @@ def _int_arg(name: str) -> int | None:
 @bp.get("/calendar/deadline")
 @token_required
 def deadline() -> Response:
+    _forbid_court()
     raw = request.args.get("from", "")
     try:
         start = date.fromisoformat(raw)
@@ -274,3 +284,50 @@ def get_attachment(attachment_id: int) -> Response:
     with db().read() as session:
         row = queries.attachment_for(session, _actor(), attachment_id)
     return send_attachment(row)
+
+
+@bp.post("/messages")
+@token_required
+def receive_message() -> tuple[Response, int]:
+    """A court event: {name, case_no, payload, idempotency_key}."""
+    with db().write() as session:
+        received = messages.receive(session, _actor(), _body())
+        result = messages.message_json(received.message, received.duplicate)
+    return jsonify(result), 200 if received.duplicate else 201
+
+
+@bp.get("/cases")
+@token_required
+def search_cases() -> Response:
+    _forbid_court()
+    with db().read() as session:
+        found = timeline.search(session, _actor(), request.args.get("q", "").strip())
+        result = [
+            {"id": c.id, "case_no": c.case_no, "plaintiff": c.plaintiff,
+             "agency_unit": c.agency.code, "subject": c.subject, "outcome": c.outcome}
+            for c in found
+        ]  # fmt: skip
+    return jsonify(result)
+
+
+@bp.get("/cases/<int:case_id>")
+@token_required
+def get_case(case_id: int) -> Response:
+    _forbid_court()
+    with db().read() as session:
+        result = timeline.timeline_json(timeline.build(session, _actor(), case_id))
+    return jsonify(result)
+
+
+@bp.post("/cases/<int:case_id>/instances")
+@token_required
+def start_for_case(case_id: int) -> tuple[Response, int]:
+    """Start a case-bound mechanism by hand: {process_id}."""
+    _forbid_court()
+    body = _body()
+    with db().write() as session:
+        instance = case_service.start_for_case(
+            session, _actor(), case_id, str(body.get("process_id", ""))
+        )
+        result = {"instance_id": instance.id}
+    return jsonify(result), 201

@@ -5,7 +5,7 @@ from flask_login import login_required
 from werkzeug.wrappers import Response
 
 from app.services import cases as case_service
-from app.services import queries
+from app.services import messages, queries, timeline
 from app.services.errors import InvalidInput
 from app.web.context import actor, db
 
@@ -15,9 +15,37 @@ bp = Blueprint("cases", __name__)
 @bp.get("/cases")
 @login_required
 def case_list() -> str:
+    q = request.args.get("q", "").strip()
     with db().read() as session:
-        rows = queries.cases(session, actor())
-    return render_template("cases.html", rows=rows)
+        rows = [(c, None) for c in timeline.search(session, actor(), q, 200)]
+    return render_template("cases.html", rows=rows, q=q)
+
+
+@bp.get("/cases/<int:case_id>")
+@login_required
+def case_page(case_id: int) -> str:
+    with db().read() as session:
+        found = timeline.build(session, actor(), case_id)
+    me = actor()
+    can_start_trial = (
+        me.role in case_service.CASE_STARTABLE["in_trial_resolution"]
+        and (me.unit_id == found.case.agency_unit_id or me.unit_kind == "center")
+        and not any(
+            i.process_id == "in_trial_resolution" and i.status == "running" for i in found.instances
+        )
+    )
+    return render_template(
+        "case.html", found=found, messages=messages.NAMES, can_start_trial=can_start_trial
+    )
+
+
+@bp.post("/cases/<int:case_id>/start/<process_id>")
+@login_required
+def start_for_case(case_id: int, process_id: str) -> Response:
+    with db().write() as session:
+        instance = case_service.start_for_case(session, actor(), case_id, process_id)
+        instance_id = instance.id
+    return redirect(url_for("instances.instance_page", instance_id=instance_id))
 
 
 @bp.route("/cases/new", methods=["GET", "POST"])
