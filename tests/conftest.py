@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -44,13 +45,26 @@ def settings(tmp_path: Path, clock: Clock, monkeypatch: pytest.MonkeyPatch) -> S
     return Settings.from_env()
 
 
-@pytest.fixture
-def db(settings: Settings) -> Iterator[Database]:
-    upgrade(settings.database_url)
-    database = Database(settings.database_url)
+@pytest.fixture(scope="session")
+def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Migrated, seeded and deployed once; each test gets a copy (argon2 and parsing are slow)."""
+    folder = tmp_path_factory.mktemp("template")
+    path = folder / "huajie.sqlite3"
+    url = f"sqlite:///{path}"
+    upgrade(url)
+    database = Database(url)
     with database.write() as session:
         seed(session)
-        definitions.deploy_directory(session, SYSTEM, settings.processes_dir, settings.forms_dir)
+        definitions.deploy_directory(session, SYSTEM, ROOT / "processes", ROOT / "forms")
+    database.dispose()  # the last connection closing checkpoints the WAL into the file
+    assert not path.with_name(path.name + "-wal").exists()
+    return path
+
+
+@pytest.fixture
+def db(settings: Settings, template_db: Path) -> Iterator[Database]:
+    shutil.copyfile(template_db, settings.data_dir / "huajie.sqlite3")
+    database = Database(settings.database_url)
     yield database
     database.dispose()
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from app.config import ROOT
-from app.engine import Engine, parse_bpmn
+from app.engine import Engine, called_elements, parse_bpmn
 from app.workdays import WorkCalendar
 from tests.helpers import FORM_DATA
 from tests.samples import PathData, all_paths, load
@@ -33,6 +33,16 @@ def _engine() -> Engine:
     return Engine(calendar=lambda: calendar, now=lambda: now)
 
 
+def _parse(process_id: str):
+    file = ROOT / "processes" / f"{process_id}.bpmn"
+    content = file.read_bytes()
+    called = {
+        callee: (ROOT / "processes" / f"{callee}.bpmn").read_bytes()
+        for callee in called_elements(content)
+    }
+    return parse_bpmn(content, file.name, called)
+
+
 def _run(spec_json: str, start: dict, data_for, restore: bool) -> tuple[Engine, object, list]:
     engine = _engine()
     workflow = engine.start(spec_json, start)
@@ -51,7 +61,7 @@ def _run(spec_json: str, start: dict, data_for, restore: bool) -> tuple[Engine, 
 
 @pytest.mark.parametrize("path", DIAGRAMS, ids=lambda p: p.stem)
 def test_file_name_is_the_process_id(path: Path):
-    assert parse_bpmn(path.read_bytes(), path.name).process_id == path.stem
+    assert _parse(path.stem).process_id == path.stem
 
 
 def test_every_diagram_has_sample_paths():
@@ -81,10 +91,9 @@ def test_mediation_runs_through(outcome: str, restore: bool):
 @pytest.mark.parametrize(("process_id", "path_name"), all_paths())
 def test_sample_path_runs_through(process_id: str, path_name: str, restore: bool):
     sample = load(process_id)
-    file = ROOT / "processes" / f"{process_id}.bpmn"
-    parsed = parse_bpmn(file.read_bytes(), file.name)
+    parsed = _parse(process_id)
     data = PathData(sample["paths"][path_name])
-    start = {**sample["start"], "lane_owners": sample["lane_owners"]}
+    start = {**sample["start"], **data.start(), "lane_owners": sample["lane_owners"]}
     engine, workflow, seen = _run(parsed.spec_json, start, data.next, restore)
     assert engine.is_completed(workflow), seen
     assert data.counts() == data.expected_counts()

@@ -17,15 +17,10 @@ from tests.samples import PathData, all_paths, load
 STARTERS = {"案涉行政机关": "gtzy", "区司法局": "bureau"}
 WORKERS = [
     "gtzy", "gtzy_head", "gtzy_reviewer", "gtzy_lawyer",
-    "scjg", "scjg_head", "scjg_reviewer", "scjg_lawyer", "bureau", "center",
+    "scjg", "scjg_head", "scjg_reviewer", "scjg_lawyer", "bureau", "center", "leader",
 ]  # fmt: skip
 PDF = attachments.Upload("材料.pdf", b"%PDF-1.4 sample")
-MECHANISMS_1_3 = [
-    (pid, path)
-    for pid, path in all_paths()
-    if pid in {"legality_review", "major_enforcement_decision", "enforcement_supervision",
-               "self_correction"}
-]  # fmt: skip
+SAMPLE_PATHS = all_paths()  # fmt: skip
 
 
 def _split_uploads(data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, list]]:
@@ -75,12 +70,29 @@ def start(db, process_id: str, username: str) -> int:
         return processes.start(session, actor(db, username), process_id, {}).id
 
 
-@pytest.mark.parametrize(("process_id", "path_name"), MECHANISMS_1_3)
+def _start_with_sample(db, process_id: str, path: PathData, sample: dict) -> int:
+    """Case-bound mechanisms start with the data a court message or a case gives them."""
+    from app.services import definitions
+    from app.services.actor import SYSTEM
+
+    if process_id not in processes.CASE_PROCESSES:
+        start_lane = {"enforcement_supervision": "区司法局"}.get(process_id, "案涉行政机关")
+        return start(db, process_id, STARTERS[start_lane])
+    data = {
+        **sample["start"],
+        **path.start(),
+        "lane_owners": {"区调处中心": "TCZX", **sample["lane_owners"]},
+    }
+    with db.write() as session:
+        definition = definitions.latest_definition(session, process_id)
+        return runtime.start(session, SYSTEM, definition, data).id
+
+
+@pytest.mark.parametrize(("process_id", "path_name"), SAMPLE_PATHS)
 def test_every_branch_runs_through_the_service_layer(db, settings, process_id, path_name):
     sample = load(process_id)
-    start_lane = {"enforcement_supervision": "区司法局"}.get(process_id, "案涉行政机关")
-    instance_id = start(db, process_id, STARTERS[start_lane])
     data = PathData(sample["paths"][path_name])
+    instance_id = _start_with_sample(db, process_id, data, sample)
     done = []
     for _ in range(30):
         tasks = _open_tasks(db, instance_id)

@@ -23,8 +23,12 @@ def _h(token):
 
 
 def test_process_list_is_what_the_caller_may_start(client, tokens):
-    agency = {p["process_id"] for p in client.get("/api/v1/processes", headers=_h(tokens["gtzy"])).json}
-    bureau = {p["process_id"] for p in client.get("/api/v1/processes", headers=_h(tokens["bureau"])).json}
+    agency = {
+        p["process_id"] for p in client.get("/api/v1/processes", headers=_h(tokens["gtzy"])).json
+    }
+    bureau = {
+        p["process_id"] for p in client.get("/api/v1/processes", headers=_h(tokens["bureau"])).json
+    }
     assert "self_correction" in agency and "enforcement_supervision" not in agency
     assert bureau >= {"enforcement_supervision"}
     assert client.get("/api/v1/processes", headers=_h(tokens["court"])).status_code == 403
@@ -60,7 +64,9 @@ def test_start_refusals(client, tokens):
 
 def test_upload_then_reference_an_attachment_in_task_data(client, tokens):
     start = client.post(
-        "/api/v1/processes/major_enforcement_decision/instances", json={}, headers=_h(tokens["gtzy"])
+        "/api/v1/processes/major_enforcement_decision/instances",
+        json={},
+        headers=_h(tokens["gtzy"]),
     )
     (task,) = client.get("/api/v1/tasks", headers=_h(tokens["gtzy"])).json
     bad = client.post(
@@ -102,7 +108,9 @@ def test_upload_then_reference_an_attachment_in_task_data(client, tokens):
 def test_web_form_uploads_files_with_the_submission(client, db):
     login(client, "gtzy")
     token = _csrf(client, "/processes")
-    response = client.post("/processes/major_enforcement_decision/start", data={"csrf_token": token})
+    response = client.post(
+        "/processes/major_enforcement_decision/start", data={"csrf_token": token}
+    )
     assert response.status_code == 302 and "/tasks/" in response.headers["Location"]
     task_url = response.headers["Location"]
     page = client.get(task_url).get_data(as_text=True)
@@ -114,7 +122,9 @@ def test_web_form_uploads_files_with_the_submission(client, db):
     form = {**data, "csrf_token": _csrf(client, task_url)}
     missing = client.post(task_url, data=form, content_type="multipart/form-data")
     assert missing.status_code == 400
-    assert "此项为必填项" in missing.get_data(as_text=True) or "至少" in missing.get_data(as_text=True)
+    assert "此项为必填项" in missing.get_data(as_text=True) or "至少" in missing.get_data(
+        as_text=True
+    )
     form["materials"] = (io.BytesIO(b"%PDF-1.4 y"), "审核材料.pdf")
     done = client.post(task_url, data=form, content_type="multipart/form-data")
     assert done.status_code == 302

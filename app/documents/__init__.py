@@ -19,6 +19,7 @@ from .kinds_correction import KINDS as CORRECTION_KINDS
 from .kinds_court import KINDS as COURT_KINDS
 from .kinds_legality import KINDS as LEGALITY_KINDS
 from .kinds_supervision import KINDS as SUPERVISION_KINDS
+from .kinds_trial import KINDS as TRIAL_KINDS
 from .render import render_spec
 from .templates import KINDS as MEDIATION_KINDS
 
@@ -28,6 +29,7 @@ KINDS = {
     **SUPERVISION_KINDS,
     **CORRECTION_KINDS,
     **COURT_KINDS,
+    **TRIAL_KINDS,
 }
 
 __all__ = ["DOCUMENT_KINDS", "REQUIRED_FIELDS", "DocumentError", "render_document"]

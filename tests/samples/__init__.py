@@ -35,8 +35,16 @@ class PathData:
         self._seen[bpmn_id] = index + 1
         return dict(entry[index] if isinstance(entry, list) else entry)
 
+    def start(self) -> dict[str, Any]:
+        """Start data this path overrides (``$start``: a BPMN id never begins with $)."""
+        return dict(self._path.get("$start", {}))
+
     def expected_counts(self) -> dict[str, int]:
-        return {k: len(v) if isinstance(v, list) else 1 for k, v in self._path.items()}
+        return {
+            k: len(v) if isinstance(v, list) else 1
+            for k, v in self._path.items()
+            if not k.startswith("$")
+        }
 
     def counts(self) -> dict[str, int]:
         return dict(self._seen)
