@@ -14,6 +14,7 @@ from app.models import (
     Attachment,
     AuditEvent,
     Case,
+    CourtMessage,
     Document,
     ProcessInstance,
     Reminder,
@@ -114,7 +115,7 @@ class InstanceView:
     timers: list[Timer]
     documents: list[Document]
     events: list[AuditEvent]
-    units: dict[int, Unit] = field(default_factory=dict)
+    messages: list[CourtMessage] = field(default_factory=list)
 
 
 def instance_view(session: Session, actor: Actor, instance_id: int) -> InstanceView:
@@ -140,7 +141,18 @@ def instance_view(session: Session, actor: Actor, instance_id: int) -> InstanceV
             select(AuditEvent).where(AuditEvent.instance_id == instance.id).order_by(AuditEvent.id)
         )
     )
-    return InstanceView(instance, case, tasks, timers, docs, events)
+    messages = []
+    if instance.case_id is not None:
+        messages = [
+            m
+            for m in session.scalars(
+                select(CourtMessage)
+                .where(CourtMessage.case_id == instance.case_id)
+                .order_by(CourtMessage.id)
+            )
+            if instance.id in (m.delivered_to or []) or instance.id in (m.started or [])
+        ]
+    return InstanceView(instance, case, tasks, timers, docs, events, messages)
 
 
 def document_for(session: Session, actor: Actor, document_id: int) -> Document:

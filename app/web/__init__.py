@@ -21,6 +21,14 @@ ACTION_LABELS = {
     "definition.deploy": "部署流程",
     "calendar.import": "导入节假日安排",
     "login.failed": "登录失败",
+    "message.receive": "收到法院消息",
+    "message.delivered": "消息送达流程",
+    "unit.add": "添加单位",
+    "user.add": "添加用户",
+    "token.create": "创建接口令牌",
+    "unit.reviewer": "指定合法性审查专人",
+    "unit.adviser_firm": "登记法律顾问单位",
+    "setting.change": "修改设置",
 }
 
 
@@ -94,6 +102,12 @@ def register(app: Flask) -> None:
     @app.template_filter("action_label")
     def _action_label(value: str) -> str:
         return ACTION_LABELS.get(value, value)
+
+    @app.template_filter("message_label")
+    def _message_label(value: str) -> str:
+        from app.services.messages import NAMES
+
+        return NAMES.get(value, value)
 
     @app.template_filter("localdate")
     def _localdate(value):  # type: ignore[no-untyped-def]

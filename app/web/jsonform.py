@@ -786,8 +786,8 @@ def _property_problems(prop: Any) -> list[str]:
     problems.extend(_enum_problems(prop, primary))
     if primary == "array":
         items = prop.get("items")
-        if items is None:
-            pass  # free lines of text
+        if items is None or prop.get("format") == "attachments":
+            pass  # free lines of text, or uploaded files ({id, name, size, sha256} objects)
         elif not isinstance(items, dict):
             problems.append("items 必须是单个 schema（不支持元组形式）")
         else:
