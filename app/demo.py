@@ -25,6 +25,8 @@ UNITS = [
 USERS = [
     ("center", "TCZX", "center", "调处中心 王敏"),
     ("bureau", "SFJ", "bureau", "司法局 李强"),
+    ("bureau_head", "SFJ", "bureau_head", "司法局 局长 孙建"),
+    ("jw", "JW", "agency", "纪委监委 案件审理室 吕明"),
     ("owner", "SFJ", "process_owner", "司法局 流程管理员 周洁"),
     ("leader", "QZF", "leader", "区领导 陈建国"),
     ("gtzy", "GTZY", "agency", "自然资源局 联络人 刘洋"),

@@ -11,6 +11,7 @@ import threading
 from datetime import datetime, timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
 
 from app import clock
 from app.db import Database
@@ -28,7 +29,22 @@ class TimerScheduler:
 
     def start(self) -> None:
         self._scheduler.start()
+        # 败诉率评估 (mechanism 10): quarterly, for the quarter just ended
+        self._scheduler.add_job(
+            self._evaluate, CronTrigger(month="1,4,7,10", day=1, hour=9, timezone=clock.SHANGHAI),
+            id="quarterly-evaluation", replace_existing=True,
+        )  # fmt: skip
         self.wake()
+
+    def _evaluate(self) -> None:
+        from app.services import evaluation
+        from app.services.actor import SYSTEM
+
+        try:
+            with self.db.write() as session:
+                evaluation.evaluate(session, SYSTEM, evaluation.last_quarter())
+        except Exception:
+            log.exception("quarterly evaluation failed")
 
     def shutdown(self) -> None:
         self._scheduler.shutdown(wait=False)

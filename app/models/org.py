@@ -23,6 +23,7 @@ ROLES = {
     "agency": "行政机关工作人员",
     "agency_head": "行政机关主要负责人",
     "bureau": "司法局工作人员",
+    "bureau_head": "司法局主要负责人",
     "leader": "区领导",
     "auditor": "审计人员（只读）",
     "process_owner": "流程管理员",

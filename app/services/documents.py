@@ -27,6 +27,11 @@ DOC_NO_PREFIX = {
     "explanation_record": "洪调释",
     "special_report": "专报",
     "performance_report": "履报",
+    "loss_review_report": "复盘",
+    "rectification_report": "整改",
+    "bureau_analysis_report": "洪司析",
+    "interview_record": "约谈",
+    "discipline_transfer_letter": "洪司移",
 }
 # the lane whose unit issues the document
 ISSUER_LANE = {
@@ -42,6 +47,11 @@ ISSUER_LANE = {
     "explanation_record": "区调处中心",
     "special_report": "案涉行政机关",
     "performance_report": "案涉行政机关",
+    "loss_review_report": "案涉行政机关",
+    "rectification_report": "案涉行政机关",
+    "bureau_analysis_report": "区司法局",
+    "interview_record": "区政府",
+    "discipline_transfer_letter": "区司法局",
 }
 # a form field that already holds the document number
 DOC_NO_FIELD = {"assignment_notice": "notice_no", "self_correction_decision": "decision_no"}

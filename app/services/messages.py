@@ -277,8 +277,52 @@ def _judgment(
         )  # fmt: skip
         if instance_id:
             started.append(instance_id)
+    if losing_units:
+        started += _start_loss_follow_up(session, actor, case, outcome, losing_units)
     message.started = started
     return message
+
+
+def _start_loss_follow_up(
+    session: Session, actor: Actor, case: Case, outcome: str, losing_units: list[str]
+) -> list[int]:
+    """Mechanisms 9 and 10: one review per lost case (every losing unit reviews), and the
+    bureau's determination of subjective fault."""
+    losers = [org.unit_by_code(session, code) for code in losing_units]
+    review_units = [u.code for u in losers if u.kind == "agency"]
+    government_lost = any(u.kind == "government" for u in losers)
+    bureau = org.unit_of_kind(session, "bureau")
+    government = org.unit_of_kind(session, "government")
+    common = {
+        **_case_data(case),
+        "judgment_outcome": outcome,
+    }
+    started = []
+    review = definitions.latest_definition(session, "loss_review", required=False)
+    if review is not None:
+        data = {
+            **common,
+            "judgment_received_on": clock.local_now().date().isoformat(),
+            "review_units": review_units,
+            "government_lost": government_lost,
+            "lane_owners": {"区司法局": bureau.code, "区政府": government.code},
+        }
+        started.append(
+            runtime.start(session, actor, review, data, case_id=case.id, unit_id=bureau.id).id
+        )
+    fault = definitions.latest_definition(session, "fault_determination", required=False)
+    if fault is not None:
+        discipline = session.scalar(select(Unit).where(Unit.kind == "discipline"))
+        data = {
+            **common,
+            "losing_unit_names": "、".join(u.name for u in losers),
+            "lane_owners": {"区司法局": bureau.code}
+            | ({"纪检监察机关": discipline.code} if discipline else {}),
+        }
+        started.append(
+            runtime.start(session, actor, fault, data, case_id=case.id, unit_id=bureau.id).id
+        )
+    return started
 
 
 def _earlier_resolution_failed(session: Session, case: Case) -> bool:

@@ -26,7 +26,9 @@ from app.services import calendar
 from app.services.actor import Actor
 from app.services.errors import NotFound
 
-SEE_ALL_ROLES = {"center", "bureau", "leader", "auditor", "admin", "process_owner"}
+SEE_ALL_ROLES = {
+    "center", "bureau", "bureau_head", "leader", "auditor", "admin", "process_owner",
+}  # fmt: skip
 
 
 def sees_everything(actor: Actor) -> bool:

@@ -7,7 +7,7 @@ from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from app.services.errors import Forbidden, ServiceError
-from app.web import api, auth, cases, instances, processes, tasks, vendor
+from app.web import api, auth, cases, dashboard, instances, processes, tasks, vendor
 from app.web.context import db
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
@@ -29,6 +29,7 @@ ACTION_LABELS = {
     "unit.reviewer": "指定合法性审查专人",
     "unit.adviser_firm": "登记法律顾问单位",
     "setting.change": "修改设置",
+    "evaluation.run": "败诉率评估",
 }
 
 
@@ -45,7 +46,7 @@ def register(app: Flask) -> None:
         with db().read() as session:
             return session.get(User, int(user_id))
 
-    for module in (auth, tasks, cases, instances, processes, vendor):
+    for module in (auth, tasks, cases, instances, processes, dashboard, vendor):
         app.register_blueprint(module.bp)
     app.register_blueprint(api.bp)
     csrf.exempt(api.bp)

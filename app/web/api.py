@@ -14,11 +14,13 @@ from app.models import ProcessInstance
 from app.services import (
     attachments,
     calendar,
+    evaluation,
     messages,
     org,
     processes,
     queries,
     runtime,
+    stats,
     timeline,
 )
 from app.services import cases as case_service
@@ -331,3 +333,34 @@ def start_for_case(case_id: int) -> tuple[Response, int]:
         )
         result = {"instance_id": instance.id}
     return jsonify(result), 201
+
+
+@bp.get("/stats/loss-rate")
+@token_required
+def loss_rate() -> Response:
+    """Per-unit loss rates for ?from=YYYY-MM-DD&to=YYYY-MM-DD, with numerator and denominator."""
+    _forbid_court()
+    period = stats.Period.parse(request.args.get("from"), request.args.get("to"))
+    with db().read() as session:
+        rows = [r.as_dict() for r in stats.loss_rates(session, _actor(), period)]
+        threshold = stats.loss_rate_threshold(session)
+    return jsonify(
+        {"from": period.start.isoformat(), "to": period.end.isoformat(),
+         "threshold": threshold, "units": rows}
+    )  # fmt: skip
+
+
+@bp.post("/evaluations")
+@token_required
+def run_evaluation() -> tuple[Response, int]:
+    """On-demand loss-rate evaluation for {from, to}: interviews for units above threshold."""
+    _forbid_court()
+    body = _body()
+    period = stats.Period.parse(body.get("from"), body.get("to"))
+    with db().write() as session:
+        result = evaluation.evaluate(session, _actor(), period)
+        payload = {
+            "period": result.label, "threshold": result.threshold,
+            "units": [r.as_dict() for r in result.rates], "started": result.started,
+        }  # fmt: skip
+    return jsonify(payload), 201

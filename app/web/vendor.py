@@ -9,7 +9,7 @@ from app.config import ROOT
 
 bp = Blueprint("vendor", __name__)
 NODE_MODULES = ROOT / "node_modules"
-ALLOWED = {"bpmn-js": "dist"}  # package -> the only folder served from it
+ALLOWED = {"bpmn-js": "dist", "echarts": "dist"}  # package -> the only folder served from it
 
 
 @bp.get("/vendor/<package>/<path:filename>")

@@ -1,0 +1,47 @@
+"""The dashboard as an Excel workbook (openpyxl)."""
+
+from __future__ import annotations
+
+import io
+
+from openpyxl import Workbook
+from openpyxl.styles import Font
+
+from app.services.stats import Dashboard
+
+
+def dashboard_xlsx(board: Dashboard) -> bytes:
+    book = Workbook()
+    sheets = [
+        ("败诉率", ["单位代码", "单位", "败诉", "结案", "败诉率"],
+         [[r.unit_code, r.unit_name, r.lost, r.concluded, r.rate] for r in board.rates]),
+        ("季度趋势", ["季度", "败诉", "结案", "败诉率"],
+         [[t["quarter"], t["lost"], t["concluded"], t["loss_rate"]] for t in board.trend]),
+        ("诉前调处", ["达成协议", "终止调处", "已结束", "成功率"],
+         [[board.mediation["agreement"], board.mediation["termination"],
+           board.mediation["ended"], board.mediation["success_rate"]]]),
+        ("期限执行", ["单位代码", "单位", "按期", "逾期", "未到期"],
+         [[c["unit"], c["name"], c["met"], c["late"], c["open"]] for c in board.compliance]),
+        ("败诉原因", ["原因类别", "件数"],
+         [[r["category"], r["count"]] for r in board.reasons]),
+    ]  # fmt: skip
+    first = True
+    for title, header, rows in sheets:
+        sheet = book.active if first else book.create_sheet()
+        first = False
+        sheet.title = title
+        sheet.append([f"统计期间：{board.period.label()}"])
+        sheet.append(header)
+        for cell in sheet[2]:
+            cell.font = Font(bold=True)
+        for row in rows:
+            sheet.append(row)
+        for row in sheet.iter_rows(min_row=3):
+            for cell in row:
+                if isinstance(cell.value, float) and header[cell.column - 1].endswith("率"):
+                    cell.number_format = "0.0%"
+        for column in sheet.columns:
+            sheet.column_dimensions[column[0].column_letter].width = 16
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
