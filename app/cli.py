@@ -185,6 +185,33 @@ def tokens_create(username: str) -> None:
     click.echo(token)
 
 
+@tokens.command("list")
+def tokens_list() -> None:
+    """List API tokens (never the tokens themselves: only their hashes are stored)."""
+    from app.services import org
+
+    with _db(Settings.from_env()).read() as session:
+        for row in org.list_tokens(session):
+            state = f"revoked {row.revoked_at.isoformat()}" if row.revoked_at else "active"
+            click.echo(
+                f"{row.id}\t{row.user.username}\t{row.user.role}\t{row.created_at.isoformat()}\t{state}"
+            )
+
+
+@tokens.command("revoke")
+@click.argument("token_id", type=int)
+def tokens_revoke(token_id: int) -> None:
+    from app.services import org
+    from app.services.actor import SYSTEM
+
+    try:
+        with _db(Settings.from_env()).write() as session:
+            org.revoke_token(session, SYSTEM, token_id)
+    except ServiceError as exc:
+        _fail(exc)
+    click.echo(f"已撤销令牌 {token_id}")
+
+
 @main.group()
 def timers() -> None:
     """Timers."""

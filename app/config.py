@@ -18,6 +18,7 @@ class Settings:
     forms_dir: Path
     secret_key: str
     testing: bool
+    secure_cookies: bool = False
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -31,6 +32,7 @@ class Settings:
             forms_dir=Path(os.environ.get("HUAJIE_FORMS") or ROOT / "forms"),
             secret_key=os.environ.get("HUAJIE_SECRET_KEY") or _persistent_secret(data_dir),
             testing=os.environ.get("HUAJIE_ENV") == "test",
+            secure_cookies=os.environ.get("HUAJIE_SECURE_COOKIES", "") in {"1", "true", "yes"},
         )
 
 

@@ -7,7 +7,8 @@ deferred and never block writers in WAL mode.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -36,6 +37,9 @@ def _sqlite_engine(url: str, begin: str) -> Engine:
 
 
 class Database:
+    """Engines and sessions; ``after_write`` hooks see what a committed transaction left in
+    ``session.info`` (e.g. new timer due times, so the scheduler can wake for them)."""
+
     def __init__(self, url: str) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
@@ -47,12 +51,27 @@ class Database:
             self.read_engine = self.write_engine
         self._writer = sessionmaker(self.write_engine, expire_on_commit=False)
         self._reader = sessionmaker(self.read_engine, expire_on_commit=False)
+        self.after_write: list[Callable[[dict[str, Any]], None]] = []
+        # SQLite has one writer at a time: queue this process's writers here, in order,
+        # rather than in SQLite's busy handler (whose back-off gives second-long tails).
+        self._write_lock = threading.Lock() if self.is_sqlite else None
 
     @contextmanager
     def write(self) -> Iterator[Session]:
         """One transaction: committed when the block ends, rolled back on any error."""
-        with self._writer() as session, session.begin():
-            yield session
+        lock = self._write_lock
+        if lock is not None:
+            lock.acquire()
+        try:
+            with self._writer() as session:
+                with session.begin():
+                    yield session
+                info = dict(session.info)
+        finally:
+            if lock is not None:
+                lock.release()
+        for hook in self.after_write:
+            hook(info)
 
     @contextmanager
     def read(self) -> Iterator[Session]:

@@ -18,14 +18,25 @@ from app.db import Database
 from app.services import timers
 
 log = logging.getLogger(__name__)
-SAFETY_INTERVAL = timedelta(seconds=30)  # catches timers written by other processes
+SAFETY_INTERVAL = timedelta(seconds=5)  # catches timers written by other processes
 
 
 class TimerScheduler:
     def __init__(self, db: Database) -> None:
         self.db = db
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # a pass commits writes, whose hook re-plans
         self._scheduler = BackgroundScheduler(timezone="UTC")
+        self._planned: datetime | None = None  # product-clock time of the next planned pass
+        db.after_write.append(self._after_write)
+
+    def _after_write(self, info: dict) -> None:
+        """A committed write created or moved a timer: wake for it if it is sooner."""
+        dues = info.get("timer_due")
+        if dues and self._scheduler.running:
+            soonest = min(dues)
+            if self._planned is None or soonest < self._planned:
+                with self._lock:
+                    self._plan(soonest)
 
     def start(self) -> None:
         self._scheduler.start()
@@ -67,6 +78,7 @@ class TimerScheduler:
         if due is not None:
             # the clock may be fixed in test mode: never plan in the past, never spin
             at = min(at, max(due + timedelta(milliseconds=5), now + timedelta(milliseconds=50)))
+        self._planned = at
         real_delay = (at - now).total_seconds()
         run_at = clock.wall_now() + timedelta(seconds=max(real_delay, 0.05))
         self._scheduler.add_job(

@@ -60,6 +60,8 @@ class User(Base):
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
     role: Mapped[str] = mapped_column(String(32))
     active: Mapped[bool] = mapped_column(default=True)
+    failed_logins: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
 
     unit: Mapped[Unit] = relationship(back_populates="users", lazy="joined", foreign_keys=[unit_id])
 

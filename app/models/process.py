@@ -21,7 +21,7 @@ class ProcessDefinition(Base):
     process_id: Mapped[str] = mapped_column(String(100), index=True)
     version: Mapped[int] = mapped_column(Integer)
     name: Mapped[str] = mapped_column(String(200))
-    bpmn_xml: Mapped[str] = mapped_column(Text)
+    bpmn_xml: Mapped[str] = mapped_column(Text, deferred=True)  # only for viewers and exports
     sha256: Mapped[str] = mapped_column(String(64))
     spec_json: Mapped[str] = mapped_column(Text)  # serialized SpiffWorkflow spec
     forms: Mapped[dict[str, Any]] = mapped_column(JSON)  # form file name -> JSON Schema
@@ -87,7 +87,7 @@ class TaskRecord(Base):
     unit = relationship("Unit", lazy="joined")
     case = relationship("Case", lazy="joined")
     assignee = relationship("User", lazy="joined")
-    instance = relationship("ProcessInstance", lazy="joined")
+    instance = relationship("ProcessInstance", lazy="select")
 
 
 class Timer(Base):

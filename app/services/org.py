@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -14,7 +15,7 @@ from app import clock
 from app.models import ROLES, UNIT_KINDS, ApiToken, Unit, User
 from app.services import audit
 from app.services.actor import Actor
-from app.services.errors import Conflict, InvalidInput, NotFound
+from app.services.errors import Conflict, InvalidInput, NotFound, ServiceError
 
 _hasher = PasswordHasher()
 MIN_PASSWORD = 8
@@ -71,9 +72,8 @@ def add_user(
         raise InvalidInput("用户名不能为空")
     if session.scalar(select(User).where(User.username == username)):
         raise Conflict(f"用户名已存在：{username}")
-    password = password or secrets.token_urlsafe(12)
-    if len(password) < MIN_PASSWORD:
-        raise InvalidInput(f"密码至少 {MIN_PASSWORD} 位")
+    password = password or secrets.token_urlsafe(12) + "7a"
+    check_password_policy(password)
     unit = unit_by_code(session, unit_code)
     user = User(
         username=username.strip(),
@@ -88,15 +88,48 @@ def add_user(
     return user, password
 
 
+MAX_FAILED_LOGINS = 5
+LOCK_MINUTES = 15
+
+
+class AccountLocked(ServiceError):
+    status = 423
+
+
+def check_password_policy(password: str) -> None:
+    """At least 8 characters, with letters and digits."""
+    if (
+        len(password) < MIN_PASSWORD
+        or not any(c.isalpha() for c in password)
+        or not any(c.isdigit() for c in password)
+    ):
+        raise InvalidInput(f"密码至少 {MIN_PASSWORD} 位，且须同时包含字母和数字")
+
+
 def authenticate(session: Session, username: str, password: str) -> User | None:
-    """The user when the password matches; records a failed attempt otherwise."""
+    """The user when the password matches; records a failed attempt otherwise.
+
+    After MAX_FAILED_LOGINS failures in a row the account is locked for LOCK_MINUTES, with an
+    audit event; a locked account is refused even with the right password.
+    """
+    now = clock.now()
     user = session.scalar(select(User).where(User.username == username))
+    if user is not None and user.locked_until is not None and user.locked_until > now:
+        audit.record(session, "anonymous", "login.refused_locked", username=username)
+        raise AccountLocked(f"账户已锁定，请于 {LOCK_MINUTES} 分钟后重试或联系管理员")
     try:
         if user is not None and user.active and _hasher.verify(user.password_hash, password):
+            user.failed_logins, user.locked_until = 0, None
             return user
     except (VerificationError, InvalidHashError):
         pass
     audit.record(session, "anonymous", "login.failed", username=username)
+    if user is not None:
+        user.failed_logins += 1
+        if user.failed_logins >= MAX_FAILED_LOGINS:
+            user.locked_until = now + timedelta(minutes=LOCK_MINUTES)
+            user.failed_logins = 0
+            audit.record(session, "system", "user.locked", username=username)
     return None
 
 
@@ -112,6 +145,19 @@ def create_token(session: Session, actor: Actor, username: str) -> str:
     session.add(ApiToken(user_id=user.id, token_hash=_token_hash(token), created_at=clock.now()))
     audit.record(session, actor, "token.create", username=username)
     return token
+
+
+def list_tokens(session: Session) -> list[ApiToken]:
+    return list(session.scalars(select(ApiToken).order_by(ApiToken.id)))
+
+
+def revoke_token(session: Session, actor: Actor, token_id: int) -> None:
+    row = session.get(ApiToken, token_id)
+    if row is None:
+        raise NotFound(f"令牌不存在：{token_id}")
+    if row.revoked_at is None:
+        row.revoked_at = clock.now()
+        audit.record(session, actor, "token.revoke", token_id=token_id, username=row.user.username)
 
 
 def user_for_token(session: Session, token: str) -> User | None:

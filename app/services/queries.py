@@ -27,7 +27,7 @@ from app.services.actor import Actor
 from app.services.errors import NotFound
 
 SEE_ALL_ROLES = {
-    "center", "bureau", "bureau_head", "leader", "auditor", "admin", "process_owner",
+    "center", "bureau", "bureau_head", "leader", "auditor", "admin", "process_owner", "system",
 }  # fmt: skip
 
 
@@ -39,18 +39,27 @@ def inbox(session: Session, actor: Actor, limit: int = 200) -> list[TaskRecord]:
     """The open tasks of the actor's unit (and role, where a task names one), soonest due first."""
     if actor.unit_id is None or actor.role in {"auditor", "court"}:
         return []
-    stmt = (
-        select(TaskRecord)
-        .where(
-            TaskRecord.unit_id == actor.unit_id,
-            TaskRecord.status == "open",
-            or_(TaskRecord.role.is_(None), TaskRecord.role == actor.role),
-            or_(TaskRecord.assignee_id.is_(None), TaskRecord.assignee_id == actor.user_id),
-        )
-        .order_by(TaskRecord.due_at.is_(None), TaskRecord.due_at, TaskRecord.id)
-        .limit(limit)
+    mine = select(TaskRecord).where(
+        TaskRecord.unit_id == actor.unit_id,
+        TaskRecord.status == "open",
+        or_(TaskRecord.role.is_(None), TaskRecord.role == actor.role),
+        or_(TaskRecord.assignee_id.is_(None), TaskRecord.assignee_id == actor.user_id),
     )
-    return list(session.scalars(stmt))
+    # Two queries that each follow ix_tasks_inbox (unit, status, due_at): one ORDER BY over
+    # "due_at IS NULL, due_at" would sort every open task of the unit.
+    dated = list(
+        session.scalars(
+            mine.where(TaskRecord.due_at.is_not(None))
+            .order_by(TaskRecord.due_at, TaskRecord.id)
+            .limit(limit)
+        )
+    )
+    if len(dated) >= limit:
+        return dated
+    undated = session.scalars(
+        mine.where(TaskRecord.due_at.is_(None)).order_by(TaskRecord.id).limit(limit - len(dated))
+    )
+    return dated + list(undated)
 
 
 def reminders(session: Session, actor: Actor, limit: int = 50) -> list[Reminder]:

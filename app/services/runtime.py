@@ -324,6 +324,8 @@ def _sync(session: Session, instance: ProcessInstance, workflow: Any) -> StepRes
             session.add(row)
         if timer.due_at is not None:
             row.due_at = timer.due_at
+            if timer.state == "waiting":
+                session.info.setdefault("timer_due", []).append(timer.due_at)
         row.provisional = timer.provisional
         row.explanation = timer.explanation
         if timer.state == "fired" and row.status == "waiting":

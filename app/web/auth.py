@@ -14,10 +14,15 @@ bp = Blueprint("auth", __name__)
 def login() -> str | Response:
     error = None
     if request.method == "POST":
-        with db().write() as session:
-            user = org.authenticate(
-                session, request.form.get("username", "").strip(), request.form.get("password", "")
-            )
+        try:
+            with db().write() as session:
+                user = org.authenticate(
+                    session,
+                    request.form.get("username", "").strip(),
+                    request.form.get("password", ""),
+                )
+        except org.AccountLocked as exc:
+            return render_template("login.html", error=exc.message), 423
         if user is not None:
             login_user(user)
             target = request.args.get("next", "")

@@ -1,0 +1,170 @@
+"""统计分析: loss-rate arithmetic on a seeded set of cases, the dashboard, export and API."""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+
+import openpyxl
+import pytest
+from sqlalchemy import select
+
+from app import clock
+from app.models import Case, Unit
+from app.services import evaluation, org, stats
+from app.services.actor import SYSTEM, Actor
+from tests.helpers import actor
+from tests.test_web import login
+
+# (case no, agency, outcome, outcome_on, defendants, losing_units)
+SEED = [
+    ("（2026）苏0813行初1号", "GTZY", "败诉", "2026-02-10", None, None),
+    ("（2026）苏0813行初2号", "GTZY", "胜诉", "2026-03-01", None, None),
+    ("（2026）苏0813行初3号", "GTZY", "撤诉", "2026-05-20", None, None),
+    ("（2026）苏0813行初4号", "GTZY", "部分败诉", "2026-08-01", ["GTZY", "SCJG"], ["GTZY", "SCJG"]),
+    ("（2026）苏0813行初5号", "SCJG", "胜诉", "2026-04-02", None, None),
+    ("（2026）苏0813行初6号", "SCJG", "驳回起诉", "2026-09-01", None, None),
+    ("（2025）苏0813行初7号", "SCJG", "败诉", "2025-12-30", None, None),  # outside 2026
+    ("（2026）苏0813行初8号", "CHZ", None, None, None, None),  # not concluded
+]
+
+
+@pytest.fixture
+def seeded(db):
+    with db.write() as session:
+        for case_no, agency, outcome, on, defendants, losing in SEED:
+            unit = org.unit_by_code(session, agency)
+            session.add(
+                Case(
+                    case_no=case_no, plaintiff="某某", agency_unit_id=unit.id, subject="x",
+                    claims="", court="洪泽区人民法院", received_on="2026-01-01",
+                    created_at=clock.now(), created_by="test", outcome=outcome, outcome_on=on,
+                    defendants=defendants, losing_units=losing,
+                )
+            )  # fmt: skip
+    return db
+
+
+def _rates(db, who="bureau", start="2026-01-01", end="2026-09-30"):
+    with db.read() as session:
+        period = stats.Period(date.fromisoformat(start), date.fromisoformat(end))
+        return {
+            r.unit_code: (r.lost, r.concluded)
+            for r in stats.loss_rates(session, actor(db, who), period)
+        }
+
+
+def test_loss_rate_is_lost_over_concluded_including_withdrawals(seeded):
+    rates = _rates(seeded)
+    # GTZY: 1号 败诉, 2号 胜诉, 3号 撤诉 (concluded, not lost), 4号 部分败诉 as co-defendant
+    assert rates["GTZY"] == (2, 4)
+    # SCJG: 4号 co-defendant lost, 5号 胜诉, 6号 驳回起诉; 7号 is in 2025
+    assert rates["SCJG"] == (1, 3)
+    assert "CHZ" not in rates  # nothing concluded
+
+
+def test_period_bounds_and_quarters(seeded):
+    assert _rates(seeded, start="2026-01-01", end="2026-03-31")["GTZY"] == (1, 2)
+    assert _rates(seeded, start="2025-01-01", end="2025-12-31") == {"SCJG": (1, 1)}
+    with seeded.read() as session:
+        period = stats.Period(date(2026, 1, 1), date(2026, 9, 30))
+        trend = stats.trend(session, actor(seeded, "bureau"), period)
+    assert [t["quarter"] for t in trend] == ["2026年第1季度", "2026年第2季度", "2026年第3季度"]
+    assert [(t["lost"], t["concluded"]) for t in trend] == [(1, 2), (0, 2), (2, 3)]
+
+
+def test_lost_outcomes_are_configurable(seeded):
+    from app.services import units
+
+    with seeded.write() as session:
+        units.put_setting(session, SYSTEM, "lost_outcomes", ["败诉"])
+    # 4号 carries explicit losing units, so it still counts for both
+    assert _rates(seeded)["GTZY"] == (2, 4)
+    with seeded.write() as session:
+        case = session.scalar(select(Case).where(Case.case_no == "（2026）苏0813行初4号"))
+        case.losing_units = None
+    assert _rates(seeded)["GTZY"] == (1, 4)
+
+
+def test_an_agency_sees_only_its_own_numbers(seeded):
+    assert set(_rates(seeded, who="gtzy")) == {"GTZY"}
+    assert set(_rates(seeded, who="leader")) == {"GTZY", "SCJG"}
+
+
+def test_api_returns_numerator_and_denominator(client, seeded):
+    with seeded.write() as session:
+        token = org.create_token(session, SYSTEM, "bureau")
+    body = client.get(
+        "/api/v1/stats/loss-rate?from=2026-01-01&to=2026-09-30",
+        headers={"Authorization": f"Bearer {token}"},
+    ).json
+    gtzy = next(u for u in body["units"] if u["unit"] == "GTZY")
+    assert (gtzy["lost"], gtzy["concluded"], gtzy["loss_rate"]) == (2, 4, 0.5)
+    bad = client.get("/api/v1/stats/loss-rate?from=x", headers={"Authorization": f"Bearer {token}"})
+    assert bad.status_code == 400
+
+
+def test_dashboard_page_and_excel_export(client, seeded):
+    login(client, "bureau")
+    page = client.get("/dashboard?from=2026-01-01&to=2026-09-30").get_data(as_text=True)
+    assert "各单位败诉率" in page and "50.0%" in page and "33.3%" in page
+    response = client.get("/dashboard.xlsx?from=2026-01-01&to=2026-09-30")
+    book = openpyxl.load_workbook(io.BytesIO(response.data))
+    sheet = book["败诉率"]
+    rows = {r[0]: r[2:5] for r in sheet.iter_rows(min_row=3, values_only=True)}
+    assert rows["GTZY"] == (2, 4, 0.5)
+    assert set(book.sheetnames) == {"败诉率", "季度趋势", "诉前调处", "期限执行", "败诉原因"}
+
+
+def test_evaluation_interviews_units_above_the_threshold_once(seeded):
+    from app.models import ProcessInstance, TaskRecord
+
+    bureau = actor(seeded, "bureau")
+    period = stats.Period(date(2026, 1, 1), date(2026, 9, 30))
+    with seeded.write() as session:
+        result = evaluation.evaluate(session, bureau, period)
+    # threshold 30%: GTZY 50% and SCJG 33.3% are above it
+    assert len(result.started) == 2
+    with seeded.write() as session:
+        assert evaluation.evaluate(session, bureau, period).started == []  # once per period
+    with seeded.read() as session:
+        tasks = list(
+            session.scalars(select(TaskRecord).where(TaskRecord.instance_id.in_(result.started)))
+        )
+        government = session.scalar(select(Unit).where(Unit.kind == "government"))
+        instance = session.get(ProcessInstance, result.started[0])
+    assert {t.unit_id for t in tasks} == {government.id}
+    assert {t.role for t in tasks} == {"leader"}
+    assert instance.process_id == "loss_rate_interview"
+    with pytest.raises(Exception, match="司法局"), seeded.write() as session:
+        evaluation.evaluate(session, actor(seeded, "gtzy"), period)
+
+
+def test_last_quarter():
+    assert evaluation.last_quarter(date(2026, 10, 1)) == stats.Period(
+        date(2026, 7, 1), date(2026, 9, 30)
+    )
+    assert evaluation.last_quarter(date(2027, 2, 14)) == stats.Period(
+        date(2026, 10, 1), date(2026, 12, 31)
+    )
+
+
+def test_mediation_success_and_deadline_compliance(db, clock):
+    from tests.helpers import register, step
+
+    done = register(db)
+    for expect, who in [("register_materials", "center"), ("agency_reply", "gtzy"),
+                        ("schedule_mediation", "center"), ("record_outcome", "center"),
+                        ("sign_agreement", "center")]:  # fmt: skip
+        step(db, done, who, expect)
+    late = register(db, court_case_no="（2026）苏0813行诉前2号")
+    step(db, late, "center", "register_materials")
+    clock.set("2026-10-15T10:00:00+08:00")
+    with db.read() as session:
+        period = stats.Period(date(2026, 9, 1), date(2026, 10, 31))
+        who = Actor("t", "system")
+        mediation = stats.mediation_success(session, who, period)
+        compliance = {c["unit"]: c for c in stats.deadline_compliance(session, who, period)}
+    assert mediation == {"agreement": 1, "termination": 0, "ended": 1, "success_rate": 1.0}
+    assert compliance["GTZY"]["met"] == 1 and compliance["GTZY"]["late"] == 1
+    assert compliance["TCZX"]["met"] == 1
