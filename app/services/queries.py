@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from app import clock
 from app.models import (
@@ -35,11 +35,16 @@ def sees_everything(actor: Actor) -> bool:
     return actor.role in SEE_ALL_ROLES
 
 
-def inbox(session: Session, actor: Actor, limit: int = 200) -> list[TaskRecord]:
+def inbox(
+    session: Session, actor: Actor, limit: int = 200, with_instances: bool = False
+) -> list[TaskRecord]:
     """The open tasks of the actor's unit (and role, where a task names one), soonest due first."""
     if actor.unit_id is None or actor.role in {"auditor", "court"}:
         return []
-    mine = select(TaskRecord).where(
+    mine = select(TaskRecord)
+    if with_instances:  # the page names each task's process
+        mine = mine.options(selectinload(TaskRecord.instance))
+    mine = mine.where(
         TaskRecord.unit_id == actor.unit_id,
         TaskRecord.status == "open",
         or_(TaskRecord.role.is_(None), TaskRecord.role == actor.role),

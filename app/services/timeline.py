@@ -35,6 +35,12 @@ class Entry:
     title: str
     instance_id: int | None = None
     detail: dict[str, Any] = field(default_factory=dict)
+    step: int = 0  # order of things that happen at the same moment (see STEP)
+
+
+# At one moment a message arrives, starts an instance, whose task opens, is done, and
+# produces a document; then the instance ends. Newest first reverses this order.
+STEP = {"message": 0, "start": 1, "open": 2, "done": 3, "document": 4, "end": 5, "due": 6}
 
 
 @dataclass
@@ -107,7 +113,8 @@ def build(session: Session, actor: Actor, case_id: int) -> CaseTimeline:
         entries.append(
             Entry(message.received_at, "message", f"法院消息：{label}",
                   None, {"name": message.name, "payload": message.payload,
-                         "delivered_to": message.delivered_to, "started": message.started})
+                         "delivered_to": message.delivered_to, "started": message.started},
+                  STEP["message"])
         )  # fmt: skip
     for doc in session.scalars(
         select(Document).where(
@@ -116,9 +123,10 @@ def build(session: Session, actor: Actor, case_id: int) -> CaseTimeline:
     ):
         entries.append(
             Entry(doc.created_at, "document", doc.name, doc.instance_id,
-                  {"document_id": doc.id, "kind": doc.kind, "sha256": doc.sha256})
+                  {"document_id": doc.id, "kind": doc.kind, "sha256": doc.sha256},
+                  STEP["document"])
         )  # fmt: skip
-    entries.sort(key=lambda e: (e.at, e.kind), reverse=True)
+    entries.sort(key=lambda e: (e.at, e.step, e.detail.get("task_id", 0)), reverse=True)
     all_tasks = list(session.scalars(select(TaskRecord).where(TaskRecord.case_id == case.id)))
     states = {
         inst.id: inspection.element_states(

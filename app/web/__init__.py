@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask, jsonify, render_template, request
 from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
+from sqlalchemy import select
 
 from app.services.errors import Forbidden, ServiceError
 from app.web import api, auth, cases, dashboard, instances, processes, tasks, vendor
@@ -103,6 +104,14 @@ def register(app: Flask) -> None:
     @app.template_filter("action_label")
     def _action_label(value: str) -> str:
         return ACTION_LABELS.get(value, value)
+
+    @app.template_filter("unit_name")
+    def _unit_name(code: str) -> str:
+        from app.models import Unit
+
+        with db().read() as session:
+            name = session.scalar(select(Unit.name).where(Unit.code == code))
+        return name or code
 
     @app.template_filter("message_label")
     def _message_label(value: str) -> str:

@@ -28,7 +28,8 @@ def case_page(case_id: int) -> str:
         found = timeline.build(session, actor(), case_id)
     me = actor()
     can_start_trial = (
-        me.role in case_service.CASE_STARTABLE["in_trial_resolution"]
+        found.case.outcome is None
+        and me.role in case_service.CASE_STARTABLE["in_trial_resolution"]
         and (me.unit_id == found.case.agency_unit_id or me.unit_kind == "center")
         and not any(
             i.process_id == "in_trial_resolution" and i.status == "running" for i in found.instances

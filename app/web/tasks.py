@@ -21,7 +21,7 @@ def inbox() -> str:
     with db().read() as session:
         rows = [
             (task, queries.working_days_left(session, task.due_at))
-            for task in queries.inbox(session, me)
+            for task in queries.inbox(session, me, with_instances=True)
         ]
         reminders = queries.reminders(session, me)
     return render_template(
