@@ -325,3 +325,33 @@ def export_instance(instance_id: int, out: Path | None) -> None:
     target = out or Path(name)
     target.write_bytes(content)
     click.echo(str(target))
+
+
+@main.command()
+@click.argument("target", type=click.Path(dir_okay=False, path_type=Path))
+def backup(target: Path) -> None:
+    """Write a consistent online copy of the SQLite database to TARGET."""
+    from app.backup import BackupError
+    from app.backup import backup as do_backup
+
+    try:
+        do_backup(Settings.from_env().database_url, target)
+    except BackupError as exc:
+        click.echo(f"错误：{exc}", err=True)
+        sys.exit(2)
+    click.echo(str(target))
+
+
+@main.command()
+@click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def restore(source: Path) -> None:
+    """Bring back a backup made by `huajie backup` (stop the app first)."""
+    from app.backup import BackupError
+    from app.backup import restore as do_restore
+
+    try:
+        do_restore(Settings.from_env().database_url, source)
+    except BackupError as exc:
+        click.echo(f"错误：{exc}", err=True)
+        sys.exit(2)
+    click.echo(f"已从 {source} 恢复")
