@@ -174,7 +174,12 @@ def test_losing_judgment_records_losers_and_starts_performance_per_defendant(cli
     }
     response = send(client, tokens, "judgment", judgment, "court-j")
     assert response.status_code == 201, response.json
-    assert len(response.json["started"]) == 2
+    with db.read() as session:
+        started = [session.get(ProcessInstance, i).process_id for i in response.json["started"]]
+    # one performance per losing defendant, one review of the lost case, one fault check
+    assert sorted(started) == [
+        "fault_determination", "judgment_performance", "judgment_performance", "loss_review",
+    ]  # fmt: skip
     with db.read() as session:
         case = session.scalar(select(Case).where(Case.case_no == CASE_NO))
         assert case.outcome == "败诉" and case.losing_units == ["GTZY", "SCJG"]

@@ -17,7 +17,8 @@ from tests.samples import PathData, all_paths, load
 STARTERS = {"案涉行政机关": "gtzy", "区司法局": "bureau"}
 WORKERS = [
     "gtzy", "gtzy_head", "gtzy_reviewer", "gtzy_lawyer",
-    "scjg", "scjg_head", "scjg_reviewer", "scjg_lawyer", "bureau", "center", "leader",
+    "scjg", "scjg_head", "scjg_reviewer", "scjg_lawyer",
+    "bureau", "bureau_head", "center", "leader", "jw",
 ]  # fmt: skip
 PDF = attachments.Upload("材料.pdf", b"%PDF-1.4 sample")
 SAMPLE_PATHS = all_paths()  # fmt: skip

@@ -15,9 +15,11 @@ from typing import Any
 from .blocks import DocumentSpec
 from .errors import DocumentError
 from .fields import Values
+from .kinds_accountability import KINDS as ACCOUNTABILITY_KINDS
 from .kinds_correction import KINDS as CORRECTION_KINDS
 from .kinds_court import KINDS as COURT_KINDS
 from .kinds_legality import KINDS as LEGALITY_KINDS
+from .kinds_review import KINDS as REVIEW_KINDS
 from .kinds_supervision import KINDS as SUPERVISION_KINDS
 from .kinds_trial import KINDS as TRIAL_KINDS
 from .render import render_spec
@@ -30,6 +32,8 @@ KINDS = {
     **CORRECTION_KINDS,
     **COURT_KINDS,
     **TRIAL_KINDS,
+    **ACCOUNTABILITY_KINDS,
+    **REVIEW_KINDS,
 }
 
 __all__ = ["DOCUMENT_KINDS", "REQUIRED_FIELDS", "DocumentError", "render_document"]

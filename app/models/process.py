@@ -44,6 +44,7 @@ class ProcessInstance(Base):
     started_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     started_by: Mapped[str] = mapped_column(String(64))
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    summary: Mapped[str] = mapped_column(String(300), default="")  # what it is about, for lists
     lock_version: Mapped[int] = mapped_column(Integer, default=1)
 
     definition: Mapped[ProcessDefinition] = relationship(lazy="joined")

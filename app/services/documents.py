@@ -54,7 +54,11 @@ ISSUER_LANE = {
     "discipline_transfer_letter": "区司法局",
 }
 # a form field that already holds the document number
-DOC_NO_FIELD = {"assignment_notice": "notice_no", "self_correction_decision": "decision_no"}
+DOC_NO_FIELD = {
+    "assignment_notice": "notice_no",
+    "self_correction_decision": "decision_no",
+    "discipline_transfer_letter": "transfer_no",
+}
 AGENCY_LANE = "案涉行政机关"
 
 
@@ -110,12 +114,14 @@ def render_for_task(
         doc_no = str(data.get(DOC_NO_FIELD.get(kind, ""), "") or "") or _next_doc_no(
             session, kind, today.year
         )
-        fields = {**data, **case_fields(case), **next_due}
+        fields = {**case_fields(case), **data, **next_due}
         fields.update(
             doc_no=doc_no, issued_on=today.isoformat(), issuer=_unit_name(session, kind, data)
         )
-        if "agency_name" not in fields:
-            fields["agency_name"] = _lane_unit_name(session, AGENCY_LANE, data)
+        # the unit that owns the agency lane now (a review unit, a responsible unit …)
+        fields["agency_name"] = _lane_unit_name(session, AGENCY_LANE, data) or fields.get(
+            "agency_name", ""
+        )
         try:
             content = render_document(kind, fields)
         except DocumentError as exc:

@@ -28,7 +28,9 @@ class Evaluation:
     label: str
     rates: list[stats.UnitRate]
     threshold: float
-    started: list[int]  # interview instance ids
+    above: list[str]  # units above the threshold
+    started: list[int]  # interview instance ids (none for units already interviewed)
+    missing_process: bool = False
 
 
 def last_quarter(today: date | None = None) -> stats.Period:
@@ -52,11 +54,13 @@ def evaluate(session: Session, actor: Actor, period: stats.Period) -> Evaluation
     definition = definitions.latest_definition(session, INTERVIEW_PROCESS, required=False)
     government = org.unit_of_kind(session, "government")
     started = []
+    above = []
     for row in rates:
         unit = session.scalar(select(Unit).where(Unit.code == row.unit_code))
-        if definition is None or unit is None or unit.kind != "agency":
+        if unit is None or unit.kind != "agency" or row.rate is None or row.rate <= threshold:
             continue
-        if row.rate is None or row.rate <= threshold or _already(session, unit, label):
+        above.append(unit.code)
+        if definition is None or _already(session, unit, label):
             continue
         data = {
             "unit_name": unit.name, "unit_code": unit.code, "period": label,
@@ -71,7 +75,7 @@ def evaluate(session: Session, actor: Actor, period: stats.Period) -> Evaluation
         session, actor, "evaluation.run", period=label, threshold=threshold,
         rates=[r.as_dict() for r in rates], started=started,
     )  # fmt: skip
-    return Evaluation(period, label, rates, threshold, started)
+    return Evaluation(period, label, rates, threshold, above, started, definition is None)
 
 
 def _key(unit: Unit, label: str) -> str:

@@ -23,6 +23,9 @@ CASE_PROCESSES = {
     "in_trial_resolution",
     "judgment_performance",
     "post_judgment_explanation",
+    "loss_review",
+    "fault_determination",
+    "loss_rate_interview",  # started by the loss-rate evaluation
 }
 RESERVED = {"lane_owners", "working_days", "calendar_days"}
 MAX_START_DATA = 16 * 1024

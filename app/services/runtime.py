@@ -67,6 +67,7 @@ def start(
             state=ENGINE.dump(workflow),
             started_at=now,
             started_by=actor.username,
+            summary=summarize(data),
         )
         session.add(instance)
         session.flush()
@@ -76,6 +77,18 @@ def start(
         )  # fmt: skip
         _sync(session, instance, workflow)
     return instance
+
+
+# process data that says what an instance is about, in this order (shown in inboxes and lists)
+SUMMARY_FIELDS = (
+    ("court_case_no", ""), ("plaintiff", ""), ("unit_name", ""), ("period", ""),
+    ("loss_rate", "败诉率 "), ("origin_ref", ""),
+)  # fmt: skip
+
+
+def summarize(data: dict[str, Any]) -> str:
+    parts = [f"{label}{data[key]}" for key, label in SUMMARY_FIELDS if data.get(key)]
+    return " · ".join(str(p) for p in parts)[:300]
 
 
 def can_work_on(actor: Actor, task: TaskRecord) -> bool:
@@ -183,7 +196,12 @@ def complete_task(
             dues = [t.due_at for t in result.new_tasks if t.due_at is not None]
             next_due = {"reply_due": clock.to_local(min(dues)).date().isoformat()} if dues else {}
             documents.render_for_task(
-                session, instance, task, kinds, ENGINE.data(workflow), next_due
+                session,
+                instance,
+                task,
+                kinds,
+                ENGINE.task_data(workflow, task.spiff_task_id),
+                next_due,
             )
     return task, result
 

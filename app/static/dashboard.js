@@ -7,10 +7,12 @@
       return {
         tooltip: {}, legend: {}, grid: { containLabel: true },
         xAxis: { type: "category", data: rows.map(function (r) { return r.unit_name; }) },
-        yAxis: [{ type: "value", name: "件" }, { type: "value", name: "败诉率 %", max: 100 }],
+        yAxis: [{ type: "value", name: "件", minInterval: 1 },
+                { type: "value", name: "败诉率 %", max: 100, splitLine: { show: false } }],
         series: [
           { name: "结案", type: "bar", data: rows.map(function (r) { return r.concluded; }) },
-          { name: "败诉", type: "bar", data: rows.map(function (r) { return r.lost; }) },
+          { name: "败诉", type: "bar", itemStyle: { color: "#b3261e" },
+            data: rows.map(function (r) { return r.lost; }) },
           { name: "败诉率", type: "line", yAxisIndex: 1,
             data: rows.map(function (r) { return r.concluded ? pct(r.lost / r.concluded) : null; }) }
         ]
@@ -20,10 +22,12 @@
       return {
         tooltip: {}, legend: {},
         xAxis: { type: "category", data: rows.map(function (r) { return r.quarter; }) },
-        yAxis: [{ type: "value", name: "件" }, { type: "value", name: "败诉率 %", max: 100 }],
+        yAxis: [{ type: "value", name: "件", minInterval: 1 },
+                { type: "value", name: "败诉率 %", max: 100, splitLine: { show: false } }],
         series: [
           { name: "结案", type: "bar", data: rows.map(function (r) { return r.concluded; }) },
-          { name: "败诉", type: "bar", data: rows.map(function (r) { return r.lost; }) },
+          { name: "败诉", type: "bar", itemStyle: { color: "#b3261e" },
+            data: rows.map(function (r) { return r.lost; }) },
           { name: "败诉率", type: "line", yAxisIndex: 1, data: rows.map(function (r) { return pct(r.loss_rate); }) }
         ]
       };
@@ -32,14 +36,19 @@
       return {
         tooltip: {}, legend: {},
         xAxis: { type: "category", data: rows.map(function (r) { return r.name; }) },
-        yAxis: { type: "value" },
+        yAxis: { type: "value", minInterval: 1 },
         series: ["met", "late", "open"].map(function (key, i) {
           return { name: ["按期", "逾期", "未到期"][i], type: "bar", stack: "all",
+                   itemStyle: { color: ["#059669", "#b3261e", "#9ca3af"][i] },
                    data: rows.map(function (r) { return r[key]; }) };
         })
       };
     },
     reasons: function (rows) {
+      if (!rows.length) {
+        return { title: { text: "暂无数据", left: "center", top: "middle",
+                          textStyle: { color: "#61707e", fontSize: 14 } } };
+      }
       return {
         tooltip: {}, series: [{ type: "pie", radius: "60%",
           data: rows.map(function (r) { return { name: r.category, value: r.count }; }) }]
@@ -51,8 +60,8 @@
     document.querySelectorAll(".chart[data-chart]").forEach(function (el) {
       var spec = JSON.parse(el.dataset.chart);
       var chart = window.echarts.init(el, null, { renderer: "svg" });
+      chart.on("finished", function () { el.dataset.ready = "true"; });
       chart.setOption(builders[spec.kind](spec.rows));
-      el.dataset.ready = "true";
     });
   });
 })();

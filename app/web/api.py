@@ -361,6 +361,7 @@ def run_evaluation() -> tuple[Response, int]:
         result = evaluation.evaluate(session, _actor(), period)
         payload = {
             "period": result.label, "threshold": result.threshold,
-            "units": [r.as_dict() for r in result.rates], "started": result.started,
+            "units": [r.as_dict() for r in result.rates], "above_threshold": result.above,
+            "started": result.started,
         }  # fmt: skip
     return jsonify(payload), 201

@@ -46,8 +46,14 @@ def evaluate() -> Response:
     period = stats.Period.parse(request.form.get("from"), request.form.get("to"))
     with db().write() as session:
         result = evaluation.evaluate(session, actor(), period)
-        started = len(result.started)
-    flash(f"已完成{result.label}败诉率评估：{started} 个单位超过阈值，已生成约谈任务")
+    message = f"已完成 {result.label} 的败诉率评估：{len(result.above)} 个单位超过阈值"
+    if result.missing_process:
+        message += "；约谈流程未部署，未生成约谈任务"
+    elif result.started:
+        message += f"，已生成 {len(result.started)} 项区领导约谈任务"
+    elif result.above:
+        message += "（本期间已生成过约谈任务）"
+    flash(message)
     return redirect(
         url_for(
             "dashboard.dashboard",

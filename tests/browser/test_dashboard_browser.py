@@ -27,6 +27,7 @@ CASES = [
     ("（2026）苏0813行初203号", "GTZY", "撤诉", "2026-07-20"),
     ("（2026）苏0813行初204号", "SCJG", "胜诉", "2026-08-18"),
 ]
+INTERVIEW_PROCESS = "败诉率约谈"  # processes/loss_rate_interview.bpmn
 INTERVIEW_TASK = "安排约谈"
 
 
@@ -126,10 +127,14 @@ def test_dashboard_shows_loss_rates_with_charts_and_exports_excel(
     expect(page.get_by_role("status")).to_contain_text("1 个单位超过阈值")
     _logout(page)
     _login(page, "leader")
-    interview = page.locator("#inbox tbody tr").filter(has_text=INTERVIEW_TASK)
-    expect(interview).to_have_count(1)
-    interview.get_by_role("link", name=INTERVIEW_TASK).click()
-    expect(page.get_by_text(GTZY).first).to_be_visible()
+    expect(page.locator("#inbox tbody tr").filter(has_text=INTERVIEW_TASK)).to_have_count(1)
+    # the task itself does not name the unit; the instance list's 承办单位 does
+    page.get_by_role("link", name="流程实例").click()
+    page.get_by_label("机制").select_option(label=INTERVIEW_PROCESS)
+    page.get_by_role("button", name="筛选").click()
+    interviews = page.locator("#instances tbody tr")
+    expect(interviews).to_have_count(1)
+    expect(interviews.locator("td").nth(3)).to_have_text(GTZY)
     _logout(page)
 
     # an agency sees its own numbers only
