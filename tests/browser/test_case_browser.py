@@ -64,7 +64,7 @@ def court_message(base_url: str, token: str, name: str, payload: dict, key: str)
     with urllib.request.urlopen(request, timeout=30) as response:
         assert response.status == 201
         result: dict[str, Any] = json.loads(response.read())
-    assert len(result["started"]) == 1, result
+    assert result["started"], result  # a losing judgment also starts review and fault check
     return result
 
 
@@ -195,14 +195,17 @@ def test_case_page_follows_a_dispute_from_pre_filing_notice_to_judgment_performa
 
     open_case(page)
     expect(page.locator("#case-outcome")).to_contain_text("败诉")
-    expect(page.locator("#case-instances li")).to_have_count(2)
+    # the notice and the performance are done; the loss review and fault check (mechanisms
+    # 9 and 10) started by the losing judgment are still running
+    expect(page.locator("#case-instances li")).to_have_count(4)
     for process_name in (NOTICE_PROCESS, PERFORMANCE_PROCESS):
         expect(instance_item(page, process_name).locator(".tag")).to_have_text("已办结")
+    expect(instance_item(page, "败诉案件复盘整改").locator(".tag")).to_have_text("进行中")
     expect(entries(page, "document", NOTICE_LETTER)).to_have_count(1)
     expect(entries(page, "document", PERFORMANCE_REPORT)).to_have_count(1)
     expect(entries(page, "deadline", PERFORM).locator(".tag").last).to_have_text("按期")
     diagrams = page.locator(".diagram")
-    expect(diagrams).to_have_count(2)
+    expect(diagrams).to_have_count(4)
     for i in range(2):
         expect(diagrams.nth(i)).to_have_attribute("data-ready", "true")
 

@@ -128,8 +128,8 @@ def test_center_and_agency_walk_mediation_to_a_downloadable_agreement(
     assert match is not None
     instance_id = int(match.group(1))
     expect(page.locator("#instance-status")).to_have_text("进行中")
-    expect(page.get_by_text(CASE["court_case_no"])).to_be_visible()
-    expect(page.get_by_text(AGENCY)).to_be_visible()
+    expect(page.get_by_text(CASE["court_case_no"], exact=True)).to_be_visible()
+    expect(page.get_by_text(AGENCY, exact=True)).to_be_visible()
 
     # 2. An incomplete registration form is refused beside the empty field; nothing advances.
     open_task_from_history(page, REGISTER)
