@@ -355,3 +355,56 @@ def restore(source: Path) -> None:
         click.echo(f"错误：{exc}", err=True)
         sys.exit(2)
     click.echo(f"已从 {source} 恢复")
+
+
+SETTINGS = {
+    "lost_outcomes": 'outcomes that count as lost, a JSON list, e.g. ["败诉", "部分败诉"]',
+    "loss_rate_threshold": "loss rate above which a unit is interviewed, e.g. 0.3",
+    "many_lost_threshold": "lost cases in three years that flag a unit's adviser firm, e.g. 3",
+}
+
+
+@main.group()
+def settings() -> None:
+    """Administrator settings."""
+
+
+@settings.command("show")
+def settings_show() -> None:
+    from app.services import stats, units
+
+    defaults = {
+        "lost_outcomes": units.DEFAULT_LOST_OUTCOMES,
+        "loss_rate_threshold": stats.DEFAULT_THRESHOLD,
+        "many_lost_threshold": units.DEFAULT_MANY_LOST,
+    }
+    with _db(Settings.from_env()).read() as session:
+        for key, default in defaults.items():
+            value = units.setting(session, key, default)
+            click.echo(f"{key} = {json.dumps(value, ensure_ascii=False)}\t# {SETTINGS[key]}")
+
+
+@settings.command("set")
+@click.argument("key", type=click.Choice(sorted(SETTINGS)))
+@click.argument("value")
+def settings_set(key: str, value: str) -> None:
+    """Set KEY to VALUE (JSON)."""
+    from app.services import units
+    from app.services.actor import SYSTEM
+
+    try:
+        parsed = json.loads(value)
+    except json.JSONDecodeError:
+        click.echo('错误：VALUE 须为 JSON，例如 0.3 或 ["败诉"]', err=True)
+        sys.exit(2)
+    valid = {
+        "lost_outcomes": isinstance(parsed, list) and all(isinstance(v, str) for v in parsed),
+        "loss_rate_threshold": isinstance(parsed, int | float) and 0 <= parsed <= 1,
+        "many_lost_threshold": isinstance(parsed, int) and parsed >= 1,
+    }[key]
+    if not valid:
+        click.echo(f"错误：{key} 的取值不合法（{SETTINGS[key]}）", err=True)
+        sys.exit(2)
+    with _db(Settings.from_env()).write() as session:
+        units.put_setting(session, SYSTEM, key, parsed)
+    click.echo(f"{key} = {json.dumps(parsed, ensure_ascii=False)}")

@@ -168,3 +168,38 @@ def test_mediation_success_and_deadline_compliance(db, clock):
     assert mediation == {"agreement": 1, "termination": 0, "ended": 1, "success_rate": 1.0}
     assert compliance["GTZY"]["met"] == 1 and compliance["GTZY"]["late"] == 1
     assert compliance["TCZX"]["met"] == 1
+
+
+def test_settings_command_changes_the_threshold_and_refuses_bad_values(seeded):
+    from click.testing import CliRunner
+
+    from app.cli import main
+
+    ok = CliRunner().invoke(main, ["settings", "set", "loss_rate_threshold", "0.4"])
+    assert ok.exit_code == 0
+    bad = CliRunner().invoke(main, ["settings", "set", "loss_rate_threshold", "7"])
+    assert bad.exit_code == 2
+    shown = CliRunner().invoke(main, ["settings", "show"]).output
+    assert "loss_rate_threshold = 0.4" in shown
+    period = stats.Period(date(2026, 1, 1), date(2026, 9, 30))
+    with seeded.write() as session:
+        result = evaluation.evaluate(session, actor(seeded, "bureau"), period)
+    assert result.above == ["GTZY"]  # 50% > 40%; SCJG's 33.3% no longer is
+
+
+def test_quarterly_job_evaluates_the_quarter_just_ended(seeded, clock):
+    from app.scheduler import TimerScheduler
+
+    clock.set("2026-10-01T09:00:00+08:00")
+    TimerScheduler(seeded)._evaluate()
+    with seeded.read() as session:
+        from app.models import ProcessInstance
+
+        summaries = [
+            i.summary
+            for i in session.scalars(
+                select(ProcessInstance).where(ProcessInstance.process_id == "loss_rate_interview")
+            )
+        ]
+    # Q3 2026: GTZY lost 1 of 1 (4号, co-defendant); SCJG lost 1 of 2
+    assert len(summaries) == 2 and all("2026年第3季度" in s for s in summaries)
