@@ -58,6 +58,7 @@ __all__ = [
     "DayOverride",
     "Deadline",
     "WorkCalendar",
+    "end_of_day",
     "parse_calendar_file",
     "to_local_date",
 ]
@@ -92,6 +93,11 @@ class DayOverride:
 
     is_workday: bool
     note: str = ""
+
+
+def end_of_day(d: date) -> datetime:
+    """The end of a local day in Asia/Shanghai (a deadline's instant)."""
+    return _end_of_day(d)
 
 
 def _end_of_day(d: date) -> datetime:
@@ -336,6 +342,15 @@ class WorkCalendar:
             skipped=tuple(skipped),
             makeup_days=makeup,
         )
+
+    def working_days_between(self, start: date, end: date) -> int:
+        """Working days after ``start`` up to and including ``end`` (0 when end <= start)."""
+        count, day = 0, start
+        while day < end:
+            day += timedelta(days=1)
+            if self.is_workday(day):
+                count += 1
+        return count
 
     def next_working_day_at(self, moment: datetime, hour: int = 9) -> datetime:
         """``moment`` if its Shanghai date is a working day, else the next working day

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 from uuid import UUID
@@ -27,6 +27,9 @@ from app.engine.serializer import SERIALIZER
 from app.workdays import WorkCalendar
 
 _VERSION_KEY = "serializer_version"
+
+
+SUSPENDED_UNTIL = datetime(9999, 12, 31, tzinfo=UTC)  # a parked timer never fires
 
 
 class EngineError(RuntimeError):
@@ -57,6 +60,7 @@ class TimerState:
     provisional: bool
     explanation: str
     properties: dict[str, str]
+    suspended: dict[str, Any] | None = None  # {reason, remaining, since} while 中止
 
 
 class HuajieScriptEngine(PythonScriptEngine):
@@ -207,9 +211,29 @@ class Engine:
                     bool(task._get_internal_data("provisional", False)),
                     str(task._get_internal_data("explanation", "")),
                     dict(task.task_spec.extensions.get("properties", {})),
+                    task._get_internal_data("suspended"),
                 )
             )
         return found
+
+    @staticmethod
+    def set_timer(
+        workflow: BpmnWorkflow,
+        spiff_id: str,
+        due: datetime | None,
+        explanation: str,
+        suspended: dict[str, Any] | None = None,
+    ) -> None:
+        """Move a waiting timer (延长), or park it while its deadline is suspended (中止)."""
+        task = workflow.get_task_from_id(UUID(spiff_id))
+        if task is None or task.state != TaskState.WAITING:
+            raise TaskNotReady(spiff_id)
+        value = (due or SUSPENDED_UNTIL).isoformat()
+        task._set_internal_data(event_value=value, explanation=explanation, provisional=False)
+        if suspended is None:
+            task.internal_data.pop("suspended", None)
+        else:
+            task._set_internal_data(suspended=suspended)
 
     @staticmethod
     def element_states(workflow: BpmnWorkflow) -> dict[str, str]:

@@ -99,9 +99,12 @@ def can_work_on(actor: Actor, task: TaskRecord) -> bool:
     return actor.unit_id == task.unit_id and (task.role is None or task.role == actor.role)
 
 
+MAY_VIEW_ANY_TASK = {"auditor", "center", "bureau", "bureau_head", "leader", "admin"}
+
+
 def open_task_for(session: Session, actor: Actor, task_id: int) -> TaskRecord:
     task = session.get(TaskRecord, task_id)
-    if task is None or not (can_work_on(actor, task) or actor.role == "auditor"):
+    if task is None or not (can_work_on(actor, task) or actor.role in MAY_VIEW_ANY_TASK):
         raise NotFound("任务不存在或无权查看")
     return task
 
@@ -340,6 +343,12 @@ def _sync(session: Session, instance: ProcessInstance, workflow: Any) -> StepRes
                 status="waiting",
             )
             session.add(row)
+        if timer.suspended and timer.state == "waiting":
+            row.status = "suspended"  # 中止: parked until resumed; keeps its last real due time
+            row.explanation = suspension_text(timer.suspended)
+            continue
+        if row.status == "suspended" and timer.state == "waiting":
+            row.status = "waiting"
         if timer.due_at is not None:
             row.due_at = timer.due_at
             if timer.state == "waiting":
@@ -391,9 +400,21 @@ def _task_row(session: Session, instance_id: int, spiff_id: str | None) -> TaskR
     )
 
 
+def suspension_text(suspended: dict[str, Any]) -> str:
+    return (
+        f"期限自 {suspended.get('since', '')} 起中止（{suspended.get('reason', '')}），"
+        f"恢复后剩余 {suspended.get('remaining', '')} 个工作日"
+    )
+
+
 def _apply_due(row: TaskRecord, timers: list[TimerState]) -> None:
     dated = [t for t in timers if t.due_at is not None and t.state != "cancelled"]
     if not dated:
+        return
+    parked = [t for t in dated if t.suspended and t.state == "waiting"]
+    if parked:
+        row.due_at, row.provisional = None, False
+        row.due_rule = suspension_text(parked[0].suspended or {})
         return
     first = min(dated, key=lambda t: t.due_at or datetime.max)
     row.due_at, row.provisional, row.due_rule = first.due_at, first.provisional, first.explanation

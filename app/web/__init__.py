@@ -31,6 +31,9 @@ ACTION_LABELS = {
     "unit.adviser_firm": "登记法律顾问单位",
     "setting.change": "修改设置",
     "evaluation.run": "败诉率评估",
+    "deadline.suspend": "中止期限",
+    "deadline.resume": "恢复期限",
+    "deadline.extend": "延长期限",
 }
 
 

@@ -14,6 +14,7 @@ from app.models import ProcessInstance
 from app.services import (
     attachments,
     calendar,
+    deadlines,
     evaluation,
     messages,
     org,
@@ -365,3 +366,23 @@ def run_evaluation() -> tuple[Response, int]:
             "started": result.started,
         }  # fmt: skip
     return jsonify(payload), 201
+
+
+@bp.post("/tasks/<int:task_id>/deadline")
+@token_required
+def manage_deadline(task_id: int) -> Response:
+    """{action: suspend|resume|extend, reason, days?}: 中止 / 恢复 / 延长 a task's deadline."""
+    _forbid_court()
+    body = _body()
+    action, reason = body.get("action"), str(body.get("reason", ""))
+    with db().write() as session:
+        if action == "suspend":
+            task = deadlines.suspend(session, _actor(), task_id, reason)
+        elif action == "resume":
+            task = deadlines.resume(session, _actor(), task_id, reason)
+        elif action == "extend":
+            task = deadlines.extend(session, _actor(), task_id, body.get("days"), reason)
+        else:
+            raise InvalidInput("action 须为 suspend、resume 或 extend", {"action": ["取值有误"]})
+        result = queries.task_json(session, task)
+    return jsonify(result)

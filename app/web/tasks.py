@@ -6,7 +6,7 @@ from werkzeug.wrappers import Response
 
 from app import clock
 from app.models import ProcessInstance
-from app.services import attachments, forms, queries, runtime, units
+from app.services import attachments, deadlines, forms, queries, runtime, units
 from app.services.errors import InvalidInput
 from app.web.context import actor, db, settings
 from app.web.jsonform import fields_for, parse_submission, validate_submission
@@ -90,4 +90,34 @@ def task_page(task_id: int) -> str | Response:
         overdue=task.status == "open" and queries.is_overdue(task.due_at),
         can_work=runtime.can_work_on(me, task) and task.status == "open",
         adviser_flag=flag,
+        may_manage_deadline=me.role in deadlines.MANAGER_ROLES
+        and task.status == "open"
+        and bool(task.due_at or task.due_rule),
+        suspended=task.status == "open" and task.due_at is None and "中止" in task.due_rule,
     ), (400 if errors else 200)
+
+
+@bp.post("/tasks/<int:task_id>/deadline")
+@login_required
+def manage_deadline(task_id: int) -> Response:
+    """中止 / 恢复 / 延长 a task's deadline (center and bureau), always with a reason."""
+    me = actor()
+    action = request.form.get("action", "")
+    reason = request.form.get("reason", "")
+    try:
+        with db().write() as session:
+            if action == "suspend":
+                deadlines.suspend(session, me, task_id, reason)
+            elif action == "resume":
+                deadlines.resume(session, me, task_id, reason)
+            elif action == "extend":
+                raw = request.form.get("days", "")
+                days: object = int(raw) if raw.strip().isdigit() else raw
+                deadlines.extend(session, me, task_id, days, reason)
+            else:
+                raise InvalidInput("未知的操作")
+    except InvalidInput as exc:
+        flash("；".join(m for messages in exc.errors.values() for m in messages) or exc.message)
+    else:
+        flash({"suspend": "期限已中止", "resume": "期限已恢复", "extend": "期限已延长"}[action])
+    return redirect(url_for("tasks.task_page", task_id=task_id))

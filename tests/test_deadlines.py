@@ -1,0 +1,83 @@
+"""中止 / 恢复 / 延长: managing a running deadline, with reasons, in every view and the log."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from app.models import AuditEvent, Timer
+from app.services import deadlines, timers
+from app.services.errors import Conflict, Forbidden, InvalidInput
+from tests.helpers import actor, open_task, register, step
+
+
+def _agency_task(db):
+    instance_id = register(db)
+    step(db, instance_id, "center", "register_materials")  # due 2026-10-10 (3 working days)
+    return instance_id, open_task(db, instance_id)
+
+
+def test_suspend_keeps_the_remaining_working_days_and_resume_counts_them_again(db, clock):
+    instance_id, task = _agency_task(db)
+    clock.set("2026-10-08T10:00:00+08:00")  # 10-09 and 10-10 are left
+    with db.write() as session:
+        deadlines.suspend(session, actor(db, "center"), task.id, "当事人暂时无法联系")
+    suspended = open_task(db, instance_id)
+    assert suspended.due_at is None and "剩余 2 个工作日" in suspended.due_rule
+    clock.set("2026-10-20T10:00:00+08:00")  # the old deadline has long passed
+    assert timers.run_pass(db).fired == 0  # a suspended deadline does not fire
+    with db.write() as session:
+        deadlines.resume(session, actor(db, "center"), task.id, "已联系上当事人")
+    resumed = open_task(db, instance_id)
+    assert resumed.due_at.isoformat() == "2026-10-22T15:59:59.999999+00:00"  # 10-21, 10-22
+    assert "中止" in resumed.due_rule and "恢复" in resumed.due_rule
+    with db.read() as session:
+        timer = session.scalar(select(Timer).where(Timer.instance_id == instance_id))
+        actions = [e.action for e in session.scalars(select(AuditEvent))]
+    assert timer.status == "waiting" and timer.due_at == resumed.due_at
+    assert "deadline.suspend" in actions and "deadline.resume" in actions
+    clock.set("2026-10-23T00:00:01+08:00")
+    assert timers.run_pass(db).fired == 1
+
+
+def test_extend_adds_working_days_after_the_current_due_date(db):
+    instance_id, task = _agency_task(db)
+    with db.write() as session:
+        deadlines.extend(session, actor(db, "bureau"), task.id, 2, "材料较多")
+    extended = open_task(db, instance_id)
+    assert extended.due_at.isoformat().startswith("2026-10-13T15:59")  # 10-12, 10-13
+    assert "延长 2 个工作日（材料较多）" in extended.due_rule
+
+
+def test_only_center_or_bureau_and_always_with_a_reason(db):
+    _, task = _agency_task(db)
+    with pytest.raises(Forbidden), db.write() as session:
+        deadlines.suspend(session, actor(db, "gtzy"), task.id, "想晚点办")
+    with pytest.raises(InvalidInput), db.write() as session:
+        deadlines.suspend(session, actor(db, "center"), task.id, "  ")
+    with pytest.raises(InvalidInput), db.write() as session:
+        deadlines.extend(session, actor(db, "center"), task.id, 0, "x")
+    with db.write() as session:
+        deadlines.suspend(session, actor(db, "center"), task.id, "原因")
+    with pytest.raises(Conflict), db.write() as session:
+        deadlines.extend(session, actor(db, "center"), task.id, 2, "中止中不能延长")
+
+
+def test_deadline_actions_on_the_task_page(client, db, clock):
+    from tests.test_web import _csrf, login
+
+    instance_id, task = _agency_task(db)
+    login(client, "center")
+    page = client.get(f"/tasks/{task.id}").get_data(as_text=True)
+    assert "中止期限" in page and "延长期限" in page
+    response = client.post(
+        f"/tasks/{task.id}/deadline",
+        data={
+            "action": "suspend",
+            "reason": "当事人住院",
+            "csrf_token": _csrf(client, f"/tasks/{task.id}"),
+        },
+    )
+    assert response.status_code == 302
+    page = client.get(f"/tasks/{task.id}").get_data(as_text=True)
+    assert "期限自 2026-09-30 起中止（当事人住院）" in page and "恢复期限" in page
