@@ -47,8 +47,9 @@ def test_completing_before_the_deadline_cancels_the_timer(db, clock):
     assert sorted(r.unit.code for r in reminders) == ["SFJ", "TCZX"]
 
 
-def test_next_due_is_the_soonest_waiting_timer(db):
+def test_next_due_is_the_soonest_waiting_timer_or_reminder(db):
     instance_id = register(db)
-    assert timers.next_due(db) is None
+    assert timers.next_due(db) is None  # the center's first task has no deadline
     step(db, instance_id, "center", "register_materials")
-    assert timers.next_due(db).isoformat() == "2026-10-10T15:59:59.999999+00:00"
+    # the agency's deadline is the end of 10-10; its reminder is due 10-09 09:00 (+08:00)
+    assert timers.next_due(db).isoformat() == "2026-10-09T01:00:00+00:00"

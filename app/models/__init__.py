@@ -12,7 +12,15 @@ from app.models.case import (
     Setting,
 )
 from app.models.org import ROLES, UNIT_KINDS, ApiToken, Unit, User
-from app.models.process import ProcessDefinition, ProcessInstance, Reminder, TaskRecord, Timer
+from app.models.process import (
+    LadderStep,
+    Notification,
+    ProcessDefinition,
+    ProcessInstance,
+    Reminder,
+    TaskRecord,
+    Timer,
+)
 
 __all__ = [
     "ROLES",
@@ -27,6 +35,8 @@ __all__ = [
     "Case",
     "CourtMessage",
     "Document",
+    "LadderStep",
+    "Notification",
     "DocumentCounter",
     "ProcessDefinition",
     "ProcessInstance",

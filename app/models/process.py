@@ -126,3 +126,34 @@ class Reminder(Base):
 
     task = relationship("TaskRecord", lazy="joined")
     unit = relationship("Unit", lazy="joined")
+
+
+class LadderStep(Base):
+    """One rung of a task's reminder ladder: 提醒 before the deadline, 催办 to the head when it
+    passes, 督办 escalation to the center or bureau a working day later."""
+
+    __tablename__ = "ladder_steps"
+    __table_args__ = (Index("ix_ladder_due", "fired_at", "due_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_record_id: Mapped[int] = mapped_column(ForeignKey("tasks.id"), index=True)
+    step: Mapped[str] = mapped_column(String(16))  # reminder / head / escalation
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    fired_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+
+    task = relationship("TaskRecord", lazy="joined")
+
+
+class Notification(Base):
+    """An in-app notification for one person (unread until they open their list)."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (Index("ix_notifications_user_unread", "user_id", "read_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    kind: Mapped[str] = mapped_column(String(16))
+    task_record_id: Mapped[int | None] = mapped_column(ForeignKey("tasks.id"), default=None)
+    message: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)

@@ -27,7 +27,17 @@ from app.models import (
     Timer,
     Unit,
 )
-from app.services import attachments, audit, calendar, documents, forms, gates, lanes, org
+from app.services import (
+    attachments,
+    audit,
+    calendar,
+    documents,
+    forms,
+    gates,
+    ladder,
+    lanes,
+    org,
+)
 from app.services.actor import Actor
 from app.services.errors import Conflict, Forbidden, InvalidInput, NotFound, ServiceError
 
@@ -184,6 +194,7 @@ def complete_task(
         task.completed_at = clock.now()
         task.completed_by = actor.username
         task.data = data
+        ladder.plan(session, calendar.current(), task, None)  # done: no more reminders
         for name in forms.attachment_fields(schema):
             for ref in data.get(name) or []:
                 row = session.get(Attachment, ref["id"])
@@ -294,6 +305,7 @@ def _sync(session: Session, instance: ProcessInstance, workflow: Any) -> StepRes
     for spiff_id, row in open_rows.items():
         if spiff_id not in ready_ids:
             row.status = "cancelled"
+            ladder.plan(session, calendar.current(), row, None)  # drops its unsent steps
     for task in ready:
         row = open_rows.get(task.spiff_id)
         if row is None:
@@ -322,7 +334,10 @@ def _sync(session: Session, instance: ProcessInstance, workflow: Any) -> StepRes
             session.add(row)
             session.flush()
             result.new_tasks.append(row)
+        before = row.due_at
         _apply_due(row, [t for t in timers if t.host_spiff_id == task.spiff_id])
+        if row.due_at != before or row in result.new_tasks:
+            ladder.plan(session, calendar.current(), row, task.properties.get("ladder"))
     tasks_by_spiff = {r.spiff_task_id: r for r in open_rows.values()}
     tasks_by_spiff.update({r.spiff_task_id: r for r in result.new_tasks})
     for timer in timers:

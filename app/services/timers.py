@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from app import clock
 from app.db import Database
 from app.models import Timer
-from app.services import runtime
+from app.services import ladder, runtime
 from app.services.errors import Conflict
 
 log = logging.getLogger(__name__)
@@ -22,6 +22,7 @@ class PassReport:
     instances: int
     fired: int
     conflicts: int
+    reminders: int = 0
 
 
 def due_instance_ids(db: Database, now: datetime, limit: int = 500) -> list[int]:
@@ -50,14 +51,19 @@ def run_pass(db: Database) -> PassReport:
             continue
         report.instances += 1
         report.fired += len(result.fired)
+    with db.write() as session:
+        report.reminders = ladder.fire_due(session)
     if report.fired:
         log.info("timer pass: fired %d timers in %d instances", report.fired, report.instances)
     return report
 
 
 def next_due(db: Database) -> datetime | None:
+    """The soonest waiting timer or unsent reminder-ladder step."""
     with db.read() as session:
-        return session.scalar(select(func.min(Timer.due_at)).where(Timer.status == "waiting"))
+        timer = session.scalar(select(func.min(Timer.due_at)).where(Timer.status == "waiting"))
+        step = ladder.next_due(session)
+    return min((t for t in (timer, step) if t is not None), default=None)
 
 
 def recompute_provisional(db: Database) -> int:

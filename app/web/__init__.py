@@ -34,6 +34,9 @@ ACTION_LABELS = {
     "deadline.suspend": "中止期限",
     "deadline.resume": "恢复期限",
     "deadline.extend": "延长期限",
+    "ladder.reminder": "到期提醒",
+    "ladder.head": "逾期催办（主要负责人）",
+    "ladder.escalation": "逾期督办",
 }
 
 
@@ -107,6 +110,15 @@ def register(app: Flask) -> None:
     @app.template_filter("action_label")
     def _action_label(value: str) -> str:
         return ACTION_LABELS.get(value, value)
+
+    @app.context_processor
+    def _unread():  # type: ignore[no-untyped-def]
+        if not current_user.is_authenticated:
+            return {"unread_notifications": 0}
+        from app.services import ladder
+
+        with db().read() as session:
+            return {"unread_notifications": ladder.unread_count(session, current_user.id)}
 
     @app.template_filter("unit_name")
     def _unit_name(code: str) -> str:

@@ -6,7 +6,7 @@ from werkzeug.wrappers import Response
 
 from app import clock
 from app.models import ProcessInstance
-from app.services import attachments, deadlines, forms, queries, runtime, units
+from app.services import attachments, deadlines, forms, ladder, queries, runtime, units
 from app.services.errors import InvalidInput
 from app.web.context import actor, db, settings
 from app.web.jsonform import fields_for, parse_submission, validate_submission
@@ -117,7 +117,25 @@ def manage_deadline(task_id: int) -> Response:
             else:
                 raise InvalidInput("未知的操作")
     except InvalidInput as exc:
-        flash("；".join(m for messages in exc.errors.values() for m in messages) or exc.message)
+        details = "；".join(m for messages in exc.errors.values() for m in messages)
+        flash(f"{exc.message}：{details}" if details else exc.message, "error")
     else:
         flash({"suspend": "期限已中止", "resume": "期限已恢复", "extend": "期限已延长"}[action])
     return redirect(url_for("tasks.task_page", task_id=task_id))
+
+
+@bp.get("/notifications")
+@login_required
+def notifications() -> str:
+    me = actor()
+    with db().read() as session:
+        rows = ladder.for_user(session, me.user_id or 0)
+    return render_template("notifications.html", rows=rows)
+
+
+@bp.post("/notifications/read")
+@login_required
+def notifications_read() -> Response:
+    with db().write() as session:
+        ladder.mark_read(session, actor().user_id or 0)
+    return redirect(url_for("tasks.notifications"))
