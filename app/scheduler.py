@@ -27,6 +27,7 @@ class TimerScheduler:
         self._lock = threading.RLock()  # a pass commits writes, whose hook re-plans
         self._scheduler = BackgroundScheduler(timezone="UTC")
         self._planned: datetime | None = None  # product-clock time of the next planned pass
+        self._started: datetime | None = None  # the first pass reports what the outage delayed
         db.after_write.append(self._after_write)
 
     def _after_write(self, info: dict) -> None:
@@ -39,6 +40,7 @@ class TimerScheduler:
                     self._plan(soonest)
 
     def start(self) -> None:
+        self._started = clock.now()
         self._scheduler.start()
         # 败诉率评估 (mechanism 10): quarterly, for the quarter just ended
         self._scheduler.add_job(
@@ -67,7 +69,8 @@ class TimerScheduler:
     def _pass(self) -> None:
         with self._lock:
             try:
-                timers.run_pass(self.db)
+                timers.run_pass(self.db, missed_before=self._started)
+                self._started = None
             except Exception:  # a bad pass must not stop future ones
                 log.exception("timer pass failed")
             self._plan(timers.next_due(self.db))

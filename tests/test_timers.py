@@ -53,3 +53,23 @@ def test_next_due_is_the_soonest_waiting_timer_or_reminder(db):
     step(db, instance_id, "center", "register_materials")
     # the agency's deadline is the end of 10-10; its reminder is due 10-09 09:00 (+08:00)
     assert timers.next_due(db).isoformat() == "2026-10-09T01:00:00+00:00"
+
+
+def test_scheduler_start_fires_missed_timers_once_and_reports_them(db, clock, client):
+    from app import clock as product_clock
+    from app.scheduler import TimerScheduler
+    from tests.test_web import login
+
+    instance_id = register(db)
+    step(db, instance_id, "center", "register_materials")
+    clock.set("2026-10-12T08:30:00+08:00")  # the app was down over the deadline (10-10)
+    scheduler = TimerScheduler(db)
+    scheduler._started = product_clock.now()
+    scheduler._pass()  # what start() schedules first
+    scheduler._pass()
+    with db.read() as session:
+        timer = session.scalar(select(Timer).where(Timer.instance_id == instance_id))
+    assert timer.status == "fired"
+    login(client, "center")
+    page = client.get("/outage").get_data(as_text=True)
+    assert page.count("答复期限（3个工作日）") == 1  # reported once, fired once

@@ -85,3 +85,14 @@ def verify(session: Session) -> ChainReport:
 
 def recent(session: Session, limit: int = 200) -> list[AuditEvent]:
     return list(session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit)))
+
+
+def by_action(session: Session, action: str, limit: int = 500) -> list[AuditEvent]:
+    return list(
+        session.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.action == action)
+            .order_by(AuditEvent.id.desc())
+            .limit(limit)
+        )
+    )

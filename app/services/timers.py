@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from app import clock
 from app.db import Database
 from app.models import Timer
-from app.services import ladder, runtime
+from app.services import audit, ladder, runtime
 from app.services.errors import Conflict
 
 log = logging.getLogger(__name__)
@@ -38,8 +38,12 @@ def due_instance_ids(db: Database, now: datetime, limit: int = 500) -> list[int]
         )
 
 
-def run_pass(db: Database) -> PassReport:
-    """Advance every instance with a due timer, each in its own transaction."""
+def run_pass(db: Database, missed_before: datetime | None = None) -> PassReport:
+    """Advance every instance with a due timer, each in its own transaction.
+
+    ``missed_before`` (the start-up time, for the first pass after the app was down): timers
+    due before it fired late because of the outage, and are recorded for the center's report.
+    """
     now = clock.now()
     report = PassReport(0, 0, 0)
     for instance_id in due_instance_ids(db, now):
@@ -51,6 +55,15 @@ def run_pass(db: Database) -> PassReport:
             continue
         report.instances += 1
         report.fired += len(result.fired)
+        missed = [t for t in result.fired if missed_before and t.due_at < missed_before]
+        if missed:
+            with db.write() as session:
+                for timer in missed:
+                    audit.record(
+                        session, "system", "timer.missed_during_outage",
+                        instance_id=timer.instance_id, timer=timer.name,
+                        task_id=timer.task_record_id, due_at=timer.due_at, fired_at=now,
+                    )  # fmt: skip
     with db.write() as session:
         report.reminders = ladder.fire_due(session)
     if report.fired:

@@ -35,6 +35,7 @@ ACTION_LABELS = {
     "deadline.resume": "恢复期限",
     "deadline.extend": "延长期限",
     "ladder.reminder": "到期提醒",
+    "timer.missed_during_outage": "停机期间到期（启动后补发）",
     "ladder.head": "逾期催办（主要负责人）",
     "ladder.escalation": "逾期督办",
 }

@@ -89,6 +89,17 @@ def send_attachment(row) -> Response:  # type: ignore[no-untyped-def]
     return response
 
 
+@bp.get("/outage")
+@login_required
+def outage_report() -> str:
+    """停机期间错过的期限: timers that fell due while the app was down and fired at start-up."""
+    if actor().role not in AUDIT_ROLES | {"center"}:
+        raise Forbidden("只有调处中心、司法局、审计和管理员可以查看")
+    with db().read() as session:
+        events = audit.by_action(session, "timer.missed_during_outage")
+    return render_template("outage.html", events=events)
+
+
 @bp.get("/audit")
 @login_required
 def audit_log() -> str:
