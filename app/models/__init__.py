@@ -11,7 +11,7 @@ from app.models.case import (
     DocumentCounter,
     Setting,
 )
-from app.models.org import ROLES, UNIT_KINDS, ApiToken, Unit, User
+from app.models.org import ROLES, UNIT_KINDS, ApiToken, Substitution, Unit, User
 from app.models.process import (
     LadderStep,
     Notification,
@@ -25,6 +25,7 @@ from app.models.process import (
 __all__ = [
     "ROLES",
     "Setting",
+    "Substitution",
     "UNIT_KINDS",
     "ApiToken",
     "Attachment",

@@ -174,3 +174,16 @@ def mark_read(session: Session, user_id: int) -> None:
         select(Notification).where(Notification.user_id == user_id, Notification.read_at.is_(None))
     ):
         row.read_at = now
+
+
+def notify_now(session: Session, task: TaskRecord, message: str) -> list[User]:
+    users = _recipients(session, task, "reminder")
+    now = clock.now()
+    for user in users:
+        session.add(
+            Notification(
+                user_id=user.id, kind="remind", task_record_id=task.id, message=message,
+                created_at=now,
+            )
+        )  # fmt: skip
+    return users

@@ -38,6 +38,20 @@ def sees_everything(actor: Actor) -> bool:
 def inbox(
     session: Session, actor: Actor, limit: int = 200, with_instances: bool = False
 ) -> list[TaskRecord]:
+    """The actor's open tasks, and those of the people they substitute for today."""
+    rows = _own_inbox(session, actor, limit, with_instances)
+    for absent in actor.acting_for:
+        seen = {t.id for t in rows}
+        rows += [t for t in _own_inbox(session, absent, limit, with_instances) if t.id not in seen]
+    if actor.acting_for:
+        far = datetime.max.replace(tzinfo=clock.SHANGHAI)
+        rows.sort(key=lambda t: (t.due_at or far, t.id))
+    return rows[:limit]
+
+
+def _own_inbox(
+    session: Session, actor: Actor, limit: int, with_instances: bool
+) -> list[TaskRecord]:
     """The open tasks of the actor's unit (and role, where a task names one), soonest due first."""
     if actor.unit_id is None or actor.role in {"auditor", "court"}:
         return []

@@ -102,6 +102,19 @@ def summarize(data: dict[str, Any]) -> str:
 
 
 def can_work_on(actor: Actor, task: TaskRecord) -> bool:
+    """The actor may do the task, in their own right or for someone they substitute for."""
+    return _may(actor, task) or any(_may(absent, task) for absent in actor.acting_for)
+
+
+def working_for(actor: Actor, task: TaskRecord) -> str:
+    """How the history names who did it: "李四（代 张三）" for a substitute."""
+    if _may(actor, task):
+        return actor.username
+    absent = next(a for a in actor.acting_for if _may(a, task))
+    return f"{actor.username}（代 {absent.username}）"
+
+
+def _may(actor: Actor, task: TaskRecord) -> bool:
     if actor.role in READ_ONLY_ROLES:
         return False
     if task.assignee_id is not None and task.assignee_id != actor.user_id:
@@ -192,7 +205,7 @@ def complete_task(
             raise InvalidInput(f"流程执行出错：{exc}") from exc
         task.status = "completed"
         task.completed_at = clock.now()
-        task.completed_by = actor.username
+        task.completed_by = working_for(actor, task)
         task.data = data
         ladder.plan(session, calendar.current(), task, None)  # done: no more reminders
         for name in forms.attachment_fields(schema):

@@ -36,6 +36,9 @@ ACTION_LABELS = {
     "deadline.extend": "延长期限",
     "ladder.reminder": "到期提醒",
     "timer.missed_during_outage": "停机期间到期（启动后补发）",
+    "task.reassign": "改派任务",
+    "task.remind": "催办",
+    "substitute.name": "指定代理人",
     "ladder.head": "逾期催办（主要负责人）",
     "ladder.escalation": "逾期督办",
 }

@@ -12,6 +12,7 @@ from werkzeug.wrappers import Response
 
 from app.models import ProcessInstance
 from app.services import (
+    assignment,
     attachments,
     calendar,
     deadlines,
@@ -48,7 +49,8 @@ def token_required(view):  # type: ignore[no-untyped-def]
             user = org.user_for_token(session, header.removeprefix("Bearer ").strip())
         if user is None:
             raise Unauthorized("访问令牌无效或已撤销")
-        g.actor = Actor.of(user)
+        with db().read() as session:
+            g.actor = Actor.of(user, assignment.acting_for(session, user))
         if g.actor.role == "auditor" and request.method not in {"GET", "HEAD", "OPTIONS"}:
             raise Forbidden("审计人员为只读角色，不能进行任何修改")
         return view(*args, **kwargs)
@@ -386,3 +388,49 @@ def manage_deadline(task_id: int) -> Response:
             raise InvalidInput("action 须为 suspend、resume 或 extend", {"action": ["取值有误"]})
         result = queries.task_json(session, task)
     return jsonify(result)
+
+
+@bp.post("/tasks/<int:task_id>/reassign")
+@token_required
+def reassign_task(task_id: int) -> Response:
+    """{username, reason}: the unit's head gives the task to someone else in the unit."""
+    _forbid_court()
+    body = _body()
+    with db().write() as session:
+        task = assignment.reassign(
+            session, _actor(), task_id, str(body.get("username", "")), str(body.get("reason", ""))
+        )
+        result = queries.task_json(session, task)
+    return jsonify(result)
+
+
+@bp.post("/tasks/bulk")
+@token_required
+def bulk_tasks() -> Response:
+    """{action: reassign|remind, task_ids, username?, reason}: a result per task."""
+    _forbid_court()
+    body = _body()
+    ids = body.get("task_ids")
+    if not isinstance(ids, list) or not all(isinstance(i, int) for i in ids) or len(ids) > 500:
+        raise InvalidInput("task_ids 须为整数列表（最多 500 项）", {"task_ids": ["取值有误"]})
+    with db().write() as session:
+        results = assignment.bulk(
+            session, _actor(), str(body.get("action", "")), ids,
+            str(body.get("username", "")), str(body.get("reason", "")),
+        )  # fmt: skip
+    return jsonify({"results": results})
+
+
+@bp.post("/substitutes")
+@token_required
+def name_substitute() -> tuple[Response, int]:
+    """{substitute, starts_on, ends_on, reason}: someone in my unit works my tasks meanwhile."""
+    _forbid_court()
+    body = _body()
+    with db().write() as session:
+        row = assignment.name_substitute(
+            session, _actor(), str(body.get("substitute", "")), str(body.get("starts_on", "")),
+            str(body.get("ends_on", "")), str(body.get("reason", "")),
+        )  # fmt: skip
+        result = {"id": row.id, "starts_on": row.starts_on, "ends_on": row.ends_on}
+    return jsonify(result), 201

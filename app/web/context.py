@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import current_app
+from flask import current_app, g
 from flask_login import current_user
 
 from app.config import Settings
@@ -19,4 +19,12 @@ def settings() -> Settings:
 
 
 def actor() -> Actor:
-    return Actor.of(current_user)  # type: ignore[arg-type]
+    """The logged-in user, with the people they substitute for today (once per request)."""
+    found = g.get("huajie_actor")
+    if found is None:
+        from app.services import assignment
+
+        with db().read() as session:
+            acting = assignment.acting_for(session, current_user)  # type: ignore[arg-type]
+        found = g.huajie_actor = Actor.of(current_user, acting)  # type: ignore[arg-type]
+    return found

@@ -6,7 +6,16 @@ from werkzeug.wrappers import Response
 
 from app import clock
 from app.models import ProcessInstance
-from app.services import attachments, deadlines, forms, ladder, queries, runtime, units
+from app.services import (
+    assignment,
+    attachments,
+    deadlines,
+    forms,
+    ladder,
+    queries,
+    runtime,
+    units,
+)
 from app.services.errors import InvalidInput
 from app.web.context import actor, db, settings
 from app.web.jsonform import fields_for, parse_submission, validate_submission
@@ -78,6 +87,7 @@ def task_page(task_id: int) -> str | Response:
         if instance.process_id == "legality_review" and task.unit and task.unit.kind == "agency":
             flag = units.adviser_flag(session, task.unit)
         view = queries.instance_view(session, me, instance.id)
+        unit_people = assignment.people_for(session, task)
         days_left = queries.working_days_left(session, task.due_at)
     return render_template(
         "task.html",
@@ -90,6 +100,10 @@ def task_page(task_id: int) -> str | Response:
         overdue=task.status == "open" and queries.is_overdue(task.due_at),
         can_work=runtime.can_work_on(me, task) and task.status == "open",
         adviser_flag=flag,
+        may_reassign=task.status == "open"
+        and me.role in assignment.REASSIGNERS
+        and (me.unit_id == task.unit_id or me.role == "admin"),
+        unit_people=unit_people,
         may_manage_deadline=me.role in deadlines.MANAGER_ROLES
         and task.status == "open"
         and bool(task.due_at or task.due_rule),
@@ -139,3 +153,46 @@ def notifications_read() -> Response:
     with db().write() as session:
         ladder.mark_read(session, actor().user_id or 0)
     return redirect(url_for("tasks.notifications"))
+
+
+@bp.post("/tasks/<int:task_id>/reassign")
+@login_required
+def reassign(task_id: int) -> Response:
+    try:
+        with db().write() as session:
+            task = assignment.reassign(
+                session, actor(), task_id, request.form.get("username", ""),
+                request.form.get("reason", ""),
+            )  # fmt: skip
+            name = task.assignee.label if task.assignee else ""
+    except InvalidInput as exc:
+        details = "；".join(m for messages in exc.errors.values() for m in messages)
+        flash(f"{exc.message}：{details}" if details else exc.message, "error")
+    else:
+        flash(f"已改派给 {name}")
+    return redirect(url_for("tasks.task_page", task_id=task_id))
+
+
+@bp.route("/substitutes", methods=["GET", "POST"])
+@login_required
+def substitutes() -> str | Response:
+    """Name a substitute (代理人) for a date range."""
+    me = actor()
+    if request.method == "POST":
+        try:
+            with db().write() as session:
+                assignment.name_substitute(
+                    session, me, request.form.get("substitute", ""),
+                    request.form.get("starts_on", ""), request.form.get("ends_on", ""),
+                    request.form.get("reason", ""),
+                )  # fmt: skip
+        except InvalidInput as exc:
+            details = "；".join(m for messages in exc.errors.values() for m in messages)
+            flash(f"{exc.message}：{details}" if details else exc.message, "error")
+        else:
+            flash("已指定代理人")
+        return redirect(url_for("tasks.substitutes"))
+    with db().read() as session:
+        mine = assignment.substitutions_of(session, me.user_id or 0)
+        colleagues = assignment.colleagues(session, me)
+    return render_template("substitutes.html", mine=mine, colleagues=colleagues, me=me)
