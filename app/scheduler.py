@@ -15,7 +15,7 @@ from apscheduler.triggers.cron import CronTrigger
 
 from app import clock
 from app.db import Database
-from app.services import timers
+from app.services import mail, timers
 
 log = logging.getLogger(__name__)
 SAFETY_INTERVAL = timedelta(seconds=5)  # catches timers written by other processes
@@ -47,7 +47,32 @@ class TimerScheduler:
             self._evaluate, CronTrigger(month="1,4,7,10", day=1, hour=9, timezone=clock.SHANGHAI),
             id="quarterly-evaluation", replace_existing=True,
         )  # fmt: skip
+        # daily digest of what falls due within three working days (working days only)
+        self._scheduler.add_job(
+            self._digest, CronTrigger(hour=8, minute=30, timezone=clock.SHANGHAI),
+            id="daily-digest", replace_existing=True,
+        )  # fmt: skip
+        smtp = mail.SmtpSettings.from_env()
+        if smtp is not None:  # e-mail is off unless SMTP is configured
+            self._sender = mail.smtp_sender(smtp)
+            self._scheduler.add_job(
+                self._mail, "interval", minutes=10, id="mail-batches", replace_existing=True
+            )
         self.wake()
+
+    def _digest(self) -> None:
+        try:
+            with self.db.write() as session:
+                mail.daily_digest(session)
+        except Exception:
+            log.exception("daily digest failed")
+
+    def _mail(self) -> None:
+        try:
+            with self.db.write() as session:
+                mail.send_batches(session, self._sender)
+        except Exception:
+            log.exception("mail batch failed")
 
     def _evaluate(self) -> None:
         from app.services import evaluation

@@ -14,6 +14,7 @@ from app.models.case import (
 from app.models.org import ROLES, UNIT_KINDS, ApiToken, Substitution, Unit, User
 from app.models.process import (
     LadderStep,
+    MailOutbox,
     Notification,
     ProcessDefinition,
     ProcessInstance,
@@ -37,6 +38,7 @@ __all__ = [
     "CourtMessage",
     "Document",
     "LadderStep",
+    "MailOutbox",
     "Notification",
     "DocumentCounter",
     "ProcessDefinition",
