@@ -96,3 +96,24 @@ def test_bulk_actions_report_each_item(client, db):
         headers={"Authorization": f"Bearer {token}"},
     )  # fmt: skip
     assert bad.status_code == 400
+
+
+def test_bulk_form_on_the_head_inbox(client, db):
+    from tests.test_web import _csrf, login
+
+    instance_id = register(db)
+    step(db, instance_id, "center", "register_materials")
+    task = open_task(db, instance_id)
+    login(client, "gtzy_head")
+    page = client.get("/").get_data(as_text=True)
+    assert 'id="bulk-actions"' in page
+    response = client.post(
+        "/tasks/bulk",
+        data={"task_id": [str(task.id), "99999"], "action": "reassign",
+              "username": "gtzy_reviewer", "reason": "熟悉案情", "csrf_token": _csrf(client, "/")},
+        follow_redirects=True,
+    )  # fmt: skip
+    text = response.get_data(as_text=True)
+    assert f"任务 #{task.id}：已完成" in text and "任务 #99999：任务不存在" in text
+    login(client, "gtzy")
+    assert 'id="bulk-actions"' not in client.get("/").get_data(as_text=True)

@@ -33,9 +33,38 @@ def inbox() -> str:
             for task in queries.inbox(session, me, with_instances=True)
         ]
         reminders = queries.reminders(session, me)
+    may_bulk = me.role in assignment.REASSIGNERS
+    with db().read() as session:
+        people = assignment.colleagues(session, me) if may_bulk else []
     return render_template(
-        "inbox.html", rows=rows, reminders=reminders, now=clock.now(), is_overdue=queries.is_overdue
-    )
+        "inbox.html", rows=rows, reminders=reminders, now=clock.now(),
+        is_overdue=queries.is_overdue, may_bulk=may_bulk, people=people,
+    )  # fmt: skip
+
+
+@bp.post("/tasks/bulk")
+@login_required
+def bulk() -> Response:
+    """Reassign or remind the ticked tasks; one line of result per task."""
+    ids = [int(i) for i in request.form.getlist("task_id") if i.isdigit()]
+    if not ids:
+        flash("请先勾选任务", "error")
+        return redirect(url_for("tasks.inbox"))
+    try:
+        with db().write() as session:
+            results = assignment.bulk(
+                session, actor(), request.form.get("action", ""), ids,
+                request.form.get("username", ""), request.form.get("reason", ""),
+            )  # fmt: skip
+    except InvalidInput as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("tasks.inbox"))
+    for r in results:
+        if r["ok"]:
+            flash(f"任务 #{r['task_id']}：已完成")
+        else:
+            flash(f"任务 #{r['task_id']}：{r['error']}", "error")
+    return redirect(url_for("tasks.inbox"))
 
 
 def _uploads(schema: dict) -> dict[str, list[attachments.Upload]]:
