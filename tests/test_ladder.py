@@ -108,3 +108,23 @@ def test_unread_count_and_mark_read(client, db, clock):
 
     client.post("/notifications/read", data={"csrf_token": _csrf(client, "/notifications")})
     assert 'id="unread-count"' not in client.get("/").get_data(as_text=True)
+
+
+def test_a_task_property_changes_the_ladder(db):
+    """A process owner's `ladder` task property (here: only the escalation) replaces the default."""
+    from app.services import calendar
+
+    instance_id = register(db)
+    step(db, instance_id, "center", "register_materials")
+    task = open_task(db, instance_id)
+    with db.write() as session:
+        row = session.merge(task)
+        ladder.plan(session, calendar.load(session), row, "escalation")
+        assert [s.step for s in session.scalars(
+            select(LadderStep).where(LadderStep.task_record_id == task.id)
+        )] == ["escalation"]  # fmt: skip
+        ladder.plan(session, calendar.load(session), row, "none")
+        assert (
+            list(session.scalars(select(LadderStep).where(LadderStep.task_record_id == task.id)))
+            == []
+        )

@@ -209,24 +209,6 @@ def attachment_for(session: Session, actor: Actor, attachment_id: int) -> Attach
     return row
 
 
-def cases(
-    session: Session, actor: Actor, limit: int = 200
-) -> list[tuple[Case, ProcessInstance | None]]:
-    stmt = select(Case).order_by(Case.id.desc()).limit(limit)
-    if not sees_everything(actor):
-        stmt = stmt.where(Case.agency_unit_id == actor.unit_id)
-    rows = []
-    for case in session.scalars(stmt):
-        instance = session.scalar(
-            select(ProcessInstance)
-            .where(ProcessInstance.case_id == case.id)
-            .order_by(ProcessInstance.id.desc())
-            .limit(1)
-        )
-        rows.append((case, instance))
-    return rows
-
-
 def all_units(session: Session) -> list[Unit]:
     return list(session.scalars(select(Unit).order_by(Unit.kind, Unit.code)))
 
