@@ -8,7 +8,17 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy import select
 
 from app.services.errors import Forbidden, ServiceError
-from app.web import api, auth, cases, dashboard, instances, processes, tasks, vendor
+from app.web import (
+    api,
+    auth,
+    cases,
+    dashboard,
+    instances,
+    permissions,
+    processes,
+    tasks,
+    vendor,
+)
 from app.web.context import db
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
@@ -63,12 +73,17 @@ def register(app: Flask) -> None:
     csrf.exempt(api.bp)
 
     @app.before_request
-    def _auditors_only_read():  # type: ignore[no-untyped-def]
-        """Auditors read everything and change nothing, whatever the request."""
-        if request.method in SAFE_METHODS or request.endpoint in {"auth.login", "auth.logout"}:
+    def _permission_table():  # type: ignore[no-untyped-def]
+        """Every logged-in request passes the permission table (API tokens: in token_required).
+
+        Auditors read everything and change nothing: the table gives them no write anywhere.
+        """
+        if request.path.startswith("/api/") or not current_user.is_authenticated:
             return None
-        if current_user.is_authenticated and current_user.role == "auditor":
-            raise Forbidden("审计人员为只读角色，不能进行任何修改")
+        if not permissions.allowed(request.endpoint, request.method, current_user.role):
+            if current_user.role == "auditor" and request.method not in SAFE_METHODS:
+                raise Forbidden("审计人员为只读角色，不能进行任何修改")
+            raise Forbidden("您的角色无权使用此功能")
         return None
 
     @app.errorhandler(ServiceError)

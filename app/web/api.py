@@ -28,6 +28,7 @@ from app.services import (
 from app.services import cases as case_service
 from app.services.actor import Actor
 from app.services.errors import Forbidden, InvalidInput, ServiceError
+from app.web import permissions
 from app.web.context import db, settings
 from app.web.instances import DOCX, send_attachment
 from app.web.jsonform import validate_submission
@@ -51,8 +52,12 @@ def token_required(view):  # type: ignore[no-untyped-def]
             raise Unauthorized("访问令牌无效或已撤销")
         with db().read() as session:
             g.actor = Actor.of(user, assignment.acting_for(session, user))
-        if g.actor.role == "auditor" and request.method not in {"GET", "HEAD", "OPTIONS"}:
-            raise Forbidden("审计人员为只读角色，不能进行任何修改")
+        if not permissions.allowed(request.endpoint, request.method, g.actor.role):
+            if g.actor.role == "auditor":
+                raise Forbidden("审计人员为只读角色，不能进行任何修改")
+            if g.actor.role == "court":
+                raise Forbidden("法院令牌只能发送消息")
+            raise Forbidden("您的角色无权使用此接口")
         return view(*args, **kwargs)
 
     return wrapper
