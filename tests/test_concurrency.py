@@ -65,3 +65,58 @@ def test_a_stale_instance_version_is_a_conflict_not_a_lost_update(db):
             session, center, task.id, FORM_DATA["register_materials"], validate_submission
         )
     assert open_task(db, instance_id).status == "open"
+
+
+def test_many_threads_on_parallel_tasks_of_one_instance_lose_no_update(db, settings):
+    """Co-defendants' reviews run in parallel in one instance: eight threads race to submit
+    both; each task is completed exactly once and both units move on."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from sqlalchemy import select
+
+    from app.models import TaskRecord
+    from app.services import messages, runtime
+    from app.services.errors import Conflict, Forbidden
+    from app.web.jsonform import validate_submission
+    from tests.helpers import actor
+    from tests.samples import PathData, load
+
+    with db.write() as session:
+        court = actor(db, "court")
+        messages.receive(session, court, {
+            "name": "pre_filing_notice", "case_no": "（2026）苏0813行初5号", "idempotency_key": "a",
+            "payload": {"plaintiff": "甲", "agency_unit": "GTZY", "subject": "x", "court": "法院"},
+        })  # fmt: skip
+        messages.receive(session, court, {
+            "name": "judgment", "case_no": "（2026）苏0813行初5号", "idempotency_key": "b",
+            "payload": {"outcome": "败诉", "effective_on": "2026-09-25",
+                        "performance_deadline": "2026-10-30", "defendants": ["GTZY", "SCJG"]},
+        })  # fmt: skip
+    with db.read() as session:
+        reviews = list(
+            session.scalars(select(TaskRecord).where(TaskRecord.bpmn_id == "write_review"))
+        )
+    assert len(reviews) == 2 and len({r.instance_id for r in reviews}) == 1
+    data = PathData(load("loss_review")["paths"]["single_unit"]).next("write_review")
+    who = {r.id: ("gtzy" if r.unit.code == "GTZY" else "scjg") for r in reviews}
+
+    def submit(task_id: int) -> str:
+        try:
+            with db.write() as session:
+                runtime.complete_task(
+                    session, actor(db, who[task_id]), task_id, dict(data), validate_submission
+                )
+        except (Conflict, Forbidden):
+            return "conflict"
+        return "ok"
+
+    jobs = [r.id for r in reviews] * 4
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        outcomes = list(zip(jobs, pool.map(submit, jobs), strict=True))
+    for review in reviews:
+        assert [o for t, o in outcomes if t == review.id].count("ok") == 1
+    with db.read() as session:
+        approvals = list(
+            session.scalars(select(TaskRecord).where(TaskRecord.bpmn_id == "approve_review"))
+        )
+    assert sorted(a.unit.code for a in approvals) == ["GTZY", "SCJG"]
