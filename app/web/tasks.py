@@ -23,6 +23,11 @@ from app.web.jsonform import fields_for, parse_submission, validate_submission
 bp = Blueprint("tasks", __name__)
 
 
+def _flash_error(exc: InvalidInput) -> None:
+    details = "；".join(m for messages in exc.errors.values() for m in messages)
+    flash(f"{exc.message}：{details}" if details else exc.message, "error")
+
+
 @bp.get("/")
 @login_required
 def inbox() -> str:
@@ -160,8 +165,7 @@ def manage_deadline(task_id: int) -> Response:
             else:
                 raise InvalidInput("未知的操作")
     except InvalidInput as exc:
-        details = "；".join(m for messages in exc.errors.values() for m in messages)
-        flash(f"{exc.message}：{details}" if details else exc.message, "error")
+        _flash_error(exc)
     else:
         flash({"suspend": "期限已中止", "resume": "期限已恢复", "extend": "期限已延长"}[action])
     return redirect(url_for("tasks.task_page", task_id=task_id))
@@ -195,8 +199,7 @@ def reassign(task_id: int) -> Response:
             )  # fmt: skip
             name = task.assignee.label if task.assignee else ""
     except InvalidInput as exc:
-        details = "；".join(m for messages in exc.errors.values() for m in messages)
-        flash(f"{exc.message}：{details}" if details else exc.message, "error")
+        _flash_error(exc)
     else:
         flash(f"已改派给 {name}")
     return redirect(url_for("tasks.task_page", task_id=task_id))
@@ -216,8 +219,7 @@ def substitutes() -> str | Response:
                     request.form.get("reason", ""),
                 )  # fmt: skip
         except InvalidInput as exc:
-            details = "；".join(m for messages in exc.errors.values() for m in messages)
-            flash(f"{exc.message}：{details}" if details else exc.message, "error")
+            _flash_error(exc)
         else:
             flash("已指定代理人")
         return redirect(url_for("tasks.substitutes"))
