@@ -232,3 +232,25 @@ def test_case_search(client, tokens):
         result = client.get(f"/api/v1/cases?q={q}", headers=_h(tokens["center"])).json
         assert len(result) == found, q
     assert client.get("/api/v1/cases?q=李某某", headers=_h(tokens["gtzy"])).json == []
+
+
+def test_loss_warning_is_caught_even_before_the_responsible_people_are_named(client, tokens, db):
+    send(client, tokens, "pre_filing_notice", NEW_CASE, "court-1")
+    with db.read() as session:
+        case_id = session.scalar(select(Case.id).where(Case.case_no == CASE_NO))
+    start = client.post(
+        f"/api/v1/cases/{case_id}/instances",
+        json={"process_id": "in_trial_resolution"},
+        headers=_h(tokens["scjg"]),
+    )
+    response = send(
+        client,
+        tokens,
+        "loss_warning_letter",
+        {"letter_no": "洪法预警〔2026〕9号", "reason": "x"},
+        "court-9",
+    )
+    assert response.json["delivered_to"] == [start.json["instance_id"]]
+    assert response.json["started"] == []
+    bpmn_ids = [t["bpmn_id"] for t in _tasks(client, tokens, "scjg")]
+    assert "initiate" in bpmn_ids and "assign_responsible" not in bpmn_ids
