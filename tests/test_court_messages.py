@@ -254,3 +254,28 @@ def test_loss_warning_is_caught_even_before_the_responsible_people_are_named(cli
     assert response.json["started"] == []
     bpmn_ids = [t["bpmn_id"] for t in _tasks(client, tokens, "scjg")]
     assert "initiate" in bpmn_ids and "assign_responsible" not in bpmn_ids
+
+
+def test_the_explanation_record_is_issued_by_whoever_explained(client, tokens, db):
+    import io
+
+    import docx
+
+    from app.models import Document
+
+    sample = PathData(load("post_judgment_explanation")["paths"]["agency_explains_accepted"])
+    send(client, tokens, "pre_filing_notice", NEW_CASE, "court-1")
+    send(
+        client, tokens, "judgment",
+        {"outcome": "驳回起诉", "effective_on": "2026-09-25", "defendants": ["SCJG"]}, "court-d",
+    )  # fmt: skip
+    (designate,) = [
+        t for t in _tasks(client, tokens, "center") if t["bpmn_id"] == "designate_explainer"
+    ]
+    _complete(client, tokens, "center", designate, sample.next("designate_explainer"))
+    (explain,) = _tasks(client, tokens, "scjg")[-1:]
+    _complete(client, tokens, "scjg", explain, sample.next("explain_and_guide_agency"))
+    with db.read() as session:
+        record = session.scalar(select(Document).where(Document.kind == "explanation_record"))
+    text = "\n".join(p.text for p in docx.Document(io.BytesIO(record.content)).paragraphs)
+    assert text.splitlines()[0].startswith("洪泽区市场监督管理局")  # the issuing body heads it

@@ -53,6 +53,10 @@ ISSUER_LANE = {
     "interview_record": "区政府",
     "discipline_transfer_letter": "区司法局",
 }
+# where the issuer depends on the process data: kind -> (field, value -> lane)
+ISSUER_BY_FIELD = {
+    "explanation_record": ("explainer_unit", {"agency": "案涉行政机关", "center": "区调处中心"}),
+}
 # a form field that already holds the document number
 DOC_NO_FIELD = {
     "assignment_notice": "notice_no",
@@ -79,7 +83,11 @@ def _lane_unit_name(session: Session, lane: str, data: dict[str, Any]) -> str:
 
 
 def _unit_name(session: Session, kind: str, data: dict[str, Any]) -> str:
-    return _lane_unit_name(session, ISSUER_LANE.get(kind, "区调处中心"), data)
+    lane = ISSUER_LANE.get(kind, "区调处中心")
+    if kind in ISSUER_BY_FIELD:
+        field, lanes_by_value = ISSUER_BY_FIELD[kind]
+        lane = lanes_by_value.get(str(data.get(field, "")), lane)
+    return _lane_unit_name(session, lane, data)
 
 
 def case_fields(case: Case | None) -> dict[str, Any]:
