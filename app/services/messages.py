@@ -111,6 +111,21 @@ def _deliver(session: Session, case: Case, name: str, payload: dict[str, Any]) -
     return [i.id for i in running if runtime.deliver_message(session, i, name, payload)]
 
 
+def _deliver_or_start(
+    session: Session,
+    actor: Actor,
+    message: CourtMessage,
+    case: Case,
+    process_id: str,
+    extra: dict[str, Any],
+) -> None:
+    """Deliver to the case's waiting instances; when none waits, start the mechanism."""
+    message.delivered_to = _deliver(session, case, message.name, message.payload)
+    if not message.delivered_to:
+        started = _start(session, actor, process_id, case, case.agency, extra)
+        message.started = [started] if started else []
+
+
 def receive(session: Session, actor: Actor, body: Any) -> Received:
     if actor.role not in SENDER_ROLES:
         raise Forbidden("无权发送法院消息")
@@ -196,14 +211,10 @@ def _pre_filing_notice(
     elif errors:
         raise InvalidInput("预立案信息通报内容有误", errors)
     message = _record(session, actor, "pre_filing_notice", case, payload, key)
-    message.delivered_to = _deliver(session, case, "pre_filing_notice", payload)
-    if not message.delivered_to:
-        notice_on = received_on or clock.local_now().date().isoformat()
-        started = _start(
-            session, actor, "pre_filing_notice", case, case.agency,
-            {"notice_received_on": notice_on},
-        )  # fmt: skip
-        message.started = [started] if started else []
+    notice_on = received_on or clock.local_now().date().isoformat()
+    _deliver_or_start(
+        session, actor, message, case, "pre_filing_notice", {"notice_received_on": notice_on}
+    )
     return message
 
 
@@ -217,14 +228,10 @@ def _loss_warning_letter(
     if errors:
         raise InvalidInput("败诉预警函内容有误", errors)
     message = _record(session, actor, "loss_warning_letter", case, payload, key)
-    message.delivered_to = _deliver(session, case, "loss_warning_letter", payload)
-    if not message.delivered_to:
-        started = _start(
-            session, actor, "in_trial_resolution", case, case.agency,
-            {"loss_warning_received": True, "warning_letter_no": letter_no,
-             "warning_reason": reason},
-        )  # fmt: skip
-        message.started = [started] if started else []
+    _deliver_or_start(
+        session, actor, message, case, "in_trial_resolution",
+        {"loss_warning_received": True, "warning_letter_no": letter_no, "warning_reason": reason},
+    )  # fmt: skip
     return message
 
 
