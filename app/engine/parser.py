@@ -27,8 +27,9 @@ _XML_PARSER = etree.XMLParser(
 
 @dataclass
 class DefinitionProblem:
-    element_id: str
+    element_id: str  # "" when the problem is with the file as a whole
     message: str
+    severity: str = "error"  # "error" blocks deployment; "warning" is shown and allowed
 
 
 class BpmnDefinitionError(ValueError):

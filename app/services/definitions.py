@@ -98,6 +98,16 @@ def check(
     return Checked(parsed, forms, problems)
 
 
+def validate(
+    session: Session, content: bytes, forms_dir: Path, filename: str = "upload.bpmn"
+) -> list[DefinitionProblem]:
+    """Every error and warning deploy() would judge by, without deploying (the modeler's check)."""
+    try:
+        return check(content, forms_dir, filename, _called(session, content)).problems
+    except BpmnDefinitionError as exc:
+        return exc.problems
+
+
 def deploy(
     session: Session,
     actor: Actor,
@@ -113,9 +123,10 @@ def deploy(
         raise InvalidInput(
             "流程定义无效", {p.element_id: [p.message] for p in exc.problems}
         ) from exc
-    if checked.problems:
+    blocking = [p for p in checked.problems if p.severity == "error"]
+    if blocking:
         errors: dict[str, list[str]] = {}
-        for p in checked.problems:
+        for p in blocking:
             errors.setdefault(p.element_id, []).append(p.message)
         raise InvalidInput("流程定义未通过校验", errors)
     parsed = checked.parsed
