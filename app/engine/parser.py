@@ -45,6 +45,16 @@ class UserTaskInfo:
     lane: str
     properties: dict[str, str]
     timers: list[TimerInfo] = field(default_factory=list)
+    named: bool = True  # the diagram gives it a name (else ``name`` is its id)
+
+
+@dataclass
+class ScriptInfo:
+    """A script the diagram runs: a script task's body or a task's pre/post script."""
+
+    bpmn_id: str
+    kind: str  # script / preScript / postScript
+    source: str
 
 
 @dataclass
@@ -64,6 +74,8 @@ class ParsedProcess:
     user_tasks: list[UserTaskInfo]
     lanes: list[str]
     start_lane: str
+    scripts: list[ScriptInfo] = field(default_factory=list)
+    message_variables: set[str] = field(default_factory=set)  # names messages put into data
 
 
 def parse_xml(content: bytes) -> Any:
@@ -92,6 +104,25 @@ def _start_lane(spec: Any) -> str:
     return ""
 
 
+def _scripts(spec: Any) -> tuple[list[ScriptInfo], set[str]]:
+    scripts: list[ScriptInfo] = []
+    variables: set[str] = set()
+    for task_spec in spec.task_specs.values():
+        bpmn_id = getattr(task_spec, "bpmn_id", None)
+        if not bpmn_id:
+            continue
+        for kind, attr in (("script", "script"), ("preScript", "prescript"),
+                           ("postScript", "postscript")):  # fmt: skip
+            source = getattr(task_spec, attr, None)
+            if isinstance(source, str) and source.strip():
+                scripts.append(ScriptInfo(bpmn_id, kind, source))
+        definition = getattr(task_spec, "event_definition", None)
+        variable = getattr(definition, "message_var", None) or getattr(definition, "variable", None)
+        if isinstance(variable, str) and variable:
+            variables.add(variable)
+    return scripts, variables
+
+
 def _describe(spec: Any) -> tuple[list[UserTaskInfo], list[str]]:
     users: dict[str, UserTaskInfo] = {}
     boundary: list[tuple[str, TimerInfo]] = []
@@ -103,7 +134,11 @@ def _describe(spec: Any) -> tuple[list[UserTaskInfo], list[str]]:
         props = dict(getattr(task_spec, "extensions", {}).get("properties", {}))
         if isinstance(task_spec, UserTask):
             users[task_spec.bpmn_id] = UserTaskInfo(
-                task_spec.bpmn_id, task_spec.bpmn_name or task_spec.bpmn_id, lane or "", props
+                task_spec.bpmn_id,
+                task_spec.bpmn_name or task_spec.bpmn_id,
+                lane or "",
+                props,
+                named=bool((task_spec.bpmn_name or "").strip()),
             )
         definition = getattr(task_spec, "event_definition", None)
         if isinstance(task_spec, CatchingEvent) and isinstance(definition, TimerEventDefinition):
@@ -124,6 +159,60 @@ def _describe(spec: Any) -> tuple[list[UserTaskInfo], list[str]]:
 
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
+CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
+
+
+def parse_bpmn_root(content: bytes) -> Any:
+    """The safe lxml tree of a BPMN file; refuses XML whose root is not BPMN ``definitions``."""
+    root = parse_xml(content)
+    if root.tag != f"{{{BPMN_NS}}}definitions":
+        raise BpmnDefinitionError(
+            [DefinitionProblem("", "不是 BPMN 文件：根元素须为 BPMN 2.0 的 definitions")]
+        )
+    return root
+
+
+def adopt_camunda_conventions(root: Any) -> Any:
+    """Read a Camunda Modeler diagram as if SpiffArena had written it (changes ``root``).
+
+    Camunda 7 keeps task properties in ``camunda:properties``; our engine reads
+    ``spiffworkflow:properties``. A ``camunda:formKey`` naming a JSON Schema counts as the form.
+    Properties already written the SpiffArena way win over the Camunda ones.
+    """
+    for extensions in root.iter(f"{{{BPMN_NS}}}extensionElements"):
+        camunda = [
+            (prop.get("name"), prop.get("value"))
+            for group in extensions.findall(f"{{{CAMUNDA_NS}}}properties")
+            for prop in group.findall(f"{{{CAMUNDA_NS}}}property")
+            if prop.get("name")
+        ]
+        form_key = extensions.getparent().get(f"{{{CAMUNDA_NS}}}formKey") or ""
+        if form_key.endswith(".schema.json"):
+            camunda.insert(0, ("formJsonSchemaFilename", form_key))
+        if camunda:
+            _merge_spiff_properties(extensions, camunda)
+    for node in root.iter():
+        form_key = node.get(f"{{{CAMUNDA_NS}}}formKey") or ""
+        if (
+            form_key.endswith(".schema.json")
+            and node.find(f"{{{BPMN_NS}}}extensionElements") is None
+        ):
+            extensions = etree.Element(f"{{{BPMN_NS}}}extensionElements")
+            node.insert(0, extensions)  # SpiffWorkflow does not care about the element order
+            _merge_spiff_properties(extensions, [("formJsonSchemaFilename", form_key)])
+    return root
+
+
+def _merge_spiff_properties(extensions: Any, pairs: list[tuple[str | None, str | None]]) -> None:
+    group = extensions.find(f"{{{SPIFF_NS}}}properties")
+    if group is None:
+        group = etree.SubElement(extensions, f"{{{SPIFF_NS}}}properties")
+    present = {p.get("name") for p in group.findall(f"{{{SPIFF_NS}}}property")}
+    for name, value in pairs:
+        if name not in present:
+            etree.SubElement(group, f"{{{SPIFF_NS}}}property", name=name or "", value=value or "")
+            present.add(name)
 
 
 def _executable_ids(root: Any) -> list[str]:
@@ -136,7 +225,7 @@ def _executable_ids(root: Any) -> list[str]:
 
 def called_elements(content: bytes) -> set[str]:
     """Process ids the file's call activities call (to fetch them before parsing)."""
-    root = parse_xml(content)
+    root = parse_bpmn_root(content)
     return {
         node.get("calledElement")
         for node in root.iter(f"{{{BPMN_NS}}}callActivity")
@@ -154,7 +243,7 @@ def parse_bpmn(
     ``called`` holds the BPMN of processes its call activities call, by process id; their
     specs are bundled into this definition, so a version keeps the callee it was deployed with.
     """
-    root = parse_xml(content)
+    root = adopt_camunda_conventions(parse_bpmn_root(content))
     executable = _executable_ids(root)
     if len(executable) != 1:
         raise BpmnDefinitionError(
@@ -166,7 +255,9 @@ def parse_bpmn(
         parser.add_bpmn_xml(root, filename)
         for callee_id, callee in (called or {}).items():
             if callee_id != process_id:
-                parser.add_bpmn_xml(parse_xml(callee), f"{callee_id}.bpmn")
+                parser.add_bpmn_xml(
+                    adopt_camunda_conventions(parse_bpmn_root(callee)), f"{callee_id}.bpmn"
+                )
         spec = parser.get_spec(process_id)
         subprocess_specs = parser.get_subprocess_specs(process_id)
     except ValidationException as exc:
@@ -177,15 +268,22 @@ def parse_bpmn(
     except Exception as exc:  # the parser raises many kinds; each is a bad definition
         raise BpmnDefinitionError([DefinitionProblem("", f"无法解析流程定义：{exc}")]) from exc
     user_tasks, lanes = [], []
+    scripts: list[ScriptInfo] = []
+    variables: set[str] = set()
     for each in (spec, *subprocess_specs.values()):
         _swap_timers(each)
         tasks, each_lanes = _describe(each)
         user_tasks.extend(tasks)
         lanes.extend(lane for lane in each_lanes if lane not in lanes)
+        each_scripts, each_variables = _scripts(each)
+        scripts.extend(each_scripts)
+        variables |= each_variables
     bundle = {
         "spec": SERIALIZER.to_dict(spec),
         "subprocess_specs": {k: SERIALIZER.to_dict(v) for k, v in subprocess_specs.items()},
     }
     spec_json = json.dumps(bundle, ensure_ascii=False)
     name = parser.process_parsers[process_id].get_name() or process_id
-    return ParsedProcess(process_id, name, spec_json, user_tasks, lanes, _start_lane(spec))
+    return ParsedProcess(
+        process_id, name, spec_json, user_tasks, lanes, _start_lane(spec), scripts, variables
+    )

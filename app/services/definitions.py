@@ -17,17 +17,15 @@ from app.engine import (
     DefinitionProblem,
     ParsedProcess,
     called_elements,
-    check_source,
     parse_bpmn,
 )
 from app.models import ProcessDefinition
-from app.services import audit, gates, lanes
+from app.services import audit, definition_rules, gates, lanes
 from app.services.actor import Actor
 from app.services.errors import InvalidInput, NotFound
 
 FORM_PROPERTY = "formJsonSchemaFilename"
 UI_PROPERTY = "formUiSchemaFilename"
-DEADLINE_FUNCTIONS = ("working_days(", "calendar_days(")
 
 
 @dataclass
@@ -74,18 +72,7 @@ def check(
                 problems.append(DefinitionProblem(task.bpmn_id, issue))
             else:
                 forms[name] = schema
-        for timer in task.timers:
-            errors = check_source(timer.expression or "", "eval")
-            if errors:
-                problems.append(
-                    DefinitionProblem(timer.bpmn_id, "期限表达式无效：" + "；".join(errors))
-                )
-            elif not any(fn in timer.expression for fn in DEADLINE_FUNCTIONS):
-                problems.append(
-                    DefinitionProblem(
-                        timer.bpmn_id, "期限表达式须使用 working_days 或 calendar_days"
-                    )
-                )
+    problems.extend(definition_rules.problems(parsed, forms))
     missing = gates.REQUIRED_TASKS.get(parsed.process_id, set()) - {
         t.bpmn_id for t in parsed.user_tasks
     }
