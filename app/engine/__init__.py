@@ -1,9 +1,12 @@
 """SpiffWorkflow glue. Nothing outside this package imports SpiffWorkflow."""
 
+from app.engine.migration import MigrationRefused, migrate
+from app.engine.outline import ElementOutline, outline
 from app.engine.parser import (
     BpmnDefinitionError,
     DefinitionProblem,
     ParsedProcess,
+    ScriptInfo,
     TimerInfo,
     UserTaskInfo,
     called_elements,
@@ -15,16 +18,21 @@ from app.engine.sandbox import SandboxError, check_source
 __all__ = [
     "BpmnDefinitionError",
     "DefinitionProblem",
+    "ElementOutline",
     "Engine",
     "EngineError",
+    "MigrationRefused",
     "ParsedProcess",
     "ReadyUserTask",
     "SandboxError",
+    "ScriptInfo",
     "TaskNotReady",
     "TimerInfo",
     "TimerState",
     "UserTaskInfo",
     "called_elements",
     "check_source",
+    "migrate",
+    "outline",
     "parse_bpmn",
 ]

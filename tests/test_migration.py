@@ -1,0 +1,137 @@
+"""Migrating running instances to a newer version: dry run, apply, forms pinned per version."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from app import clock as product_clock
+from app.models import AuditEvent, ProcessInstance, TaskRecord, Timer
+from app.services import migration
+from app.services.errors import Forbidden, InvalidInput
+from tests.helpers import FORM_DATA, actor, complete, open_task, register, step
+from tests.versioning import MEDIATION, as_manual_task, deploy_variant, forms_with, reply_in
+
+_numbers = iter(range(100, 200))
+
+
+def _case(db) -> int:
+    return register(db, court_case_no=f"（2026）苏0813行诉前{next(_numbers)}号")
+
+
+def _waiting_at_reply(db) -> int:
+    instance_id = _case(db)
+    step(db, instance_id, "center", "register_materials")  # notice_date 2026-09-30
+    return instance_id
+
+
+def _due_day(db, instance_id: int) -> str:
+    task = open_task(db, instance_id)
+    return product_clock.to_local(task.due_at).date().isoformat()
+
+
+def _version(db, instance_id: int) -> int:
+    with db.read() as session:
+        return session.get(ProcessInstance, instance_id).definition.version
+
+
+def test_dry_run_shows_the_recomputed_deadline_and_changes_nothing(db):
+    instance_id = _waiting_at_reply(db)
+    assert _due_day(db, instance_id) == "2026-10-10"  # 3 working days (10-10 is a make-up day)
+    assert deploy_variant(db, MEDIATION, reply_in(5)) == 2
+    with db.read() as session:
+        plans = migration.dry_run(session, MEDIATION, 2)
+    [plan] = plans
+    assert plan.instance_id == instance_id and plan.can_migrate
+    assert (plan.from_version, plan.to_version) == (1, 2)
+    assert any("2026-10-10 → 2026-10-13" in line for line in plan.changes), plan.changes
+    assert _version(db, instance_id) == 1
+    assert _due_day(db, instance_id) == "2026-10-10"
+
+
+def test_apply_moves_the_instance_and_recomputes_its_deadline(db):
+    instance_id = _waiting_at_reply(db)
+    deploy_variant(db, MEDIATION, reply_in(5))
+    [result] = migration.apply(db, actor(db, "owner"), MEDIATION, 2, [instance_id])
+    assert result.migrated
+    assert _version(db, instance_id) == 2
+    assert _due_day(db, instance_id) == "2026-10-13"
+    with db.read() as session:
+        timer = session.scalar(
+            select(Timer).where(Timer.instance_id == instance_id, Timer.status == "waiting")
+        )
+        assert product_clock.to_local(timer.due_at).date().isoformat() == "2026-10-13"
+        event = session.scalar(select(AuditEvent).where(AuditEvent.action == "instance.migrate"))
+        assert event.detail["from_version"] == 1 and event.detail["to_version"] == 2
+        assert any("2026-10-13" in line for line in event.detail["changes"])
+    # the migrated instance carries on under the new version
+    step(db, instance_id, "gtzy", "agency_reply")
+    assert open_task(db, instance_id).bpmn_id == "schedule_mediation"
+
+
+def test_instance_on_a_task_whose_type_changed_is_left_untouched(db):
+    stuck = _waiting_at_reply(db)
+    step(db, stuck, "gtzy", "agency_reply")  # now at schedule_mediation
+    early = _case(db)  # still at register_materials: schedule_mediation is only predicted
+    deploy_variant(db, MEDIATION, as_manual_task("schedule_mediation"))
+    with db.read() as session:
+        plans = {p.instance_id: p for p in migration.dry_run(session, MEDIATION, 2)}
+    assert not plans[stuck].can_migrate
+    assert plans[stuck].reasons == ["进行中的环节“确定调处时间地点并告知各方”在新版本中改变了类型"]
+    assert plans[early].can_migrate
+    with db.read() as session:
+        state_before = session.get(ProcessInstance, stuck).state
+    results = migration.apply(db, actor(db, "owner"), MEDIATION, 2, [stuck, early])
+    assert [(r.instance_id, r.migrated) for r in results] == [(stuck, False), (early, True)]
+    assert results[0].reasons == plans[stuck].reasons
+    with db.read() as session:
+        assert session.get(ProcessInstance, stuck).state == state_before
+    assert (_version(db, stuck), _version(db, early)) == (1, 2)
+
+
+def test_only_a_process_owner_migrates_and_only_older_running_instances(db):
+    instance_id = _waiting_at_reply(db)
+    deploy_variant(db, MEDIATION, reply_in(5))
+    with pytest.raises(Forbidden):
+        migration.apply(db, actor(db, "center"), MEDIATION, 2, [instance_id])
+    migration.apply(db, actor(db, "owner"), MEDIATION, 2, [instance_id])
+    [again] = migration.apply(db, actor(db, "owner"), MEDIATION, 2, [instance_id])
+    assert not again.migrated and "不是在 v2 之前版本上运行中的" in again.reasons[0]
+
+
+def _require_email(schema):
+    schema["properties"]["liaison_email"] = {"type": "string", "title": "联络人邮箱"}
+    schema["required"] = [*schema.get("required", []), "liaison_email"]
+
+
+def test_forms_are_pinned_per_version_until_the_instance_migrates(db, tmp_path):
+    old = _waiting_at_reply(db)
+    folder = forms_with(tmp_path, f"{MEDIATION}/agency_reply.schema.json", _require_email)
+    deploy_variant(db, MEDIATION, reply_in(5), forms_dir=folder)
+    new = _waiting_at_reply(db)
+    assert _version(db, new) == 2
+    # the new instance's task asks for the new field
+    with pytest.raises(InvalidInput) as refused:
+        complete(db, "gtzy", open_task(db, new).id, FORM_DATA["agency_reply"])
+    assert "liaison_email" in refused.value.errors
+    # ... while the instance started on version 1 still fills in version 1's form
+    complete(db, "gtzy", open_task(db, old).id, FORM_DATA["agency_reply"])
+    assert open_task(db, old).bpmn_id == "schedule_mediation"
+
+
+def test_after_migration_the_instance_uses_the_new_form(db, tmp_path):
+    old = _waiting_at_reply(db)
+    folder = forms_with(tmp_path, f"{MEDIATION}/agency_reply.schema.json", _require_email)
+    deploy_variant(db, MEDIATION, reply_in(5), forms_dir=folder)
+    with db.read() as session:
+        [plan] = migration.dry_run(session, MEDIATION, 2)
+    assert any("表单新增字段：liaison_email（联络人邮箱）" in line for line in plan.changes)
+    migration.apply(db, actor(db, "owner"), MEDIATION, 2, [old])
+    task = open_task(db, old)
+    with pytest.raises(InvalidInput) as refused:
+        complete(db, "gtzy", task.id, FORM_DATA["agency_reply"])
+    assert "liaison_email" in refused.value.errors
+    complete(db, "gtzy", task.id, {**FORM_DATA["agency_reply"], "liaison_email": "a@b.cn"})
+    with db.read() as session:
+        done = session.get(TaskRecord, task.id)
+        assert done.data["liaison_email"] == "a@b.cn"
