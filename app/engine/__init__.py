@@ -3,6 +3,7 @@
 from app.engine.migration import MigrationRefused, migrate
 from app.engine.outline import ElementOutline, outline
 from app.engine.parser import (
+    MAX_BPMN_BYTES,
     BpmnDefinitionError,
     DefinitionProblem,
     ParsedProcess,
@@ -16,6 +17,7 @@ from app.engine.runtime import Engine, EngineError, ReadyUserTask, TaskNotReady,
 from app.engine.sandbox import SandboxError, check_source
 
 __all__ = [
+    "MAX_BPMN_BYTES",
     "BpmnDefinitionError",
     "DefinitionProblem",
     "ElementOutline",

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from app import clock
 from app.engine import (
+    MAX_BPMN_BYTES,
     BpmnDefinitionError,
     DefinitionProblem,
     ParsedProcess,
@@ -22,7 +23,7 @@ from app.engine import (
 from app.models import ProcessDefinition
 from app.services import audit, definition_rules, gates, lanes
 from app.services.actor import Actor
-from app.services.errors import InvalidInput, NotFound
+from app.services.errors import Forbidden, InvalidInput, NotFound
 
 FORM_PROPERTY = "formJsonSchemaFilename"
 UI_PROPERTY = "formUiSchemaFilename"
@@ -149,6 +150,46 @@ def deploy(
         process_id=parsed.process_id, version=version, sha256=sha, comment=comment,
     )  # fmt: skip
     return definition
+
+
+UPLOAD_SUFFIXES = (".bpmn", ".xml")
+MAX_UPLOAD_BYTES = MAX_BPMN_BYTES
+DEPLOYER_ROLES = {"process_owner", "admin"}
+
+
+@dataclass
+class Upload:
+    """The outcome of an uploaded diagram: deployed (or unchanged), or refused with problems."""
+
+    definition: ProcessDefinition | None
+    created: bool
+    problems: list[DefinitionProblem]
+
+    @property
+    def errors(self) -> list[DefinitionProblem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+
+def upload(
+    session: Session, actor: Actor, filename: str, content: bytes, forms_dir: Path, comment: str
+) -> Upload:
+    """Validate and deploy an uploaded .bpmn (from our modeler, SpiffArena or Camunda Modeler).
+
+    A refusal changes nothing; an unchanged file deploys nothing and names the current version.
+    """
+    if actor.role not in DEPLOYER_ROLES:
+        raise Forbidden("只有流程管理员可以部署流程定义")
+    if not filename.lower().endswith(UPLOAD_SUFFIXES):
+        return Upload(None, False, [DefinitionProblem("", "请上传 .bpmn 文件（BPMN 2.0 XML）")])
+    if not content.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):
+        return Upload(None, False, [DefinitionProblem("", "不是 BPMN 文件：内容不是 XML")])
+    problems = validate(session, content, forms_dir, filename)
+    if any(p.severity == "error" for p in problems):
+        return Upload(None, False, problems)
+    before = session.scalar(select(func.count()).select_from(ProcessDefinition))
+    definition = deploy(session, actor, content, forms_dir, filename, comment.strip()[:500])
+    after = session.scalar(select(func.count()).select_from(ProcessDefinition))
+    return Upload(definition, bool(after and after > (before or 0)), problems)
 
 
 def _called(session: Session, content: bytes) -> dict[str, bytes]:

@@ -16,6 +16,7 @@ from app.services import (
     attachments,
     calendar,
     deadlines,
+    definitions,
     evaluation,
     messages,
     org,
@@ -439,3 +440,35 @@ def name_substitute() -> tuple[Response, int]:
         )  # fmt: skip
         result = {"id": row.id, "starts_on": row.starts_on, "ends_on": row.ends_on}
     return jsonify(result), 201
+
+
+@bp.post("/process-definitions")
+@token_required
+def deploy_definition() -> tuple[Response, int]:
+    """Multipart ``file`` (.bpmn) and optional ``comment``: validate, then deploy a version."""
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        message = "请以 multipart 字段 file 上传 .bpmn 文件"
+        return jsonify(error=message, errors=[{"element_id": "", "message": message}]), 400
+    content = upload.read(definitions.MAX_UPLOAD_BYTES + 1)
+    with db().write() as session:
+        result = definitions.upload(
+            session, _actor(), upload.filename, content, settings().forms_dir,
+            str(request.form.get("comment", "")),
+        )  # fmt: skip
+        warnings = [_problem_json(p) for p in result.problems if p.severity != "error"]
+        if result.definition is None:
+            errors = [_problem_json(p) for p in result.errors]
+            return jsonify(error="流程定义未通过校验", errors=errors, warnings=warnings), 400
+        body = {
+            "process_id": result.definition.process_id,
+            "version": result.definition.version,
+            "sha256": result.definition.sha256,
+            "unchanged": not result.created,
+            "warnings": warnings,
+        }
+    return jsonify(body), 201 if result.created else 200
+
+
+def _problem_json(problem: Any) -> dict[str, str]:
+    return {"element_id": problem.element_id, "message": problem.message}

@@ -18,6 +18,8 @@ MANAGERS = frozenset({"center", "bureau", "bureau_head", "admin"})  # 中止/恢
 REASSIGNERS = frozenset({"agency_head", "center", "bureau_head", "admin"})
 EVALUATORS = frozenset({"bureau", "bureau_head", "admin"})
 AUDIT = frozenset({"auditor", "admin", "bureau"})
+OWNERS = frozenset({"process_owner", "admin"})  # deploy and migrate definitions
+VERSION_READERS = OWNERS | {"bureau", "bureau_head", "auditor"}
 NONE: frozenset[str] = frozenset()
 
 PUBLIC = {"auth.login", "static", "vendor.asset"}
@@ -50,6 +52,10 @@ TABLE: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "dashboard.dashboard": (READERS, NONE),
     "dashboard.dashboard_excel": (READERS, NONE),
     "dashboard.evaluate": (NONE, EVALUATORS),
+    "versions.history": (VERSION_READERS, NONE),
+    "versions.download": (VERSION_READERS, NONE),
+    "versions.diff": (VERSION_READERS, NONE),
+    "versions.migrate": (VERSION_READERS, OWNERS),
     # the JSON API (token auth)
     "api.receive_message": (NONE, frozenset({"court", "center", "admin"})),
     "api.create_case": (NONE, CENTER),
@@ -72,6 +78,7 @@ TABLE: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "api.loss_rate": (READERS, NONE),
     "api.run_evaluation": (NONE, EVALUATORS),
     "api.name_substitute": (NONE, STAFF),
+    "api.deploy_definition": (NONE, OWNERS),
 }
 
 READ_METHODS = {"GET", "HEAD", "OPTIONS"}
