@@ -18,6 +18,7 @@ from app.web import (
     processes,
     tasks,
     vendor,
+    versions,
 )
 from app.web.context import db
 
@@ -30,6 +31,7 @@ ACTION_LABELS = {
     "timer.fired": "期限届满（催办）",
     "case.register": "登记案件",
     "definition.deploy": "部署流程",
+    "instance.migrate": "迁移到新版本",
     "calendar.import": "导入节假日安排",
     "login.failed": "登录失败",
     "message.receive": "收到法院消息",
@@ -69,6 +71,7 @@ def register(app: Flask) -> None:
 
     for module in (auth, tasks, cases, instances, processes, dashboard, vendor):
         app.register_blueprint(module.bp)
+    app.register_blueprint(versions.bp)
     app.register_blueprint(api.bp)
     csrf.exempt(api.bp)
 

@@ -9,6 +9,7 @@ from werkzeug.wrappers import Response
 
 from app.models import TaskRecord
 from app.services import processes, runtime
+from app.web import permissions
 from app.web.context import actor, db
 
 bp = Blueprint("processes", __name__)
@@ -19,7 +20,13 @@ bp = Blueprint("processes", __name__)
 def start_page() -> str:
     with db().read() as session:
         items = processes.startable(session, actor())
-    return render_template("processes.html", items=items)
+        # 流程版本: every deployed process, for the roles that read version histories
+        deployed = (
+            processes.latest_definitions(session)
+            if permissions.allowed("versions.history", "GET", actor().role)
+            else []
+        )
+    return render_template("processes.html", items=items, deployed=deployed)
 
 
 @bp.post("/processes/<process_id>/start")
