@@ -1,4 +1,4 @@
-"""The rules a definition must pass before it can be deployed, each with a diagram that breaks it."""
+"""The rules a definition must pass before deployment, each with a diagram that breaks it."""
 
 from __future__ import annotations
 
