@@ -7,10 +7,18 @@ from sqlalchemy import select
 
 from app import clock as product_clock
 from app.models import AuditEvent, ProcessInstance, TaskRecord, Timer
-from app.services import migration
+from app.services import messages, migration
 from app.services.errors import Forbidden, InvalidInput
 from tests.helpers import FORM_DATA, actor, complete, open_task, register, step
-from tests.versioning import MEDIATION, as_manual_task, deploy_variant, forms_with, reply_in
+from tests.versioning import (
+    MEDIATION,
+    as_manual_task,
+    deploy_variant,
+    deploy_xml,
+    forms_with,
+    reply_in,
+    shipped,
+)
 
 _numbers = iter(range(100, 200))
 
@@ -135,3 +143,39 @@ def test_after_migration_the_instance_uses_the_new_form(db, tmp_path):
     with db.read() as session:
         done = session.get(TaskRecord, task.id)
         assert done.data["liaison_email"] == "a@b.cn"
+
+
+def _trial_in_self_correction(db) -> int:
+    """A loss-warning letter starts mechanism 6, which calls self_correction (at ``initiate``)."""
+    case = {"plaintiff": "李某某", "agency_unit": "SCJG", "subject": "不服行政处罚决定",
+            "claims": "撤销处罚决定", "court": "洪泽区人民法院",
+            "received_on": "2026-09-30"}  # fmt: skip
+    court = actor(db, "court")
+    with db.write() as session:
+        for name, payload in (
+            ("pre_filing_notice", case),
+            ("loss_warning_letter", {"letter_no": "洪法预警〔2026〕3号", "reason": "事实不清"}),
+        ):
+            messages.receive(session, court, {
+                "name": name, "case_no": "（2026）苏0813行初88号", "payload": payload,
+                "idempotency_key": name,
+            })  # fmt: skip
+        return session.scalar(
+            select(ProcessInstance.id).where(ProcessInstance.process_id == "in_trial_resolution")
+        )
+
+
+def test_a_new_callee_version_reaches_an_instance_waiting_inside_it(db):
+    instance_id = _trial_in_self_correction(db)
+    assert open_task(db, instance_id).name == "登记纠错事项"
+    rename = lambda xml: xml.replace('name="登记纠错事项"', 'name="登记拟纠错事项"')  # noqa: E731
+    assert deploy_variant(db, "self_correction", rename) == 2
+    # the caller's file is unchanged, but the callee it bundles is new: a new version
+    assert deploy_xml(db, shipped("in_trial_resolution")) == 2
+    with db.read() as session:
+        [plan] = migration.dry_run(session, "in_trial_resolution", 2)
+    assert plan.can_migrate, plan.reasons
+    assert "待办名称：登记纠错事项 → 登记拟纠错事项" in plan.changes
+    [result] = migration.apply(db, actor(db, "owner"), "in_trial_resolution", 2, [instance_id])
+    assert result.migrated
+    assert open_task(db, instance_id).name == "登记拟纠错事项"

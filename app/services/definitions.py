@@ -105,8 +105,9 @@ def deploy(
     comment: str = "",
 ) -> ProcessDefinition:
     """Store a new immutable version; an unchanged file returns the latest version as is."""
+    called = _called(session, content)
     try:
-        checked = check(content, forms_dir, filename, _called(session, content))
+        checked = check(content, forms_dir, filename, called)
     except BpmnDefinitionError as exc:
         raise InvalidInput(
             "流程定义无效", {p.element_id: [p.message] for p in exc.problems}
@@ -118,7 +119,12 @@ def deploy(
             errors.setdefault(p.element_id, []).append(p.message)
         raise InvalidInput("流程定义未通过校验", errors)
     parsed = checked.parsed
-    sha = hashlib.sha256(content + json.dumps(checked.forms, sort_keys=True).encode()).hexdigest()
+    # the called processes are bundled into the version, so they are part of what it is
+    # (a new version of a callee makes the next deploy of its caller a new version too)
+    callees = b"".join(called[k] for k in sorted(called))
+    sha = hashlib.sha256(
+        content + json.dumps(checked.forms, sort_keys=True).encode() + callees
+    ).hexdigest()
     latest = latest_definition(session, parsed.process_id, required=False)
     if latest is not None and latest.sha256 == sha:
         return latest
