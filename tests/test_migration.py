@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from app import clock as product_clock
 from app.models import AuditEvent, ProcessInstance, TaskRecord, Timer
-from app.services import messages, migration
+from app.services import messages, migration, processes
 from app.services.errors import Forbidden, InvalidInput
 from tests.helpers import FORM_DATA, actor, complete, open_task, register, step
 from tests.versioning import (
@@ -179,3 +179,45 @@ def test_a_new_callee_version_reaches_an_instance_waiting_inside_it(db):
     [result] = migration.apply(db, actor(db, "owner"), "in_trial_resolution", 2, [instance_id])
     assert result.migrated
     assert open_task(db, instance_id).name == "登记拟纠错事项"
+
+
+def test_an_open_task_moved_to_another_lane_goes_to_that_lanes_unit(db):
+    instance_id = _case(db)  # at register_materials, in the center's lane
+    move = lambda xml: xml.replace(  # noqa: E731
+        "<bpmn:flowNodeRef>register_materials</bpmn:flowNodeRef>", ""
+    ).replace(
+        "<bpmn:flowNodeRef>agency_reply</bpmn:flowNodeRef>",
+        "<bpmn:flowNodeRef>agency_reply</bpmn:flowNodeRef>"
+        "<bpmn:flowNodeRef>register_materials</bpmn:flowNodeRef>",
+    )
+    deploy_variant(db, MEDIATION, move)
+    with db.read() as session:
+        [plan] = migration.dry_run(session, MEDIATION, 2)
+    assert plan.changes == ["待办“登记材料并发送交办通知书”的泳道：区调处中心 → 案涉行政机关"]
+    [result] = migration.apply(db, actor(db, "owner"), MEDIATION, 2, [instance_id])
+    assert result.migrated
+    task = open_task(db, instance_id)
+    with db.read() as session:
+        assert session.get(TaskRecord, task.id).unit.code == "GTZY"  # the case's agency
+
+
+def test_an_open_task_moving_to_a_lane_nobody_owns_yet_cannot_migrate(db):
+    with db.write() as session:
+        instance_id = processes.start(session, actor(db, "bureau"), "enforcement_supervision").id
+    assert (
+        open_task(db, instance_id).bpmn_id == "supervise"
+    )  # it names the agency that owns 案涉行政机关
+    move = lambda xml: xml.replace(  # noqa: E731
+        "<bpmn:flowNodeRef>supervise</bpmn:flowNodeRef>", ""
+    ).replace(
+        '<bpmn:lane id="Lane_agency" name="案涉行政机关">',
+        '<bpmn:lane id="Lane_agency" name="案涉行政机关">\n'
+        "<bpmn:flowNodeRef>supervise</bpmn:flowNodeRef>",
+    )
+    deploy_variant(db, "enforcement_supervision", move)
+    with db.read() as session:
+        [plan] = migration.dry_run(session, "enforcement_supervision", 2)
+    assert not plan.can_migrate
+    assert plan.reasons == [
+        "待办“执法监督检查”将移到泳道“案涉行政机关”：泳道“案涉行政机关”的承办单位未指定（lane_owners）"
+    ]

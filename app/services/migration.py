@@ -123,8 +123,26 @@ def _plan(
         except MigrationRefused as exc:
             plan.can_migrate, plan.reasons = False, exc.reasons
             return plan, None
+        plan.reasons = _unowned_lanes(session, engine, before, after)
+        if plan.reasons:
+            plan.can_migrate = False
+            return plan, None
         plan.changes = _what_changes(engine, before, after, source, target)
     return plan, after
+
+
+def _unowned_lanes(session: Session, engine: Any, before: Any, after: Any) -> list[str]:
+    """Open tasks that would move to a lane no unit owns in this instance."""
+    old_lanes = {t.spiff_id: t.lane for t in engine.ready_user_tasks(before)}
+    reasons = []
+    for task in engine.ready_user_tasks(after):
+        if old_lanes.get(task.spiff_id) == task.lane:
+            continue
+        try:
+            lanes.owner(session, task.lane, engine.task_data(after, task.spiff_id))
+        except ServiceError as exc:
+            reasons.append(f"待办“{task.name}”将移到泳道“{task.lane}”：{exc.message}")
+    return reasons
 
 
 def _what_changes(
