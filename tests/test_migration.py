@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from app import clock as product_clock
 from app.models import AuditEvent, ProcessInstance, TaskRecord, Timer
-from app.services import messages, migration, processes
+from app.services import messages, migration, processes, versions
 from app.services.errors import Forbidden, InvalidInput
 from tests.helpers import FORM_DATA, actor, complete, open_task, register, step
 from tests.versioning import (
@@ -172,6 +172,9 @@ def test_a_new_callee_version_reaches_an_instance_waiting_inside_it(db):
     assert deploy_variant(db, "self_correction", rename) == 2
     # the caller's file is unchanged, but the callee it bundles is new: a new version
     assert deploy_xml(db, shipped("in_trial_resolution")) == 2
+    with db.read() as session:
+        [change] = versions.diff(session, "in_trial_resolution", 1, 2).changes
+    assert (change.change, change.element_id) == ("changed", "self_correction")
     with db.read() as session:
         [plan] = migration.dry_run(session, "in_trial_resolution", 2)
     assert plan.can_migrate, plan.reasons

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -136,9 +137,37 @@ def diff(session: Session, process_id: str, old_version: int, new_version: int) 
             details = element_changes(before[element_id], item, old.forms, new.forms)
             if details:
                 changes.append(_change("changed", item, details))
+    changes.extend(_callee_changes(old, new))
     order = {"changed": 0, "added": 1, "removed": 2}
     changes.sort(key=lambda c: (order[c.change], c.kind == "连线", c.element_id))
     return VersionDiff(process_id, new.name, old_version, new_version, changes)
+
+
+def _callees(definition: ProcessDefinition) -> dict[str, Any]:
+    bundle = json.loads(definition.spec_json)
+    return bundle.get("subprocess_specs", {}) if isinstance(bundle, dict) else {}
+
+
+def _callee_changes(old: ProcessDefinition, new: ProcessDefinition) -> list[ElementChange]:
+    """Called processes are bundled into a version: say which ones differ."""
+    before, after = _callees(old), _callees(new)
+    found = []
+    for name in sorted(set(before) | set(after)):
+        if name not in before:
+            found.append(ElementChange("added", name, "被调用的流程", name))
+        elif name not in after:
+            found.append(ElementChange("removed", name, "被调用的流程", name))
+        elif before[name] != after[name]:
+            found.append(
+                ElementChange(
+                    "changed",
+                    name,
+                    "被调用的流程",
+                    name,
+                    [f"随本版本打包的 {name} 已更新（详见其版本历史）"],
+                )  # fmt: skip
+            )
+    return found
 
 
 def _change(kind: str, item: ElementOutline, details: list[str]) -> ElementChange:
