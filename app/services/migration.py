@@ -89,7 +89,12 @@ def _apply_one(
 ) -> InstancePlan:
     target = versions.definition(session, process_id, to_version)
     instance = session.get(ProcessInstance, instance_id)
-    if instance is None or instance not in eligible(session, process_id, to_version):
+    if (
+        instance is None
+        or instance.process_id != process_id
+        or instance.status != "running"
+        or instance.definition.version >= to_version
+    ):
         return InstancePlan(
             instance_id, instance.summary if instance else "", 0, to_version, False,
             [f"不是在 v{to_version} 之前版本上运行中的“{process_id}”实例"],
