@@ -167,3 +167,27 @@ def test_a_camunda_modeler_diagram_reads_its_camunda_properties(db):
     [review] = [t for t in checked.parsed.user_tasks if t.bpmn_id == "legal_review"]
     assert review.timers[0].properties == {"escalate_to": "agency_head"}
     assert checked.problems == []
+
+
+def test_a_timer_that_is_not_on_a_user_task_is_checked_too(db):
+    wait = (
+        '<bpmn:sequenceFlow id="Flow_register_reply" sourceRef="register_materials" '
+        'targetRef="wait_a_day" />\n'
+        '    <bpmn:intermediateCatchEvent id="wait_a_day" name="等待一个工作日">\n'
+        '      <bpmn:timerEventDefinition id="TimerEventDefinition_wait">\n'
+        '        <bpmn:timeDate xsi:type="bpmn:tFormalExpression">working_days(notice_dat, 1)'
+        "</bpmn:timeDate>\n      </bpmn:timerEventDefinition>\n"
+        "    </bpmn:intermediateCatchEvent>\n"
+        '    <bpmn:sequenceFlow id="Flow_wait_reply" sourceRef="wait_a_day" '
+        'targetRef="agency_reply" />'
+    )
+    original = (
+        '<bpmn:sequenceFlow id="Flow_register_reply" sourceRef="register_materials" '
+        'targetRef="agency_reply" />'
+    )
+    xml = shipped(MEDIATION).replace(original, wait)
+    assert _errors(db, xml) == [
+        ("wait_a_day", "期限表达式使用了流程数据中没有的字段：notice_dat"
+         "（应为本流程表单的字段、脚本赋值的变量或启动时提供的数据）"),
+    ]  # fmt: skip
+    assert _problems(db, xml.replace("notice_dat,", "notice_date,")) == []

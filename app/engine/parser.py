@@ -76,6 +76,7 @@ class ParsedProcess:
     start_lane: str
     scripts: list[ScriptInfo] = field(default_factory=list)
     message_variables: set[str] = field(default_factory=set)  # names messages put into data
+    other_timers: list[TimerInfo] = field(default_factory=list)  # not on a user task
 
 
 def parse_xml(content: bytes) -> Any:
@@ -123,7 +124,7 @@ def _scripts(spec: Any) -> tuple[list[ScriptInfo], set[str]]:
     return scripts, variables
 
 
-def _describe(spec: Any) -> tuple[list[UserTaskInfo], list[str]]:
+def _describe(spec: Any) -> tuple[list[UserTaskInfo], list[str], list[TimerInfo]]:
     users: dict[str, UserTaskInfo] = {}
     boundary: list[tuple[str, TimerInfo]] = []
     lanes: list[str] = []
@@ -143,7 +144,9 @@ def _describe(spec: Any) -> tuple[list[UserTaskInfo], list[str]]:
         definition = getattr(task_spec, "event_definition", None)
         if isinstance(task_spec, CatchingEvent) and isinstance(definition, TimerEventDefinition):
             split = next(iter(task_spec.inputs), None)
-            host = split.name.removesuffix(".BoundaryEventSplit") if split else ""
+            on_boundary = split is not None and split.name.endswith(".BoundaryEventSplit")
+            # an intermediate timer's input is the element before it, not a host
+            host = split.name.removesuffix(".BoundaryEventSplit") if on_boundary else ""
             info = TimerInfo(
                 task_spec.bpmn_id,
                 task_spec.bpmn_name or task_spec.bpmn_id,
@@ -152,10 +155,13 @@ def _describe(spec: Any) -> tuple[list[UserTaskInfo], list[str]]:
                 props,
             )
             boundary.append((host, info))
+    elsewhere = []  # timers not on a user task: intermediate events, other hosts
     for host, info in boundary:
         if host in users:
             users[host].timers.append(info)
-    return list(users.values()), lanes
+        else:
+            elsewhere.append(info)
+    return list(users.values()), lanes, elsewhere
 
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -270,9 +276,11 @@ def parse_bpmn(
     user_tasks, lanes = [], []
     scripts: list[ScriptInfo] = []
     variables: set[str] = set()
+    other_timers: list[TimerInfo] = []
     for each in (spec, *subprocess_specs.values()):
         _swap_timers(each)
-        tasks, each_lanes = _describe(each)
+        tasks, each_lanes, each_timers = _describe(each)
+        other_timers.extend(each_timers)
         user_tasks.extend(tasks)
         lanes.extend(lane for lane in each_lanes if lane not in lanes)
         each_scripts, each_variables = _scripts(each)
@@ -285,5 +293,6 @@ def parse_bpmn(
     spec_json = json.dumps(bundle, ensure_ascii=False)
     name = parser.process_parsers[process_id].get_name() or process_id
     return ParsedProcess(
-        process_id, name, spec_json, user_tasks, lanes, _start_lane(spec), scripts, variables
-    )
+        process_id, name, spec_json, user_tasks, lanes, _start_lane(spec), scripts, variables,
+        other_timers,
+    )  # fmt: skip

@@ -58,10 +58,14 @@ def problems(parsed: ParsedProcess, forms: dict[str, Any]) -> list[DefinitionPro
             )
         for timer in task.timers:
             found.extend(_timer_problems(timer, known))
+    for timer in parsed.other_timers:
+        found.extend(_timer_problems(timer, known, on_user_task=False))
     return found
 
 
-def _timer_problems(timer: TimerInfo, known: set[str]) -> list[DefinitionProblem]:
+def _timer_problems(
+    timer: TimerInfo, known: set[str], on_user_task: bool = True
+) -> list[DefinitionProblem]:
     found = []
     expression = timer.expression or ""
     errors = check_source(expression, "eval")
@@ -104,7 +108,7 @@ def _timer_problems(timer: TimerInfo, known: set[str]) -> list[DefinitionProblem
                     f"未知的催办对象：{key.strip()}（可用：{_list(ESCALATION_TARGETS)}）",
                 )
             )
-    if timer.interrupting:
+    if on_user_task and timer.interrupting:
         found.append(
             DefinitionProblem(
                 timer.bpmn_id,
