@@ -10,7 +10,7 @@ from app.services import versions
 from app.services.errors import NotFound
 from tests.test_migration import _case, _waiting_at_reply
 from tests.test_web import _csrf, login
-from tests.versioning import MEDIATION, deploy_variant, forms_with, reply_in, shipped
+from tests.versioning import MEDIATION, deploy_variant, deploy_xml, forms_with, reply_in, shipped
 
 
 def _rename_and_add_step(xml: str) -> str:
@@ -129,3 +129,15 @@ def test_migrate_refuses_an_empty_choice_and_bureau_may_only_look(client, db):
     login(client, "bureau")
     assert client.get(url).status_code == 200
     assert client.post(url, data={"csrf_token": _csrf(client, url)}).status_code == 403
+
+
+def test_diff_notices_a_changed_form_layout(db, tmp_path):
+    folder = forms_with(
+        tmp_path, f"{MEDIATION}/agency_reply.uischema.json", lambda ui: ui.update({"x-new": 1})
+    )
+    assert deploy_xml(db, shipped(MEDIATION), forms_dir=folder) == 2
+    with db.read() as session:
+        result = versions.diff(session, MEDIATION, 1, 2)
+    assert [(c.element_id, c.details) for c in result.changes] == [
+        ("agency_reply", ["表单布局（uischema）已修改"])
+    ]

@@ -25,8 +25,9 @@ KIND_LABELS = {
     "inclusiveGateway": "包容网关", "eventBasedGateway": "事件网关", "sequenceFlow": "连线",
 }  # fmt: skip
 FORM_PROPERTY = "formJsonSchemaFilename"
+UI_PROPERTY = "formUiSchemaFilename"
 PROPERTY_LABELS = {
-    FORM_PROPERTY: "表单", "formUiSchemaFilename": "表单布局", "role": "角色",
+    FORM_PROPERTY: "表单", UI_PROPERTY: "表单布局", "role": "角色",
     "assignee": "指派规则", "documents": "生成文书", "escalate_to": "催办对象",
     "ladder": "提醒阶梯",
 }  # fmt: skip
@@ -217,6 +218,9 @@ def element_changes(
     form_old, form_new = old.properties.get(FORM_PROPERTY), new.properties.get(FORM_PROPERTY)
     if form_old and form_new:
         lines.extend(form_changes(old_forms.get(form_old), new_forms.get(form_new)))
+    ui_old, ui_new = old.properties.get(UI_PROPERTY), new.properties.get(UI_PROPERTY)
+    if ui_old and ui_new and old_forms.get(ui_old) != new_forms.get(ui_new):
+        lines.append("表单布局（uischema）已修改")
     for script in sorted(set(old.scripts) | set(new.scripts)):
         if old.scripts.get(script, "") != new.scripts.get(script, ""):
             lines.append(f"脚本（{script}）已修改")
