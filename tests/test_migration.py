@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import select
 
@@ -9,7 +11,9 @@ from app import clock as product_clock
 from app.models import AuditEvent, ProcessInstance, TaskRecord, Timer
 from app.services import messages, migration, processes, versions
 from app.services.errors import Forbidden, InvalidInput
+from tests import test_mechanisms_service as mechanisms
 from tests.helpers import FORM_DATA, actor, complete, open_task, register, step
+from tests.samples import PathData, all_paths, load
 from tests.versioning import (
     MEDIATION,
     as_manual_task,
@@ -224,3 +228,38 @@ def test_an_open_task_moving_to_a_lane_nobody_owns_yet_cannot_migrate(db):
     assert plan.reasons == [
         "待办“执法监督检查”将移到泳道“案涉行政机关”：泳道“案涉行政机关”的承办单位未指定（lane_owners）"
     ]
+
+
+def _renamed_tasks(xml: str) -> str:
+    return re.sub(r'(<bpmn:userTask id="[^"]+" name="[^"]+)"', r'\1（新）"', xml)
+
+
+FIRST_PATHS = list({process_id: path for process_id, path in all_paths()}.items())
+
+
+@pytest.mark.parametrize(("process_id", "path_name"), FIRST_PATHS, ids=[p for p, _ in FIRST_PATHS])
+def test_every_mechanism_migrates_midway_and_runs_to_the_end(db, settings, process_id, path_name):
+    sample = load(process_id)
+    data = PathData(sample["paths"][path_name])
+    instance_id = mechanisms._start_with_sample(db, process_id, data, sample)
+    halfway = max(1, sum(data.expected_counts().values()) // 2)
+    for _ in range(halfway):
+        [task, *_] = mechanisms._open_tasks(db, instance_id)
+        who = mechanisms._worker(task, db)
+        mechanisms.complete(db, settings, who, task.id, data.next(task.bpmn_id))
+    if mechanisms._open_tasks(db, instance_id):
+        assert deploy_variant(db, process_id, _renamed_tasks) == 2
+        [result] = migration.apply(db, actor(db, "owner"), process_id, 2, [instance_id])
+        assert result.migrated, result.reasons
+        own = set(re.findall(r'<bpmn:userTask id="([^"]+)"', shipped(process_id)))
+        for task in mechanisms._open_tasks(db, instance_id):  # (a callee's tasks keep theirs)
+            assert task.name.endswith("（新）") == (task.bpmn_id in own), task.name
+    for _ in range(30):
+        tasks = mechanisms._open_tasks(db, instance_id)
+        if not tasks:
+            break
+        who = mechanisms._worker(tasks[0], db)
+        mechanisms.complete(db, settings, who, tasks[0].id, data.next(tasks[0].bpmn_id))
+    with db.read() as session:
+        assert session.get(ProcessInstance, instance_id).status == "completed"
+    assert data.counts() == data.expected_counts()
