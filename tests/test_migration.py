@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from app import clock as product_clock
 from app.models import AuditEvent, ProcessInstance, TaskRecord, Timer
-from app.services import messages, migration, processes, versions
+from app.services import deadlines, messages, migration, processes, versions
 from app.services.errors import Forbidden, InvalidInput
 from tests import test_mechanisms_service as mechanisms
 from tests.helpers import FORM_DATA, actor, complete, open_task, register, step
@@ -263,3 +263,32 @@ def test_every_mechanism_migrates_midway_and_runs_to_the_end(db, settings, proce
     with db.read() as session:
         assert session.get(ProcessInstance, instance_id).status == "completed"
     assert data.counts() == data.expected_counts()
+
+
+def _suspend_reply(db, instance_id: int) -> None:
+    with db.write() as session:
+        deadlines.suspend(session, actor(db, "center"), open_task(db, instance_id).id, "等待鉴定")
+
+
+def test_a_suspended_deadline_whose_rule_changed_blocks_migration(db):
+    instance_id = _waiting_at_reply(db)
+    _suspend_reply(db, instance_id)
+    deploy_variant(db, MEDIATION, reply_in(5))
+    with db.read() as session:
+        [plan] = migration.dry_run(session, MEDIATION, 2)
+    assert plan.reasons == [
+        "期限“答复期限（3个工作日）”已中止，而新版本改变了它的规则：请先恢复期限"
+    ]
+
+
+def test_a_suspended_deadline_whose_rule_is_unchanged_stays_suspended(db):
+    instance_id = _waiting_at_reply(db)
+    _suspend_reply(db, instance_id)
+    deploy_variant(db, MEDIATION, _renamed_tasks)
+    [result] = migration.apply(db, actor(db, "owner"), MEDIATION, 2, [instance_id])
+    assert result.migrated
+    task = open_task(db, instance_id)
+    assert task.name.endswith("（新）") and task.due_at is None and "中止" in task.due_rule
+    with db.read() as session:
+        timer = session.scalar(select(Timer).where(Timer.instance_id == instance_id))
+        assert timer.status == "suspended"

@@ -85,6 +85,7 @@ def migrate(engine: Engine, old_spec_json: str, state: str, new_spec_json: str) 
         subprocess = workflow.subprocesses[sp_id]
         migrate_workflow(sp_diff, subprocess, dependencies[subprocess.spec.name])
     workflow.subprocess_specs = dependencies
+    suspended = []
     for task in workflow.get_tasks(state=TaskState.WAITING, spec_class=CatchingEvent):
         old = before.get(task.id)
         definition = task.task_spec.event_definition
@@ -92,6 +93,12 @@ def migrate(engine: Engine, old_spec_json: str, state: str, new_spec_json: str) 
             expression, kept = old
             if expression == definition.expression:
                 task.internal_data.update(kept)
+            elif "suspended" in kept:
+                suspended.append(
+                    f"期限“{_label(task)}”已中止，而新版本改变了它的规则：请先恢复期限"
+                )
+    if suspended:
+        raise MigrationRefused(suspended)
     try:
         engine.advance(workflow)
         # prove the migrated state restores under the new spec before anyone stores it
