@@ -16,6 +16,8 @@ from app.services.errors import InvalidInput
 from tests.helpers import actor, register, step
 from tests.test_web import login
 
+pytestmark = pytest.mark.both_databases
+
 
 def _ids(db, username="auditor", **filters):
     with db.read() as session:

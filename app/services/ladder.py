@@ -113,6 +113,7 @@ def fire_due(session: Session) -> int:
         .where(LadderStep.fired_at.is_(None), LadderStep.due_at < now)
         .order_by(LadderStep.due_at)
         .limit(500)
+        .with_for_update(of=LadderStep, skip_locked=True)  # several processes: each sends once
     )
     for step in list(due):
         step.fired_at = now
