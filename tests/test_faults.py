@@ -132,4 +132,3 @@ def test_a_killed_writer_loses_no_committed_step_and_repeats_none(db, settings, 
 
 def _done(journal: Path) -> int:
     return journal.read_text().count("done ") if journal.exists() else 0
-
