@@ -49,13 +49,14 @@ def claim(session: Session, instance_id: int, now: datetime) -> bool:
     writer committed. So with several processes on PostgreSQL each timer fires once. SQLite
     has one writer at a time and renders no lock clause.
     """
-    locked = session.scalar(
-        select(ProcessInstance.id)
-        .where(ProcessInstance.id == instance_id)
-        .with_for_update(skip_locked=True)
-    )
-    if locked is None:
-        return False
+    if session.get_bind().dialect.name != "sqlite":
+        locked = session.scalar(
+            select(ProcessInstance.id)
+            .where(ProcessInstance.id == instance_id)
+            .with_for_update(skip_locked=True)
+        )
+        if locked is None:
+            return False
     due = session.scalar(
         select(Timer.id)
         .where(Timer.instance_id == instance_id, Timer.status == "waiting", Timer.due_at < now)
