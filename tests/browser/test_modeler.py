@@ -13,6 +13,7 @@ from datetime import date
 import pytest
 from playwright.sync_api import Page, expect
 
+from app.engine import parse_bpmn
 from app.workdays import WorkCalendar
 from tests.browser.test_mediation_browser import (
     CASE,
@@ -134,6 +135,18 @@ def test_owner_changes_the_agency_deadline_and_only_new_cases_follow(
     page.get_by_role("button", name="部署").click()
     expect(page.locator("#modeler-status")).to_contain_text("已部署为第 2 版")
     expect(page.locator("#version")).to_have_text("第 2 版")
+
+    # The downloaded file is what the engine reads: the form property and the new expression.
+    with page.expect_download() as download_info:
+        page.get_by_role("button", name="下载 .bpmn").click()
+    download = download_info.value
+    assert download.suggested_filename == f"{PROCESS}.bpmn"
+    saved = tmp_path / download.suggested_filename
+    download.save_as(saved)
+    parsed = parse_bpmn(saved.read_bytes(), saved.name)
+    (reply,) = [t for t in parsed.user_tasks if t.bpmn_id == "agency_reply"]
+    assert reply.properties["formJsonSchemaFilename"] == FORM
+    assert [t.expression for t in reply.timers] == ["working_days(notice_date, 5)"]
 
     # Reopening the modeler loads what was deployed.
     page.reload()

@@ -90,7 +90,13 @@ async function start() {
   if (warnings.length) {
     setStatus(`已载入（${warnings.length} 条导入提示）`, "warning");
   }
-  modeler.get("canvas").zoom("fit-viewport");
+  const canvas = modeler.get("canvas");
+  canvas.resized();
+  canvas.zoom("fit-viewport");
+  // leave room for the palette, which overlays the canvas' left edge
+  const box = canvas.viewbox();
+  const margin = 80 / box.scale;
+  canvas.viewbox({ x: box.x - margin, y: box.y, width: box.width + margin, height: box.height });
   modeler.on("commandStack.changed", () => {
     root.dataset.dirty = "true";
     if (blockedByErrors && deployButton) {

@@ -341,8 +341,9 @@ function TimerTitle(props) {
 }
 
 export default class HuajiePropertiesProvider {
-  constructor(propertiesPanel, huajieContext) {
+  constructor(propertiesPanel, huajieContext, translate) {
     this._context = huajieContext;
+    this._translate = translate;
     propertiesPanel.registerProvider(400, this);
   }
 
@@ -353,6 +354,7 @@ export default class HuajiePropertiesProvider {
         ours.push({
           id: "huajie-task",
           label: "表单与办理",
+          translate: this._translate,
           entries: [
             { id: "huajie-form", component: FormEntry, isEdited: isSelectEntryEdited, element },
             { id: "huajie-ui-form", component: UiFormEntry, isEdited: isSelectEntryEdited, element },
@@ -362,7 +364,15 @@ export default class HuajiePropertiesProvider {
         });
       }
       if (is(element, "bpmn:UserTask") || deadlineTimers(element).length) {
-        ours.push({ id: "huajie-deadline", label: "期限", entries: deadlineEntries(element, this._context) });
+        ours.push({
+          id: "huajie-deadline",
+          label: "期限",
+          translate: this._translate,
+          entries: deadlineEntries(element, this._context),
+        });
+      }
+      for (const group of groups) {
+        group.translate = group.translate || this._translate; // the groups' own tooltips
       }
       if (!ours.length) {
         return groups;
@@ -375,4 +385,4 @@ export default class HuajiePropertiesProvider {
   }
 }
 
-HuajiePropertiesProvider.$inject = ["propertiesPanel", "huajieContext"];
+HuajiePropertiesProvider.$inject = ["propertiesPanel", "huajieContext", "translate"];

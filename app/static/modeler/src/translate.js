@@ -88,6 +88,9 @@ const OURS = {
   "Select an element to edit its properties.": "选择一个元素以编辑其属性。",
   "Multiple elements are selected. Select a single element to edit its properties.":
     "选中了多个元素，请只选一个以编辑其属性。",
+  "Toggle section": "展开/收起",
+  "Section contains edits": "此分组有设置",
+  "Open pop-up editor": "在弹出窗口中编辑",
   "Align elements": "对齐元素",
   "Distribute elements horizontally": "水平分布元素",
   "Distribute elements vertically": "垂直分布元素",
