@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from app import clock
 from app.models import AuditEvent, ProcessDefinition
-from app.services import calendar, definitions
+from app.services import calendar, definitions, modeling
 from tests.helpers import open_task, register, step
 from tests.test_web import login
 
@@ -204,6 +204,8 @@ def test_validate_and_deploy_need_json_with_xml_and_a_csrf_token(client, db):
 def test_unknown_process_is_404(client, db):
     token, _ = _open_modeler(client)
     assert client.get("/processes/no_such_process/modeler").status_code == 404
+    forms = client.get("/processes/no_such_process/modeler/forms")
+    assert forms.status_code == 404 and forms.get_json()["error"] == "流程未部署：no_such_process"
     response = client.post(
         "/processes/no_such_process/validate", json={"xml": "<x/>"}, headers={"X-CSRFToken": token}
     )
@@ -241,3 +243,13 @@ def test_bad_preview_input_is_a_400_with_a_chinese_message(client, db, query, me
     response = client.get(f"/processes/deadline-preview?{query}")
     assert response.status_code == 400
     assert response.get_json()["error"] == message
+
+
+def test_form_lists_stay_inside_the_forms_folder(tmp_path):
+    (tmp_path / "forms" / "p").mkdir(parents=True)
+    (tmp_path / "forms" / "p" / "a.schema.json").write_text("{not json", encoding="utf-8")
+    (tmp_path / "secret.schema.json").write_text("{}", encoding="utf-8")
+    found = modeling.process_forms(tmp_path / "forms", "p")
+    assert [(f.path, f.date_fields) for f in found.schemas] == [("p/a.schema.json", [])]
+    assert modeling.process_forms(tmp_path / "forms", "..").schemas == []
+    assert modeling.process_forms(tmp_path / "forms", "missing").as_json()["date_fields"] == []

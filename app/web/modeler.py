@@ -6,9 +6,10 @@ process owners and admins (the permission table). Errors of the JSON calls are J
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, jsonify, render_template, request
+from flask import Blueprint, current_app, jsonify, render_template, request
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
@@ -21,6 +22,7 @@ from app.web.context import actor, db, settings
 
 bp = Blueprint("modeler", __name__)
 JSON_ENDPOINTS = {"modeler.validate", "modeler.deploy", "modeler.forms", "modeler.preview"}
+BUNDLE = "modeler/dist/modeler.js"  # built by `npm run build` (scripts/setup)
 
 
 @bp.errorhandler(ServiceError)
@@ -62,6 +64,7 @@ def page(process_id: str) -> str:
         "modeler.html",
         context=context,
         today=clock.local_now().date().isoformat(),
+        bundle_built=(Path(current_app.static_folder or "") / BUNDLE).is_file(),
         can_deploy=permissions.allowed("modeler.deploy", "POST", current_user.role),
     )
 
@@ -69,6 +72,8 @@ def page(process_id: str) -> str:
 @bp.get("/processes/<process_id>/modeler/forms")
 @login_required
 def forms(process_id: str) -> Response:
+    with db().read() as session:
+        definitions.latest_definition(session, process_id)  # 404 for an unknown process
     return jsonify(modeling.process_forms(settings().forms_dir, process_id).as_json())
 
 

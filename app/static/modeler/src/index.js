@@ -176,6 +176,12 @@ async function start() {
     deployButton.addEventListener("click", deploy);
   }
   document.getElementById("download").addEventListener("click", download);
+  window.addEventListener("beforeunload", (event) => {
+    if (root.dataset.dirty === "true") {
+      event.preventDefault(); // the browser asks before unsaved changes are lost
+      event.returnValue = "";
+    }
+  });
   root.dataset.ready = "true";
 }
 
