@@ -66,6 +66,8 @@ def test_modeler_page_opens_the_latest_version_with_this_process_forms(client, d
     assert "reply_date" in fields
     assert context["lanes"]["案涉行政机关"].startswith("案涉行政机关")
     assert "agency_head" in context["roles"] and "auditor" not in context["roles"]
+    assert context["assignees"] == {"designated_reviewer": "本单位合法性审查专人"}
+    assert context["documents"]["assignment_notice"] == "行政争议调处交办通知书"
     forms = client.get(f"{MODELER}/forms").get_json()
     assert forms == context["forms"]
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from app.documents import DOCUMENT_KINDS
 from app.engine import BpmnDefinitionError, DefinitionProblem, executable_process_ids
 from app.models import ROLES, ProcessDefinition
 from app.services import calendar, definitions, lanes
@@ -26,6 +27,7 @@ DEADLINE_KINDS = {"working": "working_days", "calendar": "calendar_days"}
 MAX_PREVIEW_DAYS = 366
 # roles a user task may be narrowed to (the `role` property); the others never work on tasks
 TASK_ROLES = ("agency", "agency_head", "legal_adviser", "center", "bureau", "bureau_head", "leader")
+ASSIGNEE_RULES = {"designated_reviewer": "本单位合法性审查专人"}  # the `assignee` property
 UNIT_KIND_LABELS = {
     "center": "调处中心",
     "bureau": "司法局",
@@ -119,6 +121,8 @@ def page_context(definition: ProcessDefinition, forms: ProcessForms) -> dict[str
             lane: UNIT_KIND_LABELS.get(kind, kind) for lane, kind in lanes.LANE_UNIT_KIND.items()
         },
         "roles": {role: ROLES[role] for role in TASK_ROLES},
+        "assignees": ASSIGNEE_RULES,
+        "documents": DOCUMENT_KINDS,
     }
 
 

@@ -24,6 +24,8 @@ import {
 const FORM = "formJsonSchemaFilename";
 const UI_FORM = "formUiSchemaFilename";
 const ROLE = "role";
+const ASSIGNEE = "assignee";
+const DOCUMENTS = "documents";
 
 function withCurrent(options, current, label) {
   if (current && !options.some((o) => o.value === current)) {
@@ -87,6 +89,48 @@ function RoleEntry(props) {
       property={ROLE}
       options={options}
       description="只有承办单位中该角色的人员可以办理"
+    />
+  );
+}
+
+function AssigneeEntry(props) {
+  const context = useService("huajieContext");
+  const options = () => [
+    { value: "", label: "（不指定：承办单位的人员均可办理）" },
+    ...Object.entries(context.assignees).map(([rule, label]) => ({ value: rule, label: `${label}（${rule}）` })),
+  ];
+  return <PropertySelect {...props} label="指定办理人" property={ASSIGNEE} options={options} />;
+}
+
+function documentKinds(value) {
+  return (value || "").split(",").map((k) => k.trim()).filter(Boolean);
+}
+
+function DocumentsEntry(props) {
+  const { element, id } = props;
+  const context = useService("huajieContext");
+  const injector = useService("injector");
+  const debounce = useService("debounceInput");
+  const current = documentKinds(getSpiffProperty(element, DOCUMENTS));
+  const titles = current.map((k) => context.documents[k]).filter(Boolean);
+  return (
+    <TextFieldEntry
+      id={id}
+      element={element}
+      label="办结时生成的文书"
+      description={titles.length ? `将生成：${titles.map((t) => `《${t}》`).join("")}` : "文书类型，多个用逗号分隔，例如 assignment_notice"}
+      debounce={debounce}
+      getValue={() => getSpiffProperty(element, DOCUMENTS)}
+      setValue={(value) => {
+        const kinds = documentKinds(value);
+        if (kinds.every((k) => k in context.documents)) {
+          setSpiffProperty(injector, element, DOCUMENTS, kinds.join(","));
+        }
+      }}
+      validate={(value) => {
+        const unknown = documentKinds(value).filter((k) => !(k in context.documents));
+        return unknown.length ? `未知的文书类型：${unknown.join("、")}` : null;
+      }}
     />
   );
 }
@@ -360,6 +404,8 @@ export default class HuajiePropertiesProvider {
             { id: "huajie-ui-form", component: UiFormEntry, isEdited: isSelectEntryEdited, element },
             { id: "huajie-lane", component: LaneEntry, element },
             { id: "huajie-role", component: RoleEntry, isEdited: isSelectEntryEdited, element },
+            { id: "huajie-assignee", component: AssigneeEntry, isEdited: isSelectEntryEdited, element },
+            { id: "huajie-documents", component: DocumentsEntry, isEdited: isTextFieldEntryEdited, element },
           ],
         });
       }
