@@ -365,6 +365,9 @@ function deadlineEntries(element, context) {
       entries.push({ id: `${base}-raw`, component: RawDeadlineEntry, ...shared });
       continue;
     }
+    if (currentDeadline(timer, context).unset) {
+      entries.push({ id: `${base}-unset`, component: UnsetNote, ...shared });
+    }
     entries.push(
       { id: `${base}-kind`, component: KindEntry, isEdited: isSelectEntryEdited, ...shared },
       { id: `${base}-days`, component: DaysEntry, isEdited: isTextFieldEntryEdited, ...shared },
@@ -374,6 +377,19 @@ function deadlineEntries(element, context) {
     );
   }
   return entries;
+}
+
+function UnsetNote(props) {
+  const { element, id, timer } = props;
+  const write = useDeadlineWriter(element, timer);
+  return (
+    <div class="bio-properties-panel-entry" data-entry-id={id}>
+      <div class="huajie-note huajie-warning">尚未设置期限表达式：下列为建议值，修改任一项即写入。</div>
+      <button type="button" class="huajie-apply" onClick={() => write({})}>
+        采用建议值
+      </button>
+    </div>
+  );
 }
 
 function TimerTitle(props) {
