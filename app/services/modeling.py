@@ -171,6 +171,12 @@ def problems(
     return found
 
 
+def as_json(found: list[DefinitionProblem]) -> list[dict[str, str]]:
+    return [
+        {"element_id": p.element_id, "message": p.message, "severity": p.severity} for p in found
+    ]
+
+
 class DeployRefused(InvalidInput):
     """Deploying from the modeler failed validation; ``problems`` says where."""
 

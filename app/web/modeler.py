@@ -14,7 +14,6 @@ from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from app import clock
-from app.engine import DefinitionProblem
 from app.services import definitions, modeling
 from app.services.errors import InvalidInput, ServiceError
 from app.web import permissions
@@ -31,14 +30,8 @@ def _service_error(exc: ServiceError) -> Any:
         return render_template("error.html", message=exc.message, status=exc.status), exc.status
     body: dict[str, Any] = {"error": exc.message, "errors": getattr(exc, "errors", None)}
     if isinstance(exc, modeling.DeployRefused):
-        body["problems"] = _problems(exc.problems)
+        body["problems"] = modeling.as_json(exc.problems)
     return jsonify(body), exc.status
-
-
-def _problems(found: list[DefinitionProblem]) -> list[dict[str, str]]:
-    return [
-        {"element_id": p.element_id, "message": p.message, "severity": p.severity} for p in found
-    ]
 
 
 def _json_body() -> dict[str, Any]:
@@ -86,7 +79,7 @@ def validate(process_id: str) -> Response:
         found = modeling.problems(
             session, process_id, body["xml"].encode("utf-8"), settings().forms_dir
         )
-    return jsonify(problems=_problems(found))
+    return jsonify(problems=modeling.as_json(found))
 
 
 @bp.post("/processes/<process_id>/deploy")
