@@ -90,10 +90,13 @@ def test_owner_changes_the_agency_deadline_and_only_new_cases_follow(
     expect(page).to_have_url(re.compile(rf"/processes/{PROCESS}/modeler$"))
     expect(page.locator("#modeler")).to_have_attribute("data-ready", "true")
     expect(page.locator("#version")).to_have_text("第 1 版")
+    palette = page.locator(".djs-palette")
+    expect(palette.get_by_role("button", name="创建开始事件")).to_be_visible()  # Chinese labels
 
     # Select the agency's task: its panel shows the form, the lane's unit and the deadline.
     page.locator('#canvas g.djs-element[data-element-id="agency_reply"]').click()
     panel = page.locator("#properties")
+    expect(panel.locator(".bio-properties-panel-header-type")).to_have_text("用户任务")
     expect(panel.get_by_label("表单（JSON Schema）")).to_have_value(FORM)
     expect(panel.locator('[data-entry-id="huajie-lane"]')).to_contain_text("案涉行政机关")
     expect(panel.get_by_label("期限类型")).to_have_value("working")
