@@ -181,6 +181,9 @@ function useDeadlineWriter(element, timer) {
   return (changes) => {
     const found = currentDeadline(timer, context);
     const next = Object.assign({}, found.deadline, changes);
+    if (!FIELD_NAME.test(next.field)) {
+      return; // no date field yet (a process without date fields): wait for one to be typed
+    }
     const name = renamedForPeriod(getBusinessObject(timer).name, next);
     setTimerExpression(injector, element, timer, formatDeadline(next), name);
   };
