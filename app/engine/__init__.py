@@ -7,6 +7,7 @@ from app.engine.parser import (
     TimerInfo,
     UserTaskInfo,
     called_elements,
+    executable_process_ids,
     parse_bpmn,
 )
 from app.engine.runtime import Engine, EngineError, ReadyUserTask, TaskNotReady, TimerState
@@ -26,5 +27,6 @@ __all__ = [
     "UserTaskInfo",
     "called_elements",
     "check_source",
+    "executable_process_ids",
     "parse_bpmn",
 ]

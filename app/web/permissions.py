@@ -18,6 +18,8 @@ MANAGERS = frozenset({"center", "bureau", "bureau_head", "admin"})  # 中止/恢
 REASSIGNERS = frozenset({"agency_head", "center", "bureau_head", "admin"})
 EVALUATORS = frozenset({"bureau", "bureau_head", "admin"})
 AUDIT = frozenset({"auditor", "admin", "bureau"})
+MODELERS = frozenset({"process_owner", "admin"})  # change and deploy diagrams
+MODEL_READERS = MODELERS | {"bureau", "bureau_head", "auditor"}
 NONE: frozenset[str] = frozenset()
 
 PUBLIC = {"auth.login", "static", "vendor.asset"}
@@ -39,6 +41,11 @@ TABLE: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "cases.start_for_case": (NONE, frozenset({"agency", "agency_head", "center"})),
     "processes.start_page": (READERS, NONE),
     "processes.start": (NONE, STAFF),
+    "modeler.page": (MODEL_READERS, NONE),
+    "modeler.forms": (MODEL_READERS, NONE),
+    "modeler.preview": (MODEL_READERS, NONE),
+    "modeler.validate": (NONE, MODELERS),
+    "modeler.deploy": (NONE, MODELERS),
     "instances.instance_list": (READERS, NONE),
     "instances.instance_page": (READERS, NONE),
     "instances.diagram": (READERS, NONE),

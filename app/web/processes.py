@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from flask import Blueprint, redirect, render_template, url_for
-from flask_login import login_required
+from flask_login import current_user, login_required
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from app.models import TaskRecord
 from app.services import processes, runtime
+from app.web import permissions
 from app.web.context import actor, db
 
 bp = Blueprint("processes", __name__)
@@ -19,7 +20,12 @@ bp = Blueprint("processes", __name__)
 def start_page() -> str:
     with db().read() as session:
         items = processes.startable(session, actor())
-    return render_template("processes.html", items=items)
+        modelable = (
+            processes.latest_definitions(session)
+            if permissions.allowed("modeler.page", "GET", current_user.role)
+            else []
+        )
+    return render_template("processes.html", items=items, modelable=modelable)
 
 
 @bp.post("/processes/<process_id>/start")
