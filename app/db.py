@@ -8,11 +8,12 @@ deferred and never block writers in WAL mode.
 from __future__ import annotations
 
 import threading
+import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
 
@@ -34,6 +35,18 @@ def _sqlite_engine(url: str, begin: str) -> Engine:
         conn.exec_driver_sql(begin)
 
     return engine
+
+
+def exclusive(session: Session, job: str) -> None:
+    """One process at a time runs ``job`` in this transaction (held until it ends).
+
+    For the scheduler's daily and quarterly jobs when several processes (gunicorn workers,
+    machines) share one PostgreSQL database: the second one waits, then sees what the first
+    committed. SQLite admits one writer at a time already.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        key = zlib.crc32(f"huajie:{job}".encode())
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
 
 
 class Database:

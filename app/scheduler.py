@@ -14,7 +14,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 
 from app import clock
-from app.db import Database
+from app.db import Database, exclusive
 from app.services import mail, timers
 
 log = logging.getLogger(__name__)
@@ -63,6 +63,7 @@ class TimerScheduler:
     def _digest(self) -> None:
         try:
             with self.db.write() as session:
+                exclusive(session, "digest")
                 mail.daily_digest(session)
         except Exception:
             log.exception("daily digest failed")
@@ -70,6 +71,7 @@ class TimerScheduler:
     def _mail(self) -> None:
         try:
             with self.db.write() as session:
+                exclusive(session, "mail")
                 mail.send_batches(session, self._sender)
         except Exception:
             log.exception("mail batch failed")
@@ -80,6 +82,7 @@ class TimerScheduler:
 
         try:
             with self.db.write() as session:
+                exclusive(session, "evaluation")
                 evaluation.evaluate(session, SYSTEM, evaluation.last_quarter())
         except Exception:
             log.exception("quarterly evaluation failed")

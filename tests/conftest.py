@@ -15,6 +15,7 @@ from app.demo import seed
 from app.migrate import upgrade
 from app.services import definitions
 from app.services.actor import SYSTEM
+from tests import postgres
 
 ROOT = Path(__file__).resolve().parent.parent
 # 2026-09-30 (Wed) 10:00 in Shanghai: the day before the National Day holiday.
@@ -38,10 +39,75 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     return Clock(monkeypatch)
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "both_databases: run the test's database fixtures on SQLite and on PostgreSQL "
+        "(a module opts in with pytestmark)",
+    )
+    config.addinivalue_line("markers", "sqlite_only: SQLite-specific, even in such a module")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Tests of an opted-in module that touch the database run once per backend."""
+    marked = metafunc.definition.get_closest_marker("both_databases")
+    only_sqlite = metafunc.definition.get_closest_marker("sqlite_only")
+    if marked and not only_sqlite and "backend" in metafunc.fixturenames:
+        metafunc.parametrize("backend", ["sqlite", "postgresql"], indirect=True)
+
+
 @pytest.fixture
-def settings(tmp_path: Path, clock: Clock, monkeypatch: pytest.MonkeyPatch) -> Settings:
+def backend(request: pytest.FixtureRequest) -> str:
+    return getattr(request, "param", "sqlite")
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[postgres.Server]:
+    server = postgres.Server.from_env()
+    yield server
+    server.close()
+
+
+def _prepare(url: str) -> None:
+    """Schema, demo organisation and deployed processes: what every database test starts from."""
+    upgrade(url)
+    database = Database(url)
+    with database.write() as session:
+        seed(session)
+        definitions.deploy_directory(session, SYSTEM, ROOT / "processes", ROOT / "forms")
+    database.dispose()  # on SQLite the last connection closing checkpoints the WAL into the file
+
+
+@pytest.fixture(scope="session")
+def postgres_template(postgres_server: postgres.Server) -> str:
+    """The PostgreSQL twin of ``template_db``: each test gets ``CREATE DATABASE … TEMPLATE``."""
+    return postgres_server.template(_prepare)
+
+
+@pytest.fixture
+def database_url(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> Iterator[str | None]:
+    """The test's own database: ``None`` for SQLite (a copy in the data folder, see ``db``)."""
+    if backend == "sqlite":
+        yield None
+        return
+    server: postgres.Server = request.getfixturevalue("postgres_server")
+    template = request.getfixturevalue("postgres_template")
+    name = server.create_from(template)
+    yield server.url_for(name)
+    server.drop(name)
+
+
+@pytest.fixture
+def settings(
+    tmp_path: Path, clock: Clock, monkeypatch: pytest.MonkeyPatch, database_url: str | None
+) -> Settings:
     monkeypatch.setenv("HUAJIE_DATA", str(tmp_path))
-    monkeypatch.delenv("DATABASE_URL", raising=False)
+    if database_url is None:
+        monkeypatch.delenv("DATABASE_URL", raising=False)
+    else:
+        monkeypatch.setenv("DATABASE_URL", database_url)
     return Settings.from_env()
 
 
@@ -50,20 +116,16 @@ def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Migrated, seeded and deployed once; each test gets a copy (argon2 and parsing are slow)."""
     folder = tmp_path_factory.mktemp("template")
     path = folder / "huajie.sqlite3"
-    url = f"sqlite:///{path}"
-    upgrade(url)
-    database = Database(url)
-    with database.write() as session:
-        seed(session)
-        definitions.deploy_directory(session, SYSTEM, ROOT / "processes", ROOT / "forms")
-    database.dispose()  # the last connection closing checkpoints the WAL into the file
+    _prepare(f"sqlite:///{path}")
     assert not path.with_name(path.name + "-wal").exists()
     return path
 
 
 @pytest.fixture
-def db(settings: Settings, template_db: Path) -> Iterator[Database]:
-    shutil.copyfile(template_db, settings.data_dir / "huajie.sqlite3")
+def db(settings: Settings, request: pytest.FixtureRequest) -> Iterator[Database]:
+    if settings.database_url.startswith("sqlite"):
+        template: Path = request.getfixturevalue("template_db")
+        shutil.copyfile(template, settings.data_dir / "huajie.sqlite3")
     database = Database(settings.database_url)
     yield database
     database.dispose()

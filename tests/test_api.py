@@ -11,6 +11,8 @@ from app.services import org
 from app.services.actor import SYSTEM
 from tests.helpers import CASE, FORM_DATA
 
+pytestmark = pytest.mark.both_databases
+
 
 @pytest.fixture
 def tokens(db):

@@ -12,6 +12,8 @@ from app.services.errors import Forbidden, InvalidInput
 from app.web.jsonform import validate_submission
 from tests.helpers import FORM_DATA, actor, open_task, register, step
 
+pytestmark = pytest.mark.both_databases
+
 
 def _with_substitution(db, username: str) -> Actor:
     from app.models import User

@@ -16,6 +16,8 @@ from app.services.errors import InvalidInput
 from tests.helpers import actor, register, step
 from tests.test_web import login
 
+pytestmark = pytest.mark.both_databases
+
 
 def _ids(db, username="auditor", **filters):
     with db.read() as session:
@@ -132,6 +134,14 @@ def test_a_resubmitted_field_shows_its_old_value():
     assert changed == {"plan": ("第一稿", "第二稿")}
 
 
+def _drop_append_only(conn, verb: str) -> None:
+    """What an attacker with database access must do first."""
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql(f"DROP TRIGGER audit_events_no_{verb}")
+    else:
+        conn.exec_driver_sql("ALTER TABLE audit_events DISABLE TRIGGER audit_events_append_only")
+
+
 def test_chain_verifies_and_a_tampered_row_is_named(db, settings):
     instance_id = register(db)
     step(db, instance_id, "center", "register_materials")
@@ -143,7 +153,7 @@ def test_chain_verifies_and_a_tampered_row_is_named(db, settings):
             text("SELECT id FROM audit_events WHERE action = 'task.complete'")
         ).scalar()
         # an attacker with database access: the append-only trigger must be dropped first
-        conn.exec_driver_sql("DROP TRIGGER audit_events_no_update")
+        _drop_append_only(conn, "update")
         conn.execute(
             text("UPDATE audit_events SET actor = 'someone-else' WHERE id = :id"), {"id": target}
         )
@@ -159,7 +169,7 @@ def test_chain_verifies_and_a_tampered_row_is_named(db, settings):
 def test_deleted_event_breaks_the_chain(db):
     register(db)
     with db.write_engine.connect() as conn:
-        conn.exec_driver_sql("DROP TRIGGER audit_events_no_delete")
+        _drop_append_only(conn, "delete")
         conn.exec_driver_sql("DELETE FROM audit_events WHERE id = 3")
         conn.commit()
     with db.read() as session:

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import threading
 
+import pytest
+
 from app.services import org
 from app.services.actor import SYSTEM
 from tests.helpers import CASE, FORM_DATA
+
+pytestmark = pytest.mark.both_databases
 
 
 def test_concurrent_completion_yields_one_200_and_one_409(app, db):

@@ -10,6 +10,8 @@ from app.services import org
 from app.services.actor import SYSTEM
 from tests.samples import PathData, load
 
+pytestmark = pytest.mark.both_databases
+
 NEW_CASE = {
     "plaintiff": "李某某",
     "agency_unit": "SCJG",

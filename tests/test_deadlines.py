@@ -10,6 +10,8 @@ from app.services import deadlines, timers
 from app.services.errors import Conflict, Forbidden, InvalidInput
 from tests.helpers import actor, open_task, register, step
 
+pytestmark = pytest.mark.both_databases
+
 
 def _agency_task(db):
     instance_id = register(db)

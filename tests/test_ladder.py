@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import pytest
 from sqlalchemy import select
 
 from app.models import LadderStep, Notification, User
@@ -11,6 +12,8 @@ from app.services import deadlines, ladder, timers
 from app.workdays import WorkCalendar
 from tests.helpers import actor, open_task, register, step
 from tests.test_web import login
+
+pytestmark = pytest.mark.both_databases
 
 
 def _local(moment: datetime) -> str:

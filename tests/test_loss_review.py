@@ -13,6 +13,8 @@ from app.web.jsonform import validate_submission
 from tests.helpers import actor
 from tests.samples import PathData, load
 
+pytestmark = pytest.mark.both_databases
+
 CASE_NO = "（2026）苏0813行初77号"
 
 

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from email.message import EmailMessage
 
+import pytest
 from sqlalchemy import select, update
 
 from app.models import MailOutbox, Notification, User
 from app.services import mail, timers
 from tests.helpers import register, step
+
+pytestmark = pytest.mark.both_databases
 
 
 def _give_emails(db) -> None:

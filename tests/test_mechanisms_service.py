@@ -14,6 +14,8 @@ from app.web.jsonform import validate_submission
 from tests.helpers import actor
 from tests.samples import PathData, all_paths, load
 
+pytestmark = pytest.mark.both_databases
+
 STARTERS = {"案涉行政机关": "gtzy", "区司法局": "bureau"}
 WORKERS = [
     "gtzy", "gtzy_head", "gtzy_reviewer", "gtzy_lawyer",

@@ -13,6 +13,8 @@ from app.services import queries
 from app.services.errors import Conflict, Forbidden, InvalidInput
 from tests.helpers import FORM_DATA, actor, complete, open_task, register, step
 
+pytestmark = pytest.mark.both_databases
+
 
 def _documents(db, instance_id):
     with db.read() as session:

@@ -16,6 +16,8 @@ from app.services.actor import SYSTEM, Actor
 from tests.helpers import actor
 from tests.test_web import login
 
+pytestmark = pytest.mark.both_databases
+
 # (case no, agency, outcome, outcome_on, defendants, losing_units)
 SEED = [
     ("（2026）苏0813行初1号", "GTZY", "败诉", "2026-02-10", None, None),

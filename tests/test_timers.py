@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
@@ -10,6 +11,8 @@ from app.db import Database
 from app.models import Reminder, Timer
 from app.services import timers
 from tests.helpers import open_task, register, step
+
+pytestmark = pytest.mark.both_databases
 
 
 def test_timer_due_during_downtime_fires_once_after_restart(db, settings, clock):

@@ -11,6 +11,7 @@ from app.engine.parser import (
     TimerInfo,
     UserTaskInfo,
     called_elements,
+    executable_process_ids,
     parse_bpmn,
 )
 from app.engine.runtime import Engine, EngineError, ReadyUserTask, TaskNotReady, TimerState
@@ -34,6 +35,7 @@ __all__ = [
     "UserTaskInfo",
     "called_elements",
     "check_source",
+    "executable_process_ids",
     "migrate",
     "outline",
     "parse_bpmn",

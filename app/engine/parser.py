@@ -229,6 +229,11 @@ def _executable_ids(root: Any) -> list[str]:
     ]
 
 
+def executable_process_ids(content: bytes) -> list[str]:
+    """The ids of the file's executable processes (raises BpmnDefinitionError on bad XML)."""
+    return _executable_ids(parse_xml(content))
+
+
 def called_elements(content: bytes) -> set[str]:
     """Process ids the file's call activities call (to fetch them before parsing)."""
     root = parse_bpmn_root(content)

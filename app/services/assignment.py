@@ -121,7 +121,7 @@ def bulk(
     results: list[dict[str, object]] = []
     for task_id in task_ids:
         try:
-            with session.begin_nested():
+            with audit.savepoint(session):
                 if action == "reassign":
                     reassign(session, actor, task_id, username, reason)
                 else:

@@ -1,12 +1,21 @@
-"""Append-only audit events, hash-chained, written in the caller's transaction."""
+"""Append-only audit events, hash-chained, written in the caller's transaction.
+
+An event is chained when its transaction commits, not when it is recorded: the chain's tail is
+read and extended at the last moment, so on PostgreSQL the lock that keeps one chain writer at a
+time (an advisory lock, held to the commit) is the last lock a transaction takes and is held for
+milliseconds; writers of different instances run in parallel until then and never deadlock on it.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import event as orm_event
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
@@ -15,6 +24,8 @@ from app.models import AuditEvent
 from app.services.actor import Actor
 
 GENESIS = "0" * 64
+CHAIN_LOCK = 7201  # pg_advisory_xact_lock key of the chain's tail
+PENDING = "audit_pending"  # session.info key: events recorded, not yet chained
 
 
 def _digest(prev_hash: str, event: AuditEvent) -> str:
@@ -44,9 +55,7 @@ def record(
     case_id: int | None = None,
     **detail: Any,
 ) -> AuditEvent:
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(7201)"))  # one chain writer at a time
-    prev = session.scalar(select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1))
+    """Record an event in this transaction; it is chained and inserted when it commits."""
     event = AuditEvent(
         at=clock.now(),
         actor=actor if isinstance(actor, str) else actor.username,
@@ -54,12 +63,44 @@ def record(
         instance_id=instance_id,
         case_id=case_id,
         detail=json.loads(json.dumps(detail, ensure_ascii=False, default=str)),
-        prev_hash=prev or GENESIS,
     )
-    event.hash = _digest(event.prev_hash, event)
-    session.add(event)
-    session.flush()
+    session.info.setdefault(PENDING, []).append(event)
     return event
+
+
+@orm_event.listens_for(Session, "before_commit")
+def _chain_pending(session: Session) -> None:
+    pending: list[AuditEvent] = session.info.pop(PENDING, [])
+    if not pending:
+        return
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text(f"SELECT pg_advisory_xact_lock({CHAIN_LOCK})"))
+    prev = session.scalar(select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1))
+    prev = prev or GENESIS
+    for event in pending:
+        event.prev_hash = prev
+        event.hash = prev = _digest(prev, event)
+        session.add(event)
+    session.flush()
+
+
+@contextmanager
+def savepoint(session: Session) -> Iterator[None]:
+    """``session.begin_nested()`` whose rollback also drops the events recorded inside it."""
+    pending = session.info.setdefault(PENDING, [])
+    mark = len(pending)
+    try:
+        with session.begin_nested():
+            yield
+    except BaseException:
+        del pending[mark:]
+        raise
+
+
+@orm_event.listens_for(Session, "after_soft_rollback")
+def _drop_pending(session: Session, previous: Any) -> None:
+    if previous.parent is None:  # the whole transaction (a savepoint trims its own, above)
+        session.info.pop(PENDING, None)
 
 
 @dataclass

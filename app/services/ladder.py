@@ -113,25 +113,33 @@ def fire_due(session: Session) -> int:
         .where(LadderStep.fired_at.is_(None), LadderStep.due_at < now)
         .order_by(LadderStep.due_at)
         .limit(500)
+        .with_for_update(of=LadderStep, skip_locked=True)  # several processes: each sends once
     )
-    for step in list(due):
-        step.fired_at = now
-        task = step.task
-        if task.status != "open":
-            continue
-        users = _recipients(session, task, step.step)
-        for user in users:
-            session.add(
+    recipients: dict[tuple[object, ...], list[User]] = {}  # steps of one unit share people
+    notifications: list[Notification] = []
+    with session.no_autoflush:  # one INSERT batch at the end, not a flush per query
+        for step in list(due):
+            step.fired_at = now
+            task = step.task
+            if task.status != "open":
+                continue
+            key = (task.unit_id, task.assignee_id, task.role, step.step)
+            if key not in recipients:
+                recipients[key] = _recipients(session, task, step.step)
+            users = recipients[key]
+            notifications.extend(
                 Notification(
                     user_id=user.id, kind=step.step, task_record_id=task.id,
                     message=_message(task, step.step), created_at=now,
                 )
+                for user in users
             )  # fmt: skip
-        audit.record(
-            session, "system", f"ladder.{step.step}", instance_id=task.instance_id,
-            case_id=task.case_id, task_id=task.id, recipients=[u.username for u in users],
-        )  # fmt: skip
-        sent += 1
+            audit.record(
+                session, "system", f"ladder.{step.step}", instance_id=task.instance_id,
+                case_id=task.case_id, task_id=task.id, recipients=[u.username for u in users],
+            )  # fmt: skip
+            sent += 1
+    session.add_all(notifications)
     return sent
 
 

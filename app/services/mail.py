@@ -12,7 +12,7 @@ import os
 import smtplib
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from email.message import EmailMessage
 
 from sqlalchemy import func, select
@@ -122,6 +122,13 @@ def daily_digest(session: Session) -> int:
     cal = calendar.load(session)
     today = clock.local_now().date()
     if not cal.is_workday(today):
+        return 0
+    start_of_day = clock.to_utc(datetime.combine(today, time(), clock.SHANGHAI))
+    if session.scalar(  # made already today (another process, or a restart)
+        select(Notification.id)
+        .where(Notification.kind == "digest", Notification.created_at >= start_of_day)
+        .limit(1)
+    ):
         return 0
     horizon = cal.add_working_days(today, DIGEST_DAYS).due_at
     made = 0

@@ -88,7 +88,7 @@ def _apply_one(
     session: Session, actor: Actor, process_id: str, to_version: int, instance_id: int
 ) -> InstancePlan:
     target = versions.definition(session, process_id, to_version)
-    instance = session.get(ProcessInstance, instance_id)
+    instance = runtime.lock_instance(session, instance_id)  # queue behind its other writers
     if (
         instance is None
         or instance.process_id != process_id

@@ -162,10 +162,11 @@ def complete_task(
         raise NotFound("任务不存在")
     if not can_work_on(actor, task):
         raise Forbidden("无权办理此任务")
+    instance = lock_instance(session, task.instance_id)
+    assert instance is not None
+    session.refresh(task)  # as the last writer of the instance left it
     if task.status != "open":
         raise Conflict("任务已办结，不能重复提交")
-    instance = session.get(ProcessInstance, task.instance_id)
-    assert instance is not None
     schema = task_schema(session, task)
     data = dict(data)
     errors: dict[str, list[str]] = {}
@@ -237,6 +238,7 @@ def deliver_message(
     session: Session, instance: ProcessInstance, name: str, payload: dict[str, Any]
 ) -> bool:
     """Deliver a court message to one running instance; False when it does not wait for it."""
+    instance = lock_instance(session, instance.id) or instance
     if instance.status != "running":
         return False
     with calendar.in_scope(session):
@@ -255,9 +257,27 @@ def deliver_message(
     return True
 
 
+def lock_instance(session: Session, instance_id: int) -> ProcessInstance | None:
+    """The instance as its last writer committed it, locked until this transaction ends.
+
+    On PostgreSQL two writers of one instance (a person and a timer pass, two co-defendants'
+    reviews) queue on the row instead of one failing on the version check; SQLite already
+    admits one writer at a time, and ``FOR UPDATE`` is not rendered there.
+    """
+    try:
+        return session.get(
+            ProcessInstance,
+            instance_id,
+            with_for_update={"of": ProcessInstance},  # not the joined definition, unit, case
+            populate_existing=True,
+        )
+    except StaleDataError as exc:  # this transaction read it before another writer committed
+        raise Conflict("该流程实例刚被他人更新，请刷新后重试") from exc
+
+
 def advance_instance(session: Session, instance_id: int) -> StepResult:
     """Let the engine catch up with the clock (fires due timers of this instance)."""
-    instance = session.get(ProcessInstance, instance_id)
+    instance = lock_instance(session, instance_id)
     if instance is None or instance.status != "running":
         return StepResult()
     with calendar.in_scope(session):
@@ -275,7 +295,7 @@ def advance_instance(session: Session, instance_id: int) -> StepResult:
 
 def recompute_timers(session: Session, instance_id: int) -> StepResult:
     """Evaluate the waiting timers of an instance again (after a calendar import)."""
-    instance = session.get(ProcessInstance, instance_id)
+    instance = lock_instance(session, instance_id)
     if instance is None or instance.status != "running":
         return StepResult()
     with calendar.in_scope(session):

@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from app import clock
 from app.db import Database
-from app.models import Timer
+from app.models import ProcessInstance, Timer
 from app.services import audit, ladder, runtime
 from app.services.errors import Conflict
 
@@ -23,6 +24,7 @@ class PassReport:
     fired: int
     conflicts: int
     reminders: int = 0
+    skipped: int = 0
 
 
 def due_instance_ids(db: Database, now: datetime, limit: int = 500) -> list[int]:
@@ -38,32 +40,59 @@ def due_instance_ids(db: Database, now: datetime, limit: int = 500) -> list[int]
         )
 
 
+def claim(session: Session, instance_id: int, now: datetime) -> bool:
+    """Lock an instance that still has a due timer, or say no at once.
+
+    Every writer of an instance locks its row first (``runtime.lock_instance``), so holding it
+    means no other process is firing its timers; ``SKIP LOCKED`` passes over an instance that
+    another pass (or a person) is writing, and the timer check that follows sees what that
+    writer committed. So with several processes on PostgreSQL each timer fires once. SQLite
+    has one writer at a time and renders no lock clause.
+    """
+    if session.get_bind().dialect.name != "sqlite":
+        locked = session.scalar(
+            select(ProcessInstance.id)
+            .where(ProcessInstance.id == instance_id)
+            .with_for_update(skip_locked=True)
+        )
+        if locked is None:
+            return False
+    due = session.scalar(
+        select(Timer.id)
+        .where(Timer.instance_id == instance_id, Timer.status == "waiting", Timer.due_at < now)
+        .limit(1)
+    )
+    return due is not None
+
+
 def run_pass(db: Database, missed_before: datetime | None = None) -> PassReport:
     """Advance every instance with a due timer, each in its own transaction.
 
-    ``missed_before`` (the start-up time, for the first pass after the app was down): timers
-    due before it fired late because of the outage, and are recorded for the center's report.
+    Safe to run in several processes at once (see ``claim``). ``missed_before`` (the start-up
+    time, for the first pass after the app was down): timers due before it fired late because
+    of the outage, and are recorded for the center's report.
     """
     now = clock.now()
     report = PassReport(0, 0, 0)
     for instance_id in due_instance_ids(db, now):
         try:
             with db.write() as session:
+                if not claim(session, instance_id, now):
+                    report.skipped += 1  # another process has it, or has fired it already
+                    continue
                 result = runtime.advance_instance(session, instance_id)
-        except Conflict:
-            report.conflicts += 1  # another process advanced it first; its timers are handled
-            continue
-        report.instances += 1
-        report.fired += len(result.fired)
-        missed = [t for t in result.fired if missed_before and t.due_at < missed_before]
-        if missed:
-            with db.write() as session:
+                missed = [t for t in result.fired if missed_before and t.due_at < missed_before]
                 for timer in missed:
                     audit.record(
                         session, "system", "timer.missed_during_outage",
                         instance_id=timer.instance_id, timer=timer.name,
                         task_id=timer.task_record_id, due_at=timer.due_at, fired_at=now,
                     )  # fmt: skip
+        except Conflict:
+            report.conflicts += 1  # a writer that does not lock first got there: next pass
+            continue
+        report.instances += 1
+        report.fired += len(result.fired)
     with db.write() as session:
         report.reminders = ladder.fire_due(session)
     if report.fired:

@@ -14,6 +14,7 @@ from app.web import (
     cases,
     dashboard,
     instances,
+    modeler,
     permissions,
     processes,
     tasks,
@@ -69,7 +70,7 @@ def register(app: Flask) -> None:
         with db().read() as session:
             return session.get(User, int(user_id))
 
-    for module in (auth, tasks, cases, instances, processes, dashboard, vendor):
+    for module in (auth, tasks, cases, instances, processes, modeler, dashboard, vendor):
         app.register_blueprint(module.bp)
     app.register_blueprint(versions.bp)
     app.register_blueprint(api.bp)

@@ -18,8 +18,8 @@ MANAGERS = frozenset({"center", "bureau", "bureau_head", "admin"})  # 中止/恢
 REASSIGNERS = frozenset({"agency_head", "center", "bureau_head", "admin"})
 EVALUATORS = frozenset({"bureau", "bureau_head", "admin"})
 AUDIT = frozenset({"auditor", "admin", "bureau"})
-OWNERS = frozenset({"process_owner", "admin"})  # deploy and migrate definitions
-VERSION_READERS = OWNERS | {"bureau", "bureau_head", "auditor"}
+MODELERS = frozenset({"process_owner", "admin"})  # change and deploy diagrams
+MODEL_READERS = MODELERS | {"bureau", "bureau_head", "auditor"}
 NONE: frozenset[str] = frozenset()
 
 PUBLIC = {"auth.login", "static", "vendor.asset"}
@@ -41,6 +41,11 @@ TABLE: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "cases.start_for_case": (NONE, frozenset({"agency", "agency_head", "center"})),
     "processes.start_page": (READERS, NONE),
     "processes.start": (NONE, STAFF),
+    "modeler.page": (MODEL_READERS, NONE),
+    "modeler.forms": (MODEL_READERS, NONE),
+    "modeler.preview": (MODEL_READERS, NONE),
+    "modeler.validate": (NONE, MODELERS),
+    "modeler.deploy": (NONE, MODELERS),
     "instances.instance_list": (READERS, NONE),
     "instances.instance_page": (READERS, NONE),
     "instances.diagram": (READERS, NONE),
@@ -52,10 +57,10 @@ TABLE: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "dashboard.dashboard": (READERS, NONE),
     "dashboard.dashboard_excel": (READERS, NONE),
     "dashboard.evaluate": (NONE, EVALUATORS),
-    "versions.history": (VERSION_READERS, NONE),
-    "versions.download": (VERSION_READERS, NONE),
-    "versions.diff": (VERSION_READERS, NONE),
-    "versions.migrate": (VERSION_READERS, OWNERS),
+    "versions.history": (MODEL_READERS, NONE),
+    "versions.download": (MODEL_READERS, NONE),
+    "versions.diff": (MODEL_READERS, NONE),
+    "versions.migrate": (MODEL_READERS, MODELERS),
     # the JSON API (token auth)
     "api.receive_message": (NONE, frozenset({"court", "center", "admin"})),
     "api.create_case": (NONE, CENTER),
@@ -78,7 +83,7 @@ TABLE: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "api.loss_rate": (READERS, NONE),
     "api.run_evaluation": (NONE, EVALUATORS),
     "api.name_substitute": (NONE, STAFF),
-    "api.deploy_definition": (NONE, OWNERS),
+    "api.deploy_definition": (NONE, MODELERS),
 }
 
 READ_METHODS = {"GET", "HEAD", "OPTIONS"}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, redirect, render_template, url_for
-from flask_login import login_required
+from flask_login import current_user, login_required
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
@@ -20,13 +20,12 @@ bp = Blueprint("processes", __name__)
 def start_page() -> str:
     with db().read() as session:
         items = processes.startable(session, actor())
-        # 流程版本: every deployed process, for the roles that read version histories
-        deployed = (
+        modelable = (
             processes.latest_definitions(session)
-            if permissions.allowed("versions.history", "GET", actor().role)
+            if permissions.allowed("modeler.page", "GET", current_user.role)
             else []
         )
-    return render_template("processes.html", items=items, deployed=deployed)
+    return render_template("processes.html", items=items, modelable=modelable)
 
 
 @bp.post("/processes/<process_id>/start")

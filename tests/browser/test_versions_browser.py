@@ -53,7 +53,9 @@ def test_owner_compares_versions_and_migrates_a_running_instance(browser_page, l
     instance_id = _prepare(page, live_server)
     login(page, "owner")
     page.get_by_role("link", name="发起流程").click()
-    page.locator("#process-versions").get_by_role("link", name="法院诉前移送调处").click()
+    page.locator(f'#modelable tr[data-process="{MEDIATION}"]').get_by_role(
+        "link", name="版本历史"
+    ).click()
     expect(page.get_by_role("heading", name="法院诉前移送调处")).to_be_visible()
     expect(page.locator("#versions tr[data-version]")).to_have_count(2)
     expect(page.locator('tr[data-version="2"]')).to_contain_text("答复期限改为5个工作日")

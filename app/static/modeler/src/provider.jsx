@@ -1,0 +1,453 @@
+// The panel groups this product needs: a user task's form, lane and role ("表单与办理") and a
+// typed editor for its deadline ("期限"), written as SpiffWorkflow reads them.
+import {
+  isSelectEntryEdited,
+  isTextFieldEntryEdited,
+  SelectEntry,
+  TextFieldEntry,
+} from "@bpmn-io/properties-panel";
+import { useEffect, useState } from "@bpmn-io/properties-panel/preact/hooks";
+import { useService } from "bpmn-js-properties-panel";
+import { getBusinessObject, is } from "bpmn-js/lib/util/ModelUtil";
+
+import { FIELD_NAME, formatDeadline, parseDeadline, renamedForPeriod } from "./deadline";
+import {
+  deadlineTimers,
+  getSpiffProperty,
+  laneOf,
+  otherTimerExpression,
+  setSpiffProperty,
+  setTimerExpression,
+  timerExpression,
+} from "./spiff";
+
+const FORM = "formJsonSchemaFilename";
+const UI_FORM = "formUiSchemaFilename";
+const ROLE = "role";
+const ASSIGNEE = "assignee";
+const DOCUMENTS = "documents";
+
+function withCurrent(options, current, label) {
+  if (current && !options.some((o) => o.value === current)) {
+    options.push({ value: current, label: `${current}${label}` });
+  }
+  return options;
+}
+
+function PropertySelect(props) {
+  const { element, id, label, property, options, description } = props;
+  const injector = useService("injector");
+  return (
+    <SelectEntry
+      id={id}
+      element={element}
+      label={label}
+      description={description}
+      getValue={() => getSpiffProperty(element, property)}
+      setValue={(value) => setSpiffProperty(injector, element, property, value)}
+      getOptions={() => withCurrent(options(), getSpiffProperty(element, property), "（不在列表中）")}
+    />
+  );
+}
+
+function FormEntry(props) {
+  const context = useService("huajieContext");
+  const options = () => [
+    { value: "", label: "（未指定）" },
+    ...context.forms.schemas.map((f) => ({ value: f.path, label: `${f.title}（${f.path}）` })),
+  ];
+  return (
+    <PropertySelect
+      {...props}
+      label="表单（JSON Schema）"
+      property={FORM}
+      options={options}
+      description="forms/ 下本流程的表单文件；办理人看到并填写的内容"
+    />
+  );
+}
+
+function UiFormEntry(props) {
+  const context = useService("huajieContext");
+  const options = () => [
+    { value: "", label: "（无）" },
+    ...context.forms.ui_schemas.map((path) => ({ value: path, label: path })),
+  ];
+  return <PropertySelect {...props} label="界面布局（UI Schema）" property={UI_FORM} options={options} />;
+}
+
+function RoleEntry(props) {
+  const context = useService("huajieContext");
+  const options = () => [
+    { value: "", label: "（承办单位任何工作人员）" },
+    ...Object.entries(context.roles).map(([role, label]) => ({ value: role, label: `${label}（${role}）` })),
+  ];
+  return (
+    <PropertySelect
+      {...props}
+      label="限定角色"
+      property={ROLE}
+      options={options}
+      description="只有承办单位中该角色的人员可以办理"
+    />
+  );
+}
+
+function AssigneeEntry(props) {
+  const context = useService("huajieContext");
+  const options = () => [
+    { value: "", label: "（不指定：承办单位的人员均可办理）" },
+    ...Object.entries(context.assignees).map(([rule, label]) => ({ value: rule, label: `${label}（${rule}）` })),
+  ];
+  return <PropertySelect {...props} label="指定办理人" property={ASSIGNEE} options={options} />;
+}
+
+function documentKinds(value) {
+  return (value || "").split(",").map((k) => k.trim()).filter(Boolean);
+}
+
+function DocumentsEntry(props) {
+  const { element, id } = props;
+  const context = useService("huajieContext");
+  const injector = useService("injector");
+  const debounce = useService("debounceInput");
+  const current = documentKinds(getSpiffProperty(element, DOCUMENTS));
+  const titles = current.map((k) => context.documents[k]).filter(Boolean);
+  return (
+    <TextFieldEntry
+      id={id}
+      element={element}
+      label="办结时生成的文书"
+      description={titles.length ? `将生成：${titles.map((t) => `《${t}》`).join("")}` : "文书类型，多个用逗号分隔，例如 assignment_notice"}
+      debounce={debounce}
+      getValue={() => getSpiffProperty(element, DOCUMENTS)}
+      setValue={(value) => {
+        const kinds = documentKinds(value);
+        if (kinds.every((k) => k in context.documents)) {
+          setSpiffProperty(injector, element, DOCUMENTS, kinds.join(","));
+        }
+      }}
+      validate={(value) => {
+        const unknown = documentKinds(value).filter((k) => !(k in context.documents));
+        return unknown.length ? `未知的文书类型：${unknown.join("、")}` : null;
+      }}
+    />
+  );
+}
+
+function LaneEntry(props) {
+  const { element, id } = props;
+  const context = useService("huajieContext");
+  const elementRegistry = useService("elementRegistry");
+  const lane = laneOf(element, elementRegistry);
+  const kind = lane ? context.lanes[lane] : null;
+  let text;
+  let problem = false;
+  if (!lane) {
+    text = "不在任何泳道中：请把任务放进一个泳道";
+    problem = true;
+  } else if (!kind) {
+    text = `泳道“${lane}”没有对应的单位类型（可用：${Object.keys(context.lanes).join("、")}）`;
+    problem = true;
+  } else {
+    text = `泳道“${lane}” → 承办单位：${kind}`;
+  }
+  return (
+    <div class="bio-properties-panel-entry huajie-lane" data-entry-id={id}>
+      <div class="bio-properties-panel-label">泳道与承办单位</div>
+      <div class={problem ? "huajie-note huajie-warning" : "huajie-note"}>{text}</div>
+    </div>
+  );
+}
+
+// --- 期限 ---------------------------------------------------------------------------------
+
+function currentDeadline(timer, context) {
+  const expression = timerExpression(timer);
+  if (expression === null && otherTimerExpression(timer)) {
+    return { raw: otherTimerExpression(timer), note: "该定时器使用持续时间/循环，而非日历期限" };
+  }
+  if (!expression) {
+    const first = context.forms.date_fields[0];
+    return { deadline: { kind: "working", field: first ? first.name : "", days: 3 }, unset: true };
+  }
+  const deadline = parseDeadline(expression);
+  return deadline ? { deadline } : { raw: expression, note: "表达式不是“working_days(日期字段, N)”或“calendar_days(日期字段, N)”的形式，只能在下方“定时器”中直接修改" };
+}
+
+function useDeadlineWriter(element, timer) {
+  const injector = useService("injector");
+  const context = useService("huajieContext");
+  return (changes) => {
+    const found = currentDeadline(timer, context);
+    const next = Object.assign({}, found.deadline, changes);
+    if (!FIELD_NAME.test(next.field)) {
+      return; // no date field yet (a process without date fields): wait for one to be typed
+    }
+    const name = renamedForPeriod(getBusinessObject(timer).name, next);
+    setTimerExpression(injector, element, timer, formatDeadline(next), name);
+  };
+}
+
+function KindEntry(props) {
+  const { element, id, timer } = props;
+  const context = useService("huajieContext");
+  const write = useDeadlineWriter(element, timer);
+  return (
+    <SelectEntry
+      id={id}
+      element={element}
+      label="期限类型"
+      getValue={() => currentDeadline(timer, context).deadline.kind}
+      setValue={(kind) => write({ kind })}
+      getOptions={() => [
+        { value: "working", label: "工作日（N 个工作日）" },
+        { value: "calendar", label: "自然日（N 日，期满逢休息日顺延）" },
+      ]}
+    />
+  );
+}
+
+function DaysEntry(props) {
+  const { element, id, timer } = props;
+  const context = useService("huajieContext");
+  const debounce = useService("debounceInput");
+  const write = useDeadlineWriter(element, timer);
+  return (
+    <TextFieldEntry
+      id={id}
+      element={element}
+      label="天数 N"
+      debounce={debounce}
+      getValue={() => String(currentDeadline(timer, context).deadline.days)}
+      setValue={(value) => {
+        if (/^[1-9][0-9]*$/.test(value || "")) {
+          write({ days: parseInt(value, 10) });
+        }
+      }}
+      validate={(value) => (/^[1-9][0-9]*$/.test(value || "") ? null : "请输入不小于 1 的整数")}
+    />
+  );
+}
+
+function FieldEntry(props) {
+  const { element, id, timer } = props;
+  const context = useService("huajieContext");
+  const write = useDeadlineWriter(element, timer);
+  return (
+    <SelectEntry
+      id={id}
+      element={element}
+      label="起算日期字段"
+      description="本流程表单中的日期字段（自何日起算）"
+      getValue={() => currentDeadline(timer, context).deadline.field}
+      setValue={(field) => field && write({ field })}
+      getOptions={() =>
+        withCurrent(
+          context.forms.date_fields.map((f) => ({ value: f.name, label: `${f.title}（${f.name}）` })),
+          currentDeadline(timer, context).deadline.field,
+          "（自定义字段）",
+        )
+      }
+    />
+  );
+}
+
+function CustomFieldEntry(props) {
+  const { element, id, timer } = props;
+  const context = useService("huajieContext");
+  const debounce = useService("debounceInput");
+  const write = useDeadlineWriter(element, timer);
+  return (
+    <TextFieldEntry
+      id={id}
+      element={element}
+      label="或输入字段名"
+      description="流程数据中的其他日期字段，例如 performance_deadline"
+      debounce={debounce}
+      getValue={() => currentDeadline(timer, context).deadline.field}
+      setValue={(value) => FIELD_NAME.test(value || "") && write({ field: value })}
+      validate={(value) => (FIELD_NAME.test(value || "") ? null : "字段名须以字母开头，仅含字母、数字、下划线")}
+    />
+  );
+}
+
+function todayIso() {
+  const now = new Date();
+  const pad = (n) => String(n).padStart(2, "0");
+  return `${now.getFullYear()}-${pad(now.getMonth() + 1)}-${pad(now.getDate())}`;
+}
+
+let sampleDate = null; // shared by every preview on the page, kept while selecting elements
+
+function PreviewEntry(props) {
+  const { id, timer } = props;
+  const context = useService("huajieContext");
+  const { kind, days, field } = currentDeadline(timer, context).deadline;
+  const [sample, setSample] = useState(sampleDate || context.today || todayIso());
+  const [result, setResult] = useState(null);
+  useEffect(() => {
+    let stale = false;
+    const query = new URLSearchParams({ kind, days: String(days), date: sample });
+    fetch(`${context.previewUrl}?${query}`, { credentials: "same-origin" })
+      .then((r) => r.json().then((body) => ({ ok: r.ok, body })))
+      .then(({ ok, body }) => !stale && setResult(ok ? body : { error: body.error || "无法计算" }))
+      .catch(() => !stale && setResult({ error: "无法连接服务器" }));
+    return () => {
+      stale = true;
+    };
+  }, [kind, days, sample]);
+  const onInput = (event) => {
+    sampleDate = event.target.value;
+    setSample(event.target.value);
+  };
+  return (
+    <div class="bio-properties-panel-entry huajie-preview" data-entry-id={id}>
+      <label class="bio-properties-panel-label" for={`${id}-date`}>
+        预览：若 {field || "起算日期"} 为
+      </label>
+      <input
+        id={`${id}-date`}
+        class="bio-properties-panel-input"
+        type="date"
+        value={sample}
+        onInput={onInput}
+      />
+      <div class="huajie-preview-result" aria-live="polite">
+        {result === null ? (
+          "计算中…"
+        ) : result.error ? (
+          <span class="huajie-warning">{result.error}</span>
+        ) : (
+          <>
+            <strong class="huajie-due">截止 {result.due}</strong>
+            {result.provisional ? <span class="huajie-provisional">暂定</span> : null}
+            <div class="huajie-explanation">{result.explanation}</div>
+          </>
+        )}
+      </div>
+    </div>
+  );
+}
+
+function RawDeadlineEntry(props) {
+  const { id, timer } = props;
+  const context = useService("huajieContext");
+  const found = currentDeadline(timer, context);
+  return (
+    <div class="bio-properties-panel-entry huajie-raw" data-entry-id={id}>
+      <div class="bio-properties-panel-label">期限表达式（只读）</div>
+      <code>{found.raw}</code>
+      <div class="huajie-note">{found.note}</div>
+    </div>
+  );
+}
+
+function NoDeadlineEntry(props) {
+  return (
+    <div class="bio-properties-panel-entry" data-entry-id={props.id}>
+      <div class="huajie-note">此任务没有期限。需要期限时，在画布上给任务附加一个非中断定时边界事件。</div>
+    </div>
+  );
+}
+
+function deadlineEntries(element, context) {
+  const timers = deadlineTimers(element);
+  if (!timers.length) {
+    return [{ id: "huajie-no-deadline", component: NoDeadlineEntry, element }];
+  }
+  const entries = [];
+  for (const timer of timers) {
+    const base = `huajie-deadline-${timer.id}`;
+    const shared = { element, timer };
+    if (timers.length > 1 || timer !== element) {
+      const name = getBusinessObject(timer).name || timer.id;
+      entries.push({ id: `${base}-title`, component: TimerTitle, ...shared, name });
+    }
+    if (currentDeadline(timer, context).raw !== undefined) {
+      entries.push({ id: `${base}-raw`, component: RawDeadlineEntry, ...shared });
+      continue;
+    }
+    if (currentDeadline(timer, context).unset) {
+      entries.push({ id: `${base}-unset`, component: UnsetNote, ...shared });
+    }
+    entries.push(
+      { id: `${base}-kind`, component: KindEntry, isEdited: isSelectEntryEdited, ...shared },
+      { id: `${base}-days`, component: DaysEntry, isEdited: isTextFieldEntryEdited, ...shared },
+      { id: `${base}-field`, component: FieldEntry, isEdited: isSelectEntryEdited, ...shared },
+      { id: `${base}-custom`, component: CustomFieldEntry, ...shared },
+      { id: `${base}-preview`, component: PreviewEntry, ...shared },
+    );
+  }
+  return entries;
+}
+
+function UnsetNote(props) {
+  const { element, id, timer } = props;
+  const write = useDeadlineWriter(element, timer);
+  return (
+    <div class="bio-properties-panel-entry" data-entry-id={id}>
+      <div class="huajie-note huajie-warning">尚未设置期限表达式：下列为建议值，修改任一项即写入。</div>
+      <button type="button" class="huajie-apply" onClick={() => write({})}>
+        采用建议值
+      </button>
+    </div>
+  );
+}
+
+function TimerTitle(props) {
+  return (
+    <div class="bio-properties-panel-entry huajie-timer-title" data-entry-id={props.id}>
+      定时边界事件：{props.name}
+    </div>
+  );
+}
+
+export default class HuajiePropertiesProvider {
+  constructor(propertiesPanel, huajieContext, translate) {
+    this._context = huajieContext;
+    this._translate = translate;
+    propertiesPanel.registerProvider(400, this);
+  }
+
+  getGroups(element) {
+    return (groups) => {
+      const ours = [];
+      if (is(element, "bpmn:UserTask")) {
+        ours.push({
+          id: "huajie-task",
+          label: "表单与办理",
+          translate: this._translate,
+          entries: [
+            { id: "huajie-form", component: FormEntry, isEdited: isSelectEntryEdited, element },
+            { id: "huajie-ui-form", component: UiFormEntry, isEdited: isSelectEntryEdited, element },
+            { id: "huajie-lane", component: LaneEntry, element },
+            { id: "huajie-role", component: RoleEntry, isEdited: isSelectEntryEdited, element },
+            { id: "huajie-assignee", component: AssigneeEntry, isEdited: isSelectEntryEdited, element },
+            { id: "huajie-documents", component: DocumentsEntry, isEdited: isTextFieldEntryEdited, element },
+          ],
+        });
+      }
+      if (is(element, "bpmn:UserTask") || deadlineTimers(element).length) {
+        ours.push({
+          id: "huajie-deadline",
+          label: "期限",
+          translate: this._translate,
+          entries: deadlineEntries(element, this._context),
+        });
+      }
+      for (const group of groups) {
+        group.translate = group.translate || this._translate; // the groups' own tooltips
+      }
+      if (!ours.length) {
+        return groups;
+      }
+      // after the general group, before documentation and the rest
+      const general = groups.findIndex((g) => g.id === "general");
+      groups.splice(general + 1, 0, ...ours);
+      return groups;
+    };
+  }
+}
+
+HuajiePropertiesProvider.$inject = ["propertiesPanel", "huajieContext", "translate"];

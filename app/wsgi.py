@@ -1,0 +1,28 @@
+"""The WSGI entry point for a production server with several worker processes::
+
+    gunicorn --workers 4 --threads 4 --bind 0.0.0.0:8000 'app.wsgi:app'
+
+Each worker runs its own timer scheduler (``app/scheduler.py``). That is safe on PostgreSQL:
+a timer pass claims each instance with a due timer (``SELECT … FOR UPDATE SKIP LOCKED``) and
+ladder steps likewise, so a timer fires once however many workers or machines pass over it, and
+the worker that wrote a new deadline wakes for it without waiting for the others; the daily
+digest, the mail batches and the quarterly evaluation take an advisory lock and check what was
+done. ``HUAJIE_SCHEDULER=0`` leaves the scheduler out of this process (e.g. when one separate
+``huajie serve`` or a cron ``huajie timers run`` does the firing). Do not pass ``--preload``:
+each worker must open its own database connections after the fork.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+
+from app import create_app
+from app.scheduler import TimerScheduler
+
+app = create_app()
+
+if os.environ.get("HUAJIE_SCHEDULER", "1") != "0":
+    scheduler = TimerScheduler(app.extensions["huajie.db"])
+    scheduler.start()
+    atexit.register(scheduler.shutdown)

@@ -1,0 +1,107 @@
+"""Worker processes for the multi-process tests (``python -m tests.drivers KIND ...``).
+
+They read the database from the environment like ``huajie`` does (``DATABASE_URL`` or
+``HUAJIE_DATA``, ``HUAJIE_NOW`` in test mode).
+
+* ``timers GO OUT``: wait until the file GO exists, then run timer passes until one finds
+  nothing due; write the totals as JSON to OUT.
+* ``steps JOURNAL``: complete every open mechanism-4 task (all first steps first), one
+  transaction each, journaling ``begin ID`` before and ``done ID`` after each commit (fsynced),
+  so a test that kills this process knows what it saw committed. Started again, it first
+  resubmits every begun-but-not-done step, then carries on.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+from sqlalchemy import select
+
+from app.config import Settings
+from app.db import Database
+from app.models import TaskRecord
+from app.services import runtime, timers
+from app.services.errors import Conflict
+from app.web.jsonform import validate_submission
+from tests.helpers import FORM_DATA, actor
+
+WORKER = {"agency_reply": "gtzy"}  # every other mechanism-4 step is the center's
+
+
+def run_timers(go: Path, out: Path) -> None:
+    db = Database(Settings.from_env().database_url)
+    while not go.exists():  # start together, so the passes really overlap
+        time.sleep(0.005)
+    totals = {"passes": 0, "fired": 0, "instances": 0, "conflicts": 0, "skipped": 0}
+    while True:
+        report = timers.run_pass(db)
+        totals["passes"] += 1
+        for key in ("fired", "instances", "conflicts", "skipped"):
+            totals[key] += getattr(report, key)
+        if report.instances == 0 and report.skipped == 0:
+            break
+    db.dispose()
+    out.write_text(json.dumps(totals))
+
+
+class Journal:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        lines = path.read_text().split("\n") if path.exists() else []
+        self.begun = [int(line.split()[1]) for line in lines if line.startswith("begin ")]
+        self.done = {int(line.split()[1]) for line in lines if line.startswith("done ")}
+        self._file = path.open("a")
+
+    def write(self, line: str) -> None:
+        self._file.write(line + "\n")
+        self._file.flush()
+        os.fsync(self._file.fileno())
+
+
+def _complete(db: Database, journal: Journal, task_id: int, bpmn_id: str) -> None:
+    journal.write(f"begin {task_id}")
+    try:
+        with db.write() as session:
+            user = actor(db, WORKER.get(bpmn_id, "center"))
+            runtime.complete_task(session, user, task_id, FORM_DATA[bpmn_id], validate_submission)
+    except Conflict:
+        journal.write(f"conflict {task_id}")  # it had committed before the crash
+        return
+    journal.write(f"done {task_id}")
+
+
+def _next_open(db: Database) -> TaskRecord | None:
+    with db.read() as session:
+        return session.scalar(
+            select(TaskRecord)
+            .where(TaskRecord.status == "open", TaskRecord.bpmn_id.in_(FORM_DATA))
+            .order_by((TaskRecord.bpmn_id != "register_materials"), TaskRecord.id)
+            .limit(1)
+        )
+
+
+def run_steps(journal_path: Path) -> None:
+    db = Database(Settings.from_env().database_url)
+    journal = Journal(journal_path)
+    with db.read() as session:
+        names = {i: b for i, b in session.execute(select(TaskRecord.id, TaskRecord.bpmn_id))}
+    for task_id in journal.begun:
+        if task_id not in journal.done:
+            _complete(db, journal, task_id, names[task_id])
+    while (task := _next_open(db)) is not None:
+        _complete(db, journal, task.id, task.bpmn_id)
+    db.dispose()
+
+
+if __name__ == "__main__":
+    kind, *args = sys.argv[1:]
+    if kind == "timers":
+        run_timers(Path(args[0]), Path(args[1]))
+    elif kind == "steps":
+        run_steps(Path(args[0]))
+    else:
+        raise SystemExit(f"unknown driver {kind}")
