@@ -20,7 +20,7 @@ EVALUATORS = frozenset({"bureau", "bureau_head", "admin"})
 AUDIT = frozenset({"auditor", "admin", "bureau"})
 NONE: frozenset[str] = frozenset()
 
-PUBLIC = {"auth.login", "static", "vendor.asset"}
+PUBLIC = {"auth.login", "static", "vendor.asset", "openapi.document_json"}
 
 # endpoint -> (roles that may read (GET), roles that may write (POST …))
 TABLE: dict[str, tuple[frozenset[str], frozenset[str]]] = {
