@@ -17,6 +17,7 @@ from app.web import (
     cases,
     dashboard,
     instances,
+    oidc,
     openapi,
     permissions,
     processes,
@@ -89,6 +90,7 @@ def register(app: Flask) -> None:
     app.register_blueprint(api.bp)
     csrf.exempt(api.bp)
     app.register_blueprint(openapi.bp)
+    oidc.init(app, app.extensions["huajie.settings"])
 
     @app.before_request
     def _permission_table():  # type: ignore[no-untyped-def]

@@ -20,7 +20,14 @@ EVALUATORS = frozenset({"bureau", "bureau_head", "admin"})
 AUDIT = frozenset({"auditor", "admin", "bureau"})
 NONE: frozenset[str] = frozenset()
 
-PUBLIC = {"auth.login", "static", "vendor.asset", "openapi.document_json"}
+PUBLIC = {
+    "auth.login",
+    "static",
+    "vendor.asset",
+    "openapi.document_json",
+    "oidc.start",  # only when OIDC is configured
+    "oidc.callback",
+}
 
 # endpoint -> (roles that may read (GET), roles that may write (POST …))
 TABLE: dict[str, tuple[frozenset[str], frozenset[str]]] = {
