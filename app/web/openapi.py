@@ -304,7 +304,7 @@ OPERATIONS: dict[tuple[str, str], Schema] = {
         "requestBody": _multipart({"file": BINARY, "comment": STR}, ["file"]),
         "responses": {
             "201": _json(_obj({"process_id": STR, "version": INT}), "已部署"),
-            "400": _json(_obj({"error": STR}, {"errors": {"anyOf": [
+            "400": _json(_obj({}, {"error": STR, "errors": {"anyOf": [
                 {"type": "array", "items": _obj({"message": STR},
                                                 {"element_id": _nullable("string")})},
                 SCHEMAS["Error"]["properties"]["errors"],
