@@ -68,7 +68,8 @@ def test_successful_logins_do_not_count(strict_app, db):
     assert _login(client, "gtzy", "guess-123").status_code == 200
     for _ in range(4):
         assert _login(client, "gtzy", "gtzy-Demo2026").status_code == 302
-    assert "login.ip_blocked" not in _actions(db)
+    actions = _actions(db)
+    assert "login.ip_blocked" not in actions and actions.count("auth.login") == 4
 
 
 def test_forwarded_for_is_ignored_unless_behind_a_configured_proxy(strict_app, db):

@@ -4,7 +4,7 @@ from flask import Blueprint, redirect, render_template, request, url_for
 from flask_login import login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
-from app.services import org, throttle
+from app.services import audit, org, throttle
 from app.web.context import db, settings
 
 bp = Blueprint("auth", __name__)
@@ -45,6 +45,8 @@ def login() -> str | Response | tuple[str, int, dict[str, str]]:
                 )
                 if user is None:
                     throttle.note_failure(session, ip, limits)
+                else:
+                    audit.record(session, user.username, "auth.login", method="password", ip=ip)
             except throttle.LoginThrottled as exc:
                 retry = {"Retry-After": str(exc.minutes * 60)}
                 return render_template("login.html", error=exc.message), 429, retry
