@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import socket
 from datetime import timedelta
 from urllib.parse import urlsplit
 
@@ -99,3 +100,15 @@ def test_without_configuration_there_is_no_sso(client):
     assert BUTTON not in client.get("/login").get_data(as_text=True)
     assert client.get("/login/oidc").status_code == 404
     assert client.get("/login/oidc/callback?code=x&state=y").status_code == 404
+
+
+def test_an_unreachable_provider_gets_a_clear_message(settings, db):
+    with socket.socket() as sock:  # a loopback port nobody listens on once closed
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    configured = dataclasses.replace(
+        settings, oidc_issuer=f"http://127.0.0.1:{port}", oidc_client_id=CLIENT_ID
+    )
+    response = create_app(configured).test_client().get("/login/oidc")
+    assert response.status_code == 502
+    assert "统一身份认证服务暂时无法访问" in response.get_data(as_text=True)

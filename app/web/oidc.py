@@ -29,7 +29,7 @@ def init(app: Flask, config: Settings) -> None:
         client_id=config.oidc_client_id,
         client_secret=config.oidc_client_secret,
         server_metadata_url=f"{config.oidc_issuer}/.well-known/openid-configuration",
-        client_kwargs={"scope": "openid profile", "timeout": 10},
+        client_kwargs={"scope": "openid profile", "default_timeout": 10},
     )
     app.extensions["huajie.oauth"] = oauth
     app.config["HUAJIE_OIDC_ENABLED"] = True
