@@ -27,6 +27,14 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions["huajie.settings"] = settings
     app.extensions["huajie.db"] = Database(settings.database_url)
 
+    if settings.proxy_hops:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        # only behind a proxy that sets them: otherwise a client could forge its address
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=settings.proxy_hops, x_proto=settings.proxy_hops
+        )
+
     from app.web import register
 
     register(app)

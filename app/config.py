@@ -19,6 +19,19 @@ class Settings:
     secret_key: str
     testing: bool
     secure_cookies: bool = False
+    # behind N reverse proxies: trust the last N X-Forwarded-For/-Proto hops (0: trust none)
+    proxy_hops: int = 0
+    login_ip_max_failures: int = 20  # failed logins from one address within …
+    login_ip_block_minutes: int = 15  # … this many minutes block it for as long
+    # OpenID Connect login (government SSO); off unless issuer and client id are set
+    oidc_issuer: str = ""
+    oidc_client_id: str = ""
+    oidc_client_secret: str = ""
+    oidc_username_claim: str = "preferred_username"
+
+    @property
+    def oidc_enabled(self) -> bool:
+        return bool(self.oidc_issuer and self.oidc_client_id)
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -33,7 +46,28 @@ class Settings:
             secret_key=os.environ.get("HUAJIE_SECRET_KEY") or _persistent_secret(data_dir),
             testing=os.environ.get("HUAJIE_ENV") == "test",
             secure_cookies=os.environ.get("HUAJIE_SECURE_COOKIES", "") in {"1", "true", "yes"},
+            proxy_hops=_int_env("HUAJIE_PROXY_HOPS", 0),
+            login_ip_max_failures=_int_env("HUAJIE_LOGIN_IP_MAX_FAILURES", 20),
+            login_ip_block_minutes=_int_env("HUAJIE_LOGIN_IP_BLOCK_MINUTES", 15),
+            oidc_issuer=os.environ.get("HUAJIE_OIDC_ISSUER", "").rstrip("/"),
+            oidc_client_id=os.environ.get("HUAJIE_OIDC_CLIENT_ID", ""),
+            oidc_client_secret=os.environ.get("HUAJIE_OIDC_CLIENT_SECRET", ""),
+            oidc_username_claim=os.environ.get("HUAJIE_OIDC_USERNAME_CLAIM")
+            or "preferred_username",
         )
+
+
+def _int_env(name: str, default: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError as exc:
+        raise SystemExit(f"{name} 须为整数：{raw!r}") from exc
+    if value < 0:
+        raise SystemExit(f"{name} 不能为负数：{raw!r}")
+    return value
 
 
 def _persistent_secret(data_dir: Path) -> str:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
+from app import create_app
 from app.cli import main
 from app.engine import BpmnDefinitionError, parse_bpmn
 from app.models import AuditEvent
@@ -80,3 +83,15 @@ def test_hostile_bpmn_is_rejected_without_reading_files(payload):
     with pytest.raises(BpmnDefinitionError) as caught:
         parse_bpmn(payload)
     assert "root:" not in str(caught.value)
+
+
+@pytest.mark.parametrize("secure", [False, True])
+def test_session_cookie_flags_follow_the_setting(settings, db, secure):
+    app = create_app(dataclasses.replace(settings, secure_cookies=secure))
+    client = app.test_client()
+    response = _try(client, "center", "center-Demo2026")
+    assert response.status_code == 302
+    cookie = response.headers["Set-Cookie"]
+    assert cookie.startswith("session=")
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    assert ("Secure" in cookie) is secure

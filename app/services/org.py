@@ -106,16 +106,20 @@ def check_password_policy(password: str) -> None:
         raise InvalidInput(f"密码至少 {MIN_PASSWORD} 位，且须同时包含字母和数字")
 
 
-def authenticate(session: Session, username: str, password: str) -> User | None:
+def authenticate(
+    session: Session, username: str, password: str, ip: str | None = None
+) -> User | None:
     """The user when the password matches; records a failed attempt otherwise.
 
     After MAX_FAILED_LOGINS failures in a row the account is locked for LOCK_MINUTES, with an
-    audit event; a locked account is refused even with the right password.
+    audit event; a locked account is refused even with the right password. ``ip`` (the client's
+    address) goes into the audit events, where per-IP throttling counts failures.
     """
+    where = {"ip": ip} if ip else {}
     now = clock.now()
     user = session.scalar(select(User).where(User.username == username))
     if user is not None and user.locked_until is not None and user.locked_until > now:
-        audit.record(session, "anonymous", "login.refused_locked", username=username)
+        audit.record(session, "anonymous", "login.refused_locked", username=username, **where)
         raise AccountLocked(f"账户已锁定，请于 {LOCK_MINUTES} 分钟后重试或联系管理员")
     try:
         if user is not None and user.active and _hasher.verify(user.password_hash, password):
@@ -123,7 +127,7 @@ def authenticate(session: Session, username: str, password: str) -> User | None:
             return user
     except (VerificationError, InvalidHashError):
         pass
-    audit.record(session, "anonymous", "login.failed", username=username)
+    audit.record(session, "anonymous", "login.failed", username=username, **where)
     if user is not None:
         user.failed_logins += 1
         if user.failed_logins >= MAX_FAILED_LOGINS:

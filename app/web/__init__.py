@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Flask, jsonify, render_template, request
 from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy import select
+from werkzeug.routing import IntegerConverter, Map
 
 from app.services.errors import Forbidden, ServiceError
 from app.web import (
@@ -15,6 +18,8 @@ from app.web import (
     dashboard,
     instances,
     modeler,
+    oidc,
+    openapi,
     permissions,
     processes,
     tasks,
@@ -35,6 +40,10 @@ ACTION_LABELS = {
     "instance.migrate": "迁移到新版本",
     "calendar.import": "导入节假日安排",
     "login.failed": "登录失败",
+    "login.ip_blocked": "登录来源地址被暂时限制",
+    "login.refused_locked": "锁定期间尝试登录",
+    "login.oidc_refused": "统一身份认证登录被拒绝",
+    "auth.login": "登录",
     "message.receive": "收到法院消息",
     "message.delivered": "消息送达流程",
     "unit.add": "添加单位",
@@ -57,7 +66,16 @@ ACTION_LABELS = {
 }
 
 
+class RecordId(IntegerConverter):
+    """``<int:…>`` in every route: ids beyond what the database stores are 404, not an error."""
+
+    def __init__(self, map: Map, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", 2**63 - 1)
+        super().__init__(map, *args, **kwargs)
+
+
 def register(app: Flask) -> None:
+    app.url_map.converters["int"] = RecordId
     csrf = CSRFProtect(app)
     login = LoginManager(app)
     login.login_view = "auth.login"
@@ -75,6 +93,8 @@ def register(app: Flask) -> None:
     app.register_blueprint(versions.bp)
     app.register_blueprint(api.bp)
     csrf.exempt(api.bp)
+    app.register_blueprint(openapi.bp)
+    oidc.init(app, app.extensions["huajie.settings"])
 
     @app.before_request
     def _permission_table():  # type: ignore[no-untyped-def]

@@ -29,7 +29,7 @@ from app.services import (
 from app.services import cases as case_service
 from app.services.actor import Actor
 from app.services.errors import Forbidden, InvalidInput, ServiceError
-from app.web import permissions
+from app.web import openapi, permissions
 from app.web.context import db, settings
 from app.web.instances import DOCX, send_attachment
 from app.web.jsonform import validate_submission
@@ -59,6 +59,7 @@ def token_required(view):  # type: ignore[no-untyped-def]
             if g.actor.role == "court":
                 raise Forbidden("法院令牌只能发送消息")
             raise Forbidden("您的角色无权使用此接口")
+        openapi.check_query(request.endpoint or "", request.args.keys())
         return view(*args, **kwargs)
 
     return wrapper
@@ -69,10 +70,8 @@ def _actor() -> Actor:
 
 
 def _body() -> dict[str, Any]:
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise InvalidInput("请求体须为 JSON 对象")
-    return body
+    """The JSON body, checked against the endpoint's request schema in the OpenAPI document."""
+    return openapi.validate_body(request.endpoint or "", request.get_json(silent=True))
 
 
 def _instance_json(view: queries.InstanceView) -> dict[str, Any]:
@@ -205,14 +204,20 @@ def get_document(document_id: int) -> Response:
     )
 
 
-def _int_arg(name: str) -> int | None:
+MAX_DAYS = 3650
+
+
+def _days_arg(name: str) -> int | None:
     raw = request.args.get(name)
-    if raw is None or raw == "":
+    if raw is None:
         return None
     try:
-        return int(raw)
-    except ValueError as exc:
-        raise InvalidInput(f"{name} 须为整数", {name: ["须为整数"]}) from exc
+        value = int(raw)
+    except ValueError:
+        value = -1
+    if not 0 <= value <= MAX_DAYS:
+        raise InvalidInput(f"{name} 须为 0 至 {MAX_DAYS} 的整数", {name: ["取值有误"]})
+    return value
 
 
 @bp.get("/calendar/deadline")
@@ -226,7 +231,7 @@ def deadline() -> Response:
         raise InvalidInput("from 须为 YYYY-MM-DD 日期", {"from": ["须为 YYYY-MM-DD"]}) from exc
     with db().read() as session:
         result = calendar.deadline(
-            session, start, _int_arg("working_days"), _int_arg("calendar_days")
+            session, start, _days_arg("working_days"), _days_arg("calendar_days")
         )
     return jsonify(
         {

@@ -22,7 +22,14 @@ MODELERS = frozenset({"process_owner", "admin"})  # change and deploy diagrams
 MODEL_READERS = MODELERS | {"bureau", "bureau_head", "auditor"}
 NONE: frozenset[str] = frozenset()
 
-PUBLIC = {"auth.login", "static", "vendor.asset"}
+PUBLIC = {
+    "auth.login",
+    "static",
+    "vendor.asset",
+    "openapi.document_json",
+    "oidc.start",  # only when OIDC is configured
+    "oidc.callback",
+}
 
 # endpoint -> (roles that may read (GET), roles that may write (POST …))
 TABLE: dict[str, tuple[frozenset[str], frozenset[str]]] = {

@@ -1,0 +1,346 @@
+"""What the JSON API accepts and answers, as OpenAPI 3.1 pieces (served by ``app.web.openapi``).
+
+``OPERATIONS`` maps (method, path under /api/v1) to the operation; ``BODIES`` holds the request
+body schemas the endpoints also validate against; ``SCHEMAS`` the shared response bodies.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+Schema = dict[str, Any]
+
+
+def _nullable(kind: str) -> Schema:
+    return {"type": [kind, "null"]}
+
+
+def _obj(required: dict[str, Schema], optional: dict[str, Schema] | None = None) -> Schema:
+    """An object schema with the given required and optional properties."""
+    return {
+        "type": "object",
+        "properties": {**required, **(optional or {})},
+        "required": list(required),
+    }
+
+
+def _ref(name: str) -> Schema:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+STR = {"type": "string"}
+INT = {"type": "integer"}
+BOOL = {"type": "boolean"}
+DATE = {"type": "string", "format": "date"}
+TEXT = {"type": "string", "maxLength": 2000}
+ID = {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}  # what the database stores
+DAYS = {"type": "integer", "minimum": 0, "maximum": 3650}
+DATE_OR_EMPTY = {"type": "string", "anyOf": [{"format": "date"}, {"maxLength": 0}]}
+
+TASK = _obj(
+    {
+        "id": INT, "name": STR, "bpmn_id": STR, "instance_id": INT,
+        "case_id": _nullable("integer"), "unit": _nullable("string"), "status": STR,
+        "created_at": STR, "due_at": _nullable("string"), "due_rule": _nullable("string"),
+        "overdue": BOOL, "provisional": BOOL,
+    }
+)  # fmt: skip
+
+SCHEMAS: dict[str, Schema] = {
+    "Error": _obj(
+        {"error": STR},
+        {
+            "errors": {
+                "type": ["object", "null"],
+                "additionalProperties": {"type": "array", "items": STR},
+            }
+        },
+    ),
+    "Task": TASK,
+    "TaskDetail": {
+        "allOf": [
+            TASK,
+            _obj({"form": _nullable("string"), "schema": _nullable("object"), "data": {}}),
+        ]
+    },
+    "Instance": _obj(
+        {
+            "id": INT, "status": STR, "case_id": _nullable("integer"),
+            "case_no": _nullable("string"), "started_at": STR, "ended_at": _nullable("string"),
+            "definition": _obj({"process_id": STR, "version": INT, "name": STR, "sha256": STR}),
+            "tasks": {"type": "array", "items": _obj(
+                {"id": INT, "name": STR, "bpmn_id": STR, "unit": _nullable("string"),
+                 "status": STR, "created_at": STR, "due_at": _nullable("string"),
+                 "provisional": BOOL, "completed_at": _nullable("string"),
+                 "completed_by": _nullable("string"), "data": {}}
+            )},
+            "timers": {"type": "array", "items": _obj(
+                {"id": INT, "name": STR, "bpmn_id": STR, "task_id": _nullable("integer"),
+                 "due_at": STR, "provisional": BOOL, "status": STR,
+                 "fired_at": _nullable("string"), "explanation": {}}
+            )},
+            "documents": {"type": "array", "items": _obj(
+                {"id": INT, "kind": STR, "name": STR, "doc_no": _nullable("string"),
+                 "sha256": STR}
+            )},
+        }
+    ),
+    "Case": _obj(
+        {"id": INT, "case_no": STR, "plaintiff": STR, "agency_unit": STR, "subject": STR,
+         "outcome": _nullable("string")}
+    ),
+    "CaseTimeline": _obj(
+        {
+            "id": INT, "case_no": STR, "plaintiff": STR, "agency_unit": STR, "subject": STR,
+            "court": STR, "outcome": _nullable("string"), "outcome_on": _nullable("string"),
+            "defendants": {}, "losing_units": {},
+            "instances": {"type": "array", "items": _obj(
+                {"id": INT, "process_id": STR, "name": STR, "version": INT, "status": STR}
+            )},
+            "timeline": {"type": "array", "items": _obj(
+                {"at": STR, "kind": STR, "title": STR, "instance_id": _nullable("integer")}
+            )},
+        }
+    ),
+    "Message": _obj(
+        {
+            "id": INT, "name": STR, "case_id": _nullable("integer"), "received_at": STR,
+            "delivered_to": {"type": "array", "items": INT},
+            "started": {"type": "array", "items": INT}, "duplicate": BOOL,
+        }
+    ),
+    "Attachment": _obj({"id": INT, "name": STR, "size": INT, "sha256": STR}),
+    "UnitRate": _obj(
+        {"unit": STR, "name": STR, "lost": INT, "concluded": INT,
+         "loss_rate": _nullable("number")}
+    ),
+    "InstanceCreated": _obj({"instance_id": INT}),
+}  # fmt: skip
+
+# What each JSON-body endpoint accepts; the endpoints validate against these (validate_body).
+BODIES: dict[str, Schema] = {
+    "api.create_case": _obj(
+        {"court_case_no": TEXT, "plaintiff": TEXT, "agency_unit": TEXT, "subject": TEXT},
+        {"claims": _nullable("string") | {"maxLength": 2000},
+         "court": _nullable("string") | {"maxLength": 2000}, "received_on": DATE},
+    ),
+    "api.complete_task": _obj({"data": {"type": "object"}}),
+    "api.start_process": _obj({}, {"data": {"type": ["object", "null"]}}),
+    "api.receive_message": _obj(
+        {"name": STR, "case_no": TEXT, "idempotency_key": {"type": "string", "maxLength": 200}},
+        {"payload": {"type": "object"}},
+    ),
+    "api.start_for_case": _obj({"process_id": STR}),
+    "api.run_evaluation": _obj({}, {"from": DATE, "to": DATE}),
+    "api.manage_deadline": _obj(
+        {"action": {"enum": ["suspend", "resume", "extend"]}},
+        {"reason": TEXT, "days": INT},
+    ),
+    "api.reassign_task": _obj({"username": STR}, {"reason": TEXT}),
+    "api.bulk_tasks": _obj(
+        {"action": {"enum": ["reassign", "remind"]},
+         "task_ids": {"type": "array", "items": ID, "maxItems": 500}},
+        {"username": STR, "reason": TEXT},
+    ),
+    "api.name_substitute": _obj(
+        {"substitute": STR, "starts_on": DATE, "ends_on": DATE}, {"reason": TEXT}
+    ),
+}  # fmt: skip
+
+ERRORS = {
+    400: "请求有误（字段错误见 errors）",
+    401: "缺少访问令牌或令牌无效",
+    403: "角色或单位无权进行此操作",
+    404: "记录不存在",
+    409: "冲突：状态已改变或并发写入",
+    413: "请求体过大",
+}
+
+
+def _json(schema: Schema, description: str = "成功") -> Schema:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _responses(ok: dict[int, Schema], *errors: int) -> dict[str, Schema]:
+    out = {str(code): body for code, body in ok.items()}
+    for code in sorted({400, 401, 403, *errors}):
+        out[str(code)] = _json(_ref("Error"), ERRORS[code])
+    return out
+
+
+def _path_id(name: str) -> Schema:
+    return {"name": name, "in": "path", "required": True, "schema": ID}
+
+
+def _query(name: str, schema: Schema, description: str = "") -> Schema:
+    return {"name": name, "in": "query", "required": False, "schema": schema,
+            "description": description}  # fmt: skip
+
+
+def _json_body(endpoint: str) -> Schema:
+    return {"required": True, "content": {"application/json": {"schema": BODIES[endpoint]}}}
+
+
+def _multipart(properties: dict[str, Schema], required: list[str]) -> Schema:
+    schema = {"type": "object", "properties": properties, "required": required}
+    return {"required": True, "content": {"multipart/form-data": {"schema": schema}}}
+
+
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+BINARY = {"type": "string", "format": "binary"}
+TASK_ID = [_path_id("task_id")]
+
+
+# (method, path under /api/v1) -> operation; "x-endpoint" names the Flask endpoint
+OPERATIONS: dict[tuple[str, str], Schema] = {
+    ("get", "/openapi.json"): {
+        "x-endpoint": "openapi.document_json", "summary": "本接口的 OpenAPI 文档", "security": [],
+        "responses": {"200": _json({"type": "object"})},
+    },
+    ("post", "/cases"): {
+        "x-endpoint": "api.create_case", "summary": "登记法院移送案件并启动机制四",
+        "requestBody": _json_body("api.create_case"),
+        "responses": _responses(
+            {201: _json(_obj({"id": INT, "case_no": STR, "instance_id": INT}), "已登记")},
+            400, 404, 409,
+        ),
+    },
+    ("get", "/cases"): {
+        "x-endpoint": "api.search_cases", "summary": "按案号、当事人或单位查找案件",
+        "parameters": [_query("q", STR, "案号、当事人、单位名称或单位代码")],
+        "responses": _responses({200: _json({"type": "array", "items": _ref("Case")})}),
+    },
+    ("get", "/cases/{case_id}"): {
+        "x-endpoint": "api.get_case", "summary": "案件及其跨机制时间线",
+        "parameters": [_path_id("case_id")],
+        "responses": _responses({200: _json(_ref("CaseTimeline"))}, 404),
+    },
+    ("post", "/cases/{case_id}/instances"): {
+        "x-endpoint": "api.start_for_case", "summary": "为案件手动启动机制（如审中指导化解）",
+        "parameters": [_path_id("case_id")], "requestBody": _json_body("api.start_for_case"),
+        "responses": _responses({201: _json(_ref("InstanceCreated"), "已启动")}, 400, 404, 409),
+    },
+    ("get", "/tasks"): {
+        "x-endpoint": "api.list_tasks", "summary": "本单位的待办任务",
+        "responses": _responses({200: _json({"type": "array", "items": _ref("Task")})}),
+    },
+    ("get", "/tasks/{task_id}"): {
+        "x-endpoint": "api.get_task", "summary": "任务及其表单 JSON Schema",
+        "parameters": TASK_ID, "responses": _responses({200: _json(_ref("TaskDetail"))}, 404),
+    },
+    ("post", "/tasks/{task_id}/complete"): {
+        "x-endpoint": "api.complete_task", "summary": "提交任务表单",
+        "parameters": TASK_ID, "requestBody": _json_body("api.complete_task"),
+        "responses": _responses({200: _json(_ref("Task"))}, 400, 404, 409),
+    },
+    ("post", "/tasks/{task_id}/deadline"): {
+        "x-endpoint": "api.manage_deadline", "summary": "中止、恢复或延长任务期限",
+        "parameters": TASK_ID, "requestBody": _json_body("api.manage_deadline"),
+        "responses": _responses({200: _json(_ref("Task"))}, 400, 404, 409),
+    },
+    ("post", "/tasks/{task_id}/reassign"): {
+        "x-endpoint": "api.reassign_task", "summary": "单位负责人在本单位内改派任务",
+        "parameters": TASK_ID, "requestBody": _json_body("api.reassign_task"),
+        "responses": _responses({200: _json(_ref("Task"))}, 400, 404, 409),
+    },
+    ("post", "/tasks/bulk"): {
+        "x-endpoint": "api.bulk_tasks", "summary": "批量改派或催办（逐项返回结果）",
+        "requestBody": _json_body("api.bulk_tasks"),
+        "responses": _responses({200: _json(_obj({"results": {"type": "array", "items": _obj(
+            {"task_id": INT, "ok": BOOL}, {"error": STR})}}))}, 400),
+    },
+    ("get", "/instances/{instance_id}"): {
+        "x-endpoint": "api.get_instance", "summary": "流程实例：历史、期限、文书",
+        "parameters": [_path_id("instance_id")],
+        "responses": _responses({200: _json(_ref("Instance"))}, 404),
+    },
+    ("get", "/documents/{document_id}"): {
+        "x-endpoint": "api.get_document", "summary": "下载文书（.docx）",
+        "parameters": [_path_id("document_id")],
+        "responses": _responses(
+            {200: {"description": "文书", "content": {DOCX: {"schema": BINARY}}}}, 404
+        ),
+    },
+    ("get", "/calendar/deadline"): {
+        "x-endpoint": "api.deadline", "summary": "按工作日或自然日计算期限",
+        "parameters": [
+            {"name": "from", "in": "query", "required": True, "schema": DATE},
+            _query("working_days", DAYS, "与 calendar_days 二选一"),
+            _query("calendar_days", DAYS),
+        ],
+        "responses": _responses({200: _json(_obj(
+            {"from": STR, "rule": STR, "n": INT, "deadline": STR, "due_at": STR,
+             "provisional": BOOL, "explanation": STR}))}, 400),
+    },
+    ("get", "/processes"): {
+        "x-endpoint": "api.list_processes", "summary": "本单位可以发起的流程",
+        "responses": _responses({200: _json({"type": "array", "items": _obj(
+            {"process_id": STR, "name": STR, "version": INT, "start_lane": STR})})}),
+    },
+    ("post", "/processes/{process_id}/instances"): {
+        "x-endpoint": "api.start_process", "summary": "发起流程（data 为扁平的文本、数字、布尔值）",
+        "parameters": [{"name": "process_id", "in": "path", "required": True, "schema": STR}],
+        "requestBody": _json_body("api.start_process"),
+        "responses": _responses({201: _json(_ref("InstanceCreated"), "已启动")}, 400, 404),
+    },
+    ("post", "/process-definitions"): {
+        "x-endpoint": "api.deploy_definition", "summary": "上传 .bpmn 部署新版本（流程管理员）",
+        "requestBody": _multipart({"file": BINARY, "comment": STR}, ["file"]),
+        "responses": {
+            "201": _json(_obj({"process_id": STR, "version": INT}), "已部署"),
+            "400": _json(_obj({}, {"error": STR, "errors": {"anyOf": [
+                {"type": "array", "items": _obj({"message": STR},
+                                                {"element_id": _nullable("string")})},
+                SCHEMAS["Error"]["properties"]["errors"],
+            ]}}), "图无效（逐元素列出错误）"),
+            **{str(c): _json(_ref("Error"), ERRORS[c]) for c in (401, 403, 413)},
+        },
+    },
+    ("post", "/attachments"): {
+        "x-endpoint": "api.upload_attachment", "summary": "上传附件（multipart 字段 file）",
+        "requestBody": _multipart({"file": BINARY}, ["file"]),
+        "responses": _responses({201: _json(_ref("Attachment"), "已上传")}, 400, 413),
+    },
+    ("get", "/attachments/{attachment_id}"): {
+        "x-endpoint": "api.get_attachment", "summary": "下载附件",
+        "parameters": [_path_id("attachment_id")],
+        "responses": _responses(
+            {200: {"description": "附件", "content": {"*/*": {"schema": BINARY}}}}, 404
+        ),
+    },
+    ("post", "/messages"): {
+        "x-endpoint": "api.receive_message",
+        "summary": "法院消息（预立案信息通报、败诉预警函、裁判结果…），按案号关联",
+        "requestBody": _json_body("api.receive_message"),
+        "responses": _responses(
+            {201: _json(_ref("Message"), "已接收"),
+             200: _json(_ref("Message"), "重复的幂等键：不产生第二次效果")},
+            400, 404, 409,
+        ),
+    },
+    ("get", "/stats/loss-rate"): {
+        "x-endpoint": "api.loss_rate", "summary": "各单位败诉率（分子、分母）",
+        "parameters": [_query("from", DATE_OR_EMPTY, "默认：当年 1 月 1 日"),
+                       _query("to", DATE_OR_EMPTY, "默认：今天")],
+        "responses": _responses({200: _json(_obj(
+            {"from": STR, "to": STR, "threshold": {"type": "number"},
+             "units": {"type": "array", "items": _ref("UnitRate")}}))}, 400),
+    },
+    ("post", "/evaluations"): {
+        "x-endpoint": "api.run_evaluation", "summary": "开展败诉率评估（超过阈值的单位约谈）",
+        "requestBody": _json_body("api.run_evaluation"),
+        "responses": _responses({201: _json(_obj(
+            {"period": STR, "threshold": {"type": "number"},
+             "units": {"type": "array", "items": _ref("UnitRate")},
+             "above_threshold": {"type": "array", "items": STR},
+             "started": {"type": "array", "items": INT}}), "已评估")}, 400),
+    },
+    ("post", "/substitutes"): {
+        "x-endpoint": "api.name_substitute", "summary": "指定代理人（本单位同事）",
+        "requestBody": _json_body("api.name_substitute"),
+        "responses": _responses(
+            {201: _json(_obj({"id": INT, "starts_on": STR, "ends_on": STR}), "已指定")},
+            400, 404,
+        ),
+    },
+}  # fmt: skip
