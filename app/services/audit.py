@@ -7,7 +7,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import insert, select, text
 from sqlalchemy.orm import Session
 
 from app import clock
@@ -15,6 +15,9 @@ from app.models import AuditEvent
 from app.services.actor import Actor
 
 GENESIS = "0" * 64
+_COLUMNS = ("at", "actor", "action", "instance_id", "case_id", "detail", "prev_hash", "hash")
+_LAST_HASH = select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
+_INSERT = insert(AuditEvent)
 
 
 def _digest(prev_hash: str, event: AuditEvent) -> str:
@@ -44,9 +47,15 @@ def record(
     case_id: int | None = None,
     **detail: Any,
 ) -> AuditEvent:
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(7201)"))  # one chain writer at a time
-    prev = session.scalar(select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1))
+    # Core statements on the session's connection: no unit-of-work bookkeeping for a row that
+    # is never updated, and no flush of the caller's pending updates (only of new rows, which
+    # the event may reference).
+    if session.new:
+        session.flush()
+    conn = session.connection()
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(7201)"))  # one chain writer at a time
+    prev = conn.scalar(_LAST_HASH)
     event = AuditEvent(
         at=clock.now(),
         actor=actor if isinstance(actor, str) else actor.username,
@@ -57,8 +66,8 @@ def record(
         prev_hash=prev or GENESIS,
     )
     event.hash = _digest(event.prev_hash, event)
-    session.add(event)
-    session.flush()
+    inserted = conn.execute(_INSERT, {c: getattr(event, c) for c in _COLUMNS})
+    event.id = inserted.inserted_primary_key[0]
     return event
 
 

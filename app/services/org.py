@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from app import clock
@@ -49,8 +49,11 @@ def unit_by_id(session: Session, unit_id: int) -> Unit:
     return unit
 
 
+_FIRST_OF_KIND = select(Unit).where(Unit.kind == bindparam("kind")).order_by(Unit.id).limit(1)
+
+
 def unit_of_kind(session: Session, kind: str) -> Unit:
-    unit = session.scalar(select(Unit).where(Unit.kind == kind).order_by(Unit.id).limit(1))
+    unit = session.scalar(_FIRST_OF_KIND, {"kind": kind})  # built once: every new task asks
     if unit is None:
         raise NotFound(f"系统中没有类型为 {UNIT_KINDS.get(kind, kind)} 的单位")
     return unit
