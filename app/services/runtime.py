@@ -176,6 +176,15 @@ def task_schema(session: Session, task: TaskRecord) -> dict[str, Any]:
     return forms.prepare(session, schema)
 
 
+# the task and its instance in one round trip (a completion needs both)
+_TASK_AND_INSTANCE = (
+    select(TaskRecord, ProcessInstance)
+    .join(ProcessInstance, ProcessInstance.id == TaskRecord.instance_id)
+    .where(TaskRecord.id == bindparam("task_id"))
+    .options(*LEAN)
+)
+
+
 def complete_task(
     session: Session,
     actor: Actor,
@@ -191,15 +200,14 @@ def complete_task(
     task's form as pinned by the instance's definition version. Files arrive either as
     ``uploads`` (web form) or, in ``data``, as ids of attachments uploaded before (API).
     """
-    task = session.get(TaskRecord, task_id, options=LEAN)
-    if task is None:
+    found = session.execute(_TASK_AND_INSTANCE, {"task_id": task_id}).one_or_none()
+    if found is None:
         raise NotFound("任务不存在")
+    task, instance = found
     if not can_work_on(actor, task):
         raise Forbidden("无权办理此任务")
     if task.status != "open":
         raise Conflict("任务已办结，不能重复提交")
-    instance = session.get(ProcessInstance, task.instance_id, options=LEAN)
-    assert instance is not None
     schema = task_schema(session, task)
     data = dict(data)
     errors: dict[str, list[str]] = {}
