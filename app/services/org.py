@@ -163,12 +163,13 @@ def revoke_token(session: Session, actor: Actor, token_id: int) -> None:
         audit.record(session, actor, "token.revoke", token_id=token_id, username=row.user.username)
 
 
+_LIVE_TOKEN = select(ApiToken).where(
+    ApiToken.token_hash == bindparam("token_hash"), ApiToken.revoked_at.is_(None)
+)  # built once: every API request asks
+
+
 def user_for_token(session: Session, token: str) -> User | None:
-    row = session.scalar(
-        select(ApiToken).where(
-            ApiToken.token_hash == _token_hash(token), ApiToken.revoked_at.is_(None)
-        )
-    )
+    row = session.scalar(_LIVE_TOKEN, {"token_hash": _token_hash(token)})
     if row is None or not row.user.active:
         return None
     return row.user
