@@ -22,11 +22,16 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.util.task import TaskState
 
+from app.engine.compaction import compact
 from app.engine.sandbox import SAFE_FUNCTIONS, SandboxEnvironment, deadline_functions
 from app.engine.serializer import SERIALIZER
 from app.workdays import WorkCalendar
 
 _VERSION_KEY = "serializer_version"
+# Diagram elements completed by tasks that compaction removed from the stored state (sorted
+# list in the state; a set on the loaded workflow), so the viewer still marks them done.
+_DONE_KEY = "huajie_completed_elements"
+_DONE_ATTR = "huajie_completed_elements"
 
 
 SUSPENDED_UNTIL = datetime(9999, 12, 31, tzinfo=UTC)  # a parked timer never fires
@@ -96,19 +101,31 @@ class Engine:
         return workflow
 
     def load(self, spec_json: str, state: str) -> BpmnWorkflow:
+        """A complete ``BpmnWorkflow`` of what can still happen (see ``dump``)."""
         dct = json.loads(state)
         dct.pop(_VERSION_KEY, None)
+        done = dct.pop(_DONE_KEY, [])
         dct["spec"], dct["subprocess_specs"] = _restore_spec(spec_json)
         workflow = SERIALIZER.from_dict(dct)
         workflow.script_engine = self.script_engine
+        setattr(workflow, _DONE_ATTR, set(done))
         return workflow
 
     def dump(self, workflow: BpmnWorkflow) -> str:
+        """The state to store: finished history compacted away (``app.engine.compaction``),
+        so its size and the cost of the next step do not grow with the steps done."""
         dct = SERIALIZER.to_dict(workflow)
         del dct["spec"]
         del dct["subprocess_specs"]
+        removed = compact(workflow, dct, SERIALIZER.registry)
         dct[_VERSION_KEY] = SERIALIZER.VERSION
+        dct[_DONE_KEY] = sorted(self.completed_elements(workflow) | removed)
         return json.dumps(dct, ensure_ascii=False, separators=(",", ":"))
+
+    @staticmethod
+    def completed_elements(workflow: BpmnWorkflow) -> set[str]:
+        """Elements completed by tasks no longer in the loaded workflow (compacted away)."""
+        return set(getattr(workflow, _DONE_ATTR, ()))
 
     def advance(self, workflow: BpmnWorkflow) -> None:
         """Run engine steps and fire whatever timers are due by the product clock."""
@@ -239,7 +256,7 @@ class Engine:
     def element_states(workflow: BpmnWorkflow) -> dict[str, str]:
         """Diagram element id -> completed / active / waiting (for the auditor's viewer)."""
         rank = {"completed": 0, "waiting": 1, "active": 2}
-        states: dict[str, str] = {}
+        states = dict.fromkeys(Engine.completed_elements(workflow), "completed")
         for task in workflow.get_tasks():
             bpmn_id = getattr(task.task_spec, "bpmn_id", None)
             if not bpmn_id:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from app import clock
@@ -16,16 +16,18 @@ from app.services.errors import Conflict, Forbidden, InvalidInput, NotFound
 REASSIGNERS = {"agency_head", "center", "bureau_head", "admin"}
 
 
+# built once: every API request asks
+_SUBSTITUTIONS_ON = select(Substitution).where(
+    Substitution.substitute_id == bindparam("user_id"),
+    Substitution.starts_on <= bindparam("day"),
+    Substitution.ends_on >= bindparam("day"),
+)
+
+
 def acting_for(session: Session, user: User, today: date | None = None) -> tuple[Actor, ...]:
     """The users this user substitutes for today."""
     day = (today or clock.local_now().date()).isoformat()
-    rows = session.scalars(
-        select(Substitution).where(
-            Substitution.substitute_id == user.id,
-            Substitution.starts_on <= day,
-            Substitution.ends_on >= day,
-        )
-    )
+    rows = session.scalars(_SUBSTITUTIONS_ON, {"user_id": user.id, "day": day})
     return tuple(Actor.of(row.user) for row in rows)
 
 

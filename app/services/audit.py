@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import event as orm_event
-from sqlalchemy import select, text
+from sqlalchemy import insert, select, text
 from sqlalchemy.orm import Session
 
 from app import clock
@@ -26,6 +26,8 @@ from app.services.actor import Actor
 GENESIS = "0" * 64
 CHAIN_LOCK = 7201  # pg_advisory_xact_lock key of the chain's tail
 PENDING = "audit_pending"  # session.info key: events recorded, not yet chained
+_COLUMNS = ("at", "actor", "action", "instance_id", "case_id", "detail", "prev_hash", "hash")
+_LAST_HASH = select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
 
 
 def _digest(prev_hash: str, event: AuditEvent) -> str:
@@ -75,13 +77,14 @@ def _chain_pending(session: Session) -> None:
         return
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text(f"SELECT pg_advisory_xact_lock({CHAIN_LOCK})"))
-    prev = session.scalar(select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1))
-    prev = prev or GENESIS
+    prev = session.scalar(_LAST_HASH) or GENESIS
+    rows = []
     for event in pending:
         event.prev_hash = prev
         event.hash = prev = _digest(prev, event)
-        session.add(event)
-    session.flush()
+        rows.append({column: getattr(event, column) for column in _COLUMNS})
+    # a Core insert: events are never updated, so the unit of work has nothing to track
+    session.connection().execute(insert(AuditEvent), rows)
 
 
 @contextmanager

@@ -31,14 +31,19 @@ _current: contextvars.ContextVar[WorkCalendar | None] = contextvars.ContextVar(
 )
 
 
+# what changes when the overrides do; one Core statement (it runs in every engine step)
+_STAMP = select(
+    select(func.count()).select_from(CalendarDay).scalar_subquery(),
+    select(func.max(CalendarDay.updated_at)).scalar_subquery(),
+    select(func.count()).select_from(CalendarYear).scalar_subquery(),
+    select(func.max(CalendarYear.imported_at)).scalar_subquery(),
+)
+
+
 def load(session: Session) -> WorkCalendar:
     """The calendar with the stored overrides, rebuilt only when they change."""
     global _cache
-    stamp = (
-        session.execute(select(func.count(), func.max(CalendarDay.updated_at))).one(),
-        session.execute(select(func.count(), func.max(CalendarYear.imported_at))).one(),
-    )
-    key = tuple(tuple(row) for row in stamp)
+    key = tuple(session.connection().execute(_STAMP).one())
     with _cache_lock:
         if _cache is not None and _cache[0] == key:
             return _cache[1]

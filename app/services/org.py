@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from app import clock
@@ -49,8 +49,11 @@ def unit_by_id(session: Session, unit_id: int) -> Unit:
     return unit
 
 
+_FIRST_OF_KIND = select(Unit).where(Unit.kind == bindparam("kind")).order_by(Unit.id).limit(1)
+
+
 def unit_of_kind(session: Session, kind: str) -> Unit:
-    unit = session.scalar(select(Unit).where(Unit.kind == kind).order_by(Unit.id).limit(1))
+    unit = session.scalar(_FIRST_OF_KIND, {"kind": kind})  # built once: every new task asks
     if unit is None:
         raise NotFound(f"系统中没有类型为 {UNIT_KINDS.get(kind, kind)} 的单位")
     return unit
@@ -164,12 +167,13 @@ def revoke_token(session: Session, actor: Actor, token_id: int) -> None:
         audit.record(session, actor, "token.revoke", token_id=token_id, username=row.user.username)
 
 
+_LIVE_TOKEN = select(ApiToken).where(
+    ApiToken.token_hash == bindparam("token_hash"), ApiToken.revoked_at.is_(None)
+)  # built once: every API request asks
+
+
 def user_for_token(session: Session, token: str) -> User | None:
-    row = session.scalar(
-        select(ApiToken).where(
-            ApiToken.token_hash == _token_hash(token), ApiToken.revoked_at.is_(None)
-        )
-    )
+    row = session.scalar(_LIVE_TOKEN, {"token_hash": _token_hash(token)})
     if row is None or not row.user.active:
         return None
     return row.user

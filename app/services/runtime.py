@@ -6,13 +6,17 @@ there, so a change and its record commit together or not at all.
 
 from __future__ import annotations
 
+import threading
+import weakref
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Select, bindparam, case, cast, func, select
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Session, lazyload
 from sqlalchemy.orm.exc import StaleDataError
 
 from app import clock
@@ -43,6 +47,35 @@ from app.services.errors import Conflict, Forbidden, InvalidInput, NotFound, Ser
 
 ENGINE = Engine(calendar=calendar.current, now=clock.now)
 READ_ONLY_ROLES = {"auditor", "court"}
+# The write path loads rows without the joined relationships the views want (unit, case,
+# assignee...): a step touches a handful of columns, and a related row loads when asked.
+LEAN = (lazyload("*"),)
+
+
+@dataclass(frozen=True)
+class PinnedDefinition:
+    """What a step needs of its instance's definition version (immutable once deployed)."""
+
+    spec_json: str
+    forms: dict[str, Any]
+
+
+# per database engine, definition id -> PinnedDefinition: a step neither reloads the spec and
+# every form of its version nor parses them again
+_pinned: weakref.WeakKeyDictionary[Any, dict[int, PinnedDefinition]] = weakref.WeakKeyDictionary()
+_pinned_lock = threading.Lock()
+
+
+def pinned_definition(session: Session, instance: ProcessInstance) -> PinnedDefinition:
+    bind = session.get_bind()
+    with _pinned_lock:
+        found = _pinned.get(bind, {}).get(instance.definition_id)
+    if found is None:
+        definition = instance.definition
+        found = PinnedDefinition(definition.spec_json, definition.forms)
+        with _pinned_lock:
+            _pinned.setdefault(bind, {})[instance.definition_id] = found
+    return found
 
 
 @dataclass
@@ -86,6 +119,7 @@ def start(
             process_id=definition.process_id, version=definition.version,
         )  # fmt: skip
         _sync(session, instance, workflow)
+        session.flush()
     return instance
 
 
@@ -136,10 +170,19 @@ def task_schema(session: Session, task: TaskRecord) -> dict[str, Any]:
     """The task's form as pinned by its instance's definition version, options resolved."""
     instance = session.get(ProcessInstance, task.instance_id)
     assert instance is not None
-    schema = instance.definition.forms.get(task.form or "")
+    schema = pinned_definition(session, instance).forms.get(task.form or "")
     if schema is None:
         raise InvalidInput("任务表单缺失")
     return forms.prepare(session, schema)
+
+
+# the task and its instance in one round trip (a completion needs both)
+_TASK_AND_INSTANCE = (
+    select(TaskRecord, ProcessInstance)
+    .join(ProcessInstance, ProcessInstance.id == TaskRecord.instance_id)
+    .where(TaskRecord.id == bindparam("task_id"))
+    .options(*LEAN)
+)
 
 
 def complete_task(
@@ -157,9 +200,10 @@ def complete_task(
     task's form as pinned by the instance's definition version. Files arrive either as
     ``uploads`` (web form) or, in ``data``, as ids of attachments uploaded before (API).
     """
-    task = session.get(TaskRecord, task_id)
-    if task is None:
+    found = session.execute(_TASK_AND_INSTANCE, {"task_id": task_id}).one_or_none()
+    if found is None:
         raise NotFound("任务不存在")
+    task, instance = found
     if not can_work_on(actor, task):
         raise Forbidden("无权办理此任务")
     instance = lock_instance(session, task.instance_id)
@@ -191,7 +235,7 @@ def complete_task(
             stored.extend(rows)
             data[name] = [row.as_ref() for row in rows]
     with calendar.in_scope(session):
-        workflow = ENGINE.load(instance.definition.spec_json, instance.state)
+        workflow = ENGINE.load(pinned_definition(session, instance).spec_json, instance.state)
         properties = ENGINE.task_properties(workflow, task.spiff_task_id)
         engine_data = dict(data)
         chosen = forms.lane_choices(schema, data)
@@ -208,7 +252,8 @@ def complete_task(
         task.completed_at = clock.now()
         task.completed_by = working_for(actor, task)
         task.data = data
-        ladder.plan(session, calendar.current(), task, None)  # done: no more reminders
+        if task.due_at is not None:  # a task without a due date has no ladder steps
+            ladder.plan(session, calendar.current(), task, None)  # done: no more reminders
         for name in forms.attachment_fields(schema):
             for ref in data.get(name) or []:
                 row = session.get(Attachment, ref["id"])
@@ -242,7 +287,7 @@ def deliver_message(
     if instance.status != "running":
         return False
     with calendar.in_scope(session):
-        workflow = ENGINE.load(instance.definition.spec_json, instance.state)
+        workflow = ENGINE.load(pinned_definition(session, instance).spec_json, instance.state)
         try:
             delivered = ENGINE.deliver(workflow, name, payload)
         except EngineError as exc:
@@ -281,7 +326,7 @@ def advance_instance(session: Session, instance_id: int) -> StepResult:
     if instance is None or instance.status != "running":
         return StepResult()
     with calendar.in_scope(session):
-        workflow = ENGINE.load(instance.definition.spec_json, instance.state)
+        workflow = ENGINE.load(pinned_definition(session, instance).spec_json, instance.state)
         try:
             ENGINE.advance(workflow)
         except EngineError as exc:
@@ -299,7 +344,7 @@ def recompute_timers(session: Session, instance_id: int) -> StepResult:
     if instance is None or instance.status != "running":
         return StepResult()
     with calendar.in_scope(session):
-        workflow = ENGINE.load(instance.definition.spec_json, instance.state)
+        workflow = ENGINE.load(pinned_definition(session, instance).spec_json, instance.state)
         for timer in ENGINE.timers(workflow):
             if timer.state == "waiting":
                 ENGINE.recompute_timer(workflow, timer.spiff_id)
@@ -317,118 +362,181 @@ def _save(session: Session, instance: ProcessInstance, workflow: Any) -> StepRes
 
 
 def _sync(session: Session, instance: ProcessInstance, workflow: Any) -> StepResult:
-    """Bring tasks, timers, reminders and status in line with the workflow state."""
+    """Bring tasks, timers, reminders and status in line with the workflow state.
+
+    Reads only the rows the workflow can still change (open tasks, the timers it holds), with
+    autoflush off (the queries below account for the step's unflushed changes); new task rows
+    are flushed early only when deadlines need their ids. The caller flushes the rest.
+    """
     now = clock.now()
     result = StepResult()
     timers = ENGINE.timers(workflow)
-    timer_rows = {
-        t.spiff_task_id: t
-        for t in session.scalars(select(Timer).where(Timer.instance_id == instance.id))
-    }
-    open_rows = {
-        t.spiff_task_id: t
-        for t in session.scalars(
-            select(TaskRecord).where(
-                TaskRecord.instance_id == instance.id, TaskRecord.status == "open"
-            )
-        )
-    }
     ready = ENGINE.ready_user_tasks(workflow)
-    ready_ids = {t.spiff_id for t in ready}
-    for spiff_id, row in open_rows.items():
-        if spiff_id not in ready_ids:
-            row.status = "cancelled"
-            ladder.plan(session, calendar.current(), row, None)  # drops its unsent steps
-    for task in ready:
-        row = open_rows.get(task.spiff_id)
-        if row is None:
-            data = ENGINE.task_data(workflow, task.spiff_id)
-            unit = lanes.owner(session, task.lane, data)
-            form = task.properties.get("formJsonSchemaFilename")
-            schema = instance.definition.forms.get(form or "") or {}
-            row = TaskRecord(
-                instance_id=instance.id,
-                case_id=instance.case_id,
-                spiff_task_id=task.spiff_id,
-                bpmn_id=task.bpmn_id,
-                name=task.name,
-                lane=task.lane,
-                unit_id=unit.id,
-                role=task.properties.get("role") or None,
-                assignee_id=_assignee(task.properties.get("assignee"), unit),
-                form=form,
-                status="open",
-                created_at=now,
-                prefill=forms.prefill(
-                    schema, data, _answered_before(session, instance.id, task.bpmn_id)
+    with session.no_autoflush:
+        timer_rows = (
+            {
+                t.spiff_task_id: t
+                for t in session.scalars(
+                    _TIMERS, {"instance_id": instance.id, "ids": [t.spiff_id for t in timers]}
                 )
-                or None,
-            )
-            session.add(row)
-            session.flush()
-            result.new_tasks.append(row)
-        before = row.due_at
-        _apply_due(row, [t for t in timers if t.host_spiff_id == task.spiff_id])
-        if row.due_at != before or row in result.new_tasks:
-            ladder.plan(session, calendar.current(), row, task.properties.get("ladder"))
-    tasks_by_spiff = {r.spiff_task_id: r for r in open_rows.values()}
-    tasks_by_spiff.update({r.spiff_task_id: r for r in result.new_tasks})
-    for timer in timers:
-        row = timer_rows.get(timer.spiff_id)
-        host = tasks_by_spiff.get(timer.host_spiff_id or "") or _task_row(
-            session, instance.id, timer.host_spiff_id
+            }
+            if timers
+            else {}
         )
-        if row is None:
-            if timer.state != "waiting" or timer.due_at is None:
-                continue
-            row = Timer(
-                instance_id=instance.id,
-                spiff_task_id=timer.spiff_id,
-                bpmn_id=timer.bpmn_id,
-                name=timer.name,
-                task_record_id=host.id if host else None,
-                due_at=timer.due_at,
-                status="waiting",
-            )
-            session.add(row)
-        if timer.suspended and timer.state == "waiting":
-            row.status = "suspended"  # 中止: parked until resumed; keeps its last real due time
-            row.explanation = suspension_text(timer.suspended)
-            continue
-        if row.status == "suspended" and timer.state == "waiting":
-            row.status = "waiting"
-        if timer.due_at is not None:
-            row.due_at = timer.due_at
-            if timer.state == "waiting":
-                session.info.setdefault("timer_due", []).append(timer.due_at)
-        row.provisional = timer.provisional
-        row.explanation = timer.explanation
-        if timer.state == "fired" and row.status == "waiting":
-            row.status, row.fired_at = "fired", now
-            result.fired.append(row)
-            _escalate(session, instance, timer, host)
-        elif timer.state == "cancelled" and row.status == "waiting":
-            row.status = "cancelled"
+        open_rows = {
+            t.spiff_task_id: t
+            for t in session.scalars(_OPEN_TASKS, {"instance_id": instance.id})
+            if t.status == "open"  # not the task this step completed (still open in the table)
+        }
+        ready_ids = {t.spiff_id for t in ready}
+        for spiff_id, row in open_rows.items():
+            if spiff_id not in ready_ids:
+                row.status = "cancelled"
+                if row.due_at is not None:
+                    ladder.plan(session, calendar.current(), row, None)  # drops unsent steps
+        for task in ready:
+            if task.spiff_id not in open_rows:
+                result.new_tasks.append(_new_task_row(session, instance, workflow, task, now))
+        session.add_all(result.new_tasks)
+        if result.new_tasks and timers:
+            session.flush()  # their ids, for ladder steps and timers (else the caller's flush)
+        rows = {**open_rows, **{r.spiff_task_id: r for r in result.new_tasks}}
+        for task in ready:
+            row = rows[task.spiff_id]
+            before = row.due_at
+            _apply_due(row, [t for t in timers if t.host_spiff_id == task.spiff_id])
+            if row.due_at != before or (row in result.new_tasks and row.due_at is not None):
+                ladder.plan(session, calendar.current(), row, task.properties.get("ladder"))
+        for timer in timers:
+            _sync_timer(session, instance, timer, timer_rows.get(timer.spiff_id), rows, now, result)
     if ENGINE.is_completed(workflow) and instance.status == "running":
         instance.status, instance.ended_at = "completed", now
         audit.record(session, "system", "instance.complete", instance_id=instance.id,
                      case_id=instance.case_id)  # fmt: skip
-    session.flush()
     return result
 
 
-def _answered_before(session: Session, instance_id: int, bpmn_id: str) -> set[str]:
-    """Fields an earlier round of the same task submitted (not offered again as answers)."""
-    answered: set[str] = set()
-    for data in session.scalars(
-        select(TaskRecord.data).where(
-            TaskRecord.instance_id == instance_id,
-            TaskRecord.bpmn_id == bpmn_id,
-            TaskRecord.status == "completed",
+# built once: a step runs them every time
+_TIMERS = select(Timer).where(
+    Timer.instance_id == bindparam("instance_id"),
+    Timer.spiff_task_id.in_(bindparam("ids", expanding=True)),
+)
+_OPEN_TASKS = (
+    select(TaskRecord)
+    .where(TaskRecord.instance_id == bindparam("instance_id"), TaskRecord.status == "open")
+    .options(*LEAN)
+)
+
+
+def _new_task_row(
+    session: Session, instance: ProcessInstance, workflow: Any, task: Any, now: datetime
+) -> TaskRecord:
+    data = ENGINE.task_data(workflow, task.spiff_id)
+    unit = lanes.owner(session, task.lane, data)
+    form = task.properties.get("formJsonSchemaFilename")
+    schema = pinned_definition(session, instance).forms.get(form or "") or {}
+    offered = forms.prefill(schema, data)
+    answered = _answered_before(session, instance.id, task.bpmn_id, set(offered))
+    return TaskRecord(
+        instance_id=instance.id,
+        case_id=instance.case_id,
+        spiff_task_id=task.spiff_id,
+        bpmn_id=task.bpmn_id,
+        name=task.name,
+        lane=task.lane,
+        unit_id=unit.id,
+        role=task.properties.get("role") or None,
+        assignee_id=_assignee(task.properties.get("assignee"), unit),
+        form=form,
+        status="open",
+        created_at=now,
+        prefill={k: v for k, v in offered.items() if k not in answered} or None,
+    )
+
+
+def _sync_timer(
+    session: Session,
+    instance: ProcessInstance,
+    timer: TimerState,
+    row: Timer | None,
+    tasks_by_spiff: dict[str, TaskRecord],
+    now: datetime,
+    result: StepResult,
+) -> None:
+    host = tasks_by_spiff.get(timer.host_spiff_id or "") or _task_row(
+        session, instance.id, timer.host_spiff_id
+    )
+    if row is None:
+        if timer.state != "waiting" or timer.due_at is None:
+            return
+        row = Timer(
+            instance_id=instance.id,
+            spiff_task_id=timer.spiff_id,
+            bpmn_id=timer.bpmn_id,
+            name=timer.name,
+            task_record_id=host.id if host else None,
+            due_at=timer.due_at,
+            status="waiting",
         )
-    ):
-        answered |= set(data or {})
+        session.add(row)
+    if timer.suspended and timer.state == "waiting":
+        row.status = "suspended"  # 中止: parked until resumed; keeps its last real due time
+        row.explanation = suspension_text(timer.suspended)
+        return
+    if row.status == "suspended" and timer.state == "waiting":
+        row.status = "waiting"
+    if timer.due_at is not None:
+        row.due_at = timer.due_at
+        if timer.state == "waiting":
+            session.info.setdefault("timer_due", []).append(timer.due_at)
+    row.provisional = timer.provisional
+    row.explanation = timer.explanation
+    if timer.state == "fired" and row.status == "waiting":
+        row.status, row.fired_at = "fired", now
+        result.fired.append(row)
+        _escalate(session, instance, timer, host)
+    elif timer.state == "cancelled" and row.status == "waiting":
+        row.status = "cancelled"
+
+
+def _answered_before(
+    session: Session, instance_id: int, bpmn_id: str, fields: set[str]
+) -> set[str]:
+    """Which of ``fields`` an earlier round of the same task submitted (not offered again as
+    answers). Checked in the database: a task done 200 times is not 200 rows to parse."""
+    if not fields:
+        return set()
+    names = tuple(sorted(fields))
+    conn = session.connection()
+    statement = _answered_statement(names, conn.dialect.name == "postgresql")
+    row = conn.execute(statement, {"instance_id": instance_id, "bpmn_id": bpmn_id}).one()
+    answered = {name for name, count in zip(names, row, strict=True) if count}
+    for obj in session.dirty:  # completed in this transaction, not flushed yet
+        if isinstance(obj, TaskRecord) and (obj.instance_id, obj.bpmn_id, obj.status) == (
+            instance_id,
+            bpmn_id,
+            "completed",
+        ):
+            answered |= fields & set(obj.data or {})
     return answered
+
+
+@lru_cache(maxsize=256)
+def _answered_statement(names: tuple[str, ...], postgres: bool) -> Select[Any]:
+    present = [func.sum(case((_has_key(TaskRecord.data, n, postgres), 1), else_=0)) for n in names]
+    return select(*present).where(
+        TaskRecord.instance_id == bindparam("instance_id"),
+        TaskRecord.bpmn_id == bindparam("bpmn_id"),
+        TaskRecord.status == "completed",
+    )
+
+
+def _has_key(column: Any, key: str, postgres: bool) -> ColumnElement[bool]:
+    """The JSON object in ``column`` has ``key`` (even with a null value)."""
+    if postgres:
+        return func.jsonb_exists(cast(column, JSONB), key)
+    path = '$."' + key.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return func.json_type(column, path).is_not(None)
 
 
 def _assignee(rule: str | None, unit: Unit) -> int | None:

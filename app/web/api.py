@@ -47,11 +47,10 @@ def token_required(view):  # type: ignore[no-untyped-def]
         header = request.headers.get("Authorization", "")
         if not header.startswith("Bearer "):
             raise Unauthorized("缺少访问令牌（Authorization: Bearer …）")
-        with db().read() as session:
+        with db().read() as session:  # one read transaction for the token and its user
             user = org.user_for_token(session, header.removeprefix("Bearer ").strip())
-        if user is None:
-            raise Unauthorized("访问令牌无效或已撤销")
-        with db().read() as session:
+            if user is None:
+                raise Unauthorized("访问令牌无效或已撤销")
             g.actor = Actor.of(user, assignment.acting_for(session, user))
         if not permissions.allowed(request.endpoint, request.method, g.actor.role):
             if g.actor.role == "auditor":
