@@ -70,6 +70,11 @@ def record(
     return event
 
 
+def pending(session: Session) -> list[AuditEvent]:
+    """Events recorded in this transaction that its commit has yet to insert."""
+    return list(session.info.get(PENDING, []))
+
+
 @orm_event.listens_for(Session, "before_commit")
 def _chain_pending(session: Session) -> None:
     pending: list[AuditEvent] = session.info.pop(PENDING, [])

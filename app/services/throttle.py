@@ -66,6 +66,9 @@ def note_failure(session: Session, ip: str, limits: Limits) -> None:
         .select_from(AuditEvent)
         .where(AuditEvent.action == FAILED, AuditEvent.at > since, _of_ip(ip))
     )
-    if (failures or 0) >= limits.max_failures:
+    failures = (failures or 0) + sum(  # this transaction's own, inserted when it commits
+        1 for e in audit.pending(session) if e.action == FAILED and e.detail.get("ip") == ip
+    )
+    if failures >= limits.max_failures:
         until = now + timedelta(minutes=limits.minutes)
         audit.record(session, "system", BLOCKED, ip=ip, failures=failures, until=until)
