@@ -86,7 +86,17 @@ SEQUENCE_STEPS = 10
 LANE = "区调处中心"  # the center's lane: every benchmark task goes to the center unit
 USERNAME = "center"
 FORM_FILE = "bench/note.schema.json"
-FORM = {"type": "object", "properties": {"note": {"type": "string"}}, "additionalProperties": False}
+# ``due`` and ``start_date`` are the timer diagram's start data; naming them in the form makes
+# them fields the process has, which deployment requires of a deadline expression's arguments.
+FORM = {
+    "type": "object",
+    "properties": {
+        "note": {"type": "string"},
+        "due": {"type": "string"},
+        "start_date": {"type": "string", "format": "date"},
+    },
+    "additionalProperties": False,
+}
 FORM_DATA = {"note": "已办"}
 BIG = 100_000
 T0 = time.perf_counter()

@@ -321,12 +321,13 @@ def lock_instance(session: Session, instance_id: int) -> ProcessInstance | None:
     is already current: no second query there.
     """
     if not _row_locks(session):
-        return session.get(ProcessInstance, instance_id)
+        return session.get(ProcessInstance, instance_id, options=LEAN)
     try:
         return session.get(
             ProcessInstance,
             instance_id,
-            with_for_update={"of": ProcessInstance},  # not the joined definition, unit, case
+            options=LEAN,  # not the joined definition (with its spec), unit, case
+            with_for_update=True,
             populate_existing=True,
         )
     except StaleDataError as exc:  # this transaction read it before another writer committed

@@ -6,7 +6,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from app import clock
@@ -57,12 +57,19 @@ def claim(session: Session, instance_id: int, now: datetime) -> bool:
         )
         if locked is None:
             return False
-    due = session.scalar(
-        select(Timer.id)
-        .where(Timer.instance_id == instance_id, Timer.status == "waiting", Timer.due_at < now)
-        .limit(1)
-    )
+    due = session.scalar(_STILL_DUE, {"instance_id": instance_id, "now": now})
     return due is not None
+
+
+_STILL_DUE = (  # built once: a pass asks it for every instance it fires
+    select(Timer.id)
+    .where(
+        Timer.instance_id == bindparam("instance_id"),
+        Timer.status == "waiting",
+        Timer.due_at < bindparam("now", type_=Timer.due_at.type),
+    )
+    .limit(1)
+)
 
 
 def run_pass(db: Database, missed_before: datetime | None = None) -> PassReport:
