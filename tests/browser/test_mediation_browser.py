@@ -95,6 +95,22 @@ def complete_task(page: Page, task_name: str, instance_id: int, values: FormValu
     expect(history).to_contain_text("已办结")
 
 
+def register_case(page: Page, court_case_no: str) -> int:
+    """The center registers a court-referred case (agency GTZY); returns its instance id."""
+    page.get_by_role("link", name="登记法院移送案件").click()
+    page.locator("#f-court_case_no").fill(court_case_no)
+    page.locator("#f-plaintiff").fill(CASE["plaintiff"])
+    page.locator("#f-agency_unit").select_option("GTZY")
+    page.locator("#f-subject").fill(CASE["subject"])
+    page.locator("#f-claims").fill(CASE["claims"])
+    page.locator("#f-court").fill(CASE["court"])
+    page.get_by_role("button", name="登记并启动调处流程").click()
+    expect(page).to_have_url(re.compile(r"/instances/\d+$"))
+    match = re.search(r"/instances/(\d+)$", page.url)
+    assert match is not None
+    return int(match.group(1))
+
+
 def docx_text(path: Path) -> str:
     document = docx.Document(str(path))
     parts = [p.text for p in document.paragraphs]
@@ -114,19 +130,7 @@ def test_center_and_agency_walk_mediation_to_a_downloadable_agreement(
 
     # 1. The center registers a case the court transferred before litigation.
     login(page, "center")
-    page.get_by_role("link", name="登记法院移送案件").click()
-    page.locator("#f-court_case_no").fill(CASE["court_case_no"])
-    page.locator("#f-plaintiff").fill(CASE["plaintiff"])
-    page.locator("#f-agency_unit").select_option("GTZY")
-    page.locator("#f-subject").fill(CASE["subject"])
-    page.locator("#f-claims").fill(CASE["claims"])
-    page.locator("#f-court").fill(CASE["court"])
-    page.get_by_role("button", name="登记并启动调处流程").click()
-
-    expect(page).to_have_url(re.compile(r"/instances/\d+$"))
-    match = re.search(r"/instances/(\d+)$", page.url)
-    assert match is not None
-    instance_id = int(match.group(1))
+    instance_id = register_case(page, CASE["court_case_no"])
     expect(page.locator("#instance-status")).to_have_text("进行中")
     expect(page.get_by_text(CASE["court_case_no"], exact=True)).to_be_visible()
     expect(page.get_by_text(AGENCY, exact=True)).to_be_visible()

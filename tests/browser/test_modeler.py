@@ -16,13 +16,13 @@ from playwright.sync_api import Page, expect
 from app.engine import parse_bpmn
 from app.workdays import WorkCalendar
 from tests.browser.test_mediation_browser import (
-    CASE,
     REGISTER,
     REPLY,
     complete_task,
     login,
     logout,
     open_task_from_history,
+    register_case,
 )
 
 pytestmark = pytest.mark.browser
@@ -34,18 +34,7 @@ FORM = "pre_litigation_mediation/agency_reply.schema.json"
 
 def _register_case(page: Page, court_case_no: str) -> int:
     """The center registers a court-referred case and sends the notice; returns the instance."""
-    page.get_by_role("link", name="登记法院移送案件").click()
-    page.locator("#f-court_case_no").fill(court_case_no)
-    page.locator("#f-plaintiff").fill(CASE["plaintiff"])
-    page.locator("#f-agency_unit").select_option("GTZY")
-    page.locator("#f-subject").fill(CASE["subject"])
-    page.locator("#f-claims").fill(CASE["claims"])
-    page.locator("#f-court").fill(CASE["court"])
-    page.get_by_role("button", name="登记并启动调处流程").click()
-    expect(page).to_have_url(re.compile(r"/instances/\d+$"))
-    match = re.search(r"/instances/(\d+)$", page.url)
-    assert match is not None
-    instance_id = int(match.group(1))
+    instance_id = register_case(page, court_case_no)
     open_task_from_history(page, REGISTER)
     complete_task(
         page,

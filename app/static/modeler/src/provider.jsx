@@ -50,57 +50,55 @@ function PropertySelect(props) {
   );
 }
 
-function FormEntry(props) {
-  const context = useService("huajieContext");
-  const options = () => [
-    { value: "", label: "（未指定）" },
-    ...context.forms.schemas.map((f) => ({ value: f.path, label: `${f.title}（${f.path}）` })),
-  ];
-  return (
-    <PropertySelect
-      {...props}
-      label="表单（JSON Schema）"
-      property={FORM}
-      options={options}
-      description="forms/ 下本流程的表单文件；办理人看到并填写的内容"
-    />
-  );
+// A select over one of the lists the page was given (forms, UI schemas, roles, assignee rules).
+function contextSelect({ label, property, empty, choices, description }) {
+  return function ContextSelect(props) {
+    const context = useService("huajieContext");
+    const options = () => [{ value: "", label: empty }, ...choices(context)];
+    return (
+      <PropertySelect
+        {...props}
+        label={label}
+        property={property}
+        options={options}
+        description={description}
+      />
+    );
+  };
 }
 
-function UiFormEntry(props) {
-  const context = useService("huajieContext");
-  const options = () => [
-    { value: "", label: "（无）" },
-    ...context.forms.ui_schemas.map((path) => ({ value: path, label: path })),
-  ];
-  return <PropertySelect {...props} label="界面布局（UI Schema）" property={UI_FORM} options={options} />;
-}
+const labelled = (entries) =>
+  Object.entries(entries).map(([value, label]) => ({ value, label: `${label}（${value}）` }));
 
-function RoleEntry(props) {
-  const context = useService("huajieContext");
-  const options = () => [
-    { value: "", label: "（承办单位任何工作人员）" },
-    ...Object.entries(context.roles).map(([role, label]) => ({ value: role, label: `${label}（${role}）` })),
-  ];
-  return (
-    <PropertySelect
-      {...props}
-      label="限定角色"
-      property={ROLE}
-      options={options}
-      description="只有承办单位中该角色的人员可以办理"
-    />
-  );
-}
+const FormEntry = contextSelect({
+  label: "表单（JSON Schema）",
+  property: FORM,
+  empty: "（未指定）",
+  choices: (c) => c.forms.schemas.map((f) => ({ value: f.path, label: `${f.title}（${f.path}）` })),
+  description: "forms/ 下本流程的表单文件；办理人看到并填写的内容",
+});
 
-function AssigneeEntry(props) {
-  const context = useService("huajieContext");
-  const options = () => [
-    { value: "", label: "（不指定：承办单位的人员均可办理）" },
-    ...Object.entries(context.assignees).map(([rule, label]) => ({ value: rule, label: `${label}（${rule}）` })),
-  ];
-  return <PropertySelect {...props} label="指定办理人" property={ASSIGNEE} options={options} />;
-}
+const UiFormEntry = contextSelect({
+  label: "界面布局（UI Schema）",
+  property: UI_FORM,
+  empty: "（无）",
+  choices: (c) => c.forms.ui_schemas.map((path) => ({ value: path, label: path })),
+});
+
+const RoleEntry = contextSelect({
+  label: "限定角色",
+  property: ROLE,
+  empty: "（承办单位任何工作人员）",
+  choices: (c) => labelled(c.roles),
+  description: "只有承办单位中该角色的人员可以办理",
+});
+
+const AssigneeEntry = contextSelect({
+  label: "指定办理人",
+  property: ASSIGNEE,
+  empty: "（不指定：承办单位的人员均可办理）",
+  choices: (c) => labelled(c.assignees),
+});
 
 function documentKinds(value) {
   return (value || "").split(",").map((k) => k.trim()).filter(Boolean);
