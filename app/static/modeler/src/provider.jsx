@@ -206,27 +206,45 @@ function KindEntry(props) {
   );
 }
 
-function DaysEntry(props) {
-  const { element, id, timer } = props;
-  const context = useService("huajieContext");
-  const debounce = useService("debounceInput");
-  const write = useDeadlineWriter(element, timer);
-  return (
-    <TextFieldEntry
-      id={id}
-      element={element}
-      label="天数 N"
-      debounce={debounce}
-      getValue={() => String(currentDeadline(timer, context).deadline.days)}
-      setValue={(value) => {
-        if (/^[1-9][0-9]*$/.test(value || "")) {
-          write({ days: parseInt(value, 10) });
-        }
-      }}
-      validate={(value) => (/^[1-9][0-9]*$/.test(value || "") ? null : "请输入不小于 1 的整数")}
-    />
-  );
+// A typed text field of the deadline: it writes only what its pattern accepts.
+function deadlineText({ label, description, pattern, message, read, patch }) {
+  return function DeadlineText(props) {
+    const { element, id, timer } = props;
+    const context = useService("huajieContext");
+    const debounce = useService("debounceInput");
+    const write = useDeadlineWriter(element, timer);
+    const valid = (value) => pattern.test(value || "");
+    return (
+      <TextFieldEntry
+        id={id}
+        element={element}
+        label={label}
+        description={description}
+        debounce={debounce}
+        getValue={() => read(currentDeadline(timer, context).deadline)}
+        setValue={(value) => valid(value) && write(patch(value))}
+        validate={(value) => (valid(value) ? null : message)}
+      />
+    );
+  };
 }
+
+const DaysEntry = deadlineText({
+  label: "天数 N",
+  pattern: /^[1-9][0-9]*$/,
+  message: "请输入不小于 1 的整数",
+  read: (deadline) => String(deadline.days),
+  patch: (value) => ({ days: parseInt(value, 10) }),
+});
+
+const CustomFieldEntry = deadlineText({
+  label: "或输入字段名",
+  description: "流程数据中的其他日期字段，例如 performance_deadline",
+  pattern: FIELD_NAME,
+  message: "字段名须以字母开头，仅含字母、数字、下划线",
+  read: (deadline) => deadline.field,
+  patch: (value) => ({ field: value }),
+});
 
 function FieldEntry(props) {
   const { element, id, timer } = props;
@@ -247,25 +265,6 @@ function FieldEntry(props) {
           "（自定义字段）",
         )
       }
-    />
-  );
-}
-
-function CustomFieldEntry(props) {
-  const { element, id, timer } = props;
-  const context = useService("huajieContext");
-  const debounce = useService("debounceInput");
-  const write = useDeadlineWriter(element, timer);
-  return (
-    <TextFieldEntry
-      id={id}
-      element={element}
-      label="或输入字段名"
-      description="流程数据中的其他日期字段，例如 performance_deadline"
-      debounce={debounce}
-      getValue={() => currentDeadline(timer, context).deadline.field}
-      setValue={(value) => FIELD_NAME.test(value || "") && write({ field: value })}
-      validate={(value) => (FIELD_NAME.test(value || "") ? null : "字段名须以字母开头，仅含字母、数字、下划线")}
     />
   );
 }
