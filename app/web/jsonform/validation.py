@@ -1,0 +1,240 @@
+"""jsonschema validation with Chinese messages per field."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime
+from typing import Any
+
+from jsonschema import FormatChecker, ValidationError
+from jsonschema.validators import Draft202012Validator, validator_for
+
+from app.web.jsonform.common import (
+    CHECK_MSG,
+    ENUM_MSG,
+    FORMAT_MSGS,
+    REQUIRED_MSG,
+    TYPE_NAMES,
+    enum_values,
+    properties_of,
+    to_str,
+)
+
+_DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_DATETIME_LOCAL_RE = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?")
+_DATETIME_OFFSET_RE = re.compile(
+    r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})"
+)
+
+
+def _is_date(instance: object) -> bool:
+    if not isinstance(instance, str):
+        return True
+    if not _DATE_RE.fullmatch(instance):
+        return False
+    try:
+        date.fromisoformat(instance)
+    except ValueError:
+        return False
+    return True
+
+
+def _is_datetime(instance: object) -> bool:
+    if not isinstance(instance, str):
+        return True
+    text = instance
+    if _DATETIME_OFFSET_RE.fullmatch(text):
+        # fromisoformat accepts at most 6 fractional digits; trim longer fractions
+        text = re.sub(r"(\.\d{6})\d+", r"\1", text)
+        text = text[:-1] + "+00:00" if text[-1] in "Zz" else text
+    elif not _DATETIME_LOCAL_RE.fullmatch(text):
+        return False
+    try:
+        datetime.fromisoformat(text[:10] + "T" + text[11:])
+    except ValueError:
+        return False
+    return True
+
+
+def _format_checker() -> FormatChecker:
+    checker = FormatChecker()
+    checker.checks("date")(_is_date)
+    checker.checks("date-time")(_is_datetime)
+    return checker
+
+
+FORMAT_CHECKER = _format_checker()
+
+
+def _validator(schema: Mapping[str, Any]) -> Any:
+    cls = validator_for(schema, default=Draft202012Validator)
+    return cls(schema, format_checker=FORMAT_CHECKER)
+
+
+def validate_submission(schema: dict[str, Any], data: Mapping[str, Any]) -> dict[str, list[str]]:
+    """Validate ``data`` against ``schema``; return ``{field: [Chinese messages]}``.
+
+    Messages for nested values are attached to their top-level property; errors that
+    belong to no property (wrong root type, undefined fields, …) use the key ``""``.
+    An empty dict means the submission is valid.
+    """
+    errors: dict[str, list[str]] = {}
+
+    def add(name: str, message: str) -> None:
+        bucket = errors.setdefault(name, [])
+        if message not in bucket:
+            bucket.append(message)
+
+    properties = properties_of(schema)
+    for error in sorted(_validator(schema).iter_errors(data), key=_error_order(properties)):
+        for name, message in _messages(error, schema, properties):
+            add(name, message)
+    return errors
+
+
+def _error_order(properties: Mapping[str, Any]) -> Any:
+    index = {name: i for i, name in enumerate(properties)}
+
+    def key(error: ValidationError) -> tuple[int, int]:
+        path = list(error.absolute_path)
+        first = path[0] if path else None
+        return (index.get(first, len(index)) if isinstance(first, str) else -1, len(path))
+
+    return key
+
+
+def _messages(
+    error: ValidationError, schema: Mapping[str, Any], properties: Mapping[str, Any]
+) -> Iterable[tuple[str, str]]:
+    path = list(error.absolute_path)
+    kind = str(error.validator)
+    value = error.validator_value
+    instance = error.instance
+
+    if kind in ("required", "dependentRequired", "dependencies") and isinstance(instance, dict):
+        missing: list[str] = []
+        if kind == "required":
+            missing = [p for p in value if p not in instance]
+        else:
+            for prop, deps in value.items():
+                if prop in instance and isinstance(deps, list):
+                    missing.extend(d for d in deps if d not in instance)
+        if missing:
+            for prop in missing:
+                name = path[0] if path else prop
+                sub = properties.get(prop) if not path else None
+                custom = _custom_message(sub, "required") if isinstance(sub, dict) else None
+                yield str(name), custom or REQUIRED_MSG
+            return
+
+    if kind in ("additionalProperties", "unevaluatedProperties") and isinstance(instance, dict):
+        extras = _extra_properties(instance, error.schema)
+        if extras:
+            name = str(path[0]) if path else ""
+            yield name, "包含未定义的字段：" + "、".join(extras)
+            return
+
+    name = str(path[0]) if path and isinstance(path[0], str) else ""
+    custom = _custom_message(error.schema, kind)
+    message = custom or _message_for(error, kind, value, name, properties)
+    # prefix item position for free-text arrays ("第 2 项：…")
+    if len(path) >= 2 and isinstance(path[1], int) and not custom:
+        prop = properties.get(name)
+        items = prop.get("items") if isinstance(prop, dict) else None
+        if not (isinstance(items, dict) and enum_values(items) is not None):
+            message = f"第 {path[1] + 1} 项：{message}"
+    yield name, message
+
+
+def _custom_message(subschema: Any, kind: str) -> str | None:
+    if not isinstance(subschema, Mapping):
+        return None
+    custom = subschema.get("errorMessage")
+    if isinstance(custom, str) and custom:
+        return custom
+    if isinstance(custom, Mapping):
+        text = custom.get(kind)
+        if isinstance(text, str) and text:
+            return text
+    return None
+
+
+def _extra_properties(instance: Mapping[str, Any], subschema: Any) -> list[str]:
+    if not isinstance(subschema, Mapping):
+        return []
+    known = subschema.get("properties") or {}
+    patterns = list((subschema.get("patternProperties") or {}).keys())
+    extras = []
+    for key in instance:
+        if key in known:
+            continue
+        if any(re.search(p, key) for p in patterns):
+            continue
+        extras.append(str(key))
+    return extras
+
+
+def _message_for(
+    error: ValidationError,
+    kind: str,
+    value: Any,
+    name: str,
+    properties: Mapping[str, Any],
+) -> str:
+    if kind == "required":
+        return REQUIRED_MSG
+    if kind == "enum":
+        return ENUM_MSG
+    if kind == "const":
+        if value is True:
+            return CHECK_MSG
+        if value is False:
+            return "请勿勾选此项"
+        return f"取值必须为 {to_str(value)}"
+    if kind == "type":
+        types = value if isinstance(value, list) else [value]
+        wanted = "或".join(TYPE_NAMES.get(str(t), str(t)) for t in types if t != "null")
+        return f"格式不正确，应为{wanted or '空值'}"
+    if kind == "minLength":
+        return f"至少 {value} 个字"
+    if kind == "maxLength":
+        return f"最多 {value} 个字"
+    if kind == "minimum":
+        return f"不能小于 {_num(value)}"
+    if kind == "maximum":
+        return f"不能大于 {_num(value)}"
+    if kind == "exclusiveMinimum":
+        return f"必须大于 {_num(value)}"
+    if kind == "exclusiveMaximum":
+        return f"必须小于 {_num(value)}"
+    if kind == "multipleOf":
+        return f"必须是 {_num(value)} 的倍数"
+    if kind == "pattern":
+        return "格式不符合要求"
+    if kind == "format":
+        return FORMAT_MSGS.get(str(value), "格式不符合要求")
+    if kind == "minItems":
+        return "此项为必填项" if value == 1 else f"至少填写 {value} 项"
+    if kind == "maxItems":
+        return f"最多填写 {value} 项"
+    if kind == "uniqueItems":
+        return "存在重复的项"
+    if (
+        kind in ("oneOf", "anyOf")
+        and isinstance(value, list)
+        and value
+        and all(isinstance(alt, dict) and "const" in alt for alt in value)
+    ):
+        return ENUM_MSG
+    if name:
+        prop = properties.get(name)
+        label = prop.get("title") if isinstance(prop, dict) and prop.get("title") else name
+        return f"“{label}”的填写内容不符合要求"
+    return "表单填写内容不符合要求"
+
+
+def _num(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
