@@ -215,6 +215,9 @@ def _called(session: Session, content: bytes) -> dict[str, bytes]:
     return found
 
 
+SHIPPED_NOTE = "随系统从 processes/ 目录部署"
+
+
 def deploy_directory(
     session: Session, actor: Actor, processes_dir: Path, forms_dir: Path
 ) -> list[ProcessDefinition]:
@@ -229,7 +232,7 @@ def deploy_directory(
             ordered.append(path)
             remaining.remove(path)
     return [
-        deploy(session, actor, path.read_bytes(), forms_dir, path.name, "deployed from processes/")
+        deploy(session, actor, path.read_bytes(), forms_dir, path.name, SHIPPED_NOTE)
         for path in ordered
     ]
 
