@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from app.models import ApiToken, TaskRecord, User
 from app.services import org
 from app.services.actor import SYSTEM
 from tests.helpers import open_task, register, step
+
+pytestmark = pytest.mark.both_databases
 
 
 def _token(db, username: str) -> dict[str, str]:
