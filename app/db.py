@@ -69,7 +69,10 @@ class _WriterQueue:
         self._thread_lock = threading.Lock()
         self._fd: int | None = None
         if database_path and database_path != ":memory:" and fcntl is not None:
-            self._fd = os.open(f"{database_path}-writer.lock", os.O_RDWR | os.O_CREAT, 0o600)
+            try:
+                self._fd = os.open(f"{database_path}-writer.lock", os.O_RDWR | os.O_CREAT, 0o600)
+            except OSError:  # a read-only folder: SQLite's busy handler orders the processes
+                self._fd = None
 
     def acquire(self) -> None:
         self._thread_lock.acquire()
