@@ -6,6 +6,7 @@ import json
 import sys
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -66,9 +67,19 @@ def init(demo: bool) -> None:
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
-@click.option("--threads", default=8, show_default=True, type=int)
-def serve(host: str, port: int, threads: int) -> None:
+@click.option("--threads", default=8, show_default=True, type=int, help="per process")
+@click.option(
+    "--workers", default=1, show_default=True, type=int,
+    help="processes; more than one runs gunicorn on app.wsgi (the production server)",
+)  # fmt: skip
+def serve(host: str, port: int, threads: int, workers: int) -> None:
     """Run the web app and its timer scheduler."""
+    if workers < 1 or threads < 1:
+        _fail(ServiceError("--workers 和 --threads 至少为 1"))
+    if workers > 1:
+        click.echo(f"化解 正在运行：http://{host}:{port}/（{workers} 个进程）")
+        _gunicorn(host, port, workers, threads)
+        return
     from waitress import serve as waitress_serve
 
     from app import create_app
@@ -82,6 +93,31 @@ def serve(host: str, port: int, threads: int) -> None:
         waitress_serve(app, host=host, port=port, threads=threads, ident="huajie")
     finally:
         scheduler.shutdown()
+
+
+def _gunicorn(host: str, port: int, workers: int, threads: int) -> None:
+    """gunicorn (extra ``prod``) with threaded workers, each importing ``app.wsgi`` after the
+    fork: its own database connections and its own timer scheduler."""
+    try:
+        from gunicorn.app.base import BaseApplication
+    except ImportError:
+        _fail(ServiceError("多进程运行需要 gunicorn：pip install 'huajie[prod]'"))
+
+    class Server(BaseApplication):  # type: ignore[misc]
+        def load_config(self) -> None:
+            options = {
+                "bind": f"{host}:{port}", "workers": workers, "threads": threads,
+                "worker_class": "gthread", "accesslog": None,
+            }  # fmt: skip
+            for key, value in options.items():
+                self.cfg.set(key, value)
+
+        def load(self) -> Any:
+            from app.wsgi import app
+
+            return app
+
+    Server().run()
 
 
 @main.group()

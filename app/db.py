@@ -7,14 +7,20 @@ deferred and never block writers in WAL mode.
 
 from __future__ import annotations
 
+import os
 import threading
 import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, create_engine, event, make_url, text
 from sqlalchemy.orm import Session, sessionmaker
+
+try:
+    import fcntl
+except ImportError:  # not POSIX: SQLite's busy handler orders the processes
+    fcntl = None  # type: ignore[assignment]
 
 
 def _sqlite_engine(url: str, begin: str) -> Engine:
@@ -49,6 +55,45 @@ def exclusive(session: Session, job: str) -> None:
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
 
 
+class _WriterQueue:
+    """SQLite has one writer at a time: writers wait their turn here rather than in SQLite's
+    busy handler, whose sleeps (1 ms growing to 100 ms) gave second-long tails under load.
+
+    Threads of this process queue on a lock; processes sharing the file (gunicorn workers, the
+    CLI) on a POSIX record lock on ``<database>-writer.lock``, which the kernel hands over at
+    once. SQLite's own locking stays the guard: this only orders the waiting. (POSIX locks are
+    per process, so two ``Database`` objects of one process never wait for each other here.)
+    """
+
+    def __init__(self, database_path: str | None) -> None:
+        self._thread_lock = threading.Lock()
+        self._fd: int | None = None
+        if database_path and database_path != ":memory:" and fcntl is not None:
+            try:
+                self._fd = os.open(f"{database_path}-writer.lock", os.O_RDWR | os.O_CREAT, 0o600)
+            except OSError:  # a read-only folder: SQLite's busy handler orders the processes
+                self._fd = None
+
+    def acquire(self) -> None:
+        self._thread_lock.acquire()
+        if self._fd is not None:
+            try:
+                fcntl.lockf(self._fd, fcntl.LOCK_EX)  # blocks without holding the GIL
+            except BaseException:
+                self._thread_lock.release()
+                raise
+
+    def release(self) -> None:
+        if self._fd is not None:
+            fcntl.lockf(self._fd, fcntl.LOCK_UN)
+        self._thread_lock.release()
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+
 class Database:
     """Engines and sessions; ``after_write`` hooks see what a committed transaction left in
     ``session.info`` (e.g. new timer due times, so the scheduler can wake for them)."""
@@ -65,9 +110,7 @@ class Database:
         self._writer = sessionmaker(self.write_engine, expire_on_commit=False)
         self._reader = sessionmaker(self.read_engine, expire_on_commit=False)
         self.after_write: list[Callable[[dict[str, Any]], None]] = []
-        # SQLite has one writer at a time: queue this process's writers here, in order,
-        # rather than in SQLite's busy handler (whose back-off gives second-long tails).
-        self._write_lock = threading.Lock() if self.is_sqlite else None
+        self._write_lock = _WriterQueue(make_url(url).database) if self.is_sqlite else None
 
     @contextmanager
     def write(self) -> Iterator[Session]:
@@ -92,6 +135,8 @@ class Database:
             yield session
 
     def dispose(self) -> None:
+        if self._write_lock is not None:
+            self._write_lock.close()
         self.write_engine.dispose()
         if self.read_engine is not self.write_engine:
             self.read_engine.dispose()

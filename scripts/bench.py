@@ -124,6 +124,7 @@ MODES = {
     "full": Sizes(5, 400, 100, 40, 8, 100, 3, 9, 200, 20.0, 5, 60, 15.0),
 }
 HTTP_WARMUP_PER_CLIENT = 2
+HTTP_WORKERS = int(os.environ.get("HUAJIE_BENCH_WORKERS", "1"))
 LAG_LEAD_S = 3.0  # timers are due this long after they are created, and later
 LAG_WAIT_AFTER_LAST_S = 45.0  # bound on waiting: longer than the scheduler's safety interval
 
@@ -482,8 +483,12 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def served(data_dir: Path, fixed_clock: bool) -> Iterator[int]:
-    """``huajie serve`` (waitress + timer scheduler) on a free loopback port; yields the port."""
+def served(data_dir: Path, fixed_clock: bool, workers: int = 1) -> Iterator[int]:
+    """``huajie serve`` on a free loopback port; yields the port.
+
+    One worker is waitress in one process; more are gunicorn processes on ``app.wsgi``, each
+    with its own timer scheduler (the production setup).
+    """
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "HUAJIE_NOW"}}
     env.update(HUAJIE_DATA=str(data_dir), HUAJIE_ENV="test", PYTHONUNBUFFERED="1")
@@ -491,6 +496,7 @@ def served(data_dir: Path, fixed_clock: bool) -> Iterator[int]:
         env["HUAJIE_NOW"] = FIXED_NOW
     huajie = ROOT / ".venv" / "bin" / "huajie"
     command = [str(huajie), "serve", "--host", "127.0.0.1", "--port", str(port)]
+    command += ["--workers", str(workers)]
     with open(data_dir / "serve.log", "wb") as out:
         proc = subprocess.Popen(
             command, env=env, cwd=data_dir, stdout=out, stderr=subprocess.STDOUT
@@ -600,7 +606,7 @@ def bench_http(ws: Workspace, sizes: Sizes) -> dict[str, Any]:
     db.dispose()
     log(f"http: {len(task_ids)} instances ready, starting huajie serve")
     batches = [task_ids[i::clients] for i in range(clients)]
-    with served(data_dir, fixed_clock=True) as port:
+    with served(data_dir, fixed_clock=True, workers=HTTP_WORKERS) as port:
         _, failures, _ = run_clients(port, token, [b[:HTTP_WARMUP_PER_CLIENT] for b in batches])
         latencies, more, wall = run_clients(
             port, token, [b[HTTP_WARMUP_PER_CLIENT:] for b in batches]

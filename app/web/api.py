@@ -47,11 +47,11 @@ def token_required(view):  # type: ignore[no-untyped-def]
         header = request.headers.get("Authorization", "")
         if not header.startswith("Bearer "):
             raise Unauthorized("缺少访问令牌（Authorization: Bearer …）")
-        with db().read() as session:  # one read transaction for the token and its user
-            user = org.user_for_token(session, header.removeprefix("Bearer ").strip())
-            if user is None:
-                raise Unauthorized("访问令牌无效或已撤销")
-            g.actor = Actor.of(user, assignment.acting_for(session, user))
+        with db().read() as session:
+            actor = org.actor_for_token(session, header.removeprefix("Bearer ").strip())
+        if actor is None:
+            raise Unauthorized("访问令牌无效或已撤销")
+        g.actor = actor
         if not permissions.allowed(request.endpoint, request.method, g.actor.role):
             if g.actor.role == "auditor":
                 raise Forbidden("审计人员为只读角色，不能进行任何修改")
@@ -443,6 +443,7 @@ def name_substitute() -> tuple[Response, int]:
             str(body.get("ends_on", "")), str(body.get("reason", "")),
         )  # fmt: skip
         result = {"id": row.id, "starts_on": row.starts_on, "ends_on": row.ends_on}
+    org.forget_token_actors()  # the substitute acts for me from the next request on
     return jsonify(result), 201
 
 

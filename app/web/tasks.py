@@ -12,6 +12,7 @@ from app.services import (
     deadlines,
     forms,
     ladder,
+    org,
     queries,
     runtime,
     units,
@@ -221,6 +222,7 @@ def substitutes() -> str | Response:
         except InvalidInput as exc:
             _flash_error(exc)
         else:
+            org.forget_token_actors()  # the substitute's API token acts for me at once
             flash("已指定代理人")
         return redirect(url_for("tasks.substitutes"))
     with db().read() as session:

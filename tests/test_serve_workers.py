@@ -1,0 +1,102 @@
+"""``huajie serve --workers 2`` on SQLite: gunicorn processes share one database file, their
+writers queue across processes, and concurrent API completions all succeed once each."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from app.models import AuditEvent, TaskRecord
+from app.services import audit, org
+from app.services.actor import SYSTEM
+from tests.helpers import FORM_DATA, open_task, register
+
+HUAJIE = Path(sys.executable).with_name("huajie")
+CLIENTS = 8
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait_until_serving(server: subprocess.Popen[bytes], port: int, log: Path) -> None:
+    for _ in range(600):
+        assert server.poll() is None, log.read_text(errors="replace")
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            conn.request("GET", "/login")
+            conn.getresponse().read()
+            conn.close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise AssertionError("huajie serve --workers 2 did not answer")
+
+
+def _complete_all(port: int, token: str, task_ids: list[int], statuses: list[int]) -> None:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    body = json.dumps({"data": FORM_DATA["register_materials"]})
+    for task_id in task_ids:
+        conn.request("POST", f"/api/v1/tasks/{task_id}/complete", body, headers)
+        response = conn.getresponse()
+        response.read()
+        statuses.append(response.status)
+    conn.close()
+
+
+def test_two_workers_complete_concurrent_api_requests_once_each(db, settings, tmp_path):
+    task_ids = [open_task(db, register(db, court_case_no=f"（2026）苏0813行诉前{n}号")).id
+                for n in range(2 * CLIENTS)]  # fmt: skip
+    with db.write() as session:
+        token = org.create_token(session, SYSTEM, "center")
+    db.dispose()  # the servers own the file now
+    port, log = _free_port(), tmp_path / "serve.log"
+    with open(log, "wb") as out:
+        server = subprocess.Popen(
+            [str(HUAJIE), "serve", "--workers", "2", "--threads", "4", "--port", str(port)],
+            env=dict(os.environ), stdout=out, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    statuses: list[int] = []
+    try:
+        _wait_until_serving(server, port, log)
+        clients = [
+            threading.Thread(
+                target=_complete_all, args=(port, token, task_ids[i::CLIENTS], statuses)
+            )
+            for i in range(CLIENTS)
+        ]
+        for client in clients:
+            client.start()
+        for client in clients:
+            client.join(timeout=120)
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=60)
+    assert "2 个进程" in log.read_text() and log.read_text().count("Booting worker") == 2
+    assert statuses == [200] * len(task_ids)
+    with db.read() as session:
+        done = session.scalar(
+            select(func.count()).where(
+                TaskRecord.id.in_(task_ids), TaskRecord.completed_at.is_not(None)
+            )
+        )
+        completions = session.scalar(
+            select(func.count()).where(AuditEvent.action == "task.complete")
+        )
+        chain = audit.verify(session)
+    assert done == len(task_ids)
+    assert completions == len(task_ids)
+    assert chain.ok, chain
