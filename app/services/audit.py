@@ -82,7 +82,7 @@ def _chain_pending(session: Session) -> None:
         return
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text(f"SELECT pg_advisory_xact_lock({CHAIN_LOCK})"))
-    prev = session.scalar(_LAST_HASH) or GENESIS
+    prev = session.connection().execute(_LAST_HASH).scalar() or GENESIS
     rows = []
     for event in pending:
         event.prev_hash = prev

@@ -14,10 +14,12 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, bindparam, case, cast, func, select
+from sqlalchemy import ColumnElement, Select, bindparam, case, cast, func, select, update
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session, lazyload
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
+from sqlalchemy.orm.util import identity_key
 
 from app import clock
 from app.engine import Engine, EngineError, TaskNotReady, TimerState
@@ -371,12 +373,38 @@ def recompute_timers(session: Session, instance_id: int) -> StepResult:
 
 def _save(session: Session, instance: ProcessInstance, workflow: Any) -> StepResult:
     result = _sync(session, instance, workflow)
-    instance.state = ENGINE.dump(workflow)
+    _store_state(session, instance, ENGINE.dump(workflow))
     try:
-        session.flush()
+        session.flush()  # the projections (and any other column a caller changed)
     except StaleDataError as exc:
         raise Conflict("该流程实例刚被他人更新，请刷新后重试") from exc
     return result
+
+
+# the workflow state, status and version in one Core statement, checked against the version
+# this transaction read (the mapper's optimistic lock, without a unit-of-work pass over it)
+_STORE_STATE = (
+    update(ProcessInstance.__table__)
+    .where(
+        ProcessInstance.__table__.c.id == bindparam("b_id"),
+        ProcessInstance.__table__.c.lock_version == bindparam("b_version"),
+    )
+    .values(lock_version=ProcessInstance.__table__.c.lock_version + 1)
+)
+_STORED_COLUMNS = ("state", "status", "ended_at")
+
+
+def _store_state(session: Session, instance: ProcessInstance, state: str) -> None:
+    version = instance.lock_version
+    values = {"state": state, "status": instance.status, "ended_at": instance.ended_at}
+    stored = session.connection().execute(
+        _STORE_STATE, {**values, "b_id": instance.id, "b_version": version}
+    )
+    if stored.rowcount != 1:
+        raise Conflict("该流程实例刚被他人更新，请刷新后重试")
+    for key in _STORED_COLUMNS:  # as written: nothing left for the next flush to send
+        set_committed_value(instance, key, values[key])
+    set_committed_value(instance, "lock_version", version + 1)
 
 
 def _sync(session: Session, instance: ProcessInstance, workflow: Any) -> StepResult:
@@ -401,11 +429,7 @@ def _sync(session: Session, instance: ProcessInstance, workflow: Any) -> StepRes
             if timers
             else {}
         )
-        open_rows = {
-            t.spiff_task_id: t
-            for t in session.scalars(_OPEN_TASKS, {"instance_id": instance.id})
-            if t.status == "open"  # not the task this step completed (still open in the table)
-        }
+        open_rows = _open_task_rows(session, instance.id)
         ready_ids = {t.spiff_id for t in ready}
         for spiff_id, row in open_rows.items():
             if spiff_id not in ready_ids:
@@ -439,11 +463,32 @@ _TIMERS = select(Timer).where(
     Timer.instance_id == bindparam("instance_id"),
     Timer.spiff_task_id.in_(bindparam("ids", expanding=True)),
 )
-_OPEN_TASKS = (
-    select(TaskRecord)
-    .where(TaskRecord.instance_id == bindparam("instance_id"), TaskRecord.status == "open")
-    .options(*LEAN)
+_OPEN_TASK_IDS = select(TaskRecord.id).where(
+    TaskRecord.instance_id == bindparam("instance_id"), TaskRecord.status == "open"
 )
+_TASKS_BY_ID = (
+    select(TaskRecord).where(TaskRecord.id.in_(bindparam("ids", expanding=True))).options(*LEAN)
+)
+
+
+def _open_task_rows(session: Session, instance_id: int) -> dict[str, TaskRecord]:
+    """The instance's open task rows by SpiffWorkflow id, as this transaction left them.
+
+    Ids come from one Core query; rows the session holds already (the task this step
+    completed, typically the only one) are not loaded again.
+    """
+    ids = session.connection().execute(_OPEN_TASK_IDS, {"instance_id": instance_id}).scalars()
+    rows, missing = [], []
+    for task_id in ids:
+        held = session.identity_map.get(identity_key(TaskRecord, task_id))
+        if held is None:
+            missing.append(task_id)
+        else:
+            rows.append(held)
+    if missing:
+        rows.extend(session.scalars(_TASKS_BY_ID, {"ids": missing}))
+    # not the task this step completed (still open in the table)
+    return {t.spiff_task_id: t for t in rows if t.status == "open"}
 
 
 def _new_task_row(
