@@ -14,9 +14,19 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, bindparam, case, cast, func, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    bindparam,
+    case,
+    cast,
+    func,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.orm import Session, lazyload
+from sqlalchemy.orm import Session, lazyload, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.orm.util import identity_key
@@ -260,10 +270,16 @@ def complete_task(
             raise Conflict("任务已办结，不能重复提交") from exc
         except EngineError as exc:
             raise InvalidInput(f"流程执行出错：{exc}") from exc
-        task.status = "completed"
-        task.completed_at = clock.now()
-        task.completed_by = working_for(actor, task)
-        task.data = data
+        _close_task(
+            session,
+            task,
+            {
+                "status": "completed",
+                "completed_at": clock.now(),
+                "completed_by": working_for(actor, task),
+                "data": data,
+            },
+        )
         if task.due_at is not None:  # a task without a due date has no ladder steps
             ladder.plan(session, calendar.current(), task, None)  # done: no more reminders
         for name in forms.attachment_fields(schema):
@@ -438,17 +454,21 @@ def _sync(session: Session, instance: ProcessInstance, workflow: Any) -> StepRes
                     ladder.plan(session, calendar.current(), row, None)  # drops unsent steps
         for task in ready:
             if task.spiff_id not in open_rows:
-                result.new_tasks.append(_new_task_row(session, instance, workflow, task, now))
-        session.add_all(result.new_tasks)
-        if result.new_tasks and timers:
-            session.flush()  # their ids, for ladder steps and timers (else the caller's flush)
-        rows = {**open_rows, **{r.spiff_task_id: r for r in result.new_tasks}}
+                row = _new_task_row(session, instance, workflow, task, now)
+                _apply_due(row, [t for t in timers if t.host_spiff_id == task.spiff_id])
+                _insert_task(session, row)
+                result.new_tasks.append(row)
+                if row.due_at is not None:
+                    ladder.plan(session, calendar.current(), row, task.properties.get("ladder"))
         for task in ready:
-            row = rows[task.spiff_id]
+            row = open_rows.get(task.spiff_id)
+            if row is None:
+                continue
             before = row.due_at
             _apply_due(row, [t for t in timers if t.host_spiff_id == task.spiff_id])
-            if row.due_at != before or (row in result.new_tasks and row.due_at is not None):
+            if row.due_at != before:
                 ladder.plan(session, calendar.current(), row, task.properties.get("ladder"))
+        rows = {**open_rows, **{r.spiff_task_id: r for r in result.new_tasks}}
         for timer in timers:
             _sync_timer(session, instance, timer, timer_rows.get(timer.spiff_id), rows, now, result)
     if ENGINE.is_completed(workflow) and instance.status == "running":
@@ -515,6 +535,38 @@ def _new_task_row(
         created_at=now,
         prefill={k: v for k, v in offered.items() if k not in answered} or None,
     )
+
+
+_INSERT_TASK = insert(TaskRecord.__table__)
+_UPDATE_TASK = update(TaskRecord.__table__).where(TaskRecord.__table__.c.id == bindparam("b_id"))
+
+
+def _close_task(session: Session, task: TaskRecord, values: dict[str, Any]) -> None:
+    """Write a completed task's columns with one Core statement, the row kept as written."""
+    session.connection().execute(_UPDATE_TASK, {**values, "b_id": task.id})
+    for key, value in values.items():
+        set_committed_value(task, key, value)
+
+
+def _insert_task(session: Session, row: TaskRecord) -> None:
+    """Insert a new task row with one Core statement and attach it to the session as loaded:
+    its id is known at once (ladder steps and timers point at it) and no flush tracks it."""
+    values: dict[str, Any] = {}
+    for column in TaskRecord.__table__.columns:
+        if column.primary_key:
+            continue
+        if column.key not in row.__dict__:
+            default = column.default
+            if default is not None and default.is_scalar:
+                setattr(row, column.key, default.arg)
+            elif column.server_default is None:
+                setattr(row, column.key, None)
+            else:
+                continue  # the database's default (read back if asked for)
+        values[column.key] = row.__dict__[column.key]
+    row.id = session.connection().execute(_INSERT_TASK, values).inserted_primary_key[0]
+    make_transient_to_detached(row)
+    session.add(row)
 
 
 def _sync_timer(
