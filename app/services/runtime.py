@@ -124,8 +124,7 @@ def start(
             started_by=actor.username,
             summary=summarize(data),
         )
-        session.add(instance)
-        session.flush()
+        _insert_row(session, instance)
         audit.record(
             session, actor, "instance.start", instance_id=instance.id, case_id=case_id,
             process_id=definition.process_id, version=definition.version,
@@ -456,7 +455,7 @@ def _sync(session: Session, instance: ProcessInstance, workflow: Any) -> StepRes
             if task.spiff_id not in open_rows:
                 row = _new_task_row(session, instance, workflow, task, now)
                 _apply_due(row, [t for t in timers if t.host_spiff_id == task.spiff_id])
-                _insert_task(session, row)
+                _insert_row(session, row)
                 result.new_tasks.append(row)
                 if row.due_at is not None:
                     ladder.plan(session, calendar.current(), row, task.properties.get("ladder"))
@@ -515,7 +514,7 @@ def _new_task_row(
     session: Session, instance: ProcessInstance, workflow: Any, task: Any, now: datetime
 ) -> TaskRecord:
     data = ENGINE.task_data(workflow, task.spiff_id)
-    unit = lanes.owner(session, task.lane, data)
+    unit = lanes.owner_ref(session, task.lane, data)
     form = task.properties.get("formJsonSchemaFilename")
     schema = pinned_definition(session, instance).forms.get(form or "") or {}
     offered = forms.prefill(schema, data)
@@ -537,7 +536,6 @@ def _new_task_row(
     )
 
 
-_INSERT_TASK = insert(TaskRecord.__table__)
 _UPDATE_TASK = update(TaskRecord.__table__).where(TaskRecord.__table__.c.id == bindparam("b_id"))
 
 
@@ -548,11 +546,12 @@ def _close_task(session: Session, task: TaskRecord, values: dict[str, Any]) -> N
         set_committed_value(task, key, value)
 
 
-def _insert_task(session: Session, row: TaskRecord) -> None:
-    """Insert a new task row with one Core statement and attach it to the session as loaded:
-    its id is known at once (ladder steps and timers point at it) and no flush tracks it."""
+def _insert_row(session: Session, row: TaskRecord | ProcessInstance) -> None:
+    """Insert a new row with one Core statement and attach it to the session as loaded: its
+    id is known at once (ladder steps, timers, events point at it) and no flush tracks it."""
+    table = type(row).__table__
     values: dict[str, Any] = {}
-    for column in TaskRecord.__table__.columns:
+    for column in table.columns:
         if column.primary_key:
             continue
         if column.key not in row.__dict__:
@@ -564,9 +563,14 @@ def _insert_task(session: Session, row: TaskRecord) -> None:
             else:
                 continue  # the database's default (read back if asked for)
         values[column.key] = row.__dict__[column.key]
-    row.id = session.connection().execute(_INSERT_TASK, values).inserted_primary_key[0]
+    row.id = session.connection().execute(_insert(table), values).inserted_primary_key[0]
     make_transient_to_detached(row)
     session.add(row)
+
+
+@lru_cache(maxsize=8)
+def _insert(table: Any) -> Any:
+    return insert(table)
 
 
 def _sync_timer(
@@ -654,7 +658,7 @@ def _has_key(column: Any, key: str, postgres: bool) -> ColumnElement[bool]:
     return func.json_type(column, path).is_not(None)
 
 
-def _assignee(rule: str | None, unit: Unit) -> int | None:
+def _assignee(rule: str | None, unit: lanes.UnitRef) -> int | None:
     """``assignee`` task property: ``designated_reviewer`` = the unit's legality reviewer."""
     if rule == "designated_reviewer":
         return unit.designated_reviewer_id
