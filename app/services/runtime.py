@@ -129,7 +129,7 @@ def start(
             session, actor, "instance.start", instance_id=instance.id, case_id=case_id,
             process_id=definition.process_id, version=definition.version,
         )  # fmt: skip
-        _sync(session, instance, workflow)
+        _sync(session, instance, workflow, others_open=False)  # a new instance has none yet
         session.flush()
     return instance
 
@@ -188,8 +188,14 @@ def task_schema(session: Session, task: TaskRecord) -> dict[str, Any]:
 
 
 # the task and its instance in one round trip (a completion needs both)
+_OPEN_OF_INSTANCE = (
+    select(func.count(TaskRecord.id))
+    .where(TaskRecord.instance_id == ProcessInstance.id, TaskRecord.status == "open")
+    .correlate(ProcessInstance)
+    .scalar_subquery()
+)
 _TASK_AND_INSTANCE = (
-    select(TaskRecord, ProcessInstance)
+    select(TaskRecord, ProcessInstance, _OPEN_OF_INSTANCE)
     .join(ProcessInstance, ProcessInstance.id == TaskRecord.instance_id)
     .where(TaskRecord.id == bindparam("task_id"))
     .options(*LEAN)
@@ -227,7 +233,7 @@ def complete_task(
     found = session.execute(_TASK_AND_INSTANCE, {"task_id": task_id}).one_or_none()
     if found is None:
         raise NotFound("任务不存在")
-    task, instance = found
+    task, instance, open_count = found
     if not can_work_on(actor, task):
         raise Forbidden("无权办理此任务")
     if task.status != "open":
@@ -290,7 +296,8 @@ def complete_task(
             session, actor, "task.complete", instance_id=instance.id, case_id=instance.case_id,
             task_id=task.id, bpmn_id=task.bpmn_id, data=data,
         )  # fmt: skip
-        result = _save(session, instance, workflow)
+        # the instance's only open task was this one: _sync need not look for others
+        result = _save(session, instance, workflow, others_open=open_count > 1)
         kinds = [k.strip() for k in properties.get("documents", "").split(",") if k.strip()]
         if kinds:
             dues = [t.due_at for t in result.new_tasks if t.due_at is not None]
@@ -386,8 +393,10 @@ def recompute_timers(session: Session, instance_id: int) -> StepResult:
         return _save(session, instance, workflow)
 
 
-def _save(session: Session, instance: ProcessInstance, workflow: Any) -> StepResult:
-    result = _sync(session, instance, workflow)
+def _save(
+    session: Session, instance: ProcessInstance, workflow: Any, others_open: bool = True
+) -> StepResult:
+    result = _sync(session, instance, workflow, others_open)
     _store_state(session, instance, ENGINE.dump(workflow))
     try:
         session.flush()  # the projections (and any other column a caller changed)
@@ -422,12 +431,15 @@ def _store_state(session: Session, instance: ProcessInstance, state: str) -> Non
     set_committed_value(instance, "lock_version", version + 1)
 
 
-def _sync(session: Session, instance: ProcessInstance, workflow: Any) -> StepResult:
+def _sync(
+    session: Session, instance: ProcessInstance, workflow: Any, others_open: bool = True
+) -> StepResult:
     """Bring tasks, timers, reminders and status in line with the workflow state.
 
-    Reads only the rows the workflow can still change (open tasks, the timers it holds), with
-    autoflush off (the queries below account for the step's unflushed changes); new task rows
-    are flushed early only when deadlines need their ids. The caller flushes the rest.
+    Reads only the rows the workflow can still change (open tasks, unless the caller knows
+    there are no others, and the timers it holds), with autoflush off (the queries below account
+    for the step's unflushed changes). New task rows are inserted at once by Core statements
+    (their ids are needed for ladder steps and timers); the caller flushes the rest.
     """
     now = clock.now()
     result = StepResult()
@@ -444,7 +456,7 @@ def _sync(session: Session, instance: ProcessInstance, workflow: Any) -> StepRes
             if timers
             else {}
         )
-        open_rows = _open_task_rows(session, instance.id)
+        open_rows = _open_task_rows(session, instance.id) if others_open else {}
         ready_ids = {t.spiff_id for t in ready}
         for spiff_id, row in open_rows.items():
             if spiff_id not in ready_ids:
