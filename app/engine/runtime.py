@@ -114,9 +114,7 @@ class Engine:
     def dump(self, workflow: BpmnWorkflow) -> str:
         """The state to store: finished history compacted away (``app.engine.compaction``),
         so its size and the cost of the next step do not grow with the steps done."""
-        dct = SERIALIZER.to_dict(workflow)
-        del dct["spec"]
-        del dct["subprocess_specs"]
+        dct = SERIALIZER.to_dict(workflow)  # without the specs (``WorkflowStateConverter``)
         removed = compact(workflow, dct, SERIALIZER.registry)
         dct[_VERSION_KEY] = SERIALIZER.VERSION
         dct[_DONE_KEY] = sorted(self.completed_elements(workflow) | removed)

@@ -28,6 +28,7 @@ CHAIN_LOCK = 7201  # pg_advisory_xact_lock key of the chain's tail
 PENDING = "audit_pending"  # session.info key: events recorded, not yet chained
 _COLUMNS = ("at", "actor", "action", "instance_id", "case_id", "detail", "prev_hash", "hash")
 _LAST_HASH = select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
+_INSERT = insert(AuditEvent.__table__)
 
 
 def _digest(prev_hash: str, event: AuditEvent) -> str:
@@ -82,14 +83,15 @@ def _chain_pending(session: Session) -> None:
         return
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text(f"SELECT pg_advisory_xact_lock({CHAIN_LOCK})"))
-    prev = session.scalar(_LAST_HASH) or GENESIS
+    prev = session.connection().execute(_LAST_HASH).scalar() or GENESIS
     rows = []
     for event in pending:
         event.prev_hash = prev
         event.hash = prev = _digest(prev, event)
         rows.append({column: getattr(event, column) for column in _COLUMNS})
-    # a Core insert: events are never updated, so the unit of work has nothing to track
-    session.connection().execute(insert(AuditEvent), rows)
+    # a Core insert: events are never updated, so the unit of work has nothing to track (one
+    # row, the usual case, as a single execute: a list takes the slower executemany path)
+    session.connection().execute(_INSERT, rows[0] if len(rows) == 1 else rows)
 
 
 @contextmanager

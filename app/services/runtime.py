@@ -14,10 +14,22 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, bindparam, case, cast, func, select
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    bindparam,
+    case,
+    cast,
+    func,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.orm import Session, lazyload
+from sqlalchemy.orm import Session, lazyload, make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
+from sqlalchemy.orm.util import identity_key
 
 from app import clock
 from app.engine import Engine, EngineError, TaskNotReady, TimerState
@@ -112,13 +124,12 @@ def start(
             started_by=actor.username,
             summary=summarize(data),
         )
-        session.add(instance)
-        session.flush()
+        _insert_row(session, instance)
         audit.record(
             session, actor, "instance.start", instance_id=instance.id, case_id=case_id,
             process_id=definition.process_id, version=definition.version,
         )  # fmt: skip
-        _sync(session, instance, workflow)
+        _sync(session, instance, workflow, others_open=False)  # a new instance has none yet
         session.flush()
     return instance
 
@@ -177,8 +188,14 @@ def task_schema(session: Session, task: TaskRecord) -> dict[str, Any]:
 
 
 # the task and its instance in one round trip (a completion needs both)
+_OPEN_OF_INSTANCE = (
+    select(func.count(TaskRecord.id))
+    .where(TaskRecord.instance_id == ProcessInstance.id, TaskRecord.status == "open")
+    .correlate(ProcessInstance)
+    .scalar_subquery()
+)
 _TASK_AND_INSTANCE = (
-    select(TaskRecord, ProcessInstance)
+    select(TaskRecord, ProcessInstance, _OPEN_OF_INSTANCE)
     .join(ProcessInstance, ProcessInstance.id == TaskRecord.instance_id)
     .where(TaskRecord.id == bindparam("task_id"))
     .options(*LEAN)
@@ -216,7 +233,7 @@ def complete_task(
     found = session.execute(_TASK_AND_INSTANCE, {"task_id": task_id}).one_or_none()
     if found is None:
         raise NotFound("任务不存在")
-    task, instance = found
+    task, instance, open_count = found
     if not can_work_on(actor, task):
         raise Forbidden("无权办理此任务")
     if task.status != "open":
@@ -258,10 +275,16 @@ def complete_task(
             raise Conflict("任务已办结，不能重复提交") from exc
         except EngineError as exc:
             raise InvalidInput(f"流程执行出错：{exc}") from exc
-        task.status = "completed"
-        task.completed_at = clock.now()
-        task.completed_by = working_for(actor, task)
-        task.data = data
+        _close_task(
+            session,
+            task,
+            {
+                "status": "completed",
+                "completed_at": clock.now(),
+                "completed_by": working_for(actor, task),
+                "data": data,
+            },
+        )
         if task.due_at is not None:  # a task without a due date has no ladder steps
             ladder.plan(session, calendar.current(), task, None)  # done: no more reminders
         for name in forms.attachment_fields(schema):
@@ -273,7 +296,8 @@ def complete_task(
             session, actor, "task.complete", instance_id=instance.id, case_id=instance.case_id,
             task_id=task.id, bpmn_id=task.bpmn_id, data=data,
         )  # fmt: skip
-        result = _save(session, instance, workflow)
+        # the instance's only open task was this one: _sync need not look for others
+        result = _save(session, instance, workflow, others_open=open_count > 1)
         kinds = [k.strip() for k in properties.get("documents", "").split(",") if k.strip()]
         if kinds:
             dues = [t.due_at for t in result.new_tasks if t.due_at is not None]
@@ -369,22 +393,53 @@ def recompute_timers(session: Session, instance_id: int) -> StepResult:
         return _save(session, instance, workflow)
 
 
-def _save(session: Session, instance: ProcessInstance, workflow: Any) -> StepResult:
-    result = _sync(session, instance, workflow)
-    instance.state = ENGINE.dump(workflow)
+def _save(
+    session: Session, instance: ProcessInstance, workflow: Any, others_open: bool = True
+) -> StepResult:
+    result = _sync(session, instance, workflow, others_open)
+    _store_state(session, instance, ENGINE.dump(workflow))
     try:
-        session.flush()
+        session.flush()  # the projections (and any other column a caller changed)
     except StaleDataError as exc:
         raise Conflict("该流程实例刚被他人更新，请刷新后重试") from exc
     return result
 
 
-def _sync(session: Session, instance: ProcessInstance, workflow: Any) -> StepResult:
+# the workflow state, status and version in one Core statement, checked against the version
+# this transaction read (the mapper's optimistic lock, without a unit-of-work pass over it)
+_STORE_STATE = (
+    update(ProcessInstance.__table__)
+    .where(
+        ProcessInstance.__table__.c.id == bindparam("b_id"),
+        ProcessInstance.__table__.c.lock_version == bindparam("b_version"),
+    )
+    .values(lock_version=ProcessInstance.__table__.c.lock_version + 1)
+)
+_STORED_COLUMNS = ("state", "status", "ended_at")
+
+
+def _store_state(session: Session, instance: ProcessInstance, state: str) -> None:
+    version = instance.lock_version
+    values = {"state": state, "status": instance.status, "ended_at": instance.ended_at}
+    stored = session.connection().execute(
+        _STORE_STATE, {**values, "b_id": instance.id, "b_version": version}
+    )
+    if stored.rowcount != 1:
+        raise Conflict("该流程实例刚被他人更新，请刷新后重试")
+    for key in _STORED_COLUMNS:  # as written: nothing left for the next flush to send
+        set_committed_value(instance, key, values[key])
+    set_committed_value(instance, "lock_version", version + 1)
+
+
+def _sync(
+    session: Session, instance: ProcessInstance, workflow: Any, others_open: bool = True
+) -> StepResult:
     """Bring tasks, timers, reminders and status in line with the workflow state.
 
-    Reads only the rows the workflow can still change (open tasks, the timers it holds), with
-    autoflush off (the queries below account for the step's unflushed changes); new task rows
-    are flushed early only when deadlines need their ids. The caller flushes the rest.
+    Reads only the rows the workflow can still change (open tasks, unless the caller knows
+    there are no others, and the timers it holds), with autoflush off (the queries below account
+    for the step's unflushed changes). New task rows are inserted at once by Core statements
+    (their ids are needed for ladder steps and timers); the caller flushes the rest.
     """
     now = clock.now()
     result = StepResult()
@@ -401,11 +456,7 @@ def _sync(session: Session, instance: ProcessInstance, workflow: Any) -> StepRes
             if timers
             else {}
         )
-        open_rows = {
-            t.spiff_task_id: t
-            for t in session.scalars(_OPEN_TASKS, {"instance_id": instance.id})
-            if t.status == "open"  # not the task this step completed (still open in the table)
-        }
+        open_rows = _open_task_rows(session, instance.id) if others_open else {}
         ready_ids = {t.spiff_id for t in ready}
         for spiff_id, row in open_rows.items():
             if spiff_id not in ready_ids:
@@ -414,17 +465,21 @@ def _sync(session: Session, instance: ProcessInstance, workflow: Any) -> StepRes
                     ladder.plan(session, calendar.current(), row, None)  # drops unsent steps
         for task in ready:
             if task.spiff_id not in open_rows:
-                result.new_tasks.append(_new_task_row(session, instance, workflow, task, now))
-        session.add_all(result.new_tasks)
-        if result.new_tasks and timers:
-            session.flush()  # their ids, for ladder steps and timers (else the caller's flush)
-        rows = {**open_rows, **{r.spiff_task_id: r for r in result.new_tasks}}
+                row = _new_task_row(session, instance, workflow, task, now)
+                _apply_due(row, [t for t in timers if t.host_spiff_id == task.spiff_id])
+                _insert_row(session, row)
+                result.new_tasks.append(row)
+                if row.due_at is not None:
+                    ladder.plan(session, calendar.current(), row, task.properties.get("ladder"))
         for task in ready:
-            row = rows[task.spiff_id]
+            row = open_rows.get(task.spiff_id)
+            if row is None:
+                continue
             before = row.due_at
             _apply_due(row, [t for t in timers if t.host_spiff_id == task.spiff_id])
-            if row.due_at != before or (row in result.new_tasks and row.due_at is not None):
+            if row.due_at != before:
                 ladder.plan(session, calendar.current(), row, task.properties.get("ladder"))
+        rows = {**open_rows, **{r.spiff_task_id: r for r in result.new_tasks}}
         for timer in timers:
             _sync_timer(session, instance, timer, timer_rows.get(timer.spiff_id), rows, now, result)
     if ENGINE.is_completed(workflow) and instance.status == "running":
@@ -439,18 +494,39 @@ _TIMERS = select(Timer).where(
     Timer.instance_id == bindparam("instance_id"),
     Timer.spiff_task_id.in_(bindparam("ids", expanding=True)),
 )
-_OPEN_TASKS = (
-    select(TaskRecord)
-    .where(TaskRecord.instance_id == bindparam("instance_id"), TaskRecord.status == "open")
-    .options(*LEAN)
+_OPEN_TASK_IDS = select(TaskRecord.id).where(
+    TaskRecord.instance_id == bindparam("instance_id"), TaskRecord.status == "open"
 )
+_TASKS_BY_ID = (
+    select(TaskRecord).where(TaskRecord.id.in_(bindparam("ids", expanding=True))).options(*LEAN)
+)
+
+
+def _open_task_rows(session: Session, instance_id: int) -> dict[str, TaskRecord]:
+    """The instance's open task rows by SpiffWorkflow id, as this transaction left them.
+
+    Ids come from one Core query; rows the session holds already (the task this step
+    completed, typically the only one) are not loaded again.
+    """
+    ids = session.connection().execute(_OPEN_TASK_IDS, {"instance_id": instance_id}).scalars()
+    rows, missing = [], []
+    for task_id in ids:
+        held = session.identity_map.get(identity_key(TaskRecord, task_id))
+        if held is None:
+            missing.append(task_id)
+        else:
+            rows.append(held)
+    if missing:
+        rows.extend(session.scalars(_TASKS_BY_ID, {"ids": missing}))
+    # not the task this step completed (still open in the table)
+    return {t.spiff_task_id: t for t in rows if t.status == "open"}
 
 
 def _new_task_row(
     session: Session, instance: ProcessInstance, workflow: Any, task: Any, now: datetime
 ) -> TaskRecord:
     data = ENGINE.task_data(workflow, task.spiff_id)
-    unit = lanes.owner(session, task.lane, data)
+    unit = lanes.owner_ref(session, task.lane, data)
     form = task.properties.get("formJsonSchemaFilename")
     schema = pinned_definition(session, instance).forms.get(form or "") or {}
     offered = forms.prefill(schema, data)
@@ -470,6 +546,43 @@ def _new_task_row(
         created_at=now,
         prefill={k: v for k, v in offered.items() if k not in answered} or None,
     )
+
+
+_UPDATE_TASK = update(TaskRecord.__table__).where(TaskRecord.__table__.c.id == bindparam("b_id"))
+
+
+def _close_task(session: Session, task: TaskRecord, values: dict[str, Any]) -> None:
+    """Write a completed task's columns with one Core statement, the row kept as written."""
+    session.connection().execute(_UPDATE_TASK, {**values, "b_id": task.id})
+    for key, value in values.items():
+        set_committed_value(task, key, value)
+
+
+def _insert_row(session: Session, row: TaskRecord | ProcessInstance) -> None:
+    """Insert a new row with one Core statement and attach it to the session as loaded: its
+    id is known at once (ladder steps, timers, events point at it) and no flush tracks it."""
+    table = type(row).__table__
+    values: dict[str, Any] = {}
+    for column in table.columns:
+        if column.primary_key:
+            continue
+        if column.key not in row.__dict__:
+            default = column.default
+            if default is not None and default.is_scalar:
+                setattr(row, column.key, default.arg)
+            elif column.server_default is None:
+                setattr(row, column.key, None)
+            else:
+                continue  # the database's default (read back if asked for)
+        values[column.key] = row.__dict__[column.key]
+    row.id = session.connection().execute(_insert(table), values).inserted_primary_key[0]
+    make_transient_to_detached(row)
+    session.add(row)
+
+
+@lru_cache(maxsize=8)
+def _insert(table: Any) -> Any:
+    return insert(table)
 
 
 def _sync_timer(
@@ -557,7 +670,7 @@ def _has_key(column: Any, key: str, postgres: bool) -> ColumnElement[bool]:
     return func.json_type(column, path).is_not(None)
 
 
-def _assignee(rule: str | None, unit: Unit) -> int | None:
+def _assignee(rule: str | None, unit: lanes.UnitRef) -> int | None:
     """``assignee`` task property: ``designated_reviewer`` = the unit's legality reviewer."""
     if rule == "designated_reviewer":
         return unit.designated_reviewer_id
