@@ -5,10 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import io
-import shutil
-import subprocess
 import zipfile
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -385,17 +382,3 @@ def test_long_issuer_and_many_clauses() -> None:
     assert "（十二）第12项约定。" in text
     masthead = doc.paragraphs[0].runs[0]
     assert masthead.font.size is not None and 16 <= masthead.font.size.pt <= 26
-
-
-@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice not installed")
-def test_converts_to_pdf_with_libreoffice(tmp_path: Path) -> None:
-    source = tmp_path / "notice.docx"
-    source.write_bytes(render_document("assignment_notice", fields_for("assignment_notice")))
-    subprocess.run(
-        ["soffice", "--headless", "--convert-to", "pdf", "--outdir", str(tmp_path), str(source)],
-        check=True,
-        capture_output=True,
-        timeout=120,
-    )
-    pdf = tmp_path / "notice.pdf"
-    assert pdf.exists() and pdf.read_bytes().startswith(b"%PDF")
