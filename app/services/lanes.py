@@ -37,17 +37,25 @@ def lane_problem(lane: str) -> str | None:
     return None
 
 
-def owner(session: Session, lane: str, data: Mapping[str, Any]) -> Unit:
+def _owner_key(lane: str, data: Mapping[str, Any]) -> tuple[str, str]:
+    """How the lane's unit is found: ("code", 单位代码) named in lane_owners, else ("kind", …)."""
     owners = data.get("lane_owners") or {}
     code = owners.get(lane) if isinstance(owners, Mapping) else None
     if code:
-        return org.unit_by_code(session, code)
+        return "code", code
     kind = LANE_UNIT_KIND.get(lane)
     if kind is None:
         raise InvalidInput(f"泳道“{lane}”无法对应到单位")
     if kind in PER_CASE_KINDS:
         raise InvalidInput(f"泳道“{lane}”的承办单位未指定（lane_owners）")
-    return org.unit_of_kind(session, kind)
+    return "kind", kind
+
+
+def owner(session: Session, lane: str, data: Mapping[str, Any]) -> Unit:
+    by, value = _owner_key(lane, data)
+    if by == "code":
+        return org.unit_by_code(session, value)
+    return org.unit_of_kind(session, value)
 
 
 class UnitRef(NamedTuple):
@@ -66,15 +74,9 @@ _REF_OF_KIND = (
 
 def owner_ref(session: Session, lane: str, data: Mapping[str, Any]) -> UnitRef:
     """``owner`` read with one Core query; a missing unit fails as ``owner`` does."""
-    owners = data.get("lane_owners") or {}
-    code = owners.get(lane) if isinstance(owners, Mapping) else None
-    kind = LANE_UNIT_KIND.get(lane)
-    if code:
-        row = session.connection().execute(_REF_BY_CODE, {"code": code}).first()
-    elif kind is not None and kind not in PER_CASE_KINDS:
-        row = session.connection().execute(_REF_OF_KIND, {"kind": kind}).first()
-    else:
-        row = None
+    by, value = _owner_key(lane, data)
+    statement = _REF_BY_CODE if by == "code" else _REF_OF_KIND
+    row = session.connection().execute(statement, {by: value}).first()
     if row is None:
         unit = owner(session, lane, data)  # raises the reason
         return UnitRef(unit.id, unit.designated_reviewer_id)
