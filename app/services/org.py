@@ -216,7 +216,8 @@ def actor_for_token(session: Session, token: str) -> Actor | None:
     building it costs two ORM queries (a fifth of a task completion's CPU through the API).
     """
     token_hash = _token_hash(token)
-    user_id = session.execute(_LIVE_TOKEN_USER, {"token_hash": token_hash}).scalar()
+    live = session.connection().execute(_LIVE_TOKEN_USER, {"token_hash": token_hash})
+    user_id = live.scalar()
     if user_id is None:
         with _actors_lock:
             _actors.pop(token_hash, None)

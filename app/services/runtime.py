@@ -213,6 +213,53 @@ _LOCK_INSTANCE_OF_TASK = (
 )
 
 
+@dataclass(frozen=True)
+class EngineRun:
+    """What a step's projections and stored state are made from, read off the workflow once."""
+
+    timers: list[TimerState]
+    ready: list[Any]
+    state: str | None = None  # the dumped workflow, when computed ahead
+
+
+@dataclass
+class Prepared:
+    """A completion computed ahead of its write transaction (``prepare_completion``): the
+    engine's run and the state to store, valid while the instance stays at ``lock_version``."""
+
+    task_id: int
+    lock_version: int
+    data: dict[str, Any]
+    workflow: Any
+    properties: dict[str, str]
+    run: EngineRun
+
+
+def prepare_completion(
+    session: Session, actor: Actor, task_id: int, data: dict[str, Any], validate: Any
+) -> Prepared | None:
+    """Check a submission and run the engine for it in a read transaction.
+
+    Restoring the workflow, running it to its next wait and serializing it is most of a
+    completion's work and needs nothing but the instance's stored state, so it runs before the
+    write transaction, beside other writers (SQLite has one writer at a time). ``complete_task``
+    then uses it if the instance is still at the version read here, else runs it again. Invalid
+    or refused submissions fail here, before any write lock. None for forms with files (they
+    are stored in the write transaction).
+    """
+    task, instance, _ = _completable(session, actor, task_id, lock=False)
+    schema = task_schema(session, task)
+    if forms.attachment_fields(schema):
+        return None
+    _check_submission(schema, data, validate, {})
+    gates.check(session, instance.process_id, task)
+    with calendar.in_scope(session):
+        workflow, properties = _run_completion(session, instance, task, schema, data)
+        timers, ready = ENGINE.timers(workflow), ENGINE.ready_user_tasks(workflow)
+        run = EngineRun(timers, ready, ENGINE.dump(workflow))
+    return Prepared(task.id, instance.lock_version, dict(data), workflow, properties, run)
+
+
 def complete_task(
     session: Session,
     actor: Actor,
@@ -221,60 +268,49 @@ def complete_task(
     validate: Any,
     uploads: dict[str, list[attachments.Upload]] | None = None,
     storage: Path | None = None,
+    prepared: Prepared | None = None,
 ) -> tuple[TaskRecord, StepResult]:
     """Complete one open user task with validated form data.
 
     ``validate(schema, data) -> {field: [messages]}`` checks the submission against the
     task's form as pinned by the instance's definition version. Files arrive either as
     ``uploads`` (web form) or, in ``data``, as ids of attachments uploaded before (API).
+    ``prepared`` (from ``prepare_completion``) is used when the instance has not changed since.
     """
-    if _row_locks(session):  # queue behind the instance's other writers, then read it
-        session.execute(_LOCK_INSTANCE_OF_TASK, {"task_id": task_id})
-    found = session.execute(_TASK_AND_INSTANCE, {"task_id": task_id}).one_or_none()
-    if found is None:
-        raise NotFound("任务不存在")
-    task, instance, open_count = found
-    if not can_work_on(actor, task):
-        raise Forbidden("无权办理此任务")
-    if task.status != "open":
-        raise Conflict("任务已办结，不能重复提交")
+    task, instance, open_count = _completable(session, actor, task_id, lock=True)
     schema = task_schema(session, task)
+    if prepared is not None and (
+        prepared.task_id != task.id
+        or prepared.lock_version != instance.lock_version
+        or prepared.data != data
+    ):
+        prepared = None  # another writer changed the instance since: run it again
     data = dict(data)
-    errors: dict[str, list[str]] = {}
     uploads = uploads or {}
-    for name in forms.attachment_fields(schema):
-        if uploads.get(name):
-            errors.update(attachments.check(name, uploads[name]))
-            data[name] = [attachments.placeholder(u) for u in uploads[name]]
-        elif name in data:
-            data[name] = attachments.resolve(session, actor, data[name], name)
-    for name, messages in validate(schema, data).items():
-        errors.setdefault(name, []).extend(messages)
-    if errors:
-        raise InvalidInput("表单填写有误", errors)
-    gates.check(session, instance.process_id, task)
     stored: list[Attachment] = []
-    for name, files in uploads.items():
-        if name in data and files:
-            if storage is None:
-                raise InvalidInput("附件存储未配置")
-            rows = [attachments.store(session, actor, storage, f) for f in files]
-            stored.extend(rows)
-            data[name] = [row.as_ref() for row in rows]
+    if prepared is None:
+        errors: dict[str, list[str]] = {}
+        for name in forms.attachment_fields(schema):
+            if uploads.get(name):
+                errors.update(attachments.check(name, uploads[name]))
+                data[name] = [attachments.placeholder(u) for u in uploads[name]]
+            elif name in data:
+                data[name] = attachments.resolve(session, actor, data[name], name)
+        _check_submission(schema, data, validate, errors)
+        gates.check(session, instance.process_id, task)
+        for name, files in uploads.items():
+            if name in data and files:
+                if storage is None:
+                    raise InvalidInput("附件存储未配置")
+                rows = [attachments.store(session, actor, storage, f) for f in files]
+                stored.extend(rows)
+                data[name] = [row.as_ref() for row in rows]
     with calendar.in_scope(session):
-        workflow = ENGINE.load(pinned_definition(session, instance).spec_json, instance.state)
-        properties = ENGINE.task_properties(workflow, task.spiff_task_id)
-        engine_data = dict(data)
-        chosen = forms.lane_choices(schema, data)
-        if chosen:
-            current = ENGINE.task_data(workflow, task.spiff_task_id).get("lane_owners") or {}
-            engine_data["lane_owners"] = {**current, **chosen}
-        try:
-            ENGINE.complete(workflow, task.spiff_task_id, engine_data)
-        except TaskNotReady as exc:
-            raise Conflict("任务已办结，不能重复提交") from exc
-        except EngineError as exc:
-            raise InvalidInput(f"流程执行出错：{exc}") from exc
+        if prepared is None:
+            workflow, properties = _run_completion(session, instance, task, schema, data)
+            run = None
+        else:
+            workflow, properties, run = prepared.workflow, prepared.properties, prepared.run
         _close_task(
             session,
             task,
@@ -297,7 +333,7 @@ def complete_task(
             task_id=task.id, bpmn_id=task.bpmn_id, data=data,
         )  # fmt: skip
         # the instance's only open task was this one: _sync need not look for others
-        result = _save(session, instance, workflow, others_open=open_count > 1)
+        result = _save(session, instance, workflow, others_open=open_count > 1, run=run)
         kinds = [k.strip() for k in properties.get("documents", "").split(",") if k.strip()]
         if kinds:
             dues = [t.due_at for t in result.new_tasks if t.due_at is not None]
@@ -311,6 +347,56 @@ def complete_task(
                 next_due,
             )
     return task, result
+
+
+def _completable(
+    session: Session, actor: Actor, task_id: int, lock: bool
+) -> tuple[TaskRecord, ProcessInstance, int]:
+    """The open task the actor may complete, its instance, and the instance's open tasks."""
+    if lock and _row_locks(session):  # queue behind the instance's other writers, then read it
+        session.execute(_LOCK_INSTANCE_OF_TASK, {"task_id": task_id})
+    found = session.execute(_TASK_AND_INSTANCE, {"task_id": task_id}).one_or_none()
+    if found is None:
+        raise NotFound("任务不存在")
+    task, instance, open_count = found
+    if not can_work_on(actor, task):
+        raise Forbidden("无权办理此任务")
+    if task.status != "open":
+        raise Conflict("任务已办结，不能重复提交")
+    return task, instance, open_count
+
+
+def _check_submission(
+    schema: dict[str, Any], data: dict[str, Any], validate: Any, errors: dict[str, list[str]]
+) -> None:
+    for name, messages in validate(schema, data).items():
+        errors.setdefault(name, []).extend(messages)
+    if errors:
+        raise InvalidInput("表单填写有误", errors)
+
+
+def _run_completion(
+    session: Session,
+    instance: ProcessInstance,
+    task: TaskRecord,
+    schema: dict[str, Any],
+    data: dict[str, Any],
+) -> tuple[Any, dict[str, str]]:
+    """The instance's workflow with the task completed and run to its next wait."""
+    workflow = ENGINE.load(pinned_definition(session, instance).spec_json, instance.state)
+    properties = ENGINE.task_properties(workflow, task.spiff_task_id)
+    engine_data = dict(data)
+    chosen = forms.lane_choices(schema, data)
+    if chosen:
+        current = ENGINE.task_data(workflow, task.spiff_task_id).get("lane_owners") or {}
+        engine_data["lane_owners"] = {**current, **chosen}
+    try:
+        ENGINE.complete(workflow, task.spiff_task_id, engine_data)
+    except TaskNotReady as exc:
+        raise Conflict("任务已办结，不能重复提交") from exc
+    except EngineError as exc:
+        raise InvalidInput(f"流程执行出错：{exc}") from exc
+    return workflow, properties
 
 
 def deliver_message(
@@ -394,10 +480,14 @@ def recompute_timers(session: Session, instance_id: int) -> StepResult:
 
 
 def _save(
-    session: Session, instance: ProcessInstance, workflow: Any, others_open: bool = True
+    session: Session,
+    instance: ProcessInstance,
+    workflow: Any,
+    others_open: bool = True,
+    run: EngineRun | None = None,
 ) -> StepResult:
-    result = _sync(session, instance, workflow, others_open)
-    _store_state(session, instance, ENGINE.dump(workflow))
+    result = _sync(session, instance, workflow, others_open, run)
+    _store_state(session, instance, run.state if run and run.state else ENGINE.dump(workflow))
     try:
         session.flush()  # the projections (and any other column a caller changed)
     except StaleDataError as exc:
@@ -432,7 +522,11 @@ def _store_state(session: Session, instance: ProcessInstance, state: str) -> Non
 
 
 def _sync(
-    session: Session, instance: ProcessInstance, workflow: Any, others_open: bool = True
+    session: Session,
+    instance: ProcessInstance,
+    workflow: Any,
+    others_open: bool = True,
+    run: EngineRun | None = None,
 ) -> StepResult:
     """Bring tasks, timers, reminders and status in line with the workflow state.
 
@@ -443,8 +537,9 @@ def _sync(
     """
     now = clock.now()
     result = StepResult()
-    timers = ENGINE.timers(workflow)
-    ready = ENGINE.ready_user_tasks(workflow)
+    if run is None:
+        run = EngineRun(ENGINE.timers(workflow), ENGINE.ready_user_tasks(workflow))
+    timers, ready = run.timers, run.ready
     with session.no_autoflush:
         timer_rows = (
             {

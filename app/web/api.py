@@ -176,8 +176,12 @@ def complete_task(task_id: int) -> Response:
     data = body.get("data")
     if not isinstance(data, dict):
         raise InvalidInput("请求体须包含 data 对象", {"data": ["应为对象"]})
+    with db().read() as session:
+        ahead = runtime.prepare_completion(session, _actor(), task_id, data, validate_submission)
     with db().write() as session:
-        task, _ = runtime.complete_task(session, _actor(), task_id, data, validate_submission)
+        task, _ = runtime.complete_task(
+            session, _actor(), task_id, data, validate_submission, prepared=ahead
+        )
         result = queries.task_json(session, task)
     return jsonify(result)
 
