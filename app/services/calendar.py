@@ -26,7 +26,7 @@ from app.workdays import (
 
 _cache_lock = threading.Lock()
 _cache: tuple[tuple[object, ...], WorkCalendar] | None = None
-_current: contextvars.ContextVar[WorkCalendar | None] = contextvars.ContextVar(
+_current: contextvars.ContextVar[_Scope | None] = contextvars.ContextVar(
     "huajie_calendar", default=None
 )
 
@@ -58,22 +58,38 @@ def load(session: Session) -> WorkCalendar:
     return calendar
 
 
+class _Scope:
+    """A transaction's calendar, read from the database when first asked for (many steps
+    compute no date: they need not pay for the query)."""
+
+    def __init__(self, session: Session) -> None:
+        self._session: Session | None = session
+        self._calendar: WorkCalendar | None = None
+
+    def calendar(self) -> WorkCalendar:
+        if self._calendar is None:
+            assert self._session is not None, "calendar scope used after it ended"
+            self._calendar = load(self._session)
+        return self._calendar
+
+
 @contextmanager
-def in_scope(session: Session) -> Iterator[WorkCalendar]:
+def in_scope(session: Session) -> Iterator[_Scope]:
     """Make this transaction's calendar the one diagram expressions compute with."""
-    calendar = load(session)
-    token = _current.set(calendar)
+    scope = _Scope(session)
+    token = _current.set(scope)
     try:
-        yield calendar
+        yield scope
     finally:
         _current.reset(token)
+        scope._session = None
 
 
 def current() -> WorkCalendar:
-    calendar = _current.get()
-    if calendar is None:
+    scope = _current.get()
+    if scope is None:
         raise RuntimeError("no calendar in scope: wrap the engine call in calendar.in_scope()")
-    return calendar
+    return scope.calendar()
 
 
 def deadline(

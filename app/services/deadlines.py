@@ -76,7 +76,7 @@ def resume(session: Session, actor: Actor, task_id: int, reason: str) -> TaskRec
         raise Conflict("期限未中止，无需恢复")
     instance = session.get(ProcessInstance, task.instance_id)
     assert instance is not None
-    with calendar.in_scope(session) as cal:
+    with calendar.in_scope(session):
         workflow = runtime.ENGINE.load(instance.definition.spec_json, instance.state)
         state = (
             next(
@@ -89,7 +89,7 @@ def resume(session: Session, actor: Actor, task_id: int, reason: str) -> TaskRec
         remaining = int(state.get("remaining", 0))
         today = clock.local_now().date()
         if remaining > 0:
-            deadline = cal.add_working_days(today, remaining)
+            deadline = calendar.current().add_working_days(today, remaining)
             due, why = deadline.due_at, deadline.explain()
         else:  # nothing was left: due at the end of the resumption day
             due, why = end_of_day(today), "恢复当日到期"

@@ -78,13 +78,18 @@ _pinned: weakref.WeakKeyDictionary[Any, dict[int, PinnedDefinition]] = weakref.W
 _pinned_lock = threading.Lock()
 
 
+_PINNED = select(ProcessDefinition.spec_json, ProcessDefinition.forms).where(
+    ProcessDefinition.id == bindparam("id")
+)
+
+
 def pinned_definition(session: Session, instance: ProcessInstance) -> PinnedDefinition:
     bind = session.get_bind()
     with _pinned_lock:
         found = _pinned.get(bind, {}).get(instance.definition_id)
     if found is None:
-        definition = instance.definition
-        found = PinnedDefinition(definition.spec_json, definition.forms)
+        row = session.execute(_PINNED, {"id": instance.definition_id}).one()
+        found = PinnedDefinition(row.spec_json, row.forms)
         with _pinned_lock:
             _pinned.setdefault(bind, {})[instance.definition_id] = found
     return found
@@ -227,7 +232,9 @@ class Prepared:
     """A completion computed ahead of its write transaction (``prepare_completion``): the
     engine's run and the state to store, valid while the instance stays at ``lock_version``."""
 
-    task_id: int
+    task: TaskRecord  # as read then (detached); adopted by the write transaction if current
+    instance: ProcessInstance
+    open_count: int
     lock_version: int
     data: dict[str, Any]
     workflow: Any
@@ -247,7 +254,7 @@ def prepare_completion(
     or refused submissions fail here, before any write lock. None for forms with files (they
     are stored in the write transaction).
     """
-    task, instance, _ = _completable(session, actor, task_id, lock=False)
+    task, instance, open_count = _completable(session, actor, task_id, lock=False)
     schema = task_schema(session, task)
     if forms.attachment_fields(schema):
         return None
@@ -257,7 +264,11 @@ def prepare_completion(
         workflow, properties = _run_completion(session, instance, task, schema, data)
         timers, ready = ENGINE.timers(workflow), ENGINE.ready_user_tasks(workflow)
         run = EngineRun(timers, ready, ENGINE.dump(workflow))
-    return Prepared(task.id, instance.lock_version, dict(data), workflow, properties, run)
+    session.expunge(task)  # handed to the write transaction's session
+    session.expunge(instance)
+    return Prepared(
+        task, instance, open_count, instance.lock_version, dict(data), workflow, properties, run
+    )
 
 
 def complete_task(
@@ -277,14 +288,16 @@ def complete_task(
     ``uploads`` (web form) or, in ``data``, as ids of attachments uploaded before (API).
     ``prepared`` (from ``prepare_completion``) is used when the instance has not changed since.
     """
-    task, instance, open_count = _completable(session, actor, task_id, lock=True)
+    if prepared is not None and not _still_current(session, prepared, task_id, data):
+        prepared = None  # another writer changed the instance or the task since: run it again
+    if prepared is not None:
+        task, instance, open_count = prepared.task, prepared.instance, prepared.open_count
+        if not can_work_on(actor, task):
+            raise Forbidden("无权办理此任务")
+        session.add_all((task, instance))  # as read in the prepare (and checked just now)
+    else:
+        task, instance, open_count = _completable(session, actor, task_id, lock=True)
     schema = task_schema(session, task)
-    if prepared is not None and (
-        prepared.task_id != task.id
-        or prepared.lock_version != instance.lock_version
-        or prepared.data != data
-    ):
-        prepared = None  # another writer changed the instance since: run it again
     data = dict(data)
     uploads = uploads or {}
     stored: list[Attachment] = []
@@ -347,6 +360,39 @@ def complete_task(
                 next_due,
             )
     return task, result
+
+
+# what a prepared completion must find unchanged (every write of an instance bumps its version;
+# a task's unit, role or assignee change without it), and the open task count it used
+_CURRENT = (
+    select(
+        ProcessInstance.lock_version,
+        TaskRecord.status,
+        TaskRecord.unit_id,
+        TaskRecord.role,
+        TaskRecord.assignee_id,
+        TaskRecord.due_at,
+        _OPEN_OF_INSTANCE,
+    )
+    .join(ProcessInstance, ProcessInstance.id == TaskRecord.instance_id)
+    .where(TaskRecord.id == bindparam("task_id"))
+)
+
+
+def _still_current(
+    session: Session, prepared: Prepared, task_id: int, data: dict[str, Any]
+) -> bool:
+    if prepared.task.id != task_id or prepared.data != data:
+        return False
+    if _row_locks(session):  # queue behind the instance's other writers, then read it
+        session.execute(_LOCK_INSTANCE_OF_TASK, {"task_id": task_id})
+    now = session.connection().execute(_CURRENT, {"task_id": task_id}).one_or_none()
+    task = prepared.task
+    then = (
+        prepared.lock_version, task.status, task.unit_id, task.role, task.assignee_id,
+        task.due_at, prepared.open_count,
+    )  # fmt: skip
+    return now is not None and tuple(now) == then
 
 
 def _completable(

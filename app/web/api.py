@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from functools import wraps
 from io import BytesIO
 from typing import Any
 
 from flask import Blueprint, g, jsonify, request, send_file
+from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
 from app.models import ProcessInstance
@@ -47,25 +50,33 @@ def token_required(view):  # type: ignore[no-untyped-def]
         header = request.headers.get("Authorization", "")
         if not header.startswith("Bearer "):
             raise Unauthorized("缺少访问令牌（Authorization: Bearer …）")
+        # one read transaction for the token check and whatever the endpoint reads before it
+        # writes (no endpoint reads after its write): a transaction less per request
         with db().read() as session:
             actor = org.actor_for_token(session, header.removeprefix("Bearer ").strip())
-        if actor is None:
-            raise Unauthorized("访问令牌无效或已撤销")
-        g.actor = actor
-        if not permissions.allowed(request.endpoint, request.method, g.actor.role):
-            if g.actor.role == "auditor":
-                raise Forbidden("审计人员为只读角色，不能进行任何修改")
-            if g.actor.role == "court":
-                raise Forbidden("法院令牌只能发送消息")
-            raise Forbidden("您的角色无权使用此接口")
-        openapi.check_query(request.endpoint or "", request.args.keys())
-        return view(*args, **kwargs)
+            if actor is None:
+                raise Unauthorized("访问令牌无效或已撤销")
+            g.actor, g.api_reads = actor, session
+            if not permissions.allowed(request.endpoint, request.method, actor.role):
+                if actor.role == "auditor":
+                    raise Forbidden("审计人员为只读角色，不能进行任何修改")
+                if actor.role == "court":
+                    raise Forbidden("法院令牌只能发送消息")
+                raise Forbidden("您的角色无权使用此接口")
+            openapi.check_query(request.endpoint or "", request.args.keys())
+            return view(*args, **kwargs)
 
     return wrapper
 
 
 def _actor() -> Actor:
     return g.actor
+
+
+@contextmanager
+def _reading() -> Iterator[Session]:
+    """The request's read transaction, opened with its token check (ended by the decorator)."""
+    yield g.api_reads
 
 
 def _body() -> dict[str, Any]:
@@ -148,7 +159,7 @@ def create_case() -> tuple[Response, int]:
 @token_required
 def list_tasks() -> Response:
     _forbid_court()
-    with db().read() as session:
+    with _reading() as session:
         tasks = [queries.task_json(session, t) for t in queries.inbox(session, _actor(), 1000)]
     return jsonify(tasks)
 
@@ -157,7 +168,7 @@ def list_tasks() -> Response:
 @token_required
 def get_task(task_id: int) -> Response:
     _forbid_court()
-    with db().read() as session:
+    with _reading() as session:
         task = runtime.open_task_for(session, _actor(), task_id)
         body = queries.task_json(session, task)
         instance = session.get(ProcessInstance, task.instance_id)
@@ -176,7 +187,7 @@ def complete_task(task_id: int) -> Response:
     data = body.get("data")
     if not isinstance(data, dict):
         raise InvalidInput("请求体须包含 data 对象", {"data": ["应为对象"]})
-    with db().read() as session:
+    with _reading() as session:
         ahead = runtime.prepare_completion(session, _actor(), task_id, data, validate_submission)
     with db().write() as session:
         task, _ = runtime.complete_task(
@@ -190,7 +201,7 @@ def complete_task(task_id: int) -> Response:
 @token_required
 def get_instance(instance_id: int) -> Response:
     _forbid_court()
-    with db().read() as session:
+    with _reading() as session:
         view = queries.instance_view(session, _actor(), instance_id)
         body = _instance_json(view)
     return jsonify(body)
@@ -200,7 +211,7 @@ def get_instance(instance_id: int) -> Response:
 @token_required
 def get_document(document_id: int) -> Response:
     _forbid_court()
-    with db().read() as session:
+    with _reading() as session:
         doc = queries.document_for(session, _actor(), document_id)
     return send_file(
         BytesIO(doc.content), mimetype=DOCX, as_attachment=True, download_name=doc.filename
@@ -232,7 +243,7 @@ def deadline() -> Response:
         start = date.fromisoformat(raw)
     except ValueError as exc:
         raise InvalidInput("from 须为 YYYY-MM-DD 日期", {"from": ["须为 YYYY-MM-DD"]}) from exc
-    with db().read() as session:
+    with _reading() as session:
         result = calendar.deadline(
             session, start, _days_arg("working_days"), _days_arg("calendar_days")
         )
@@ -253,7 +264,7 @@ def deadline() -> Response:
 @token_required
 def list_processes() -> Response:
     _forbid_court()
-    with db().read() as session:
+    with _reading() as session:
         items = processes.startable(session, _actor())
     return jsonify(
         [
@@ -300,7 +311,7 @@ def upload_attachment() -> tuple[Response, int]:
 @token_required
 def get_attachment(attachment_id: int) -> Response:
     _forbid_court()
-    with db().read() as session:
+    with _reading() as session:
         row = queries.attachment_for(session, _actor(), attachment_id)
     return send_attachment(row)
 
@@ -319,7 +330,7 @@ def receive_message() -> tuple[Response, int]:
 @token_required
 def search_cases() -> Response:
     _forbid_court()
-    with db().read() as session:
+    with _reading() as session:
         found = timeline.search(session, _actor(), request.args.get("q", "").strip())
         result = [
             {"id": c.id, "case_no": c.case_no, "plaintiff": c.plaintiff,
@@ -333,7 +344,7 @@ def search_cases() -> Response:
 @token_required
 def get_case(case_id: int) -> Response:
     _forbid_court()
-    with db().read() as session:
+    with _reading() as session:
         result = timeline.timeline_json(timeline.build(session, _actor(), case_id))
     return jsonify(result)
 
@@ -358,7 +369,7 @@ def loss_rate() -> Response:
     """Per-unit loss rates for ?from=YYYY-MM-DD&to=YYYY-MM-DD, with numerator and denominator."""
     _forbid_court()
     period = stats.Period.parse(request.args.get("from"), request.args.get("to"))
-    with db().read() as session:
+    with _reading() as session:
         rows = [r.as_dict() for r in stats.loss_rates(session, _actor(), period)]
         threshold = stats.loss_rate_threshold(session)
     return jsonify(
