@@ -67,13 +67,17 @@ def init(demo: bool) -> None:
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
-@click.option("--threads", default=8, show_default=True, type=int, help="per process")
+@click.option(
+    "--threads", default=None, type=int,
+    help="per process [default: 8 in one process; 1 with several, each then a sync worker]",
+)  # fmt: skip
 @click.option(
     "--workers", default=1, show_default=True, type=int,
     help="processes; more than one runs gunicorn on app.wsgi (the production server)",
 )  # fmt: skip
-def serve(host: str, port: int, threads: int, workers: int) -> None:
+def serve(host: str, port: int, threads: int | None, workers: int) -> None:
     """Run the web app and its timer scheduler."""
+    threads = threads if threads is not None else (8 if workers == 1 else 1)
     if workers < 1 or threads < 1:
         _fail(ServiceError("--workers 和 --threads 至少为 1"))
     if workers > 1:
@@ -96,8 +100,14 @@ def serve(host: str, port: int, threads: int, workers: int) -> None:
 
 
 def _gunicorn(host: str, port: int, workers: int, threads: int) -> None:
-    """gunicorn (extra ``prod``) with threaded workers, each importing ``app.wsgi`` after the
-    fork: its own database connections and its own timer scheduler."""
+    """gunicorn (extra ``prod``), each worker importing ``app.wsgi`` after the fork: its own
+    database connections and its own timer scheduler.
+
+    One thread per worker makes it gunicorn's sync worker, one request at a time: a completion
+    is CPU work (Python holds one core per process whatever its threads), so processes, not
+    threads, use the cores, and each request goes to whichever worker is free (threaded
+    workers keep a client's connection, so eight clients share out unevenly among them).
+    """
     try:
         from gunicorn.app.base import BaseApplication
     except ImportError:
@@ -107,7 +117,7 @@ def _gunicorn(host: str, port: int, workers: int, threads: int) -> None:
         def load_config(self) -> None:
             options = {
                 "bind": f"{host}:{port}", "workers": workers, "threads": threads,
-                "worker_class": "gthread", "accesslog": None,
+                "worker_class": "sync" if threads == 1 else "gthread", "accesslog": None,
             }  # fmt: skip
             for key, value in options.items():
                 self.cfg.set(key, value)

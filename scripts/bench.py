@@ -12,7 +12,9 @@ stderr and the last line of stdout is one JSON object:
   ``complete_task``), one ``db.write()`` transaction per step, SQLite file;
   ``service_tasks_per_s`` counts the ``complete_task`` transactions alone;
 * ``http_task_complete_p50_ms`` / ``_p99_ms`` and ``http_tasks_per_s``: ``POST
-  /api/v1/tasks/{id}/complete`` against ``huajie serve`` on loopback, 8 keep-alive clients;
+  /api/v1/tasks/{id}/complete`` against the production server on loopback (``huajie serve
+  --workers`` cores + 1: gunicorn sync workers; ``HUAJIE_BENCH_WORKERS=N`` to change, 1 is
+  waitress in one process), 8 clients, each completing back to back;
 * ``step_cost_ratio_200_vs_10``: through the service layer, the cost of one more step of a
   looping process with 200 completed steps divided by the same with 10 (flat is 1.0);
   ``raw_step_cost_ratio_200_vs_10`` is the same for SpiffWorkflow alone, serialized;
@@ -124,7 +126,9 @@ MODES = {
     "full": Sizes(5, 400, 100, 40, 8, 100, 3, 9, 200, 20.0, 5, 60, 15.0),
 }
 HTTP_WARMUP_PER_CLIENT = 2
-HTTP_WORKERS = int(os.environ.get("HUAJIE_BENCH_WORKERS", "1"))
+# the production setup for a CPU-bound app: a process per core, and one more for the moments a
+# worker waits on SQLite's one writer
+HTTP_WORKERS = int(os.environ.get("HUAJIE_BENCH_WORKERS", str((os.cpu_count() or 1) + 1)))
 LAG_LEAD_S = 3.0  # timers are due this long after they are created, and later
 LAG_WAIT_AFTER_LAST_S = 45.0  # bound on waiting: longer than the scheduler's safety interval
 
@@ -621,6 +625,7 @@ def bench_http(ws: Workspace, sizes: Sizes) -> dict[str, Any]:
         "http_task_complete_p99_ms": 1000 * percentile(latencies, 99),
         "http_tasks_per_s": len(latencies) / wall,
         "http_failures": len(failures),
+        "http_workers": HTTP_WORKERS,
     }
     log(
         "http: p50 {http_task_complete_p50_ms:.1f} ms, p99 {http_task_complete_p99_ms:.1f} ms, "

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from datetime import date
 from functools import wraps
 from io import BytesIO
@@ -50,13 +50,14 @@ def token_required(view):  # type: ignore[no-untyped-def]
         header = request.headers.get("Authorization", "")
         if not header.startswith("Bearer "):
             raise Unauthorized("缺少访问令牌（Authorization: Bearer …）")
-        # one read transaction for the token check and whatever the endpoint reads before it
-        # writes (no endpoint reads after its write): a transaction less per request
-        with db().read() as session:
+        # one read transaction for the token check and what the endpoint reads; it ends
+        # before the endpoint writes (``_writing``) and no endpoint reads after its write
+        with ExitStack() as reads:
+            session = reads.enter_context(db().read())
             actor = org.actor_for_token(session, header.removeprefix("Bearer ").strip())
             if actor is None:
                 raise Unauthorized("访问令牌无效或已撤销")
-            g.actor, g.api_reads = actor, session
+            g.actor, g.api_reads = actor, (session, reads)
             if not permissions.allowed(request.endpoint, request.method, actor.role):
                 if actor.role == "auditor":
                     raise Forbidden("审计人员为只读角色，不能进行任何修改")
@@ -75,8 +76,15 @@ def _actor() -> Actor:
 
 @contextmanager
 def _reading() -> Iterator[Session]:
-    """The request's read transaction, opened with its token check (ended by the decorator)."""
-    yield g.api_reads
+    """The request's read transaction, begun with its token check."""
+    yield g.api_reads[0]
+
+
+def _writing() -> AbstractContextManager[Session]:
+    """A write transaction, once the request's reads have ended (on SQLite a read left open
+    would keep every commit from resetting the WAL, which would then grow without end)."""
+    g.api_reads[1].close()
+    return db().write()
 
 
 def _body() -> dict[str, Any]:
@@ -145,7 +153,7 @@ def _forbid_court() -> None:
 @token_required
 def create_case() -> tuple[Response, int]:
     _forbid_court()
-    with db().write() as session:
+    with _writing() as session:
         registered = case_service.register(session, _actor(), _body())
         result = {
             "id": registered.case.id,
@@ -189,7 +197,7 @@ def complete_task(task_id: int) -> Response:
         raise InvalidInput("请求体须包含 data 对象", {"data": ["应为对象"]})
     with _reading() as session:
         ahead = runtime.prepare_completion(session, _actor(), task_id, data, validate_submission)
-    with db().write() as session:
+    with _writing() as session:
         task, _ = runtime.complete_task(
             session, _actor(), task_id, data, validate_submission, prepared=ahead
         )
@@ -284,7 +292,7 @@ def list_processes() -> Response:
 def start_process(process_id: str) -> tuple[Response, int]:
     _forbid_court()
     body = _body()
-    with db().write() as session:
+    with _writing() as session:
         instance = processes.start(session, _actor(), process_id, body.get("data"))
         result = {"instance_id": instance.id}
     return jsonify(result), 201
@@ -298,7 +306,7 @@ def upload_attachment() -> tuple[Response, int]:
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         raise InvalidInput("请以 multipart 字段 file 上传文件", {"file": ["缺少文件"]})
-    with db().write() as session:
+    with _writing() as session:
         row = attachments.store(
             session, _actor(), settings().data_dir / "attachments",
             attachments.Upload(upload.filename, upload.read()),
@@ -320,7 +328,7 @@ def get_attachment(attachment_id: int) -> Response:
 @token_required
 def receive_message() -> tuple[Response, int]:
     """A court event: {name, case_no, payload, idempotency_key}."""
-    with db().write() as session:
+    with _writing() as session:
         received = messages.receive(session, _actor(), _body())
         result = messages.message_json(received.message, received.duplicate)
     return jsonify(result), 200 if received.duplicate else 201
@@ -355,7 +363,7 @@ def start_for_case(case_id: int) -> tuple[Response, int]:
     """Start a case-bound mechanism by hand: {process_id}."""
     _forbid_court()
     body = _body()
-    with db().write() as session:
+    with _writing() as session:
         instance = case_service.start_for_case(
             session, _actor(), case_id, str(body.get("process_id", ""))
         )
@@ -385,7 +393,7 @@ def run_evaluation() -> tuple[Response, int]:
     _forbid_court()
     body = _body()
     period = stats.Period.parse(body.get("from"), body.get("to"))
-    with db().write() as session:
+    with _writing() as session:
         result = evaluation.evaluate(session, _actor(), period)
         payload = {
             "period": result.label, "threshold": result.threshold,
@@ -402,7 +410,7 @@ def manage_deadline(task_id: int) -> Response:
     _forbid_court()
     body = _body()
     action, reason = body.get("action"), str(body.get("reason", ""))
-    with db().write() as session:
+    with _writing() as session:
         if action == "suspend":
             task = deadlines.suspend(session, _actor(), task_id, reason)
         elif action == "resume":
@@ -421,7 +429,7 @@ def reassign_task(task_id: int) -> Response:
     """{username, reason}: the unit's head gives the task to someone else in the unit."""
     _forbid_court()
     body = _body()
-    with db().write() as session:
+    with _writing() as session:
         task = assignment.reassign(
             session, _actor(), task_id, str(body.get("username", "")), str(body.get("reason", ""))
         )
@@ -438,7 +446,7 @@ def bulk_tasks() -> Response:
     ids = body.get("task_ids")
     if not isinstance(ids, list) or not all(isinstance(i, int) for i in ids) or len(ids) > 500:
         raise InvalidInput("task_ids 须为整数列表（最多 500 项）", {"task_ids": ["取值有误"]})
-    with db().write() as session:
+    with _writing() as session:
         results = assignment.bulk(
             session, _actor(), str(body.get("action", "")), ids,
             str(body.get("username", "")), str(body.get("reason", "")),
@@ -452,7 +460,7 @@ def name_substitute() -> tuple[Response, int]:
     """{substitute, starts_on, ends_on, reason}: someone in my unit works my tasks meanwhile."""
     _forbid_court()
     body = _body()
-    with db().write() as session:
+    with _writing() as session:
         row = assignment.name_substitute(
             session, _actor(), str(body.get("substitute", "")), str(body.get("starts_on", "")),
             str(body.get("ends_on", "")), str(body.get("reason", "")),
@@ -471,7 +479,7 @@ def deploy_definition() -> tuple[Response, int]:
         message = "请以 multipart 字段 file 上传 .bpmn 文件"
         return jsonify(error=message, errors=[{"element_id": "", "message": message}]), 400
     content = upload.read(definitions.MAX_UPLOAD_BYTES + 1)
-    with db().write() as session:
+    with _writing() as session:
         result = definitions.upload(
             session, _actor(), upload.filename, content, settings().forms_dir,
             str(request.form.get("comment", "")),

@@ -98,16 +98,18 @@ def task_page(task_id: int) -> str | Response:
     errors: dict[str, list[str]] = {}
     data: dict = {}
     if request.method == "POST":
-        with db().read() as session:
-            task = runtime.open_task_for(session, me, task_id)
-            schema, _, _ = _form_context(session, task, None, None)
-        data = parse_submission(schema, request.form)
-        uploads = _uploads(schema)
         try:
+            with db().read() as session:
+                task = runtime.open_task_for(session, me, task_id)
+                schema, _, _ = _form_context(session, task, None, None)
+                data = parse_submission(schema, request.form)
+                uploads = _uploads(schema)
+                # checked and run before the write transaction (forms with files: None)
+                ahead = runtime.prepare_completion(session, me, task_id, data, validate_submission)
             with db().write() as session:
                 runtime.complete_task(
                     session, me, task_id, data, validate_submission, uploads,
-                    settings().data_dir / "attachments",
+                    settings().data_dir / "attachments", prepared=ahead,
                 )  # fmt: skip
         except InvalidInput as exc:
             errors = exc.errors
