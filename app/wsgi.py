@@ -1,6 +1,6 @@
 """The WSGI entry point for a production server with several worker processes::
 
-    gunicorn --workers 4 --threads 4 --bind 0.0.0.0:8000 'app.wsgi:app'
+    gunicorn --workers 3 --bind 0.0.0.0:8000 'app.wsgi:app'   # cores + 1 sync workers
 
 Each worker runs its own timer scheduler (``app/scheduler.py``). That is safe on PostgreSQL:
 a timer pass claims each instance with a due timer (``SELECT … FOR UPDATE SKIP LOCKED``) and

@@ -14,6 +14,7 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
 from app.models import AuditEvent, TaskRecord
@@ -57,7 +58,10 @@ def _complete_all(port: int, token: str, task_ids: list[int], statuses: list[int
     conn.close()
 
 
-def test_two_workers_complete_concurrent_api_requests_once_each(db, settings, tmp_path):
+@pytest.mark.parametrize(
+    "threads", [[], ["--threads", "4"]], ids=["sync workers (default)", "threaded workers"]
+)
+def test_two_workers_complete_concurrent_api_requests_once_each(db, settings, tmp_path, threads):
     task_ids = [open_task(db, register(db, court_case_no=f"（2026）苏0813行诉前{n}号")).id
                 for n in range(2 * CLIENTS)]  # fmt: skip
     with db.write() as session:
@@ -66,7 +70,7 @@ def test_two_workers_complete_concurrent_api_requests_once_each(db, settings, tm
     port, log = _free_port(), tmp_path / "serve.log"
     with open(log, "wb") as out:
         server = subprocess.Popen(
-            [str(HUAJIE), "serve", "--workers", "2", "--threads", "4", "--port", str(port)],
+            [str(HUAJIE), "serve", "--workers", "2", *threads, "--port", str(port)],
             env=dict(os.environ), stdout=out, stderr=subprocess.STDOUT,
         )  # fmt: skip
     statuses: list[int] = []

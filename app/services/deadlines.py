@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from app import clock
 from app.models import ProcessInstance, TaskRecord, Timer
-from app.services import audit, calendar, runtime
+from app.services import audit, calendar, projections, runtime
 from app.services.actor import Actor
 from app.services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.workdays import end_of_day
@@ -49,7 +49,7 @@ def _change(session: Session, task: TaskRecord, timer: Timer, change: Any) -> No
     with calendar.in_scope(session):
         workflow = runtime.ENGINE.load(instance.definition.spec_json, instance.state)
         change(workflow)
-        runtime._save(session, instance, workflow)
+        projections.save(session, instance, workflow)
 
 
 def suspend(session: Session, actor: Actor, task_id: int, reason: str) -> TaskRecord:
@@ -93,9 +93,9 @@ def resume(session: Session, actor: Actor, task_id: int, reason: str) -> TaskRec
             due, why = deadline.due_at, deadline.explain()
         else:  # nothing was left: due at the end of the resumption day
             due, why = end_of_day(today), "恢复当日到期"
-        explanation = f"{runtime.suspension_text(state)}；{today.isoformat()} 恢复：{why}"
+        explanation = f"{projections.suspension_text(state)}；{today.isoformat()} 恢复：{why}"
         runtime.ENGINE.set_timer(workflow, timer.spiff_task_id, due, explanation)
-        runtime._save(session, instance, workflow)
+        projections.save(session, instance, workflow)
     audit.record(
         session, actor, "deadline.resume", instance_id=task.instance_id, case_id=task.case_id,
         task_id=task.id, reason=reason, due_at=due,

@@ -14,8 +14,8 @@ from app.engine.sandbox import SAFE_FUNCTIONS
 from app.models import ROLES
 
 DEADLINE_FUNCTIONS = frozenset({"working_days", "calendar_days"})
-ASSIGNEE_RULES = frozenset({"designated_reviewer"})  # runtime._assignee
-ESCALATION_TARGETS = frozenset({"center", "bureau", "agency_head"})  # runtime._escalate
+ASSIGNEE_RULES = frozenset({"designated_reviewer"})  # projections.assignee_for
+ESCALATION_TARGETS = frozenset({"center", "bureau", "agency_head"})  # projections.escalate
 
 # Names the services put into process data when they start an instance or deliver a message
 # (cases.register / start_for_case, messages._start and _start_loss_follow_up, evaluation).

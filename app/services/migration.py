@@ -17,7 +17,7 @@ from app import clock
 from app.db import Database
 from app.engine import MigrationRefused, migrate
 from app.models import ProcessDefinition, ProcessInstance, TaskRecord
-from app.services import audit, calendar, lanes, runtime, versions
+from app.services import audit, calendar, lanes, projections, runtime, versions
 from app.services.actor import Actor
 from app.services.errors import Forbidden, ServiceError
 
@@ -105,7 +105,7 @@ def _apply_one(
     with calendar.in_scope(session):
         instance.definition_id, instance.definition = target.id, target
         _refresh_open_tasks(session, instance, workflow)
-        runtime._save(session, instance, workflow)
+        projections.save(session, instance, workflow)
     audit.record(
         session, actor, "instance.migrate", instance_id=instance.id, case_id=instance.case_id,
         process_id=process_id, from_version=plan.from_version, to_version=to_version,
@@ -203,7 +203,7 @@ def _refresh_open_tasks(session: Session, instance: ProcessInstance, workflow: A
     ):
         task = ready.get(row.spiff_task_id)
         if task is None:
-            continue  # runtime._sync cancels it
+            continue  # projections.sync cancels it
         row.name = task.name
         row.form = task.properties.get(versions.FORM_PROPERTY)
         row.role = task.properties.get("role") or None
