@@ -1,4 +1,4 @@
-"""Shared steps for service-level tests of mechanism 4."""
+"""Shared steps for service-level tests (mostly of mechanism 4)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from app.db import Database
 from app.models import TaskRecord, User
-from app.services import cases, runtime
+from app.services import cases, messages, runtime
 from app.services.actor import Actor
 from app.web.jsonform import validate_submission
 
@@ -91,3 +91,29 @@ def step(db: Database, instance_id: int, username: str, expect: str, **changes: 
     assert task.bpmn_id == expect
     complete(db, username, task.id, {**FORM_DATA[expect], **changes})
     return task
+
+
+def co_defendant_reviews(db: Database, case_no: str) -> list[TaskRecord]:
+    """A lost case with two defendant agencies (GTZY, SCJG): one loss-review instance with two
+    parallel ``write_review`` tasks, in id order."""
+    court = actor(db, "court")
+    with db.write() as session:
+        messages.receive(session, court, {
+            "name": "pre_filing_notice", "case_no": case_no, "idempotency_key": f"{case_no}a",
+            "payload": {"plaintiff": "甲", "agency_unit": "GTZY", "subject": "x", "court": "法院"},
+        })  # fmt: skip
+        messages.receive(session, court, {
+            "name": "judgment", "case_no": case_no, "idempotency_key": f"{case_no}b",
+            "payload": {"outcome": "败诉", "effective_on": "2026-09-25",
+                        "performance_deadline": "2026-10-30", "defendants": ["GTZY", "SCJG"]},
+        })  # fmt: skip
+    with db.read() as session:
+        reviews = list(
+            session.scalars(
+                select(TaskRecord)
+                .where(TaskRecord.bpmn_id == "write_review")
+                .order_by(TaskRecord.id)
+            )
+        )
+    assert len(reviews) == 2 and len({r.instance_id for r in reviews}) == 1
+    return reviews

@@ -79,28 +79,13 @@ def test_many_threads_on_parallel_tasks_of_one_instance_lose_no_update(db, setti
     from sqlalchemy import select
 
     from app.models import TaskRecord
-    from app.services import messages, runtime
+    from app.services import runtime
     from app.services.errors import Conflict, Forbidden
     from app.web.jsonform import validate_submission
-    from tests.helpers import actor
+    from tests.helpers import actor, co_defendant_reviews
     from tests.samples import PathData, load
 
-    with db.write() as session:
-        court = actor(db, "court")
-        messages.receive(session, court, {
-            "name": "pre_filing_notice", "case_no": "（2026）苏0813行初5号", "idempotency_key": "a",
-            "payload": {"plaintiff": "甲", "agency_unit": "GTZY", "subject": "x", "court": "法院"},
-        })  # fmt: skip
-        messages.receive(session, court, {
-            "name": "judgment", "case_no": "（2026）苏0813行初5号", "idempotency_key": "b",
-            "payload": {"outcome": "败诉", "effective_on": "2026-09-25",
-                        "performance_deadline": "2026-10-30", "defendants": ["GTZY", "SCJG"]},
-        })  # fmt: skip
-    with db.read() as session:
-        reviews = list(
-            session.scalars(select(TaskRecord).where(TaskRecord.bpmn_id == "write_review"))
-        )
-    assert len(reviews) == 2 and len({r.instance_id for r in reviews}) == 1
+    reviews = co_defendant_reviews(db, "（2026）苏0813行初5号")
     data = PathData(load("loss_review")["paths"]["single_unit"]).next("write_review")
     who = {r.id: ("gtzy" if r.unit.code == "GTZY" else "scjg") for r in reviews}
 

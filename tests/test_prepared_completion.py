@@ -7,10 +7,10 @@ import pytest
 from sqlalchemy import select
 
 from app.models import AuditEvent, TaskRecord
-from app.services import assignment, messages, runtime
+from app.services import assignment, runtime
 from app.services.errors import Forbidden, InvalidInput
 from app.web.jsonform import validate_submission
-from tests.helpers import FORM_DATA, actor, open_task, register, step
+from tests.helpers import FORM_DATA, actor, co_defendant_reviews, open_task, register, step
 from tests.samples import PathData, load
 
 pytestmark = pytest.mark.both_databases
@@ -30,35 +30,10 @@ def _complete(db, username: str, task_id: int, data: dict, prepared) -> None:  #
         )
 
 
-def _co_defendant_reviews(db) -> list[TaskRecord]:  # type: ignore[no-untyped-def]
-    """A lost case with two defendant agencies: one instance, two parallel review tasks."""
-    court = actor(db, "court")
-    with db.write() as session:
-        messages.receive(session, court, {
-            "name": "pre_filing_notice", "case_no": "（2026）苏0813行初7号", "idempotency_key": "a",
-            "payload": {"plaintiff": "甲", "agency_unit": "GTZY", "subject": "x", "court": "法院"},
-        })  # fmt: skip
-        messages.receive(session, court, {
-            "name": "judgment", "case_no": "（2026）苏0813行初7号", "idempotency_key": "b",
-            "payload": {"outcome": "败诉", "effective_on": "2026-09-25",
-                        "performance_deadline": "2026-10-30", "defendants": ["GTZY", "SCJG"]},
-        })  # fmt: skip
-    with db.read() as session:
-        reviews = list(
-            session.scalars(
-                select(TaskRecord)
-                .where(TaskRecord.bpmn_id == "write_review")
-                .order_by(TaskRecord.id)
-            )
-        )
-    assert len(reviews) == 2 and len({r.instance_id for r in reviews}) == 1
-    return reviews
-
-
 def test_a_prepared_completion_is_run_again_after_another_writer_moved_the_instance(db):
     """Unit A's review is prepared; unit B's review commits first. A's write must not store the
     state it prepared (which lacks B's review): it runs again and both units move on."""
-    first, second = _co_defendant_reviews(db)
+    first, second = co_defendant_reviews(db, "（2026）苏0813行初7号")
     who = {r.id: ("gtzy" if r.unit.code == "GTZY" else "scjg") for r in (first, second)}
     data = PathData(load("loss_review")["paths"]["single_unit"]).next("write_review")
     prepared = _prepare(db, who[first.id], first.id, dict(data))
