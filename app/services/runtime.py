@@ -275,7 +275,7 @@ def complete_task(
             session, actor, "task.complete", instance_id=instance.id, case_id=instance.case_id,
             task_id=task.id, bpmn_id=task.bpmn_id, data=data,
         )  # fmt: skip
-        # the instance's only open task was this one: _sync need not look for others
+        # the instance's only open task was this one: sync need not look for others
         result = projections.save(session, instance, workflow, others_open=open_count > 1, run=run)
         kinds = [k.strip() for k in properties.get("documents", "").split(",") if k.strip()]
         if kinds:
