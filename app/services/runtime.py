@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import bindparam, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.exc import StaleDataError
 
 from app import clock
@@ -121,9 +121,11 @@ def open_task_for(session: Session, actor: Actor, task_id: int) -> TaskRecord:
     return task
 
 
-def task_schema(session: Session, task: TaskRecord) -> dict[str, Any]:
+def task_schema(
+    session: Session, task: TaskRecord, instance: ProcessInstance | None = None
+) -> dict[str, Any]:
     """The task's form as pinned by its instance's definition version, options resolved."""
-    instance = session.get(ProcessInstance, task.instance_id)
+    instance = instance or session.get(ProcessInstance, task.instance_id)
     assert instance is not None
     schema = pinned_definition(session, instance).forms.get(task.form or "")
     if schema is None:
@@ -185,7 +187,7 @@ def prepare_completion(
     are stored in the write transaction).
     """
     task, instance, open_count = _completable(session, actor, task_id, lock=False)
-    schema = task_schema(session, task)
+    schema = task_schema(session, task, instance)
     if forms.attachment_fields(schema):
         return None
     _check_submission(schema, data, validate, {})
@@ -194,8 +196,6 @@ def prepare_completion(
         workflow, properties = _run_completion(session, instance, task, schema, data)
         timers, ready = ENGINE.timers(workflow), ENGINE.ready_user_tasks(workflow)
         run = EngineRun(timers, ready, ENGINE.dump(workflow))
-    session.expunge(task)  # handed to the write transaction's session
-    session.expunge(instance)
     return Prepared(
         task, instance, open_count, instance.lock_version, dict(data), workflow, properties, run
     )
@@ -227,7 +227,7 @@ def complete_task(
         session.add_all((task, instance))  # as read in the prepare (and checked just now)
     else:
         task, instance, open_count = _completable(session, actor, task_id, lock=True)
-    schema = task_schema(session, task)
+    schema = task_schema(session, task, instance)
     data = dict(data)
     uploads = uploads or {}
     stored: list[Attachment] = []
@@ -329,9 +329,12 @@ def _completable(
     session: Session, actor: Actor, task_id: int, lock: bool
 ) -> tuple[TaskRecord, ProcessInstance, int]:
     """The open task the actor may complete, its instance, and the instance's open tasks."""
-    if lock and _row_locks(session):  # queue behind the instance's other writers, then read it
-        session.execute(_LOCK_INSTANCE_OF_TASK, {"task_id": task_id})
-    found = session.execute(_TASK_AND_INSTANCE, {"task_id": task_id}).one_or_none()
+    if lock:  # this transaction's own objects
+        if _row_locks(session):  # queue behind the instance's other writers, then read it
+            session.execute(_LOCK_INSTANCE_OF_TASK, {"task_id": task_id})
+        found = session.execute(_TASK_AND_INSTANCE, {"task_id": task_id}).one_or_none()
+    else:  # to be handed on: detached objects made from one Core row, the session untouched
+        found = _detached_task_and_instance(session, task_id)
     if found is None:
         raise NotFound("任务不存在")
     task, instance, open_count = found
@@ -340,6 +343,32 @@ def _completable(
     if task.status != "open":
         raise Conflict("任务已办结，不能重复提交")
     return task, instance, open_count
+
+
+_TASKS, _INSTANCES = TaskRecord.__table__, ProcessInstance.__table__
+_TASK_AND_INSTANCE_ROW = (
+    select(
+        *(c.label(f"t_{c.key}") for c in _TASKS.c),
+        *(c.label(f"i_{c.key}") for c in _INSTANCES.c),
+        _OPEN_OF_INSTANCE,
+    )
+    .select_from(_TASKS.join(_INSTANCES, _INSTANCES.c.id == _TASKS.c.instance_id))
+    .where(_TASKS.c.id == bindparam("task_id"))
+)
+
+
+def _detached_task_and_instance(
+    session: Session, task_id: int
+) -> tuple[TaskRecord, ProcessInstance, int] | None:
+    row = session.connection().execute(_TASK_AND_INSTANCE_ROW, {"task_id": task_id}).first()
+    if row is None:
+        return None
+    values = row._mapping
+    task = TaskRecord(**{c.key: values[f"t_{c.key}"] for c in _TASKS.c})
+    instance = ProcessInstance(**{c.key: values[f"i_{c.key}"] for c in _INSTANCES.c})
+    make_transient_to_detached(task)  # as if loaded: the session that adopts them inserts
+    make_transient_to_detached(instance)  # nothing and checks the version it read
+    return task, instance, row[-1]
 
 
 def _check_submission(
