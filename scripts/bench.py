@@ -595,8 +595,9 @@ def bench_http(ws: Workspace, sizes: Sizes) -> dict[str, Any]:
     """Completing tasks through ``POST /api/v1/tasks/{id}/complete``, 8 concurrent clients.
 
     Instances are started beforehand through the service; each client completes the open first
-    task of its own instances over one keep-alive connection, back to back (a closed loop: the
-    mean latency is 8 / throughput).
+    task of its own instances over one HTTP connection (kept alive when the server allows: sync
+    workers close it after each response and the client opens another), back to back (a closed
+    loop: the mean latency is 8 / throughput).
     """
     data_dir, db = ws.database("http")
     def_id = definition_ids(db)[SEQUENCE]
