@@ -51,6 +51,54 @@ def test_extend_adds_working_days_after_the_current_due_date(db):
     assert "延长 2 个工作日（材料较多）" in extended.due_rule
 
 
+def test_an_extension_waits_for_another_writer_of_the_instance_instead_of_failing(db):
+    """Another writer (a message, a timer pass) holds the instance while the bureau extends the
+    deadline: the extension waits its turn and then succeeds on what that writer committed."""
+    import threading
+    import time
+
+    from sqlalchemy import update
+
+    from app.models import ProcessInstance
+    from app.services import runtime
+
+    instance_id, task = _agency_task(db)
+    holding, release = threading.Event(), threading.Event()
+    outcome: list[str] = []
+
+    def other_writer() -> None:
+        with db.write() as session:
+            runtime.lock_instance(session, instance_id)
+            session.execute(
+                update(ProcessInstance)
+                .where(ProcessInstance.id == instance_id)
+                .values(lock_version=ProcessInstance.lock_version + 1)
+            )
+            holding.set()
+            release.wait(10)
+
+    def extension() -> None:
+        try:
+            with db.write() as session:
+                deadlines.extend(session, actor(db, "bureau"), task.id, 2, "材料较多")
+        except Conflict as exc:
+            outcome.append(f"conflict: {exc}")
+        else:
+            outcome.append("ok")
+
+    writer = threading.Thread(target=other_writer)
+    writer.start()
+    assert holding.wait(10)
+    extender = threading.Thread(target=extension)
+    extender.start()
+    time.sleep(0.5)  # the extension reaches the instance while the other writer holds it
+    release.set()
+    writer.join(10)
+    extender.join(10)
+    assert outcome == ["ok"]
+    assert "延长 2 个工作日（材料较多）" in open_task(db, instance_id).due_rule
+
+
 def test_only_center_or_bureau_and_always_with_a_reason(db):
     _, task = _agency_task(db)
     with pytest.raises(Forbidden), db.write() as session:

@@ -30,6 +30,10 @@ def _timer(session: Session, actor: Actor, task_id: int, reason: str) -> tuple[T
     task = session.get(TaskRecord, task_id)
     if task is None:
         raise NotFound("任务不存在")
+    # queue behind the instance's other writers (a message, a timer pass firing this very
+    # deadline), then read the task and its timer as they left them
+    runtime.lock_instance(session, task.instance_id)
+    session.refresh(task)
     if task.status != "open":
         raise Conflict("任务已办结，期限不能再调整")
     timer = session.scalar(
@@ -44,10 +48,11 @@ def _timer(session: Session, actor: Actor, task_id: int, reason: str) -> tuple[T
 
 
 def _change(session: Session, task: TaskRecord, timer: Timer, change: Any) -> None:
-    instance = session.get(ProcessInstance, task.instance_id)
+    instance = session.get(ProcessInstance, task.instance_id)  # locked by _timer
     assert instance is not None
     with calendar.in_scope(session):
-        workflow = runtime.ENGINE.load(instance.definition.spec_json, instance.state)
+        spec = runtime.pinned_definition(session, instance).spec_json
+        workflow = runtime.ENGINE.load(spec, instance.state)
         change(workflow)
         projections.save(session, instance, workflow)
 
@@ -74,10 +79,11 @@ def resume(session: Session, actor: Actor, task_id: int, reason: str) -> TaskRec
     task, timer = _timer(session, actor, task_id, reason)
     if timer.status != "suspended":
         raise Conflict("期限未中止，无需恢复")
-    instance = session.get(ProcessInstance, task.instance_id)
+    instance = session.get(ProcessInstance, task.instance_id)  # locked by _timer
     assert instance is not None
     with calendar.in_scope(session):
-        workflow = runtime.ENGINE.load(instance.definition.spec_json, instance.state)
+        spec = runtime.pinned_definition(session, instance).spec_json
+        workflow = runtime.ENGINE.load(spec, instance.state)
         state = (
             next(
                 t.suspended
