@@ -11,8 +11,9 @@ from sqlalchemy import select
 from werkzeug.routing import IntegerConverter, Map
 
 from app.services.errors import Forbidden, ServiceError
-from app.web import (
+from app.web import (  # api_manage: its routes join api.bp on import
     api,
+    api_manage,  # noqa: F401
     auth,
     cases,
     dashboard,

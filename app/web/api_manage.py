@@ -1,0 +1,146 @@
+"""JSON API, management endpoints: loss-rate statistics and evaluations, deadlines,
+reassignment and substitutes, deploying process definitions. Same blueprint, token check and
+permission table as ``app.web.api``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import jsonify, request
+from werkzeug.wrappers import Response
+
+from app.services import assignment, deadlines, definitions, evaluation, org, queries, stats
+from app.services.errors import InvalidInput
+from app.web.api import _actor, _body, _forbid_court, _reading, _writing, bp, token_required
+from app.web.context import settings
+
+
+@bp.get("/stats/loss-rate")
+@token_required
+def loss_rate() -> Response:
+    """Per-unit loss rates for ?from=YYYY-MM-DD&to=YYYY-MM-DD, with numerator and denominator."""
+    _forbid_court()
+    period = stats.Period.parse(request.args.get("from"), request.args.get("to"))
+    with _reading() as session:
+        rows = [r.as_dict() for r in stats.loss_rates(session, _actor(), period)]
+        threshold = stats.loss_rate_threshold(session)
+    return jsonify(
+        {"from": period.start.isoformat(), "to": period.end.isoformat(),
+         "threshold": threshold, "units": rows}
+    )  # fmt: skip
+
+
+@bp.post("/evaluations")
+@token_required
+def run_evaluation() -> tuple[Response, int]:
+    """On-demand loss-rate evaluation for {from, to}: interviews for units above threshold."""
+    _forbid_court()
+    body = _body()
+    period = stats.Period.parse(body.get("from"), body.get("to"))
+    with _writing() as session:
+        result = evaluation.evaluate(session, _actor(), period)
+        payload = {
+            "period": result.label, "threshold": result.threshold,
+            "units": [r.as_dict() for r in result.rates], "above_threshold": result.above,
+            "started": result.started,
+        }  # fmt: skip
+    return jsonify(payload), 201
+
+
+@bp.post("/tasks/<int:task_id>/deadline")
+@token_required
+def manage_deadline(task_id: int) -> Response:
+    """{action: suspend|resume|extend, reason, days?}: 中止 / 恢复 / 延长 a task's deadline."""
+    _forbid_court()
+    body = _body()
+    action, reason = body.get("action"), str(body.get("reason", ""))
+    with _writing() as session:
+        if action == "suspend":
+            task = deadlines.suspend(session, _actor(), task_id, reason)
+        elif action == "resume":
+            task = deadlines.resume(session, _actor(), task_id, reason)
+        elif action == "extend":
+            task = deadlines.extend(session, _actor(), task_id, body.get("days"), reason)
+        else:
+            raise InvalidInput("action 须为 suspend、resume 或 extend", {"action": ["取值有误"]})
+        result = queries.task_json(session, task)
+    return jsonify(result)
+
+
+@bp.post("/tasks/<int:task_id>/reassign")
+@token_required
+def reassign_task(task_id: int) -> Response:
+    """{username, reason}: the unit's head gives the task to someone else in the unit."""
+    _forbid_court()
+    body = _body()
+    with _writing() as session:
+        task = assignment.reassign(
+            session, _actor(), task_id, str(body.get("username", "")), str(body.get("reason", ""))
+        )
+        result = queries.task_json(session, task)
+    return jsonify(result)
+
+
+@bp.post("/tasks/bulk")
+@token_required
+def bulk_tasks() -> Response:
+    """{action: reassign|remind, task_ids, username?, reason}: a result per task."""
+    _forbid_court()
+    body = _body()
+    ids = body.get("task_ids")
+    if not isinstance(ids, list) or not all(isinstance(i, int) for i in ids) or len(ids) > 500:
+        raise InvalidInput("task_ids 须为整数列表（最多 500 项）", {"task_ids": ["取值有误"]})
+    with _writing() as session:
+        results = assignment.bulk(
+            session, _actor(), str(body.get("action", "")), ids,
+            str(body.get("username", "")), str(body.get("reason", "")),
+        )  # fmt: skip
+    return jsonify({"results": results})
+
+
+@bp.post("/substitutes")
+@token_required
+def name_substitute() -> tuple[Response, int]:
+    """{substitute, starts_on, ends_on, reason}: someone in my unit works my tasks meanwhile."""
+    _forbid_court()
+    body = _body()
+    with _writing() as session:
+        row = assignment.name_substitute(
+            session, _actor(), str(body.get("substitute", "")), str(body.get("starts_on", "")),
+            str(body.get("ends_on", "")), str(body.get("reason", "")),
+        )  # fmt: skip
+        result = {"id": row.id, "starts_on": row.starts_on, "ends_on": row.ends_on}
+    org.forget_token_actors()  # the substitute acts for me from the next request on
+    return jsonify(result), 201
+
+
+@bp.post("/process-definitions")
+@token_required
+def deploy_definition() -> tuple[Response, int]:
+    """Multipart ``file`` (.bpmn) and optional ``comment``: validate, then deploy a version."""
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        message = "请以 multipart 字段 file 上传 .bpmn 文件"
+        return jsonify(error=message, errors=[{"element_id": "", "message": message}]), 400
+    content = upload.read(definitions.MAX_UPLOAD_BYTES + 1)
+    with _writing() as session:
+        result = definitions.upload(
+            session, _actor(), upload.filename, content, settings().forms_dir,
+            str(request.form.get("comment", "")),
+        )  # fmt: skip
+        warnings = [_problem_json(p) for p in result.problems if p.severity != "error"]
+        if result.definition is None:
+            errors = [_problem_json(p) for p in result.errors]
+            return jsonify(error="流程定义未通过校验", errors=errors, warnings=warnings), 400
+        body = {
+            "process_id": result.definition.process_id,
+            "version": result.definition.version,
+            "sha256": result.definition.sha256,
+            "unchanged": not result.created,
+            "warnings": warnings,
+        }
+    return jsonify(body), 201 if result.created else 200
+
+
+def _problem_json(problem: Any) -> dict[str, str]:
+    return {"element_id": problem.element_id, "message": problem.message}
