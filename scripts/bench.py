@@ -79,7 +79,7 @@ from app.db import Database  # noqa: E402
 from app.demo import UNITS, USERS, demo_password  # noqa: E402
 from app.migrate import upgrade  # noqa: E402
 from app.models import ProcessDefinition, ProcessInstance, TaskRecord, Timer, User  # noqa: E402
-from app.services import definitions, org, queries, runtime, timers  # noqa: E402
+from app.services import completion, definitions, org, queries, runtime, timers  # noqa: E402
 from app.services.actor import SYSTEM, Actor  # noqa: E402
 from app.web.jsonform import validate_submission  # noqa: E402
 
@@ -409,7 +409,9 @@ def service_start(db: Database, actor: Actor, definition_id: int, data: dict[str
 def service_complete(db: Database, actor: Actor, task_id: int) -> int | None:
     """Complete one task in one transaction; returns the next open task's id, if any."""
     with db.write() as session:
-        _, result = runtime.complete_task(session, actor, task_id, FORM_DATA, validate_submission)
+        _, result = completion.complete_task(
+            session, actor, task_id, FORM_DATA, validate_submission
+        )
         return result.new_tasks[0].id if result.new_tasks else None
 
 

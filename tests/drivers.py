@@ -24,7 +24,7 @@ from sqlalchemy import select
 from app.config import Settings
 from app.db import Database
 from app.models import TaskRecord
-from app.services import runtime, timers
+from app.services import completion, timers
 from app.services.errors import Conflict
 from app.web.jsonform import validate_submission
 from tests.helpers import FORM_DATA, actor
@@ -67,7 +67,9 @@ def _complete(db: Database, journal: Journal, task_id: int, bpmn_id: str) -> Non
     try:
         with db.write() as session:
             user = actor(db, WORKER.get(bpmn_id, "center"))
-            runtime.complete_task(session, user, task_id, FORM_DATA[bpmn_id], validate_submission)
+            completion.complete_task(
+                session, user, task_id, FORM_DATA[bpmn_id], validate_submission
+            )
     except Conflict:
         journal.write(f"conflict {task_id}")  # it had committed before the crash
         return

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from app.db import Database
 from app.models import TaskRecord, User
-from app.services import cases, messages, runtime
+from app.services import cases, completion, messages
 from app.services.actor import Actor
 from app.web.jsonform import validate_submission
 
@@ -83,7 +83,7 @@ def open_task(db: Database, instance_id: int) -> TaskRecord:
 
 def complete(db: Database, username: str, task_id: int, data: dict[str, Any]) -> None:
     with db.write() as session:
-        runtime.complete_task(session, actor(db, username), task_id, data, validate_submission)
+        completion.complete_task(session, actor(db, username), task_id, data, validate_submission)
 
 
 def step(db: Database, instance_id: int, username: str, expect: str, **changes: Any) -> TaskRecord:

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from app.models import AuditEvent, Notification, TaskRecord
-from app.services import assignment, org, queries, runtime
+from app.services import assignment, completion, org, queries, runtime
 from app.services.actor import SYSTEM, Actor
 from app.services.errors import Forbidden, InvalidInput
 from app.web.jsonform import validate_submission
@@ -41,7 +41,7 @@ def test_a_substitute_sees_and_does_the_absent_persons_tasks_only_in_the_range(d
     with db.read() as session:
         assert [t.id for t in queries.inbox(session, inside)] == [task.id]
     with db.write() as session:
-        runtime.complete_task(
+        completion.complete_task(
             session, inside, task.id, FORM_DATA["agency_reply"], validate_submission
         )
     with db.read() as session:

@@ -50,7 +50,7 @@ def test_a_stale_instance_version_is_a_conflict_not_a_lost_update(db):
     from sqlalchemy import text
 
     from app.models import ProcessInstance
-    from app.services import runtime
+    from app.services import completion
     from app.services.errors import Conflict
     from app.web.jsonform import validate_submission
     from tests.helpers import actor, open_task, register
@@ -65,7 +65,7 @@ def test_a_stale_instance_version_is_a_conflict_not_a_lost_update(db):
             text("UPDATE process_instances SET lock_version = lock_version + 1 WHERE id = :id"),
             {"id": instance_id},
         )
-        runtime.complete_task(
+        completion.complete_task(
             session, center, task.id, FORM_DATA["register_materials"], validate_submission
         )
     assert open_task(db, instance_id).status == "open"
@@ -79,7 +79,7 @@ def test_many_threads_on_parallel_tasks_of_one_instance_lose_no_update(db, setti
     from sqlalchemy import select
 
     from app.models import TaskRecord
-    from app.services import runtime
+    from app.services import completion
     from app.services.errors import Conflict, Forbidden
     from app.web.jsonform import validate_submission
     from tests.helpers import actor, co_defendant_reviews
@@ -92,7 +92,7 @@ def test_many_threads_on_parallel_tasks_of_one_instance_lose_no_update(db, setti
     def submit(task_id: int) -> str:
         try:
             with db.write() as session:
-                runtime.complete_task(
+                completion.complete_task(
                     session, actor(db, who[task_id]), task_id, dict(data), validate_submission
                 )
         except (Conflict, Forbidden):

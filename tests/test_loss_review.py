@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from app.models import Document, ProcessInstance, Reminder, TaskRecord
-from app.services import messages, runtime
+from app.services import completion, messages
 from app.services.errors import Forbidden
 from app.web.jsonform import validate_submission
 from tests.helpers import actor
@@ -53,7 +53,7 @@ def _open(db, process_id, bpmn_id=None):
 
 def _complete(db, username, task, data):
     with db.write() as session:
-        runtime.complete_task(session, actor(db, username), task.id, data, validate_submission)
+        completion.complete_task(session, actor(db, username), task.id, data, validate_submission)
 
 
 @pytest.fixture

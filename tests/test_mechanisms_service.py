@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from app.models import Document, ProcessInstance, TaskRecord
-from app.services import attachments, processes, runtime
+from app.services import attachments, completion, processes, runtime
 from app.services.errors import Conflict, Forbidden
 from app.web.jsonform import validate_submission
 from tests.helpers import actor
@@ -62,7 +62,7 @@ def _worker(task: TaskRecord, db) -> str:
 def complete(db, settings, username: str, task_id: int, data: dict[str, Any]) -> None:
     data, uploads = _split_uploads(dict(data))
     with db.write() as session:
-        runtime.complete_task(
+        completion.complete_task(
             session, actor(db, username), task_id, data, validate_submission, uploads,
             settings.data_dir / "attachments",
         )  # fmt: skip
@@ -307,7 +307,7 @@ def test_bad_attachment_type_is_a_field_error_and_changes_nothing(db, settings):
     instance_id = start(db, "major_enforcement_decision", "gtzy")
     (draft,) = _open_tasks(db, instance_id)
     with pytest.raises(InvalidInput) as caught, db.write() as session:
-        runtime.complete_task(
+        completion.complete_task(
             session, actor(db, "gtzy"), draft.id, data, validate_submission,
             {"materials": [attachments.Upload("evil.exe", b"MZ...")]},
             settings.data_dir / "attachments",

@@ -1,5 +1,5 @@
-"""A completion prepared before its write transaction (``runtime.prepare_completion``) is used
-only while nothing it depends on has changed; otherwise the write runs it again."""
+"""A completion prepared before its write transaction (``completion.prepare_completion``)
+is used only while nothing it depends on has changed; otherwise the write runs it again."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from app.models import AuditEvent, TaskRecord
-from app.services import assignment, runtime
+from app.services import assignment, completion
 from app.services.errors import Forbidden, InvalidInput
 from app.web.jsonform import validate_submission
 from tests.helpers import FORM_DATA, actor, co_defendant_reviews, open_task, register, step
@@ -16,16 +16,16 @@ from tests.samples import PathData, load
 pytestmark = pytest.mark.both_databases
 
 
-def _prepare(db, username: str, task_id: int, data: dict) -> runtime.Prepared | None:  # type: ignore[no-untyped-def]
+def _prepare(db, username: str, task_id: int, data: dict) -> completion.Prepared | None:  # type: ignore[no-untyped-def]
     with db.read() as session:
-        return runtime.prepare_completion(
+        return completion.prepare_completion(
             session, actor(db, username), task_id, data, validate_submission
         )
 
 
 def _complete(db, username: str, task_id: int, data: dict, prepared) -> None:  # type: ignore[no-untyped-def]
     with db.write() as session:
-        runtime.complete_task(
+        completion.complete_task(
             session, actor(db, username), task_id, data, validate_submission, prepared=prepared
         )
 

@@ -22,6 +22,7 @@ from app.models import ProcessInstance
 from app.services import (
     attachments,
     calendar,
+    completion,
     messages,
     org,
     processes,
@@ -196,9 +197,9 @@ def complete_task(task_id: int) -> Response:
     if not isinstance(data, dict):
         raise InvalidInput("请求体须包含 data 对象", {"data": ["应为对象"]})
     with _reading() as session:
-        ahead = runtime.prepare_completion(session, _actor(), task_id, data, validate_submission)
+        ahead = completion.prepare_completion(session, _actor(), task_id, data, validate_submission)
     with _writing() as session:
-        task, _ = runtime.complete_task(
+        task, _ = completion.complete_task(
             session, _actor(), task_id, data, validate_submission, prepared=ahead
         )
         result = queries.task_json(session, task)

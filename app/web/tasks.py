@@ -9,6 +9,7 @@ from app.models import ProcessInstance
 from app.services import (
     assignment,
     attachments,
+    completion,
     deadlines,
     forms,
     ladder,
@@ -105,9 +106,11 @@ def task_page(task_id: int) -> str | Response:
                 data = parse_submission(schema, request.form)
                 uploads = _uploads(schema)
                 # checked and run before the write transaction (forms with files: None)
-                ahead = runtime.prepare_completion(session, me, task_id, data, validate_submission)
+                ahead = completion.prepare_completion(
+                    session, me, task_id, data, validate_submission
+                )
             with db().write() as session:
-                runtime.complete_task(
+                completion.complete_task(
                     session, me, task_id, data, validate_submission, uploads,
                     settings().data_dir / "attachments", prepared=ahead,
                 )  # fmt: skip
