@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from app.db import Database
 from app.models import AuditEvent, TaskRecord
 from app.services import assignment, completion
 from app.services.errors import Forbidden, InvalidInput
@@ -93,3 +94,31 @@ def test_an_invalid_submission_is_refused_by_the_prepare_and_changes_nothing(db)
     assert refused.value.errors
     still = open_task(db, instance_id)
     assert (still.id, still.status) == (task.id, "open")
+
+
+def test_a_step_after_another_worker_wrote_the_instance_builds_on_what_it_wrote(db):
+    """Each process keeps the workflows it stored last, for their next step. When another
+    worker (its own process, its own kept workflows) moved the instance on in between, the
+    kept one is out of date and is not used: no step is lost."""
+    other = Database(db.url)
+    try:
+        instance_id = register(db)
+        step(db, instance_id, "center", "register_materials")  # this process keeps it
+        step(other, instance_id, "gtzy", "agency_reply")  # the other worker moves it on
+        step(db, instance_id, "center", "schedule_mediation")
+        step(other, instance_id, "center", "record_outcome")
+        assert open_task(db, instance_id).bpmn_id == "sign_agreement"
+        with db.read() as session:
+            done = list(
+                session.scalars(
+                    select(TaskRecord.bpmn_id)
+                    .where(TaskRecord.instance_id == instance_id)
+                    .where(TaskRecord.status == "completed")
+                    .order_by(TaskRecord.id)
+                )
+            )
+        assert done == [
+            "register_materials", "agency_reply", "schedule_mediation", "record_outcome",
+        ]  # fmt: skip
+    finally:
+        other.dispose()

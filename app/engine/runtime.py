@@ -32,6 +32,7 @@ _VERSION_KEY = "serializer_version"
 # list in the state; a set on the loaded workflow), so the viewer still marks them done.
 _DONE_KEY = "huajie_completed_elements"
 _DONE_ATTR = "huajie_completed_elements"
+_STORED_ATTR = "huajie_stored_tasks"  # how many tasks the last dump stored
 
 
 SUSPENDED_UNTIL = datetime(9999, 12, 31, tzinfo=UTC)  # a parked timer never fires
@@ -116,9 +117,16 @@ class Engine:
         so its size and the cost of the next step do not grow with the steps done."""
         dct = SERIALIZER.to_dict(workflow)  # without the specs (``WorkflowStateConverter``)
         removed = compact(workflow, dct, SERIALIZER.registry)
+        setattr(workflow, _STORED_ATTR, len(dct["tasks"]))
         dct[_VERSION_KEY] = SERIALIZER.VERSION
         dct[_DONE_KEY] = sorted(self.completed_elements(workflow) | removed)
         return json.dumps(dct, ensure_ascii=False, separators=(",", ":"))
+
+    @staticmethod
+    def history_in_memory(workflow: BpmnWorkflow) -> int:
+        """Tasks the loaded workflow holds beyond what its last ``dump`` stored (finished
+        history that compaction left out of the state, still in this object)."""
+        return len(workflow.tasks) - getattr(workflow, _STORED_ATTR, len(workflow.tasks))
 
     @staticmethod
     def completed_elements(workflow: BpmnWorkflow) -> set[str]:

@@ -23,7 +23,7 @@ from app.services import attachments, audit, calendar, documents, forms, gates, 
 from app.services.actor import Actor
 from app.services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.services.runtime import can_work_on, row_locks, task_schema, working_for
-from app.services.workflows import ENGINE, LEAN, EngineRun, StepResult, pinned_definition
+from app.services.workflows import ENGINE, LEAN, EngineRun, StepResult, restore
 
 # the task and its instance in one round trip (a completion needs both)
 _OPEN_OF_INSTANCE = (
@@ -280,7 +280,7 @@ def _run_completion(
     data: dict[str, Any],
 ) -> tuple[Any, dict[str, str]]:
     """The instance's workflow with the task completed and run to its next wait."""
-    workflow = ENGINE.load(pinned_definition(session, instance).spec_json, instance.state)
+    workflow = restore(session, instance)
     properties = ENGINE.task_properties(workflow, task.spiff_task_id)
     engine_data = dict(data)
     chosen = forms.lane_choices(schema, data)

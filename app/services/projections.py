@@ -22,7 +22,14 @@ from app.engine import TimerState
 from app.models import Case, ProcessInstance, Reminder, TaskRecord, Timer, Unit
 from app.services import audit, calendar, forms, ladder, lanes, org
 from app.services.errors import Conflict, ServiceError
-from app.services.workflows import ENGINE, LEAN, EngineRun, StepResult, pinned_definition
+from app.services.workflows import (
+    ENGINE,
+    LEAN,
+    EngineRun,
+    StepResult,
+    pinned_definition,
+    remember,
+)
 
 
 def save(
@@ -38,6 +45,7 @@ def save(
         session.flush()  # the projections (and any other column a caller changed)
     except StaleDataError as exc:
         raise Conflict("该流程实例刚被他人更新，请刷新后重试") from exc
+    remember(session, instance.id, instance.lock_version, workflow)
     return result
 
 

@@ -19,7 +19,14 @@ from app.models import ProcessDefinition, ProcessInstance, TaskRecord
 from app.services import audit, calendar, forms, projections
 from app.services.actor import Actor
 from app.services.errors import Conflict, InvalidInput, NotFound
-from app.services.workflows import ENGINE, LEAN, StepResult, pinned_definition
+from app.services.workflows import (
+    ENGINE,
+    LEAN,
+    StepResult,
+    pinned_definition,
+    remember,
+    restore,
+)
 
 READ_ONLY_ROLES = {"auditor", "court"}
 
@@ -58,6 +65,7 @@ def start(
         # a new instance has no open tasks yet
         projections.sync(session, instance, workflow, others_open=False)
         session.flush()
+        remember(session, instance.id, instance.lock_version, workflow)
     return instance
 
 
@@ -124,7 +132,7 @@ def deliver_message(
     if instance.status != "running":
         return False
     with calendar.in_scope(session):
-        workflow = ENGINE.load(pinned_definition(session, instance).spec_json, instance.state)
+        workflow = restore(session, instance)
         try:
             delivered = ENGINE.deliver(workflow, name, payload)
         except EngineError as exc:
@@ -171,7 +179,7 @@ def advance_instance(session: Session, instance_id: int) -> StepResult:
     if instance is None or instance.status != "running":
         return StepResult()
     with calendar.in_scope(session):
-        workflow = ENGINE.load(pinned_definition(session, instance).spec_json, instance.state)
+        workflow = restore(session, instance)
         try:
             ENGINE.advance(workflow)
         except EngineError as exc:
@@ -189,7 +197,7 @@ def recompute_timers(session: Session, instance_id: int) -> StepResult:
     if instance is None or instance.status != "running":
         return StepResult()
     with calendar.in_scope(session):
-        workflow = ENGINE.load(pinned_definition(session, instance).spec_json, instance.state)
+        workflow = restore(session, instance)
         for timer in ENGINE.timers(workflow):
             if timer.state == "waiting":
                 ENGINE.recompute_timer(workflow, timer.spiff_id)

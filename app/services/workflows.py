@@ -1,14 +1,16 @@
 """What every service that runs a workflow shares: the engine, the definition versions it
-runs (pinned per database, immutable once deployed) and what a step reports."""
+runs (pinned per database, immutable once deployed), the workflows this process ran last, and
+what a step reports."""
 
 from __future__ import annotations
 
 import threading
 import weakref
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, event, select
 from sqlalchemy.orm import Session, lazyload
 
 from app import clock
@@ -51,6 +53,81 @@ def pinned_definition(session: Session, instance: ProcessInstance) -> PinnedDefi
         with _pinned_lock:
             _pinned.setdefault(bind, {})[instance.definition_id] = found
     return found
+
+
+# -- the workflows this process stored last ------------------------------------------------
+# A step restores its instance's workflow from the stored state (SpiffWorkflow's from_dict, a
+# good part of a step's cost) unless this process stored that very version itself: then the
+# object it stored is reused. Entries are keyed by instance and checked against the version
+# column, so a write by any other process or transaction makes them useless, never wrong; a
+# step takes its entry out (a failed step leaves nothing half-changed behind) and the new one
+# goes in only when the transaction commits.
+CACHED_WORKFLOWS = 256  # per process and database
+# finished tasks a cached object may carry beyond what its state stores before the next step
+# restores the compact state instead (the in-memory object keeps its history; its cost must
+# not grow with the steps done)
+CACHED_HISTORY = 32
+_REMEMBER = "huajie_workflows_to_remember"  # session.info key
+
+
+class _Workflows:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._entries: OrderedDict[int, tuple[int, Any]] = OrderedDict()
+
+    def take(self, instance_id: int, version: int) -> Any | None:
+        with self._lock:
+            entry = self._entries.pop(instance_id, None)
+        return entry[1] if entry is not None and entry[0] == version else None
+
+    def put(self, instance_id: int, version: int, workflow: Any) -> None:
+        with self._lock:
+            self._entries[instance_id] = (version, workflow)
+            self._entries.move_to_end(instance_id)
+            while len(self._entries) > CACHED_WORKFLOWS:
+                self._entries.popitem(last=False)
+
+
+_workflows: weakref.WeakKeyDictionary[Any, _Workflows] = weakref.WeakKeyDictionary()
+
+
+def _workflows_of(session: Session) -> _Workflows:
+    bind = session.get_bind()
+    with _pinned_lock:
+        found = _workflows.get(bind)
+        if found is None:
+            found = _workflows[bind] = _Workflows()
+    return found
+
+
+def restore(session: Session, instance: ProcessInstance) -> Any:
+    """The instance's workflow as stored at its current version."""
+    workflow = _workflows_of(session).take(instance.id, instance.lock_version)
+    if workflow is None:
+        workflow = ENGINE.load(pinned_definition(session, instance).spec_json, instance.state)
+    return workflow
+
+
+def remember(session: Session, instance_id: int, version: int, workflow: Any) -> None:
+    """Keep ``workflow``, just stored as ``version``, for the instance's next step in this
+    process, once this transaction commits."""
+    if ENGINE.history_in_memory(workflow) <= CACHED_HISTORY:
+        session.info.setdefault(_REMEMBER, []).append((instance_id, version, workflow))
+
+
+@event.listens_for(Session, "after_commit")
+def _remember_committed(session: Session) -> None:
+    pending = session.info.pop(_REMEMBER, None)
+    if pending:
+        workflows = _workflows_of(session)
+        for instance_id, version, workflow in pending:
+            workflows.put(instance_id, version, workflow)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_rolled_back(session: Session, previous: Any) -> None:
+    if previous.parent is None:
+        session.info.pop(_REMEMBER, None)
 
 
 @dataclass
