@@ -45,7 +45,7 @@ def save(
         session.flush()  # the projections (and any other column a caller changed)
     except StaleDataError as exc:
         raise Conflict("该流程实例刚被他人更新，请刷新后重试") from exc
-    remember(session, instance.id, instance.lock_version, workflow)
+    remember(session, instance, workflow)
     return result
 
 

@@ -65,7 +65,7 @@ def start(
         # a new instance has no open tasks yet
         projections.sync(session, instance, workflow, others_open=False)
         session.flush()
-        remember(session, instance.id, instance.lock_version, workflow)
+        remember(session, instance, workflow)
     return instance
 
 

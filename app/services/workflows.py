@@ -57,12 +57,12 @@ def pinned_definition(session: Session, instance: ProcessInstance) -> PinnedDefi
 
 # -- the workflows this process stored last ------------------------------------------------
 # A step restores its instance's workflow from the stored state (SpiffWorkflow's from_dict, a
-# good part of a step's cost) unless this process stored that very version itself: then the
+# good part of a step's cost) unless this process stored that very state itself: then the
 # object it stored is reused. Entries are keyed by instance and checked against the version
-# column, so a write by any other process or transaction makes them useless, never wrong; a
-# step takes its entry out (a failed step leaves nothing half-changed behind) and the new one
-# goes in only when the transaction commits.
-CACHED_WORKFLOWS = 256  # per process and database
+# column and the stored state, so a write by any other process or transaction makes them
+# useless, never wrong; a step takes its entry out (a failed step leaves nothing half-changed
+# behind) and the new one goes in only when the transaction commits.
+CACHED_WORKFLOWS = 256  # per process
 # finished tasks a cached object may carry beyond what its state stores before the next step
 # restores the compact state instead (the in-memory object keeps its history; its cost must
 # not grow with the steps done)
@@ -71,57 +71,61 @@ _REMEMBER = "huajie_workflows_to_remember"  # session.info key
 
 
 class _Workflows:
+    """Kept workflows by (database, instance id), the least recently stored dropped first."""
+
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._entries: OrderedDict[int, tuple[int, Any]] = OrderedDict()
+        self._entries: OrderedDict[tuple[str, int], tuple[int, str, Any]] = OrderedDict()
 
-    def take(self, instance_id: int, version: int) -> Any | None:
+    def take(self, key: tuple[str, int], version: int, state: str) -> Any | None:
         with self._lock:
-            entry = self._entries.pop(instance_id, None)
-        return entry[1] if entry is not None and entry[0] == version else None
+            entry = self._entries.pop(key, None)
+        if entry is None or entry[0] != version or entry[1] != state:
+            return None
+        return entry[2]
 
-    def put(self, instance_id: int, version: int, workflow: Any) -> None:
+    def put(self, key: tuple[str, int], version: int, state: str, workflow: Any) -> None:
         with self._lock:
-            self._entries[instance_id] = (version, workflow)
-            self._entries.move_to_end(instance_id)
+            self._entries[key] = (version, state, workflow)
             while len(self._entries) > CACHED_WORKFLOWS:
                 self._entries.popitem(last=False)
 
 
-_workflows: weakref.WeakKeyDictionary[Any, _Workflows] = weakref.WeakKeyDictionary()
+_WORKFLOWS = _Workflows()
+_database_names: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary()
 
 
-def _workflows_of(session: Session) -> _Workflows:
+def _key(session: Session, instance_id: int) -> tuple[str, int]:
+    """By database, not engine: a SQLite database has a read and a write engine, and a
+    completion prepared in a read transaction takes what a write transaction kept."""
     bind = session.get_bind()
-    with _pinned_lock:
-        found = _workflows.get(bind)
-        if found is None:
-            found = _workflows[bind] = _Workflows()
-    return found
+    name = _database_names.get(bind)
+    if name is None:
+        name = _database_names[bind] = bind.url.render_as_string(hide_password=True)
+    return name, instance_id
 
 
 def restore(session: Session, instance: ProcessInstance) -> Any:
     """The instance's workflow as stored at its current version."""
-    workflow = _workflows_of(session).take(instance.id, instance.lock_version)
+    key = _key(session, instance.id)
+    workflow = _WORKFLOWS.take(key, instance.lock_version, instance.state)
     if workflow is None:
         workflow = ENGINE.load(pinned_definition(session, instance).spec_json, instance.state)
     return workflow
 
 
-def remember(session: Session, instance_id: int, version: int, workflow: Any) -> None:
-    """Keep ``workflow``, just stored as ``version``, for the instance's next step in this
-    process, once this transaction commits."""
+def remember(session: Session, instance: ProcessInstance, workflow: Any) -> None:
+    """Keep ``workflow``, just stored as the instance's state at its version, for the
+    instance's next step in this process, once this transaction commits."""
     if ENGINE.history_in_memory(workflow) <= CACHED_HISTORY:
-        session.info.setdefault(_REMEMBER, []).append((instance_id, version, workflow))
+        entry = (_key(session, instance.id), instance.lock_version, instance.state, workflow)
+        session.info.setdefault(_REMEMBER, []).append(entry)
 
 
 @event.listens_for(Session, "after_commit")
 def _remember_committed(session: Session) -> None:
-    pending = session.info.pop(_REMEMBER, None)
-    if pending:
-        workflows = _workflows_of(session)
-        for instance_id, version, workflow in pending:
-            workflows.put(instance_id, version, workflow)
+    for key, version, state, workflow in session.info.pop(_REMEMBER, ()):
+        _WORKFLOWS.put(key, version, state, workflow)
 
 
 @event.listens_for(Session, "after_soft_rollback")
