@@ -9,6 +9,7 @@ They read the database from the environment like ``huajie`` does (``DATABASE_URL
   transaction each, journaling ``begin ID`` before and ``done ID`` after each commit (fsynced),
   so a test that kills this process knows what it saw committed. Started again, it first
   resubmits every begun-but-not-done step, then carries on.
+* ``step TASK_ID``: complete that one open mechanism-4 task as its lane's worker, and exit.
 """
 
 from __future__ import annotations
@@ -99,11 +100,24 @@ def run_steps(journal_path: Path) -> None:
     db.dispose()
 
 
+def run_step(task_id: int) -> None:
+    db = Database(Settings.from_env().database_url)
+    with db.read() as session:
+        bpmn_id = session.scalar(select(TaskRecord.bpmn_id).where(TaskRecord.id == task_id))
+    assert bpmn_id is not None, task_id
+    with db.write() as session:
+        user = actor(db, WORKER.get(bpmn_id, "center"))
+        completion.complete_task(session, user, task_id, FORM_DATA[bpmn_id], validate_submission)
+    db.dispose()
+
+
 if __name__ == "__main__":
     kind, *args = sys.argv[1:]
     if kind == "timers":
         run_timers(Path(args[0]), Path(args[1]))
     elif kind == "steps":
         run_steps(Path(args[0]))
+    elif kind == "step":
+        run_step(int(args[0]))
     else:
         raise SystemExit(f"unknown driver {kind}")
