@@ -10,7 +10,7 @@ import pytest
 from app.engine import Engine, parse_bpmn
 from app.workdays import WorkCalendar
 from tests.samples import PathData, all_paths, load
-from tests.test_diagrams import _parse
+from tests.test_diagrams import _parse, _run
 
 LOOP_BPMN = (
     """<?xml version="1.0" encoding="UTF-8"?>
@@ -151,16 +151,6 @@ def test_sample_path_restored_matches_in_memory(process_id: str, path_name: str)
     for restore in (False, True):
         data = PathData(sample["paths"][path_name])
         start = {**sample["start"], **data.start(), "lane_owners": sample["lane_owners"]}
-        engine = _engine()
-        workflow = engine.start(spec_json, start)
-        seen = []
-        for _ in range(100):
-            ready = engine.ready_user_tasks(workflow)
-            if not ready:
-                break
-            seen.append(ready[0].bpmn_id)
-            engine.complete(workflow, ready[0].spiff_id, data.next(ready[0].bpmn_id))
-            if restore:
-                workflow = engine.load(spec_json, engine.dump(workflow))
+        engine, workflow, seen = _run(spec_json, start, data.next, restore)
         results.append((seen, engine.data(workflow), engine.element_states(workflow)))
     assert results[1] == results[0]

@@ -88,18 +88,10 @@ def _number_text(text: str) -> str:
 
 
 def _parse_integer(text: str) -> int | str:
-    cleaned = _number_text(text)
-    try:
-        return int(cleaned)
-    except ValueError:
-        pass
-    try:
-        number = float(cleaned)
-    except ValueError:
-        return text
-    if math.isfinite(number) and number.is_integer():
-        return int(number)
-    return text
+    number = _parse_number(text)
+    if isinstance(number, float):  # "3.0" is 3; "3.5" stays text for the validator to refuse
+        return int(number) if number.is_integer() else text
+    return number
 
 
 def _parse_number(text: str) -> int | float | str:

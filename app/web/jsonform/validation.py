@@ -175,6 +175,19 @@ def _extra_properties(instance: Mapping[str, Any], subschema: Any) -> list[str]:
     return extras
 
 
+# bounds a form states in its schema, in the words the message uses ({} is the bound)
+BOUND_MSGS: dict[str, str] = {
+    "minLength": "至少 {} 个字",
+    "maxLength": "最多 {} 个字",
+    "minimum": "不能小于 {}",
+    "maximum": "不能大于 {}",
+    "exclusiveMinimum": "必须大于 {}",
+    "exclusiveMaximum": "必须小于 {}",
+    "multipleOf": "必须是 {} 的倍数",
+    "maxItems": "最多填写 {} 项",
+}
+
+
 def _message_for(
     error: ValidationError,
     kind: str,
@@ -196,28 +209,14 @@ def _message_for(
         types = value if isinstance(value, list) else [value]
         wanted = "或".join(TYPE_NAMES.get(str(t), str(t)) for t in types if t != "null")
         return f"格式不正确，应为{wanted or '空值'}"
-    if kind == "minLength":
-        return f"至少 {value} 个字"
-    if kind == "maxLength":
-        return f"最多 {value} 个字"
-    if kind == "minimum":
-        return f"不能小于 {_num(value)}"
-    if kind == "maximum":
-        return f"不能大于 {_num(value)}"
-    if kind == "exclusiveMinimum":
-        return f"必须大于 {_num(value)}"
-    if kind == "exclusiveMaximum":
-        return f"必须小于 {_num(value)}"
-    if kind == "multipleOf":
-        return f"必须是 {_num(value)} 的倍数"
+    if kind in BOUND_MSGS:
+        return BOUND_MSGS[kind].format(_num(value))
     if kind == "pattern":
         return "格式不符合要求"
     if kind == "format":
         return FORMAT_MSGS.get(str(value), "格式不符合要求")
     if kind == "minItems":
         return "此项为必填项" if value == 1 else f"至少填写 {value} 项"
-    if kind == "maxItems":
-        return f"最多填写 {value} 项"
     if kind == "uniqueItems":
         return "存在重复的项"
     if (

@@ -187,24 +187,35 @@ function useDeadlineWriter(element, timer) {
   };
 }
 
-function KindEntry(props) {
-  const { element, id, timer } = props;
-  const context = useService("huajieContext");
-  const write = useDeadlineWriter(element, timer);
-  return (
-    <SelectEntry
-      id={id}
-      element={element}
-      label="期限类型"
-      getValue={() => currentDeadline(timer, context).deadline.kind}
-      setValue={(kind) => write({ kind })}
-      getOptions={() => [
-        { value: "working", label: "工作日（N 个工作日）" },
-        { value: "calendar", label: "自然日（N 日，期满逢休息日顺延）" },
-      ]}
-    />
-  );
+// A choice of the deadline: ``options(deadline, context)`` lists it, ``patch`` writes it.
+function deadlineSelect({ label, description, read, patch, options }) {
+  return function DeadlineSelect(props) {
+    const { element, id, timer } = props;
+    const context = useService("huajieContext");
+    const write = useDeadlineWriter(element, timer);
+    return (
+      <SelectEntry
+        id={id}
+        element={element}
+        label={label}
+        description={description}
+        getValue={() => read(currentDeadline(timer, context).deadline)}
+        setValue={(value) => value && write(patch(value))}
+        getOptions={() => options(currentDeadline(timer, context).deadline, context)}
+      />
+    );
+  };
 }
+
+const KindEntry = deadlineSelect({
+  label: "期限类型",
+  read: (deadline) => deadline.kind,
+  patch: (kind) => ({ kind }),
+  options: () => [
+    { value: "working", label: "工作日（N 个工作日）" },
+    { value: "calendar", label: "自然日（N 日，期满逢休息日顺延）" },
+  ],
+});
 
 // A typed text field of the deadline: it writes only what its pattern accepts.
 function deadlineText({ label, description, pattern, message, read, patch }) {
@@ -246,28 +257,18 @@ const CustomFieldEntry = deadlineText({
   patch: (value) => ({ field: value }),
 });
 
-function FieldEntry(props) {
-  const { element, id, timer } = props;
-  const context = useService("huajieContext");
-  const write = useDeadlineWriter(element, timer);
-  return (
-    <SelectEntry
-      id={id}
-      element={element}
-      label="起算日期字段"
-      description="本流程表单中的日期字段（自何日起算）"
-      getValue={() => currentDeadline(timer, context).deadline.field}
-      setValue={(field) => field && write({ field })}
-      getOptions={() =>
-        withCurrent(
-          context.forms.date_fields.map((f) => ({ value: f.name, label: `${f.title}（${f.name}）` })),
-          currentDeadline(timer, context).deadline.field,
-          "（自定义字段）",
-        )
-      }
-    />
-  );
-}
+const FieldEntry = deadlineSelect({
+  label: "起算日期字段",
+  description: "本流程表单中的日期字段（自何日起算）",
+  read: (deadline) => deadline.field,
+  patch: (field) => ({ field }),
+  options: (deadline, context) =>
+    withCurrent(
+      context.forms.date_fields.map((f) => ({ value: f.name, label: `${f.title}（${f.name}）` })),
+      deadline.field,
+      "（自定义字段）",
+    ),
+});
 
 function todayIso() {
   const now = new Date();
