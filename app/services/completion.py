@@ -119,7 +119,8 @@ def complete_task(
         session.add_all((task, instance))  # as read in the prepare (and checked just now)
     else:
         task, instance, open_count = _completable(session, actor, task_id, lock=True)
-    schema = task_schema(session, task, instance)
+    # the form is read again only when the step runs here: a prepared one has no file fields
+    schema = task_schema(session, task, instance) if prepared is None else {}
     data = dict(data)
     uploads = uploads or {}
     stored: list[Attachment] = []
