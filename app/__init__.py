@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
+from app import jsontext
 from app.config import Settings
 from app.db import Database
 
@@ -23,7 +24,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         WTF_CSRF_TIME_LIMIT=None,
         JSON_AS_ASCII=False,
     )
-    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    app.json = jsontext.FlaskJSON(app)  # not ASCII-escaped, written by orjson
     app.extensions["huajie.settings"] = settings
     app.extensions["huajie.db"] = Database(settings.database_url)
 

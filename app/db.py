@@ -17,14 +17,22 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event, make_url, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from app import jsontext
+
 try:
     import fcntl
 except ImportError:  # not POSIX: SQLite's busy handler orders the processes
     fcntl = None  # type: ignore[assignment]
 
 
+# JSON columns (task data, audit details) written and read by orjson
+_JSON_TEXT = {"json_serializer": jsontext.dumps, "json_deserializer": jsontext.loads}
+
+
 def _sqlite_engine(url: str, begin: str) -> Engine:
-    engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+    engine = create_engine(
+        url, connect_args={"timeout": 30, "check_same_thread": False}, **_JSON_TEXT
+    )
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -105,7 +113,7 @@ class Database:
             self.write_engine = _sqlite_engine(url, "BEGIN IMMEDIATE")
             self.read_engine = _sqlite_engine(url, "BEGIN")
         else:
-            self.write_engine = create_engine(url, pool_pre_ping=True)
+            self.write_engine = create_engine(url, pool_pre_ping=True, **_JSON_TEXT)
             self.read_engine = self.write_engine
         self._writer = sessionmaker(self.write_engine, expire_on_commit=False)
         self._reader = sessionmaker(self.read_engine, expire_on_commit=False)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 
 import docx
 import pytest
@@ -118,6 +119,21 @@ def test_complete_task_status_codes(client, tokens):
         url, json={"data": FORM_DATA["register_materials"]}, headers=_h(tokens["center"])
     )
     assert again.status_code == 409
+
+
+def test_api_answers_in_plain_sorted_json_without_a_session_cookie(client, tokens):
+    """Token requests neither read nor set the web pages' cookie session; bodies keep Chinese
+    as UTF-8 with sorted keys, as before orjson wrote them."""
+    created = _new_case(client, tokens)
+    client.set_cookie("session", "not-a-signed-session")
+    response = client.get(f"/api/v1/cases/{created['id']}", headers=_h(tokens["center"]))
+    assert response.status_code == 200
+    assert "Set-Cookie" not in response.headers
+    assert "Cookie" not in response.headers.get("Vary", "")
+    raw = response.get_data(as_text=True)
+    assert CASE["plaintiff"] in raw  # not \\u-escaped
+    assert raw == json.dumps(response.json, ensure_ascii=False, sort_keys=True,
+                             separators=(",", ":")) + "\n"  # fmt: skip
 
 
 def test_agency_sees_its_task_with_due_date_and_other_agency_does_not(client, tokens):

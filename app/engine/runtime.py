@@ -22,6 +22,7 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.util.task import TaskState
 
+from app import jsontext
 from app.engine.compaction import compact
 from app.engine.sandbox import SAFE_FUNCTIONS, SandboxEnvironment, deadline_functions
 from app.engine.serializer import SERIALIZER
@@ -103,7 +104,7 @@ class Engine:
 
     def load(self, spec_json: str, state: str) -> BpmnWorkflow:
         """A complete ``BpmnWorkflow`` of what can still happen (see ``dump``)."""
-        dct = json.loads(state)
+        dct = jsontext.loads(state)
         dct.pop(_VERSION_KEY, None)
         done = dct.pop(_DONE_KEY, [])
         dct["spec"], dct["subprocess_specs"] = _restore_spec(spec_json)
@@ -120,7 +121,7 @@ class Engine:
         setattr(workflow, _STORED_ATTR, len(dct["tasks"]))
         dct[_VERSION_KEY] = SERIALIZER.VERSION
         dct[_DONE_KEY] = sorted(self.completed_elements(workflow) | removed)
-        return json.dumps(dct, ensure_ascii=False, separators=(",", ":"))
+        return jsontext.dumps(dct)
 
     @staticmethod
     def history_in_memory(workflow: BpmnWorkflow) -> int:

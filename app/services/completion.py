@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm.attributes import manager_of_class
 
 from app import clock
 from app.engine import EngineError, TaskNotReady
@@ -257,11 +258,19 @@ def _detached_task_and_instance(
     if row is None:
         return None
     values = row._mapping
-    task = TaskRecord(**{c.key: values[f"t_{c.key}"] for c in _TASKS.c})
-    instance = ProcessInstance(**{c.key: values[f"i_{c.key}"] for c in _INSTANCES.c})
-    make_transient_to_detached(task)  # as if loaded: the session that adopts them inserts
-    make_transient_to_detached(instance)  # nothing and checks the version it read
+    task = _loaded(TaskRecord, {c.key: values[f"t_{c.key}"] for c in _TASKS.c})
+    instance = _loaded(ProcessInstance, {c.key: values[f"i_{c.key}"] for c in _INSTANCES.c})
     return task, instance, row[-1]
+
+
+def _loaded(cls: type[Any], values: dict[str, Any]) -> Any:
+    """A detached object as if loaded with ``values``: the session that adopts it inserts
+    nothing and checks the version it read. (Set as loaded attributes, not through the
+    constructor, whose change events cost four times as much.)"""
+    obj = manager_of_class(cls).new_instance()
+    obj.__dict__.update(values)
+    make_transient_to_detached(obj)
+    return obj
 
 
 def _check_submission(
