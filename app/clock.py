@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from datetime import UTC, datetime
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -22,8 +23,11 @@ def _fixed_now() -> datetime | None:
     if os.environ.get("HUAJIE_ENV") != "test":
         return None
     raw = os.environ.get("HUAJIE_NOW")
-    if not raw:
-        return None
+    return _parse_fixed(raw) if raw else None
+
+
+@lru_cache(maxsize=16)
+def _parse_fixed(raw: str) -> datetime:
     try:
         moment = datetime.fromisoformat(raw)
     except ValueError as exc:

@@ -46,7 +46,7 @@ def _sqlite_engine(url: str, begin: str) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql(begin)
+        conn.connection.driver_connection.execute(begin)  # on the driver: no result to wrap
 
     return engine
 

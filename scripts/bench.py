@@ -13,8 +13,8 @@ stderr and the last line of stdout is one JSON object:
   ``service_tasks_per_s`` counts the ``complete_task`` transactions alone;
 * ``http_task_complete_p50_ms`` / ``_p99_ms`` and ``http_tasks_per_s``: ``POST
   /api/v1/tasks/{id}/complete`` against the production server on loopback (``huajie serve
-  --workers`` cores + 1: gunicorn sync workers; ``HUAJIE_BENCH_WORKERS=N`` to change, 1 is
-  waitress in one process), 8 clients, each completing back to back;
+  --workers`` 2 × cores + 1: gunicorn sync workers; ``HUAJIE_BENCH_WORKERS=N`` to change, 1 is
+  waitress in one process), 8 clients (a light socket client), each completing back to back;
 * ``step_cost_ratio_200_vs_10``: through the service layer, the cost of one more step of a
   looping process with 200 completed steps divided by the same with 10 (flat is 1.0);
   ``raw_step_cost_ratio_200_vs_10`` is the same for SpiffWorkflow alone, serialized;
@@ -126,9 +126,9 @@ MODES = {
     "full": Sizes(5, 400, 100, 40, 8, 100, 3, 9, 200, 20.0, 5, 60, 15.0),
 }
 HTTP_WARMUP_PER_CLIENT = 2
-# the production setup for a CPU-bound app: a process per core, and one more for the moments a
-# worker waits on SQLite's one writer
-HTTP_WORKERS = int(os.environ.get("HUAJIE_BENCH_WORKERS", str((os.cpu_count() or 1) + 1)))
+# the production setup: gunicorn's 2 × cores + 1 sync workers (besides a completion's CPU work,
+# a worker waits for SQLite's one writer and, after each response, for the client to close)
+HTTP_WORKERS = int(os.environ.get("HUAJIE_BENCH_WORKERS", str(2 * (os.cpu_count() or 1) + 1)))
 LAG_LEAD_S = 3.0  # timers are due this long after they are created, and later
 LAG_WAIT_AFTER_LAST_S = 45.0  # bound on waiting: longer than the scheduler's safety interval
 
@@ -654,9 +654,9 @@ def bench_http(ws: Workspace, sizes: Sizes) -> dict[str, Any]:
     """Completing tasks through ``POST /api/v1/tasks/{id}/complete``, 8 concurrent clients.
 
     Instances are started beforehand through the service; each client completes the open first
-    task of its own instances over one HTTP connection (kept alive when the server allows: sync
-    workers close it after each response and the client opens another), back to back (a closed
-    loop: the mean latency is 8 / throughput).
+    task of its own instances (``LoadClient``: the connection kept while the server keeps it;
+    sync workers close it after each response), back to back (a closed loop: the mean latency
+    is 8 / throughput).
     """
     data_dir, db = ws.database("http")
     def_id = definition_ids(db)[SEQUENCE]

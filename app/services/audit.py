@@ -20,6 +20,7 @@ from sqlalchemy import insert, select, text
 from sqlalchemy.orm import Session
 
 from app import clock
+from app.driver_sql import DriverStatement
 from app.models import AuditEvent
 from app.services.actor import Actor
 
@@ -27,8 +28,9 @@ GENESIS = "0" * 64
 CHAIN_LOCK = 7201  # pg_advisory_xact_lock key of the chain's tail
 PENDING = "audit_pending"  # session.info key: events recorded, not yet chained
 _COLUMNS = ("at", "actor", "action", "instance_id", "case_id", "detail", "prev_hash", "hash")
-_LAST_HASH = select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
+_LAST_HASH = DriverStatement(select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1))
 _INSERT = insert(AuditEvent.__table__)
+_INSERT_ONE = DriverStatement(_INSERT)
 
 
 def _digest(prev_hash: str, event: AuditEvent) -> str:
@@ -83,15 +85,19 @@ def _chain_pending(session: Session) -> None:
         return
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text(f"SELECT pg_advisory_xact_lock({CHAIN_LOCK})"))
-    prev = session.connection().execute(_LAST_HASH).scalar() or GENESIS
+    tail = _LAST_HASH.first(session.connection())
+    prev = tail[0] if tail else GENESIS
     rows = []
     for event in pending:
         event.prev_hash = prev
         event.hash = prev = _digest(prev, event)
         rows.append({column: getattr(event, column) for column in _COLUMNS})
     # a Core insert: events are never updated, so the unit of work has nothing to track (one
-    # row, the usual case, as a single execute: a list takes the slower executemany path)
-    session.connection().execute(_INSERT, rows[0] if len(rows) == 1 else rows)
+    # row, the usual case, on the driver; several by SQLAlchemy's executemany)
+    if len(rows) == 1:
+        _INSERT_ONE.run(session.connection(), rows[0])
+    else:
+        session.connection().execute(_INSERT, rows)
 
 
 @contextmanager

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import manager_of_class
 
 from app import clock
+from app.driver_sql import DriverStatement
 from app.engine import EngineError, TaskNotReady
 from app.models import Attachment, ProcessInstance, TaskRecord
 from app.services import attachments, audit, calendar, documents, forms, gates, ladder, projections
@@ -188,7 +189,7 @@ def complete_task(
 
 # what a prepared completion must find unchanged (every write of an instance bumps its version;
 # a task's unit, role or assignee change without it), and the open task count it used
-_CURRENT = (
+_CURRENT = DriverStatement(
     select(
         ProcessInstance.lock_version,
         TaskRecord.status,
@@ -210,7 +211,7 @@ def _still_current(
         return False
     if row_locks(session):  # queue behind the instance's other writers, then read it
         session.execute(_LOCK_INSTANCE_OF_TASK, {"task_id": task_id})
-    now = session.connection().execute(_CURRENT, {"task_id": task_id}).one_or_none()
+    now = _CURRENT.first(session.connection(), {"task_id": task_id})
     task = prepared.task
     then = (
         prepared.lock_version, task.status, task.unit_id, task.role, task.assignee_id,
@@ -240,12 +241,9 @@ def _completable(
 
 
 _TASKS, _INSTANCES = TaskRecord.__table__, ProcessInstance.__table__
-_TASK_AND_INSTANCE_ROW = (
-    select(
-        *(c.label(f"t_{c.key}") for c in _TASKS.c),
-        *(c.label(f"i_{c.key}") for c in _INSTANCES.c),
-        _OPEN_OF_INSTANCE,
-    )
+_TASK_KEYS, _INSTANCE_KEYS = [c.key for c in _TASKS.c], [c.key for c in _INSTANCES.c]
+_TASK_AND_INSTANCE_ROW = DriverStatement(
+    select(*_TASKS.c, *_INSTANCES.c, _OPEN_OF_INSTANCE)
     .select_from(_TASKS.join(_INSTANCES, _INSTANCES.c.id == _TASKS.c.instance_id))
     .where(_TASKS.c.id == bindparam("task_id"))
 )
@@ -254,12 +252,12 @@ _TASK_AND_INSTANCE_ROW = (
 def _detached_task_and_instance(
     session: Session, task_id: int
 ) -> tuple[TaskRecord, ProcessInstance, int] | None:
-    row = session.connection().execute(_TASK_AND_INSTANCE_ROW, {"task_id": task_id}).first()
+    row = _TASK_AND_INSTANCE_ROW.first(session.connection(), {"task_id": task_id})
     if row is None:
         return None
-    values = row._mapping
-    task = _loaded(TaskRecord, {c.key: values[f"t_{c.key}"] for c in _TASKS.c})
-    instance = _loaded(ProcessInstance, {c.key: values[f"i_{c.key}"] for c in _INSTANCES.c})
+    split = len(_TASK_KEYS)
+    task = _loaded(TaskRecord, dict(zip(_TASK_KEYS, row[:split], strict=True)))
+    instance = _loaded(ProcessInstance, dict(zip(_INSTANCE_KEYS, row[split:-1], strict=True)))
     return task, instance, row[-1]
 
 

@@ -13,6 +13,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
+from app.driver_sql import DriverStatement
 from app.models import Unit
 from app.services import org
 from app.services.errors import InvalidInput
@@ -66,8 +67,8 @@ class UnitRef(NamedTuple):
 
 
 _REF_COLUMNS = (Unit.id, Unit.designated_reviewer_id)
-_REF_BY_CODE = select(*_REF_COLUMNS).where(Unit.code == bindparam("code"))
-_REF_OF_KIND = (
+_REF_BY_CODE = DriverStatement(select(*_REF_COLUMNS).where(Unit.code == bindparam("code")))
+_REF_OF_KIND = DriverStatement(
     select(*_REF_COLUMNS).where(Unit.kind == bindparam("kind")).order_by(Unit.id).limit(1)
 )
 
@@ -76,7 +77,7 @@ def owner_ref(session: Session, lane: str, data: Mapping[str, Any]) -> UnitRef:
     """``owner`` read with one Core query; a missing unit fails as ``owner`` does."""
     by, value = _owner_key(lane, data)
     statement = _REF_BY_CODE if by == "code" else _REF_OF_KIND
-    row = session.connection().execute(statement, {by: value}).first()
+    row = statement.first(session.connection(), {by: value})
     if row is None:
         unit = owner(session, lane, data)  # raises the reason
         return UnitRef(unit.id, unit.designated_reviewer_id)

@@ -18,6 +18,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.orm.util import identity_key
 
 from app import clock
+from app.driver_sql import DriverStatement
 from app.engine import TimerState
 from app.models import Case, ProcessInstance, Reminder, TaskRecord, Timer, Unit
 from app.services import audit, calendar, forms, ladder, lanes, org
@@ -51,7 +52,7 @@ def save(
 
 # the workflow state, status and version in one Core statement, checked against the version
 # this transaction read (the mapper's optimistic lock, without a unit-of-work pass over it)
-_STORE_STATE = (
+_STORE_STATE = DriverStatement(
     update(ProcessInstance.__table__)
     .where(
         ProcessInstance.__table__.c.id == bindparam("b_id"),
@@ -65,10 +66,10 @@ _STORED_COLUMNS = ("state", "status", "ended_at")
 def store_state(session: Session, instance: ProcessInstance, state: str) -> None:
     version = instance.lock_version
     values = {"state": state, "status": instance.status, "ended_at": instance.ended_at}
-    stored = session.connection().execute(
-        _STORE_STATE, {**values, "b_id": instance.id, "b_version": version}
+    stored = _STORE_STATE.run(
+        session.connection(), {**values, "b_id": instance.id, "b_version": version}
     )
-    if stored.rowcount != 1:
+    if stored != 1:
         raise Conflict("该流程实例刚被他人更新，请刷新后重试")
     for key in _STORED_COLUMNS:  # as written: nothing left for the next flush to send
         set_committed_value(instance, key, values[key])
@@ -197,12 +198,14 @@ def _new_task_row(
     )
 
 
-_UPDATE_TASK = update(TaskRecord.__table__).where(TaskRecord.__table__.c.id == bindparam("b_id"))
+_UPDATE_TASK = DriverStatement(
+    update(TaskRecord.__table__).where(TaskRecord.__table__.c.id == bindparam("b_id"))
+)
 
 
 def close_task(session: Session, task: TaskRecord, values: dict[str, Any]) -> None:
     """Write a completed task's columns with one Core statement, the row kept as written."""
-    session.connection().execute(_UPDATE_TASK, {**values, "b_id": task.id})
+    _UPDATE_TASK.run(session.connection(), {**values, "b_id": task.id})
     for key, value in values.items():
         set_committed_value(task, key, value)
 
@@ -224,14 +227,14 @@ def insert_row(session: Session, row: TaskRecord | ProcessInstance) -> None:
             else:
                 continue  # the database's default (read back if asked for)
         values[column.key] = row.__dict__[column.key]
-    row.id = session.connection().execute(_insert(table), values).inserted_primary_key[0]
+    ((row.id,),) = _insert(table).rows(session.connection(), values)
     make_transient_to_detached(row)
     session.add(row)
 
 
 @lru_cache(maxsize=8)
-def _insert(table: Any) -> Any:
-    return insert(table)
+def _insert(table: Any) -> DriverStatement:
+    return DriverStatement(insert(table).returning(table.c.id))
 
 
 def _sync_timer(
