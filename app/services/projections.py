@@ -10,7 +10,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, bindparam, case, cast, func, insert, select, update
+from sqlalchemy import ColumnElement, bindparam, case, cast, func, insert, select, update
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
@@ -292,7 +292,8 @@ def _answered_before(
     names = tuple(sorted(fields))
     conn = session.connection()
     statement = _answered_statement(names, conn.dialect.name == "postgresql")
-    row = conn.execute(statement, {"instance_id": instance_id, "bpmn_id": bpmn_id}).one()
+    row = statement.first(conn, {"instance_id": instance_id, "bpmn_id": bpmn_id})
+    assert row is not None  # an aggregate: one row
     answered = {name for name, count in zip(names, row, strict=True) if count}
     for obj in session.dirty:  # completed in this transaction, not flushed yet
         if isinstance(obj, TaskRecord) and (obj.instance_id, obj.bpmn_id, obj.status) == (
@@ -305,12 +306,14 @@ def _answered_before(
 
 
 @lru_cache(maxsize=256)
-def _answered_statement(names: tuple[str, ...], postgres: bool) -> Select[Any]:
+def _answered_statement(names: tuple[str, ...], postgres: bool) -> DriverStatement:
     present = [func.sum(case((_has_key(TaskRecord.data, n, postgres), 1), else_=0)) for n in names]
-    return select(*present).where(
-        TaskRecord.instance_id == bindparam("instance_id"),
-        TaskRecord.bpmn_id == bindparam("bpmn_id"),
-        TaskRecord.status == "completed",
+    return DriverStatement(
+        select(*present).where(
+            TaskRecord.instance_id == bindparam("instance_id"),
+            TaskRecord.bpmn_id == bindparam("bpmn_id"),
+            TaskRecord.status == "completed",
+        )
     )
 
 

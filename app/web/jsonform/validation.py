@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from typing import Any
 
+import orjson
 from jsonschema import FormatChecker, ValidationError
 from jsonschema.validators import Draft202012Validator, validator_for
 
@@ -67,9 +68,24 @@ def _format_checker() -> FormatChecker:
 FORMAT_CHECKER = _format_checker()
 
 
+_VALIDATORS: dict[bytes, Any] = {}  # by the schema's text: forms come as fresh copies
+
+
 def _validator(schema: Mapping[str, Any]) -> Any:
-    cls = validator_for(schema, default=Draft202012Validator)
-    return cls(schema, format_checker=FORMAT_CHECKER)
+    """Built once per distinct schema (building one costs more than checking a submission)."""
+    try:
+        key = orjson.dumps(schema, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)
+    except orjson.JSONEncodeError:  # not JSON text: built for this call only
+        key = None
+    validator = _VALIDATORS.get(key) if key is not None else None
+    if validator is None:
+        cls = validator_for(schema, default=Draft202012Validator)
+        validator = cls(schema, format_checker=FORMAT_CHECKER)
+        if key is not None:
+            if len(_VALIDATORS) >= 512:
+                _VALIDATORS.clear()
+            _VALIDATORS[key] = validator
+    return validator
 
 
 def validate_submission(schema: dict[str, Any], data: Mapping[str, Any]) -> dict[str, list[str]]:
