@@ -1,6 +1,6 @@
 """The WSGI entry point for a production server with several worker processes::
 
-    gunicorn --workers 3 --bind 0.0.0.0:8000 'app.wsgi:app'   # cores + 1 sync workers
+    gunicorn --workers 5 --bind 0.0.0.0:8000 'app.wsgi:app'   # 2 x cores + 1 sync workers
 
 Each worker runs its own timer scheduler (``app/scheduler.py``). That is safe on PostgreSQL:
 a timer pass claims each instance with a due timer (``SELECT … FOR UPDATE SKIP LOCKED``) and
