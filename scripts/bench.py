@@ -592,7 +592,7 @@ class LoadClient:
             buffer += chunk
         head, _, body = buffer.partition(b"\r\n\r\n")
         lines = head.split(b"\r\n")
-        status = int(lines[0].split()[1])
+        version, status = lines[0].split()[:2]
         fields = {
             name.strip().lower(): value.strip()
             for name, _, value in (line.partition(b":") for line in lines[1:])
@@ -603,7 +603,9 @@ class LoadClient:
             if not chunk:
                 raise ConnectionError("the server closed the connection mid-answer")
             body += chunk
-        return status, fields.get(b"connection", b"").lower() == b"close", body
+        connection = fields.get(b"connection", b"").lower()
+        closes = connection == b"close" or (version == b"HTTP/1.0" and connection != b"keep-alive")
+        return int(status), closes, body
 
     def close(self) -> None:
         if self.sock is not None:
@@ -620,7 +622,12 @@ def _client(
         barrier.wait(timeout=60)
         for task_id in task_ids:
             t = time.perf_counter()
-            status, body = client.post(f"/api/v1/tasks/{task_id}/complete", {"data": FORM_DATA})
+            try:
+                status, body = client.post(f"/api/v1/tasks/{task_id}/complete", {"data": FORM_DATA})
+            except (OSError, ValueError) as exc:  # counted, and the next one reconnects
+                client.close()
+                failures.append(f"{task_id}: {exc!r}")
+                continue
             elapsed = time.perf_counter() - t
             if status == 200 and body["status"] == "completed":
                 latencies.append(elapsed)
