@@ -33,6 +33,8 @@ from SpiffWorkflow.bpmn.specs.mixins.unstructured_join import UnstructuredJoin
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
+from app.engine.serializer import parse_task_id
+
 
 def compact(workflow: BpmnWorkflow, dct: dict[str, Any], registry: Any) -> set[str]:
     """Remove finished history from ``dct`` (``SERIALIZER.to_dict(workflow)``) in place.
@@ -119,7 +121,7 @@ def _contract(
     serialized: dict[str, Any] = dct["tasks"]
     kept_dct: dict[str, Any] = {}
     for key, task_dct in serialized.items():
-        task = tasks[UUID(key)]
+        task = tasks[parse_task_id(key)]
         if task.id not in keep:
             if task.state == TaskState.COMPLETED:
                 done |= _completed_ids([task])

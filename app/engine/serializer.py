@@ -35,13 +35,20 @@ class WorkflowStateConverter(BpmnWorkflowConverter):
         dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
         return dct
 
+    def mapping_from_dict(
+        self, mapping: dict[str, Any], key_class: Any = None, **kwargs: Any
+    ) -> Any:
+        # the task mapping's keys through the id memo (its tasks' ids then parse for free)
+        key_class = parse_task_id if key_class is UUID else key_class
+        return super().mapping_from_dict(mapping, key_class, **kwargs)
+
 
 _UUIDS: dict[str, UUID] = {}
 
 
-def _uuid(text: str) -> UUID:
-    """Each id parsed once: a task's id is also its parent's child and its children's parent,
-    and parsing ids was half the cost of restoring a workflow."""
+def parse_task_id(text: str) -> UUID:
+    """Each id parsed once: a task's id is also the key it is stored under, its parent's child
+    and its children's parent, and parsing ids was half the cost of restoring a workflow."""
     parsed = _UUIDS.get(text)
     if parsed is None:
         if len(_UUIDS) >= 65536:
@@ -51,13 +58,15 @@ def _uuid(text: str) -> UUID:
 
 
 class TaskStateConverter(TaskConverter):
-    """SpiffWorkflow 3.2's ``TaskConverter.from_dict`` with the ids parsed through ``_uuid``."""
+    """SpiffWorkflow 3.2's ``TaskConverter.from_dict``, ids through ``parse_task_id``."""
 
     def from_dict(self, dct: dict[str, Any], workflow: Any) -> Task:
         task_spec = workflow.spec.task_specs.get(dct["task_spec"])
-        task = self.target_class(workflow, task_spec, state=dct["state"], id=_uuid(dct["id"]))
-        task._parent = _uuid(dct["parent"]) if dct["parent"] is not None else None
-        task._children = [_uuid(child) for child in dct["children"]]
+        task = self.target_class(
+            workflow, task_spec, state=dct["state"], id=parse_task_id(dct["id"])
+        )
+        task._parent = parse_task_id(dct["parent"]) if dct["parent"] is not None else None
+        task._children = [parse_task_id(child) for child in dct["children"]]
         task.last_state_change = dct["last_state_change"]
         task.triggered = dct["triggered"]
         task.internal_data = self.registry.restore(dct["internal_data"])
