@@ -29,7 +29,7 @@ class _Plan:
     positional: bool
     fixed: dict[str, Any]  # values the statement itself carries (LIMIT 1, literals)
     binds: dict[str, Processor]
-    columns: tuple[Processor, ...]
+    columns: tuple[Processor, ...]  # empty when no column needs converting
 
 
 class DriverStatement:
@@ -50,7 +50,7 @@ class DriverStatement:
             rows = cursor.fetchall()
         finally:
             cursor.close()
-        if not any(plan.columns):
+        if not plan.columns:
             return [tuple(row) for row in rows]
         return [
             tuple(v if p is None else p(v) for p, v in zip(plan.columns, row, strict=True))
@@ -115,4 +115,5 @@ class DriverStatement:
             column.type.dialect_impl(dialect).result_processor(dialect, None)
             for column in getattr(self.statement, "exported_columns", ())
         )
+        columns = columns if any(columns) else ()
         return _Plan(compiled.string, names, compiled.positional, fixed, binds, columns)

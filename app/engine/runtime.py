@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
-from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
@@ -25,7 +24,7 @@ from SpiffWorkflow.util.task import TaskState
 from app import jsontext
 from app.engine.compaction import compact
 from app.engine.sandbox import SAFE_FUNCTIONS, SandboxEnvironment, deadline_functions
-from app.engine.serializer import SERIALIZER
+from app.engine.serializer import SERIALIZER, parse_task_id
 from app.workdays import WorkCalendar
 
 _VERSION_KEY = "serializer_version"
@@ -37,6 +36,11 @@ _STORED_ATTR = "huajie_stored_tasks"  # how many tasks the last dump stored
 
 
 SUSPENDED_UNTIL = datetime(9999, 12, 31, tzinfo=UTC)  # a parked timer never fires
+
+
+def _task(workflow: BpmnWorkflow, spiff_id: str) -> Any:
+    """The workflow's task with this id, or None (ids through the serializer's memo)."""
+    return workflow.get_task_from_id(parse_task_id(spiff_id))
 
 
 class EngineError(RuntimeError):
@@ -153,7 +157,7 @@ class Engine:
         return True
 
     def complete(self, workflow: BpmnWorkflow, spiff_id: str, data: dict[str, Any]) -> None:
-        task = workflow.get_task_from_id(UUID(spiff_id))
+        task = _task(workflow, spiff_id)
         if task is None or task.state != TaskState.READY or not task.task_spec.manual:
             raise TaskNotReady(spiff_id)
         task.data.update(data)
@@ -176,12 +180,12 @@ class Engine:
 
     @staticmethod
     def task_data(workflow: BpmnWorkflow, spiff_id: str) -> dict[str, Any]:
-        task = workflow.get_task_from_id(UUID(spiff_id))
+        task = _task(workflow, spiff_id)
         return dict(task.data) if task is not None else {}
 
     @staticmethod
     def task_properties(workflow: BpmnWorkflow, spiff_id: str) -> dict[str, str]:
-        task = workflow.get_task_from_id(UUID(spiff_id))
+        task = _task(workflow, spiff_id)
         if task is None:
             return {}
         return dict(task.task_spec.extensions.get("properties", {}))
@@ -249,7 +253,7 @@ class Engine:
         suspended: dict[str, Any] | None = None,
     ) -> None:
         """Move a waiting timer (延长), or park it while its deadline is suspended (中止)."""
-        task = workflow.get_task_from_id(UUID(spiff_id))
+        task = _task(workflow, spiff_id)
         if task is None or task.state != TaskState.WAITING:
             raise TaskNotReady(spiff_id)
         value = (due or SUSPENDED_UNTIL).isoformat()
@@ -283,7 +287,7 @@ class Engine:
     @staticmethod
     def recompute_timer(workflow: BpmnWorkflow, spiff_id: str) -> None:
         """Forget a waiting timer's computed deadline so it is evaluated again (new calendar)."""
-        task = workflow.get_task_from_id(UUID(spiff_id))
+        task = _task(workflow, spiff_id)
         if task is not None and task.state == TaskState.WAITING:
             for key in ("event_value", "provisional", "explanation"):
                 task.internal_data.pop(key, None)
