@@ -6,7 +6,6 @@ import json
 import sys
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 import click
 
@@ -69,11 +68,11 @@ def init(demo: bool) -> None:
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option(
     "--threads", default=None, type=int,
-    help="per process [default: 8 in one process; 1 with several, each then a sync worker]",
+    help="per process [default: 8 in one process; 1 in each of several]",
 )  # fmt: skip
 @click.option(
     "--workers", default=1, show_default=True, type=int,
-    help="processes; more than one runs gunicorn on app.wsgi (the production server)",
+    help="processes; more than one runs granian on app.wsgi (the production server)",
 )  # fmt: skip
 def serve(host: str, port: int, threads: int | None, workers: int) -> None:
     """Run the web app and its timer scheduler."""
@@ -82,7 +81,7 @@ def serve(host: str, port: int, threads: int | None, workers: int) -> None:
         _fail(ServiceError("--workers 和 --threads 至少为 1"))
     if workers > 1:
         click.echo(f"化解 正在运行：http://{host}:{port}/（{workers} 个进程）")
-        _gunicorn(host, port, workers, threads)
+        _granian(host, port, workers, threads)
         return
     from waitress import serve as waitress_serve
 
@@ -99,35 +98,29 @@ def serve(host: str, port: int, threads: int | None, workers: int) -> None:
         scheduler.shutdown()
 
 
-def _gunicorn(host: str, port: int, workers: int, threads: int) -> None:
-    """gunicorn (extra ``prod``), each worker importing ``app.wsgi`` after the fork: its own
-    database connections and its own timer scheduler.
+def _granian(host: str, port: int, workers: int, threads: int) -> None:
+    """granian (extra ``prod``): HTTP in Rust, ``workers`` processes each importing
+    ``app.wsgi`` after the fork (its own database connections and timer scheduler), each
+    running the app on ``threads`` Python threads.
 
-    One thread per worker makes it gunicorn's sync worker, one request at a time: a completion
-    is CPU work (Python holds one core per process whatever its threads), so processes, not
-    threads, use the cores, and each request goes to whichever worker is free (threaded
-    workers keep a client's connection, so eight clients share out unevenly among them).
+    One thread per process by default: a completion is CPU work and Python runs one thread of
+    a process at a time, so processes, not threads, use the cores. Connections are not kept
+    alive: a kept connection ties its client to one process, so clients share out unevenly and
+    those on a busy process wait longer (the benchmark's p50 moved between 20 and 29 ms with
+    keep-alive, 21 and 23 ms without); a new connection per request spreads them.
     """
     try:
-        from gunicorn.app.base import BaseApplication
+        from granian import Granian
+        from granian.constants import HTTPModes, Interfaces
+        from granian.http import HTTP1Settings
     except ImportError:
-        _fail(ServiceError("多进程运行需要 gunicorn：pip install 'huajie[prod]'"))
+        _fail(ServiceError("多进程运行需要 granian：pip install 'huajie[prod]'"))
 
-    class Server(BaseApplication):  # type: ignore[misc]
-        def load_config(self) -> None:
-            options = {
-                "bind": f"{host}:{port}", "workers": workers, "threads": threads,
-                "worker_class": "sync" if threads == 1 else "gthread", "accesslog": None,
-            }  # fmt: skip
-            for key, value in options.items():
-                self.cfg.set(key, value)
-
-        def load(self) -> Any:
-            from app.wsgi import app
-
-            return app
-
-    Server().run()
+    Granian(
+        "app.wsgi:app", address=host, port=port, interface=Interfaces.WSGI, workers=workers,
+        blocking_threads=threads, http=HTTPModes.http1, websockets=False,
+        http1_settings=HTTP1Settings(keep_alive=False),
+    ).serve()  # fmt: skip
 
 
 @main.group()

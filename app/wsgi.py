@@ -1,6 +1,6 @@
 """The WSGI entry point for a production server with several worker processes::
 
-    gunicorn --workers 5 --bind 0.0.0.0:8000 'app.wsgi:app'   # 2 x cores + 1 sync workers
+    huajie serve --workers 5 --host 0.0.0.0 --port 8000   # granian, 2 x cores + 1 processes
 
 Each worker runs its own timer scheduler (``app/scheduler.py``). That is safe on PostgreSQL:
 a timer pass claims each instance with a due timer (``SELECT … FOR UPDATE SKIP LOCKED``) and
@@ -8,8 +8,9 @@ ladder steps likewise, so a timer fires once however many workers or machines pa
 the worker that wrote a new deadline wakes for it without waiting for the others; the daily
 digest, the mail batches and the quarterly evaluation take an advisory lock and check what was
 done. ``HUAJIE_SCHEDULER=0`` leaves the scheduler out of this process (e.g. when one separate
-``huajie serve`` or a cron ``huajie timers run`` does the firing). Do not pass ``--preload``:
-each worker must open its own database connections after the fork.
+``huajie serve`` or a cron ``huajie timers run`` does the firing). Any WSGI server will do if
+each worker imports this module after its fork (no preloading): each must open its own
+database connections.
 """
 
 from __future__ import annotations

@@ -13,8 +13,9 @@ stderr and the last line of stdout is one JSON object:
   ``service_tasks_per_s`` counts the ``complete_task`` transactions alone;
 * ``http_task_complete_p50_ms`` / ``_p99_ms`` and ``http_tasks_per_s``: ``POST
   /api/v1/tasks/{id}/complete`` against the production server on loopback (``huajie serve
-  --workers`` 2 × cores + 1: gunicorn sync workers; ``HUAJIE_BENCH_WORKERS=N`` to change, 1 is
-  waitress in one process), 8 clients (a light socket client), each completing back to back;
+  --workers`` 2 × cores + 1: granian processes of one thread each; ``HUAJIE_BENCH_WORKERS=N``
+  to change, 1 is waitress in one process), 8 clients (a light socket client), each completing
+  back to back;
 * ``step_cost_ratio_200_vs_10``: through the service layer, the cost of one more step of a
   looping process with 200 completed steps divided by the same with 10 (flat is 1.0);
   ``raw_step_cost_ratio_200_vs_10`` is the same for SpiffWorkflow alone, serialized;
@@ -126,8 +127,8 @@ MODES = {
     "full": Sizes(5, 400, 100, 40, 8, 100, 3, 9, 200, 20.0, 5, 60, 15.0),
 }
 HTTP_WARMUP_PER_CLIENT = 2
-# the production setup: gunicorn's 2 × cores + 1 sync workers (besides a completion's CPU work,
-# a worker waits for SQLite's one writer and, after each response, for the client to close)
+# the production setup: 2 × cores + 1 granian processes of one thread (besides a completion's
+# CPU work, a process waits for SQLite's one writer, and requests it took wait behind a slow one)
 HTTP_WORKERS = int(os.environ.get("HUAJIE_BENCH_WORKERS", str(2 * (os.cpu_count() or 1) + 1)))
 LAG_LEAD_S = 3.0  # timers are due this long after they are created, and later
 LAG_WAIT_AFTER_LAST_S = 45.0  # bound on waiting: longer than the scheduler's safety interval
@@ -492,7 +493,7 @@ def free_port() -> int:
 def served(data_dir: Path, fixed_clock: bool, workers: int = 1) -> Iterator[int]:
     """``huajie serve`` on a free loopback port; yields the port.
 
-    One worker is waitress in one process; more are gunicorn processes on ``app.wsgi``, each
+    One worker is waitress in one process; more are granian processes on ``app.wsgi``, each
     with its own timer scheduler (the production setup).
     """
     port = free_port()
@@ -558,7 +559,7 @@ class LoadClient:
     A load generator that costs the shared cores little (``http.client`` cost ~0.7 ms of CPU a
     request here, a tenth of what it measured); responses are parsed and checked all the same.
     The connection is kept while the server keeps it (waitress) and opened again after a
-    response that closes it (gunicorn's sync workers).
+    response that closes it (the production server closes after each).
     """
 
     def __init__(self, port: int, token: str) -> None:
@@ -662,8 +663,8 @@ def bench_http(ws: Workspace, sizes: Sizes) -> dict[str, Any]:
 
     Instances are started beforehand through the service; each client completes the open first
     task of its own instances (``LoadClient``: the connection kept while the server keeps it;
-    sync workers close it after each response), back to back (a closed loop: the mean latency
-    is 8 / throughput).
+    the production server closes it after each response), back to back (a closed loop: the
+    mean latency is 8 / throughput).
     """
     data_dir, db = ws.database("http")
     def_id = definition_ids(db)[SEQUENCE]

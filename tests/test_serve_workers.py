@@ -1,8 +1,10 @@
-"""``huajie serve --workers 2`` on SQLite: gunicorn processes share one database file, their
-writers queue across processes, and concurrent API completions all succeed once each."""
+"""``huajie serve --workers 2`` on SQLite: granian's processes share one database file, their
+writers queue across processes, concurrent API completions all succeed once each, and a large
+upload arrives whole."""
 
 from __future__ import annotations
 
+import hashlib
 import http.client
 import json
 import os
@@ -15,6 +17,7 @@ import time
 from pathlib import Path
 
 import pytest
+import requests
 from sqlalchemy import func, select
 
 from app.models import AuditEvent, TaskRecord
@@ -76,6 +79,7 @@ def test_two_workers_complete_concurrent_api_requests_once_each(db, settings, tm
     statuses: list[int] = []
     try:
         _wait_until_serving(server, port, log)
+        _upload_and_download_a_large_file(port, token)
         clients = [
             threading.Thread(
                 target=_complete_all, args=(port, token, task_ids[i::CLIENTS], statuses)
@@ -89,7 +93,7 @@ def test_two_workers_complete_concurrent_api_requests_once_each(db, settings, tm
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=60)
-    assert "2 个进程" in log.read_text() and log.read_text().count("Booting worker") == 2
+    assert "2 个进程" in log.read_text() and log.read_text().count("Started worker-") == 2
     assert statuses == [200] * len(task_ids)
     with db.read() as session:
         done = session.scalar(
@@ -104,3 +108,14 @@ def test_two_workers_complete_concurrent_api_requests_once_each(db, settings, tm
     assert done == len(task_ids)
     assert completions == len(task_ids)
     assert chain.ok, chain
+
+
+def _upload_and_download_a_large_file(port: int, token: str) -> None:
+    content = b"%PDF-1.7\n" + os.urandom(6 * 1024 * 1024)  # more than the server's buffer
+    auth = {"Authorization": f"Bearer {token}"}
+    base = f"http://127.0.0.1:{port}/api/v1/attachments"
+    uploaded = requests.post(base, files={"file": ("卷宗.pdf", content)}, headers=auth, timeout=60)
+    assert uploaded.status_code == 201, uploaded.text
+    assert uploaded.json()["sha256"] == hashlib.sha256(content).hexdigest()
+    download = requests.get(f"{base}/{uploaded.json()['id']}", headers=auth, timeout=60)
+    assert download.status_code == 200 and download.content == content
