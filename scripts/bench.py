@@ -123,10 +123,10 @@ class Sizes:
 
 
 MODES = {
-    "quick": Sizes(3, 150, 40, 12, 8, 25, 1, 5, 50, 4.0, 3, 20, 5.0),
-    "full": Sizes(5, 400, 100, 40, 8, 100, 3, 9, 200, 20.0, 5, 60, 15.0),
+    "quick": Sizes(3, 150, 40, 12, 8, 75, 1, 5, 50, 4.0, 3, 20, 5.0),
+    "full": Sizes(5, 400, 100, 40, 8, 200, 3, 9, 200, 20.0, 5, 60, 15.0),
 }
-HTTP_WARMUP_PER_CLIENT = 2
+HTTP_WARMUP_PER_CLIENT = 5  # every process has compiled its statements before the clock runs
 # the production setup: 2 × cores + 1 granian processes of one thread (besides a completion's
 # CPU work, a process waits for SQLite's one writer, and requests it took wait behind a slow one)
 HTTP_WORKERS = int(os.environ.get("HUAJIE_BENCH_WORKERS", str(2 * (os.cpu_count() or 1) + 1)))
