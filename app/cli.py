@@ -119,7 +119,7 @@ def _granian(host: str, port: int, workers: int, threads: int) -> None:
     Granian(
         "app.wsgi:app", address=host, port=port, interface=Interfaces.WSGI, workers=workers,
         blocking_threads=threads, http=HTTPModes.http1, websockets=False,
-        http1_settings=HTTP1Settings(keep_alive=False),
+        http1_settings=HTTP1Settings(keep_alive=False), respawn_failed_workers=True,
     ).serve()  # fmt: skip
 
 

@@ -8,6 +8,7 @@ import hashlib
 import http.client
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -119,3 +120,32 @@ def _upload_and_download_a_large_file(port: int, token: str) -> None:
     assert uploaded.json()["sha256"] == hashlib.sha256(content).hexdigest()
     download = requests.get(f"{base}/{uploaded.json()['id']}", headers=auth, timeout=60)
     assert download.status_code == 200 and download.content == content
+
+
+def test_a_worker_that_dies_is_replaced_and_the_server_keeps_answering(db, tmp_path):
+    db.dispose()
+    port, log = _free_port(), tmp_path / "serve.log"
+    with open(log, "wb") as out:
+        server = subprocess.Popen(
+            [str(HUAJIE), "serve", "--workers", "2", "--port", str(port)],
+            env=dict(os.environ), stdout=out, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    try:
+        _wait_until_serving(server, port, log)
+        pids = [int(p) for p in re.findall(r"Spawning worker-\d+ with PID: (\d+)", log.read_text())]
+        assert len(pids) == 2
+        os.kill(pids[0], signal.SIGKILL)
+        for _ in range(300):
+            if log.read_text().count("Started worker-") == 3:
+                break
+            time.sleep(0.1)
+        assert "Respawning worker-1" in log.read_text(), log.read_text()
+        assert server.poll() is None
+        for _ in range(6):  # whichever process takes them
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            conn.request("GET", "/login")
+            assert conn.getresponse().status == 200
+            conn.close()
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=60)
