@@ -10,6 +10,8 @@ from app.db import Database
 
 
 def create_app(settings: Settings | None = None) -> Flask:
+    from app.services.attachments import MAX_REQUEST_BYTES
+
     settings = settings or Settings.from_env()
     app = Flask(__name__)
     app.config.update(
@@ -20,7 +22,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         SESSION_COOKIE_SECURE=settings.secure_cookies,
         REMEMBER_COOKIE_SECURE=settings.secure_cookies,
         REMEMBER_COOKIE_HTTPONLY=True,
-        MAX_CONTENT_LENGTH=16 * 1024 * 1024,
+        MAX_CONTENT_LENGTH=MAX_REQUEST_BYTES,
         WTF_CSRF_TIME_LIMIT=None,
         JSON_AS_ASCII=False,
     )

@@ -161,10 +161,10 @@ def test_a_missing_file_field_is_a_400(client, tokens):
 
 
 def test_a_body_over_the_request_limit_is_a_json_413(client, tokens):
-    content = b"<" + b" " * (17 * 1024 * 1024)
+    content = b"<" + b" " * (65 * 1024 * 1024)
     response = _upload(client, tokens["owner"], content)
     assert response.status_code == 413
-    assert response.json["error"] == "请求体过大"
+    assert response.json["error"] == "请求体过大（单次提交上限 64 MiB）"
 
 
 @pytest.mark.parametrize("user", ["gtzy", "auditor"])

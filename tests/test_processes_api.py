@@ -105,6 +105,23 @@ def test_upload_then_reference_an_attachment_in_task_data(client, tokens):
     assert download.mimetype == "application/pdf"
 
 
+def test_a_file_up_to_the_stated_limit_is_accepted_and_a_larger_one_named(client, tokens, db):
+    mib = 1024 * 1024
+    accepted = client.post(
+        "/api/v1/attachments",
+        data={"file": (io.BytesIO(b"%PDF-1.7\n" + b"0" * (18 * mib)), "卷宗.pdf")},
+        headers=_h(tokens["gtzy"]),
+    )
+    assert accepted.status_code == 201
+    refused = client.post(
+        "/api/v1/attachments",
+        data={"file": (io.BytesIO(b"%PDF-1.7\n" + b"0" * (21 * mib)), "全部卷宗.pdf")},
+        headers=_h(tokens["gtzy"]),
+    )
+    assert refused.status_code == 400
+    assert refused.json["error"] == "文件过大：全部卷宗.pdf（上限 20 MiB）"
+
+
 def test_web_form_uploads_files_with_the_submission(client, db):
     login(client, "gtzy")
     token = _csrf(client, "/processes")

@@ -15,7 +15,10 @@ from app.models import Attachment
 from app.services.actor import Actor
 from app.services.errors import InvalidInput, NotFound
 
-MAX_BYTES = 20 * 1024 * 1024
+MAX_BYTES = 20 * 1024 * 1024  # a file
+# a request: a submission's files and fields together (a form may carry several files; a
+# single file of MAX_BYTES must reach the check above, which names its limit)
+MAX_REQUEST_BYTES = 64 * 1024 * 1024
 # extension -> (content type served back, magic prefixes accepted; empty = text-like)
 TYPES: dict[str, tuple[str, tuple[bytes, ...]]] = {
     ".pdf": ("application/pdf", (b"%PDF",)),

@@ -11,6 +11,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy import select
 from werkzeug.routing import IntegerConverter, Map
 
+from app.services.attachments import MAX_REQUEST_BYTES
 from app.services.errors import Forbidden, ServiceError
 from app.web import (  # api_manage: its routes join api.bp on import
     api,
@@ -141,9 +142,10 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(413)
     def _too_large(exc: Exception):  # type: ignore[no-untyped-def]
+        limit = f"（单次提交上限 {MAX_REQUEST_BYTES // 1024 // 1024} MiB）"
         if request.path.startswith("/api/"):
-            return jsonify(error="请求体过大"), 413
-        return render_template("error.html", message="上传内容过大", status=413), 413
+            return jsonify(error=f"请求体过大{limit}"), 413
+        return render_template("error.html", message=f"上传内容过大{limit}", status=413), 413
 
     @app.after_request
     def _headers(response):  # type: ignore[no-untyped-def]
