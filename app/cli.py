@@ -105,9 +105,9 @@ def _granian(host: str, port: int, workers: int, threads: int) -> None:
 
     One thread per process by default: a completion is CPU work and Python runs one thread of
     a process at a time, so processes, not threads, use the cores. Connections are not kept
-    alive: a kept connection ties its client to one process, so clients share out unevenly and
-    those on a busy process wait longer (the benchmark's p50 moved between 20 and 29 ms with
-    keep-alive, 21 and 23 ms without); a new connection per request spreads them.
+    alive: a kept connection ties its client to one process, so clients can share out unevenly
+    and wait longer on a busy one (keep-alive gained nothing in the benchmark); a new
+    connection per request spreads them.
     """
     try:
         from granian import Granian
