@@ -59,7 +59,7 @@ def _sqlite_engine(url: str, begin: str) -> Engine:
 def exclusive(session: Session, job: str) -> None:
     """One process at a time runs ``job`` in this transaction (held until it ends).
 
-    For the scheduler's daily and quarterly jobs when several processes (gunicorn workers,
+    For the scheduler's daily and quarterly jobs when several processes (server workers,
     machines) share one PostgreSQL database: the second one waits, then sees what the first
     committed. SQLite admits one writer at a time already.
     """
@@ -72,7 +72,7 @@ class _WriterQueue:
     """SQLite has one writer at a time: writers wait their turn here rather than in SQLite's
     busy handler, whose sleeps (1 ms growing to 100 ms) gave second-long tails under load.
 
-    Threads of this process queue on a lock; processes sharing the file (gunicorn workers, the
+    Threads of this process queue on a lock; processes sharing the file (server workers, the
     CLI) on a POSIX record lock on ``<database>-writer.lock``, which the kernel hands over at
     once. SQLite's own locking stays the guard: this only orders the waiting. (POSIX locks are
     per process, so two ``Database`` objects of one process never wait for each other here.)

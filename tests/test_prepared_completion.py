@@ -102,7 +102,7 @@ def test_an_invalid_submission_is_refused_by_the_prepare_and_changes_nothing(db)
 
 def test_a_step_after_another_process_wrote_the_instance_builds_on_what_it_wrote(db):
     """This process keeps the workflows it stored last for their next step. When another
-    process (a gunicorn worker, the CLI) moved the instance on in between, the kept one is out
+    process (a server worker, the CLI) moved the instance on in between, the kept one is out
     of date and is not used: no step is lost."""
     instance_id = register(db)
     step(db, instance_id, "center", "register_materials")  # this process keeps it

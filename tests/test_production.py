@@ -1,5 +1,6 @@
-"""PostgreSQL in production: ``huajie init`` on an empty database, gunicorn with two workers
-whose schedulers both catch up after an outage and fire each missed timer once."""
+"""PostgreSQL in production: ``huajie init`` on an empty database, ``huajie serve --workers 2``
+(granian) whose two processes' schedulers both catch up after an outage and fire each missed
+timer once."""
 
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ from tests.helpers import register, step
 from tests.postgres import Server
 
 ROOT = Path(__file__).resolve().parent.parent
-GUNICORN = Path(sys.executable).with_name("gunicorn")
+HUAJIE = Path(sys.executable).with_name("huajie")
 
 
 @pytest.fixture
@@ -80,7 +81,7 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def test_gunicorn_workers_fire_each_missed_timer_once(empty_postgres, clock, tmp_path):
+def test_server_processes_fire_each_missed_timer_once(empty_postgres, clock, tmp_path):
     _init("--demo")
     db = Database(empty_postgres)
     instances = [register(db, court_case_no=f"（2026）苏0813行诉前{n}号") for n in range(6)]
@@ -88,18 +89,18 @@ def test_gunicorn_workers_fire_each_missed_timer_once(empty_postgres, clock, tmp
         step(db, instance_id, "center", "register_materials")
     clock.set("2026-10-12T08:30:00+08:00")  # the server was down over the deadlines
     port = _free_port()
-    log = tmp_path / "gunicorn.log"
-    server = subprocess.Popen(
-        [str(GUNICORN), "--workers", "2", "--bind", f"127.0.0.1:{port}",
-         "--log-file", str(log), "--log-level", "info", "app.wsgi:app"],
-        cwd=ROOT, env=dict(os.environ),
-    )  # fmt: skip
+    log = tmp_path / "serve.log"
+    with open(log, "wb") as out:
+        server = subprocess.Popen(
+            [str(HUAJIE), "serve", "--workers", "2", "--port", str(port)],
+            cwd=ROOT, env=dict(os.environ), stdout=out, stderr=subprocess.STDOUT,
+        )  # fmt: skip
     try:
         while _fired(db) < len(instances) and server.poll() is None:
             time.sleep(0.05)
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=30) as response:
             assert response.status == 200
-        assert log.read_text().count("Booting worker") == 2
+        assert log.read_text().count("Started worker-") == 2
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=60)

@@ -2,7 +2,7 @@
 
 The lock-out in ``org.authenticate`` protects one account; this protects all of them from one
 address trying many (password spraying). State lives in the database, in the audit log that
-records every failed login with its address anyway, so several app processes (gunicorn workers,
+records every failed login with its address anyway, so several app processes (server workers,
 machines) see the same count: an in-memory limiter would give each worker its own allowance.
 """
 
