@@ -105,7 +105,7 @@ def test_upload_then_reference_an_attachment_in_task_data(client, tokens):
     assert download.mimetype == "application/pdf"
 
 
-def test_a_file_up_to_the_stated_limit_is_accepted_and_a_larger_one_named(client, tokens, db):
+def test_a_file_up_to_the_stated_limit_is_accepted_and_a_larger_one_named(client, tokens):
     mib = 1024 * 1024
     accepted = client.post(
         "/api/v1/attachments",
