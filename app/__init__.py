@@ -51,9 +51,9 @@ def freeze_for_serving() -> None:
     app, its engines and metadata) out of the cyclic garbage collector's walks.
 
     Python's full collection walks every tracked object; with the app loaded that is ~160,000
-    objects and ~65–70 ms, a stall every thousand or so requests (and in the one SQLite
-    writer's turn, should it come there). After this it walks what requests leave behind:
-    2–5 ms (measured after 500 API completions). Only cycles among the frozen objects are
-    never collected, and those live as long as the process anyway.
+    objects and ~65–70 ms, a stall every few hundred requests (once in 500 API completions; in
+    the one SQLite writer's turn, should it come there). After this it walks what requests
+    leave behind: 2–5 ms. Only cycles among the frozen objects are never collected, and those
+    live as long as the process anyway.
     """
     gc.freeze()

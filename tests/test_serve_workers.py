@@ -153,8 +153,8 @@ def test_a_worker_that_dies_is_replaced_and_the_server_keeps_answering(db, tmp_p
 
 def test_a_server_process_leaves_its_startup_objects_out_of_full_collections(tmp_path):
     """What a process built before serving (the app, modules, engines) is never walked by a
-    full garbage collection, which would otherwise walk all of it every thousand or so
-    requests (~65 ms here); what requests leave behind still is."""
+    full garbage collection, which would otherwise walk all of it every few hundred requests
+    (~65 ms here); what requests leave behind still is."""
     probe = "import gc, app.wsgi\nprint(gc.get_freeze_count(), len(gc.get_objects()))\n"
     env = {**os.environ, "HUAJIE_DATA": str(tmp_path), "HUAJIE_SCHEDULER": "0"}
     env.pop("DATABASE_URL", None)
