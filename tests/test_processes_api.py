@@ -120,6 +120,7 @@ def test_a_file_up_to_the_stated_limit_is_accepted_and_a_larger_one_named(client
     )
     assert refused.status_code == 400
     assert refused.json["error"] == "文件过大：全部卷宗.pdf（上限 20 MiB）"
+    assert refused.json["errors"] == {"file": ["文件过大：全部卷宗.pdf（上限 20 MiB）"]}
 
 
 def test_web_form_uploads_files_with_the_submission(client, db):

@@ -78,10 +78,13 @@ def placeholder(upload: Upload) -> dict[str, Any]:
     }
 
 
-def store(session: Session, actor: Actor, storage: Path, upload: Upload) -> Attachment:
+def store(
+    session: Session, actor: Actor, storage: Path, upload: Upload, field: str = "file"
+) -> Attachment:
+    """Check and keep one uploaded file; a problem is a 400 naming ``field``."""
     problem = _problem(upload)
     if problem:
-        raise InvalidInput(problem)
+        raise InvalidInput(problem, {field: [problem]})
     storage.mkdir(parents=True, exist_ok=True)
     storage_name = secrets.token_hex(16)
     (storage / storage_name).write_bytes(upload.content)
