@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, current_app, jsonify, render_template, request
 from flask.sessions import SecureCookieSessionInterface
 from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy import select
 from werkzeug.routing import IntegerConverter, Map
 
-from app.services.attachments import MAX_REQUEST_BYTES
 from app.services.errors import Forbidden, ServiceError
 from app.web import (  # api_manage: its routes join api.bp on import
     api,
@@ -142,7 +141,7 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(413)
     def _too_large(exc: Exception):  # type: ignore[no-untyped-def]
-        limit = f"（单次提交上限 {MAX_REQUEST_BYTES // 1024 // 1024} MiB）"
+        limit = f"（单次提交上限 {current_app.config['MAX_CONTENT_LENGTH'] // 1024 // 1024} MiB）"
         if request.path.startswith("/api/"):
             return jsonify(error=f"请求体过大{limit}"), 413
         return render_template("error.html", message=f"上传内容过大{limit}", status=413), 413
