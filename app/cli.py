@@ -279,7 +279,9 @@ def calendar() -> None:
 def calendar_deadline(
     start: str, working_days: int | None, calendar_days: int | None, explain: bool
 ) -> None:
-    """Print the deadline date, then `provisional` when no official data covered it."""
+    """Print the deadline date, then `provisional` when no official data covered it.
+
+    Works before `huajie init` too, on the statutory holiday data alone (and says so)."""
     from app.services import calendar as calendar_service
 
     try:
@@ -287,9 +289,16 @@ def calendar_deadline(
     except ValueError:
         click.echo("错误：--from 须为 YYYY-MM-DD", err=True)
         sys.exit(2)
+    db = _db(Settings.from_env())
     try:
-        with _db(Settings.from_env()).read() as session:
-            result = calendar_service.deadline(session, day, working_days, calendar_days)
+        if _initialised(db):
+            with db.read() as session:
+                result = calendar_service.deadline(session, day, working_days, calendar_days)
+        else:
+            click.echo(
+                "提示：数据库尚未初始化（运行 huajie init），仅按法定节假日数据计算", err=True
+            )
+            result = calendar_service.deadline(None, day, working_days, calendar_days)
     except ServiceError as exc:
         _fail(exc)
     click.echo(result.due_date.isoformat() + (" provisional" if result.provisional else ""))
@@ -297,15 +306,35 @@ def calendar_deadline(
         click.echo(result.explain())
 
 
+def _initialised(db: Database) -> bool:
+    """The database exists and has its schema (``huajie init`` ran)."""
+    from sqlalchemy import inspect, make_url
+    from sqlalchemy.exc import SQLAlchemyError
+
+    if db.is_sqlite:  # connecting would create an empty database file
+        path = make_url(db.url).database
+        if not path or (path != ":memory:" and not Path(path).exists()):
+            return False
+    try:
+        with db.read_engine.connect() as connection:
+            return inspect(connection).has_table("calendar_days")
+    except SQLAlchemyError:
+        return False
+
+
 @calendar.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def calendar_import(file: Path) -> None:
-    """Import a year's holiday schedule and recompute provisional deadlines."""
+    """Import a year's holiday schedule (a declared year replaces what was stored for it) and
+    recompute every waiting deadline it may move; each moved one is audited and its unit told."""
     from app.services import calendar as calendar_service
     from app.services import timers as timer_service
     from app.services.actor import SYSTEM
 
     db = _db(Settings.from_env())
+    if not _initialised(db):
+        click.echo("错误：数据库尚未初始化，请先运行 huajie init", err=True)
+        sys.exit(2)
     try:
         text = file.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError:
@@ -316,7 +345,7 @@ def calendar_import(file: Path) -> None:
             days, years = calendar_service.import_schedule(session, SYSTEM, text, file.name)
     except ServiceError as exc:
         _fail(exc)
-    instances = timer_service.recompute_provisional(db)
+    instances = timer_service.recompute_after_import(db, years)
     click.echo(
         json.dumps(
             {"days": days, "years": sorted(years), "instances_recomputed": instances},

@@ -55,6 +55,8 @@ import chinese_calendar
 __all__ = [
     "SHANGHAI",
     "CalendarFormatError",
+    "CalendarSchedule",
+    "DateOutOfRange",
     "DayOverride",
     "Deadline",
     "WorkCalendar",
@@ -67,6 +69,9 @@ SHANGHAI: ZoneInfo = ZoneInfo("Asia/Shanghai")
 
 RULE_WORKING_DAYS = "working_days"
 RULE_CALENDAR_DAYS = "calendar_days"
+RULE_DAY_END = "day_end"  # the end of a date another party fixed (a court's performance period)
+RULE_BEFORE = "working_days_before"  # 09:00 on the N-th working day before a date (a reminder)
+REMINDER_HOUR = 9
 
 _HOLIDAY_NAMES: dict[str, str] = {
     "New Year's Day": "元旦",
@@ -164,6 +169,12 @@ class Deadline:
         if self.rule == RULE_WORKING_DAYS:
             head = f"{self.start.isoformat()} 起 {self.n} 个工作日，截止 {due}"
             skip_verb = "跳过"
+        elif self.rule == RULE_DAY_END:
+            head = f"{self.start.isoformat()} 当日届满"
+            skip_verb = "跳过"
+        elif self.rule == RULE_BEFORE:
+            head = f"{self.start.isoformat()} 前 {self.n} 个工作日：{due} {REMINDER_HOUR}:00"
+            skip_verb = "跳过"
         else:
             head = f"{self.start.isoformat()} 起 {self.n} 日（自然日），截止 {due}"
             skip_verb = "期满日逢休息日顺延，跳过"
@@ -217,6 +228,17 @@ def to_local_date(value: date | datetime | str) -> date:
     if isinstance(value, date):
         return value
     raise TypeError(f"需要日期、时间或 ISO 字符串，得到 {type(value).__name__}")
+
+
+class DateOutOfRange(ValueError):
+    """A deadline that would fall outside the dates the calendar can name (after 9999-12-31)."""
+
+
+def _step(d: date, days: int) -> date:
+    try:
+        return d + timedelta(days=days)
+    except OverflowError as exc:
+        raise DateOutOfRange("期限超出可计算的日期范围（最晚至 9999-12-31）") from exc
 
 
 def _check_n(n: int) -> int:
@@ -297,7 +319,7 @@ class WorkCalendar:
         skipped: list[tuple[date, str]] = []
         makeup: list[date] = []
         while counted < n:
-            d += timedelta(days=1)
+            d = _step(d, 1)
             workday, label, prov = self.day_info(d)
             provisional = provisional or prov
             if workday:
@@ -321,7 +343,7 @@ class WorkCalendar:
         """N日: start + n, rolled over to the next working day if that is a rest day."""
         _check_n(n)
         first = to_local_date(start)
-        d = first + timedelta(days=n)
+        d = _step(first, n)
         provisional = False
         skipped: list[tuple[date, str]] = []
         while True:
@@ -330,7 +352,7 @@ class WorkCalendar:
             if workday:
                 break
             skipped.append((d, label))
-            d += timedelta(days=1)
+            d = _step(d, 1)
         makeup = (d,) if d.weekday() >= 5 else ()
         return Deadline(
             start=first,
@@ -341,6 +363,51 @@ class WorkCalendar:
             provisional=provisional,
             skipped=tuple(skipped),
             makeup_days=makeup,
+        )
+
+    def day_end(self, day: date | datetime | str) -> Deadline:
+        """The end of a date fixed by someone else (e.g. the court's 履行期限届满日): no
+        rollover, the date already is the last day."""
+        d = to_local_date(day)
+        return Deadline(
+            start=d,
+            rule=RULE_DAY_END,
+            n=0,
+            due_date=d,
+            due_at=_end_of_day(d),
+            provisional=self.day_info(d)[2],
+            skipped=(),
+            makeup_days=(),
+        )
+
+    def working_days_before(self, day: date | datetime | str, n: int) -> Deadline:
+        """09:00 on the N-th working day before ``day`` (a reminder ahead of a period's end)."""
+        _check_n(n)
+        end = to_local_date(day)
+        d = end
+        counted = 0
+        provisional = False
+        skipped: list[tuple[date, str]] = []
+        makeup: list[date] = []
+        while counted < n:
+            d = _step(d, -1)
+            workday, label, prov = self.day_info(d)
+            provisional = provisional or prov
+            if workday:
+                counted += 1
+                if d.weekday() >= 5:
+                    makeup.append(d)
+            else:
+                skipped.append((d, label))
+        return Deadline(
+            start=end,
+            rule=RULE_BEFORE,
+            n=n,
+            due_date=d,
+            due_at=datetime.combine(d, time(REMINDER_HOUR), tzinfo=SHANGHAI),
+            provisional=provisional,
+            skipped=tuple(reversed(skipped)),
+            makeup_days=tuple(reversed(makeup)),
         )
 
     def working_days_between(self, start: date, end: date) -> int:
@@ -360,27 +427,40 @@ class WorkCalendar:
         d = to_local_date(moment)
         if self.is_workday(d):
             return moment
-        d += timedelta(days=1)
+        d = _step(d, 1)
         while not self.is_workday(d):
-            d += timedelta(days=1)
+            d = _step(d, 1)
         return datetime.combine(d, time(hour), tzinfo=SHANGHAI)
 
 
 _KINDS: dict[str, bool] = {"holiday": False, "休": False, "workday": True, "班": True}
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _YEAR_RE = re.compile(r"^\d{4}$")
+_TRAILING_COMMENT = re.compile(r"\s+#.*$")
 
 
-def parse_calendar_file(text: str) -> tuple[dict[date, DayOverride], set[int]]:
+@dataclass(frozen=True)
+class CalendarSchedule:
+    """A parsed import file: the days it rules on, the years it covers, and the years it
+    declares complete (``year,YYYY``: those replace whatever was stored for them)."""
+
+    overrides: dict[date, DayOverride]
+    years: set[int]
+    declared: set[int]
+
+
+def parse_calendar_file(text: str) -> CalendarSchedule:
     """Parse the import format documented in the module docstring.
 
-    Returns ``(overrides, years covered)``; raises ``CalendarFormatError``.
+    A ``#`` at the start of a line, or after a space, starts a comment. When the file declares
+    its year(s), every date must lie in one of them. Raises ``CalendarFormatError``.
     """
     overrides: dict[date, DayOverride] = {}
     seen_on: dict[date, int] = {}
     years: set[int] = set()
+    declared: set[int] = set()
     for line_no, raw in enumerate(text.lstrip("\ufeff").splitlines(), start=1):
-        line = raw.strip()
+        line = _TRAILING_COMMENT.sub("", raw).strip()
         if not line or line.startswith("#"):
             continue
         try:
@@ -391,7 +471,7 @@ def parse_calendar_file(text: str) -> tuple[dict[date, DayOverride], set[int]]:
         if head.lower() == "year":
             if len(fields) < 2 or not _YEAR_RE.match(fields[1]):
                 raise CalendarFormatError(line_no, f"年份声明应为 year,YYYY，实为 {line!r}")
-            years.add(int(fields[1]))
+            declared.add(int(fields[1]))
             continue
         if not _DATE_RE.match(head):
             raise CalendarFormatError(line_no, f"日期格式应为 YYYY-MM-DD，实为 {head!r}")
@@ -419,4 +499,11 @@ def parse_calendar_file(text: str) -> tuple[dict[date, DayOverride], set[int]]:
         overrides[d] = DayOverride(is_workday, note)
         seen_on.setdefault(d, line_no)
         years.add(d.year)
-    return overrides, years
+    if declared:
+        for d, line_no in sorted(seen_on.items(), key=lambda item: item[1]):
+            if d.year not in declared:
+                years_text = "、".join(str(y) for y in sorted(declared))
+                raise CalendarFormatError(
+                    line_no, f"{d.isoformat()} 不在文件声明的年度（{years_text}）之内"
+                )
+    return CalendarSchedule(overrides, years | declared, declared)

@@ -25,7 +25,6 @@ FORM_DATA: dict[str, dict[str, Any]] = {
     "register_materials": {
         "materials_summary": "起诉状、证据目录、补偿决定书复印件",
         "notice_no": "洪调交〔2026〕7号",
-        "notice_date": "2026-09-30",
     },
     "agency_reply": {
         "responsible_leader": "赵刚",
@@ -33,7 +32,6 @@ FORM_DATA: dict[str, dict[str, Any]] = {
         "liaison": "刘洋",
         "liaison_phone": "0517-87221234",
         "preliminary_plan": "复核补偿标准，约谈当事人",
-        "reply_date": "2026-10-09",
     },
     "schedule_mediation": {
         "mediation_time": "2026-10-14T09:30",

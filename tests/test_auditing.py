@@ -41,7 +41,7 @@ def three(db, clock):
         step(db, first, user, expect)
     clock.set("2026-10-09T10:00:00+08:00")
     second = register(db, court_case_no="（2026）苏0813行诉前20号", agency_unit="SCJG")
-    step(db, second, "center", "register_materials", notice_date="2026-10-09")
+    step(db, second, "center", "register_materials")  # the notice reaches SCJG on 10-09
     clock.set("2026-10-20T10:00:00+08:00")
     third = register(db, court_case_no="（2026）苏0813行诉前30号")
     return first, second, third
@@ -121,7 +121,7 @@ def test_history_records_changed_values(db, clock):
     with db.read() as session:
         found = inspection.inspect(session, actor(db, "auditor"), instance_id)
     assert found.steps[0].submitted["notice_no"] == "洪调交〔2026〕7号"
-    assert set(found.steps[0].added) == {"materials_summary", "notice_no", "notice_date"}
+    assert set(found.steps[0].added) == {"materials_summary", "notice_no"}
     assert found.steps[0].changed == {}
     assert "outcome" in found.steps[3].added
 

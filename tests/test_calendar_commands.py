@@ -50,7 +50,7 @@ def test_bad_import_file_names_the_line_and_changes_nothing(db, tmp_path):
 def test_import_recomputes_provisional_timers_and_clears_the_mark(db, clock, tmp_path):
     clock.set("2026-12-30T09:00:00+08:00")
     instance_id = register(db)
-    step(db, instance_id, "center", "register_materials", notice_date="2026-12-30")
+    step(db, instance_id, "center", "register_materials")  # the notice reaches GTZY on 12-30
     task = open_task(db, instance_id)
     # 12-31, 01-01 (no data: a weekday), 01-04 -> provisional 2027-01-04
     assert task.provisional

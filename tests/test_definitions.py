@@ -47,14 +47,14 @@ def test_a_deadline_on_a_field_the_process_does_not_have_is_an_error(db):
 
 
 def test_the_day_count_may_be_a_field_too_but_it_must_exist(db):
-    xml = shipped(MEDIATION).replace(REPLY_DEADLINE, "working_days(notice_date, reply_days)")
+    xml = shipped(MEDIATION).replace(REPLY_DEADLINE, "working_days(received(), reply_days)")
     assert [m for _, m in _errors(db, xml)] == [
         "期限表达式使用了流程数据中没有的字段：reply_days（应为本流程表单的字段、脚本赋值的变量或启动时提供的数据）"
     ]
 
 
 def test_a_variable_a_script_assigns_counts_as_a_field(db):
-    xml = _with_script("postScript", "reply_from = notice_date").replace(
+    xml = _with_script("postScript", "reply_from = received_on").replace(
         REPLY_DEADLINE, "working_days(reply_from, 3)"
     )
     assert _errors(db, xml) == []
@@ -68,10 +68,40 @@ def test_service_start_data_counts_as_a_field(db):
 def test_a_deadline_must_use_the_calendar(db):
     xml = shipped(MEDIATION).replace(REPLY_DEADLINE, '"2026-10-10T17:00:00+08:00"')
     assert _errors(db, xml) == [
-        ("agency_reply_deadline", "期限表达式须使用 working_days 或 calendar_days")
+        (
+            "agency_reply_deadline",
+            "期限表达式须使用 working_days、calendar_days、working_days_before 或 day_end",
+        )
     ]
-    wrong_arity = shipped(MEDIATION).replace(REPLY_DEADLINE, "working_days(notice_date)")
-    assert "须有两个参数" in _errors(db, wrong_arity)[0][1]
+    wrong_arity = shipped(MEDIATION).replace(REPLY_DEADLINE, "working_days(received())")
+    assert "须有 2 个参数" in _errors(db, wrong_arity)[0][1]
+
+
+def test_a_deadline_may_not_count_from_a_date_its_own_party_types(db):
+    """The center times its scheduling: it may not count it from a date it types itself."""
+    own = 'working_days(submitted("agency_reply"), 3)'
+    xml = shipped(MEDIATION).replace(own, "working_days(mediation_time, 3)")
+    [(element, message)] = _errors(db, xml)
+    assert element == "schedule_deadline"
+    assert "不能自被计时一方自己填写的日期起算：mediation_time" in message
+    assert "received()" in message
+
+
+def test_recorded_start_events_are_checked(db):
+    unknown = shipped(MEDIATION).replace(REPLY_DEADLINE, 'working_days(submitted("nope"), 3)')
+    assert "submitted() 引用的任务不存在：nope" in _errors(db, unknown)[0][1]
+    argument = shipped(MEDIATION).replace(REPLY_DEADLINE, "working_days(received(1), 3)")
+    assert _errors(db, argument) == [("agency_reply_deadline", "received() 不带参数")]
+    in_script = _with_script("postScript", 'x = submitted("register_materials")')
+    assert _errors(db, in_script) == [
+        ("register_materials", "submitted() 只能用于期限表达式（定时边界事件）")
+    ]
+    purpose = shipped(MEDIATION).replace(
+        '<spiffworkflow:property name="basis" value="text" />',
+        '<spiffworkflow:property name="purpose" value="alarm" />',
+        1,
+    )
+    assert "未知的定时器用途：alarm" in _errors(db, purpose)[0][1]
 
 
 def test_a_script_outside_the_sandbox_is_an_error(db):
@@ -190,4 +220,6 @@ def test_a_timer_that_is_not_on_a_user_task_is_checked_too(db):
         ("wait_a_day", "期限表达式使用了流程数据中没有的字段：notice_dat"
          "（应为本流程表单的字段、脚本赋值的变量或启动时提供的数据）"),
     ]  # fmt: skip
-    assert _problems(db, xml.replace("notice_dat,", "notice_date,")) == []
+    assert _problems(db, xml.replace("notice_dat,", "received_on,")) == []
+    on_event = xml.replace("working_days(notice_dat, 1)", "working_days(received(), 1)")
+    assert _errors(db, on_event) == [("wait_a_day", "received() 只能用于附在用户任务上的期限")]

@@ -49,13 +49,12 @@ def _run_recheck(client, tokens, process_id: str) -> int:
     (task,) = client.get("/api/v1/tasks", headers=agency).json
     assert task["bpmn_id"] == "revise_draft"
     assert client.get(f"/api/v1/tasks/{task['id']}", headers=agency).json["schema"]["properties"]
-    draft = {"revision_note": "补充证据", "proposed_decision": "罚款五千元",
-             "submitted_on": "2026-09-30", "abandon": False}  # fmt: skip
+    draft = {"revision_note": "补充证据", "proposed_decision": "罚款五千元", "abandon": False}
     done = client.post(f"/api/v1/tasks/{task['id']}/complete", json={"data": draft}, headers=agency)
     assert done.status_code == 200, done.json
     (review,) = client.get("/api/v1/tasks", headers=agency).json
     assert review["bpmn_id"] == "legal_review"
-    # working_days(submitted_on, 5): 10-08, 10-09, 10-10 (make-up day), 10-12, 10-13
+    # working_days(received(), 5) from 09-30: 10-08, 10-09, 10-10 (make-up day), 10-12, 10-13
     due = clock.to_local(datetime.fromisoformat(review["due_at"])).date().isoformat()
     assert due == "2026-10-13"
     opinion = {"review_result": "passed", "review_opinion": "同意", "reviewer": "王五",
@@ -101,7 +100,7 @@ def test_uploading_the_same_file_again_deploys_nothing(client, tokens, db):
 
 def test_a_new_version_of_a_shipped_process(client, tokens):
     content = shipped("pre_litigation_mediation").replace(
-        REPLY_DEADLINE, "working_days(notice_date, 5)"
+        REPLY_DEADLINE, "working_days(received(), 5)"
     )
     response = _upload(client, tokens["owner"], content.encode(), comment="答复期限改为5个工作日")
     assert response.status_code == 201

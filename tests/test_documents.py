@@ -36,6 +36,7 @@ EXTRA: dict[str, dict[str, Any]] = {
         "materials_summary": "起诉状副本1份\n行政处罚决定书复印件1份",
         "received_on": "2026-10-09",
         "reply_due": "2026-10-15",
+        "next_period": {"words": "3个工作日", "start": "received", "what": "任务送达本单位"},
     },
     "mediation_agreement": {
         "mediation_time": "2026-10-20 14:30",
@@ -58,7 +59,7 @@ EXTRA: dict[str, dict[str, Any]] = {
 KEY_TEXT: dict[str, list[str]] = {
     "assignment_notice": [
         "淮安市洪泽区市场监督管理局：",
-        "3个工作日",
+        "请你单位自收到本通知书之日起3个工作日内",
         "负责化解工作的责任领导",
         "行政争议化解联络人",
         "初步调处意向方案",
@@ -326,7 +327,28 @@ def test_reply_due_only_when_given() -> None:
     del fields["reply_due"]
     text = full_text(open_docx(render_document("assignment_notice", fields)))
     assert "请于" not in text
-    assert "3个工作日" in text
+    assert "自收到本通知书之日起3个工作日内" in text
+
+
+def _notice_text(**changes: Any) -> str:
+    return full_text(
+        open_docx(render_document("assignment_notice", fields_for("assignment_notice", **changes)))
+    )
+
+
+def test_the_notice_states_the_period_its_deadline_counts() -> None:
+    """The period is the diagram's, never fixed text: five working days say five, a period
+    from another event names it, and a notice without a period states none."""
+    five = {"words": "5个工作日", "start": "received", "what": "任务送达本单位"}
+    text = _notice_text(next_period=five)
+    assert "自收到本通知书之日起5个工作日内" in text and "3个工作日" not in text
+    other = {"words": "3个工作日", "start": "submitted", "what": "“登记材料并发送交办通知书”提交"}
+    text = _notice_text(next_period=other)
+    assert "自“登记材料并发送交办通知书”提交之日起3个工作日内" in text
+    fields = fields_for("assignment_notice")
+    del fields["next_period"]
+    text = full_text(open_docx(render_document("assignment_notice", fields)))
+    assert "请你单位按期" in text and "个工作日内" not in text
 
 
 def test_withdrawal_not_explained() -> None:

@@ -80,7 +80,9 @@ def test_done_tasks_are_not_chased(db, clock):
     step(db, instance_id, "gtzy", "agency_reply")
     clock.set("2026-10-09T09:00:01+08:00")
     timers.run_pass(db)
-    assert _usernames(db, "reminder") == []
+    # the center's scheduling (due 10-10, 3 working days after the reply) is reminded today;
+    # the agency's reply, done, is not
+    assert _usernames(db, "reminder") == ["center"]
 
 
 def test_ladder_follows_an_extended_deadline(db, clock):

@@ -73,7 +73,7 @@ def test_every_co_defendant_reviews_in_parallel(db, review_data):
     assert {t.due_at.isoformat()[:10] for t in reviews} == {"2026-10-13"}
 
 
-def test_head_approval_is_a_separate_task_for_the_head_only(db, review_data):
+def test_head_approval_is_a_separate_task_for_the_head_only(db, review_data, clock):
     _notice(db)
     _judgment(db, ["GTZY"])
     (review,) = _open(db, "loss_review", "write_review")
@@ -82,10 +82,10 @@ def test_head_approval_is_a_separate_task_for_the_head_only(db, review_data):
     assert approval.role == "agency_head"
     with pytest.raises(Forbidden):
         _complete(db, "gtzy", approval, review_data.next("approve_review"))
-    _complete(db, "gtzy_head", approval, {**review_data.next("approve_review"),
-                                          "approved_on": "2026-10-09"})  # fmt: skip
+    clock.set("2026-10-09T16:00:00+08:00")  # the head signs the review off today
+    _complete(db, "gtzy_head", approval, review_data.next("approve_review"))
     (rectify,) = _open(db, "loss_review", "submit_rectification")
-    # 10 working days after the approved review (10-09): 10-10 (make-up Sat) … 10-22
+    # 10 working days after the review was signed off (10-09): 10-10 (make-up Sat) … 10-22
     assert rectify.due_at.isoformat()[:10] == "2026-10-22"
     with db.read() as session:
         kinds = [d.kind for d in session.scalars(select(Document))]

@@ -102,9 +102,10 @@ def test_invalid_form_changes_nothing(db):
         events_before = session.scalar(select(func.count(AuditEvent.id)))
         state_before = session.get(ProcessInstance, instance_id).state
     with pytest.raises(InvalidInput) as caught:
-        complete(db, "center", task.id, {"notice_no": "", "notice_date": "2026-02-30"})
+        complete(db, "center", task.id, {"notice_no": "", "notice_date": "2026-10-01"})
     assert "materials_summary" in caught.value.errors
-    assert "notice_date" in caught.value.errors
+    assert "notice_no" in caught.value.errors
+    assert "notice_date" in caught.value.errors[""][0]  # no longer a field: the system records it
     with db.read() as session:
         assert session.scalar(select(func.count(AuditEvent.id))) == events_before
         assert session.get(ProcessInstance, instance_id).state == state_before

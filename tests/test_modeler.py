@@ -18,7 +18,7 @@ from tests.test_web import login
 
 PROCESS = "pre_litigation_mediation"
 MODELER = f"/processes/{PROCESS}/modeler"
-OLD_TIMER = "working_days(notice_date, 3)"
+OLD_TIMER = "working_days(received(), 3)"
 AGENCY_FORM = (
     '<spiffworkflow:property name="formJsonSchemaFilename" '
     'value="pre_litigation_mediation/agency_reply.schema.json" />'
@@ -61,9 +61,11 @@ def test_modeler_page_opens_the_latest_version_with_this_process_forms(client, d
     assert "pre_litigation_mediation/agency_reply.schema.json" in paths
     assert all(p.startswith("pre_litigation_mediation/") for p in paths)
     assert "pre_litigation_mediation/agency_reply.uischema.json" in context["forms"]["ui_schemas"]
-    fields = {f["name"]: f["title"] for f in context["forms"]["date_fields"]}
-    assert fields["notice_date"] == "交办通知书送达日期"
-    assert "reply_date" in fields
+    starts = {s["value"]: s["label"] for s in context["starts"]}
+    assert starts["received()"].startswith("本任务送达承办单位时（系统记录")
+    assert "judgment_received" in starts  # recorded events come before the forms' date fields
+    fields = {f["name"] for f in context["forms"]["date_fields"]}
+    assert "notice_date" not in fields and "reply_date" not in fields  # the system records them
     assert context["lanes"]["案涉行政机关"].startswith("案涉行政机关")
     assert "agency_head" in context["roles"] and "auditor" not in context["roles"]
     assert context["assignees"] == {"designated_reviewer": "本单位合法性审查专人"}
@@ -129,7 +131,7 @@ def test_validate_reports_unreadable_xml_for_the_whole_file(client, db):
 
 def test_deploy_stores_the_next_version_with_comment_and_deployer(client, db, clock):
     token, _ = _open_modeler(client)
-    xml = _latest_xml(db).replace(OLD_TIMER, "working_days(notice_date, 5)")
+    xml = _latest_xml(db).replace(OLD_TIMER, "working_days(received(), 5)")
     response = _post(client, token, "deploy", {"xml": xml, "comment": "答复期限改为5个工作日"})
     assert response.status_code == 200, response.get_json()
     assert response.get_json() == {"process_id": PROCESS, "version": 2, "unchanged": False}
@@ -141,7 +143,7 @@ def test_deploy_stores_the_next_version_with_comment_and_deployer(client, db, cl
             "答复期限改为5个工作日",
             "owner",
         )
-        assert "working_days(notice_date, 5)" in latest.bpmn_xml
+        assert "working_days(received(), 5)" in latest.bpmn_xml
         event = session.scalar(
             select(AuditEvent)
             .where(AuditEvent.action == "definition.deploy")
@@ -157,11 +159,11 @@ def test_deploy_stores_the_next_version_with_comment_and_deployer(client, db, cl
 def test_a_new_case_gets_the_new_deadline_and_a_running_one_keeps_its_own(client, db):
     before = register(db)
     token, _ = _open_modeler(client)
-    xml = _latest_xml(db).replace(OLD_TIMER, "working_days(notice_date, 5)")
+    xml = _latest_xml(db).replace(OLD_TIMER, "working_days(received(), 5)")
     assert _post(client, token, "deploy", {"xml": xml, "comment": "改为5日"}).status_code == 200
     after = register(db, court_case_no="（2026）苏0813行诉前13号")
     for instance_id in (before, after):
-        step(db, instance_id, "center", "register_materials", notice_date="2026-09-30")
+        step(db, instance_id, "center", "register_materials")  # the notice reaches GTZY 09-30
     with db.read() as session:
         work = calendar.load(session)
     three = work.add_working_days(date(2026, 9, 30), 3).due_date
@@ -185,7 +187,7 @@ def test_deploy_with_errors_is_refused_and_stores_nothing(client, db):
 @pytest.mark.parametrize("comment", ["", "   ", None])
 def test_deploy_needs_a_comment(client, db, comment):
     token, _ = _open_modeler(client)
-    xml = _latest_xml(db).replace(OLD_TIMER, "working_days(notice_date, 5)")
+    xml = _latest_xml(db).replace(OLD_TIMER, "working_days(received(), 5)")
     response = _post(client, token, "deploy", {"xml": xml, "comment": comment})
     assert response.status_code == 400
     assert response.get_json()["error"] == "请填写部署说明（为何修改）"

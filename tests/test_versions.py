@@ -50,7 +50,7 @@ def test_diff_names_deadline_name_form_and_added_elements(db, tmp_path):
     by_id = {c.element_id: c for c in result.changes}
     assert by_id["agency_reply_deadline"].change == "changed"
     assert by_id["agency_reply_deadline"].details == [
-        "期限：3 个工作日（自 notice_date 起） → 5 个工作日（自 notice_date 起）"
+        "期限：3 个工作日（自任务送达起） → 5 个工作日（自任务送达起）"
     ]
     assert by_id["record_outcome"].details == ["名称：记录调处结果 → 记录调处结果及意见"]
     assert by_id["agency_reply"].details == [
@@ -68,6 +68,9 @@ def test_diff_names_deadline_name_form_and_added_elements(db, tmp_path):
 def test_deadline_text_reads_like_the_rule():
     assert (
         versions.deadline_text("working_days(notice_date, 3)") == "3 个工作日（自 notice_date 起）"
+    )
+    assert versions.deadline_text('working_days(submitted("agency_reply"), 3)') == (
+        "3 个工作日（自 agency_reply 提交起）"
     )
     assert versions.deadline_text("calendar_days(performance_deadline, 5)") == (
         "5 日（自 performance_deadline 起）"
@@ -92,7 +95,7 @@ def test_version_pages(client, db):
     assert download.get_data(as_text=True) == shipped(MEDIATION)
     assert "attachment" in download.headers["Content-Disposition"]
     diff = client.get(f"/processes/{MEDIATION}/diff?from=1&to=2").get_data(as_text=True)
-    assert "3 个工作日（自 notice_date 起） → 5 个工作日（自 notice_date 起）" in diff
+    assert "3 个工作日（自任务送达起） → 5 个工作日（自任务送达起）" in diff
     assert client.get(f"/processes/{MEDIATION}/diff?from=1&to=9").status_code == 404
     bad = client.get(f"/processes/{MEDIATION}/diff?from=x&to=2")
     assert bad.status_code == 400 and "请选择" in bad.get_data(as_text=True)

@@ -74,12 +74,11 @@ def test_task_form_errors_are_shown_and_nothing_is_saved(client, db):
     token = _csrf(client, f"/tasks/{task.id}")
     response = client.post(
         f"/tasks/{task.id}",
-        data={"notice_no": "洪调交〔2026〕7号", "notice_date": "2026-02-30", "csrf_token": token},
+        data={"notice_no": "洪调交〔2026〕7号", "csrf_token": token},
     )
     assert response.status_code == 400
     page = response.get_data(as_text=True)
     assert "此项为必填项" in page
-    assert "请输入有效日期" in page
     assert 'value="洪调交〔2026〕7号"' in page  # what was typed is kept
     assert open_task(db, instance_id).id == task.id
 

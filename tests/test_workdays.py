@@ -273,30 +273,43 @@ year,2027
 2027-02-08,休,"春节, 第一天"
 2027-02-20,班
 2027-01-01,HOLIDAY
-2028-01-01,holiday,元旦
+2027-10-01,holiday,国庆节  # a comment after a space
 """
 
 
 def test_parse_calendar_file_reads_kinds_notes_and_years() -> None:
-    overrides, years = parse_calendar_file(GOOD_FILE)
-    assert years == {2027, 2028}
+    schedule = parse_calendar_file(GOOD_FILE)
+    overrides = schedule.overrides
+    assert schedule.years == schedule.declared == {2027}
     assert overrides[date(2027, 1, 1)] == DayOverride(False, "元旦")
+    assert overrides[date(2027, 10, 1)] == DayOverride(False, "国庆节")
     assert overrides[date(2027, 2, 6)] == DayOverride(True, "春节调休上班")
     assert overrides[date(2027, 2, 8)] == DayOverride(False, "春节, 第一天")
     assert overrides[date(2027, 2, 20)] == DayOverride(True, "")
     assert len(overrides) == 5
 
 
+def test_a_date_outside_the_declared_year_is_an_error_naming_its_line() -> None:
+    with pytest.raises(CalendarFormatError, match="第 3 行：2028-01-01 不在文件声明的年度（2027）"):
+        parse_calendar_file("year,2027\n2027-01-01,休\n2028-01-01,休\n")
+
+
+def test_files_without_a_declaration_cover_the_years_they_name() -> None:
+    schedule = parse_calendar_file("2027-01-01,休\n2028-01-01,休\n")
+    assert (schedule.years, schedule.declared) == ({2027, 2028}, set())
+
+
 def test_parsed_file_feeds_work_calendar() -> None:
-    overrides, years = parse_calendar_file(GOOD_FILE)
-    cal = WorkCalendar(overrides, years)
+    schedule = parse_calendar_file(GOOD_FILE)
+    cal = WorkCalendar(schedule.overrides, schedule.years)
     dl = cal.add_working_days(date(2027, 2, 5), 1)  # Fri → Sat 02-06 make-up
     assert dl.due_date == date(2027, 2, 6)
     assert not dl.provisional
 
 
 def test_year_declaration_alone_marks_year_covered() -> None:
-    assert parse_calendar_file("year , 2030\n") == ({}, {2030})
+    schedule = parse_calendar_file("year , 2030\n")
+    assert (schedule.overrides, schedule.years) == ({}, {2030})
 
 
 @pytest.mark.parametrize(

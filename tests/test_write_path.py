@@ -45,7 +45,7 @@ ROUNDS_BPMN = f"""<?xml version="1.0" encoding="UTF-8"?>
   </bpmn:process>
 </bpmn:definitions>
 """.encode()
-ROUND = {"revision_note": "第一轮", "proposed_decision": "罚款", "submitted_on": "2026-09-30"}
+ROUND = {"revision_note": "第一轮", "proposed_decision": "罚款"}
 
 
 def test_a_task_that_repeats_at_once_does_not_offer_the_last_rounds_answers(db, settings):

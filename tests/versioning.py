@@ -15,7 +15,7 @@ from tests.helpers import actor
 
 ROOT = Path(__file__).resolve().parent.parent
 MEDIATION = "pre_litigation_mediation"
-REPLY_DEADLINE = "working_days(notice_date, 3)"
+REPLY_DEADLINE = "working_days(received(), 3)"
 
 
 def shipped(process_id: str) -> str:
@@ -40,7 +40,7 @@ def deploy_variant(db: Database, process_id: str, edit: Callable[[str], str], **
 
 
 def reply_in(days: int) -> Callable[[str], str]:
-    return lambda xml: xml.replace(REPLY_DEADLINE, f"working_days(notice_date, {days})")
+    return lambda xml: xml.replace(REPLY_DEADLINE, f"working_days(received(), {days})")
 
 
 def as_manual_task(task_id: str) -> Callable[[str], str]:

@@ -36,13 +36,26 @@ KINDS = {
     **REVIEW_KINDS,
 }
 
-__all__ = ["DOCUMENT_KINDS", "REQUIRED_FIELDS", "DocumentError", "render_document"]
+__all__ = [
+    "DOCUMENT_KINDS",
+    "REQUIRED_FIELDS",
+    "DocumentError",
+    "document_title",
+    "render_document",
+]
 
 #: kind key -> official title
 DOCUMENT_KINDS: dict[str, str] = {key: spec.title for key, spec in KINDS.items()}
 
 #: kind key -> names of the fields that must be present and non-empty
 REQUIRED_FIELDS: dict[str, tuple[str, ...]] = {key: spec.required for key, spec in KINDS.items()}
+
+
+def document_title(kind: str, fields: Mapping[str, Any]) -> str:
+    """The title the document of this kind carries for these fields (a review of a
+    reconsideration decision is titled as such)."""
+    spec = KINDS[kind]
+    return spec.title_of(Values(fields, ()))
 
 
 def render_document(kind: str, fields: Mapping[str, Any]) -> bytes:
@@ -60,7 +73,7 @@ def render_document(kind: str, fields: Mapping[str, Any]) -> bytes:
     values = Values(fields, spec.required)
     document = DocumentSpec(
         kind=kind,
-        title=spec.title,
+        title=spec.title_of(values),
         issuer=values.text("issuer"),
         doc_no=values.text("doc_no"),
         blocks=spec.build(values),

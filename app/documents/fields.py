@@ -99,6 +99,8 @@ def _is_blank(value: Any) -> bool:
 
 
 def _parse_date(name: str, value: Any) -> dt.date:
+    if isinstance(value, Mapping) and "on" in value:  # a recorded event (app.clocks.StartEvent)
+        value = value["on"]
     if isinstance(value, dt.datetime):
         return value.date()
     if isinstance(value, dt.date):
@@ -180,6 +182,33 @@ class Values:
             return value.strip().lower() in _TRUE
         label = FIELDS[name][0]
         raise DocumentError(f"字段 {name}（{label}）应为“是”或“否”：{value!r}")
+
+    def submitted_on(self, *task_ids: str) -> str:
+        """The day the latest of these tasks was submitted, as the product recorded it (the
+        ``submitted_days`` the documents service supplies); empty when none was."""
+        days = self._raw.get("submitted_days") or {}
+        found = [_parse_date("submitted_days", days[t]) for t in task_ids if days.get(t)]
+        return format_date(max(found)) if found else ""
+
+    def period(self, document: str) -> str:
+        """The period the deadline this document starts gives, in the diagram's own terms:
+        ``自收到本通知书之日起3个工作日内``; empty when the diagram gives none it can state.
+
+        ``next_period`` (supplied by the documents service from the deadline's clock):
+        ``{"words": "3个工作日", "start": "received" | "submitted" | "event" | "", "what": …}``.
+        """
+        period = self._raw.get("next_period")
+        if not isinstance(period, Mapping) or not period.get("words"):
+            return ""
+        start = str(period.get("start") or "")
+        what = clean(str(period.get("what") or "")).strip()
+        if start == "received":
+            since = f"自收到{document}之日起"
+        elif what:
+            since = f"自{what}之日起"
+        else:
+            since = "自起算之日起"
+        return f"{since}{clean(str(period['words']))}内"
 
     def _when(self, value: Any) -> str:
         if isinstance(value, dt.datetime):

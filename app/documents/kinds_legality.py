@@ -30,7 +30,6 @@ LEGALITY_FIELDS: dict[str, tuple[str, FieldType]] = {
     "matter_type": ("事项类型", FieldType.TEXT),
     "title": ("事项名称", FieldType.TEXT),
     "description": ("事项内容及依据", FieldType.LINES),
-    "submitted_on": ("提交日期", FieldType.DATE),
     "key_area": ("属于败诉重点领域", FieldType.FLAG),
     "important_case": ("属于重要案件", FieldType.FLAG),
     "review_round": ("审查轮次", FieldType.TEXT),
@@ -127,8 +126,9 @@ def build_legality_opinion(v: Values) -> list[Block]:
     if v.has("description"):
         matter.append(body("事项内容及依据："))
         matter += [body(line) for line in v.lines("description")]
-    if v.has("submitted_on"):
-        matter.append(body(f"提交审查日期：{v.text('submitted_on')}"))
+    submitted = v.submitted_on("submit_matter", "amend_matter")
+    if submitted:
+        matter.append(body(f"提交审查日期：{submitted}"))
     rounds = f"审查轮次：{_round_label(v)}"
     if n is not None and n > 1:
         rounds += f"（前{chinese_number(n - 1)}轮审查结论为修改后合法，已按修改意见修改后重新提交）"

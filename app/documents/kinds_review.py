@@ -10,13 +10,19 @@
   analysis, signed by its head and reported to the district government. Rendered by
   ``bureau_head_approval``.
 
-Fields come from the process's start data (the case fields, ``judgment_outcome``,
-``judgment_received_on``) and forms, plus the common fields ``doc_no``, ``issued_on``,
+For a reconsideration decision that corrected the agency (行政复议被纠错, ``case_kind``
+``reconsideration``) the same three documents speak of the decision instead of a judgment.
+
+Fields come from the process's start data (the case fields, ``judgment_outcome``, the unit's
+``judgment_received`` event) and forms, the days the product recorded tasks as submitted
+(``Values.submitted_on``), plus the common fields ``doc_no``, ``issued_on``,
 ``issuer`` and ``agency_name`` that the product supplies for every document (for the agency's
 documents ``agency_name`` is the reviewing unit).
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from . import fields as _fields
 from .blocks import Block, Signature, body, heading, recipient
@@ -32,6 +38,8 @@ GOVERNMENT = "区人民政府"
 FIELDS: dict[str, tuple[str, FieldType]] = {
     "judgment_outcome": ("裁判结果", FieldType.TEXT),
     "judgment_received_on": ("收到败诉裁判文书日期", FieldType.DATE),
+    "judgment_received": ("收到裁判文书或复议决定日期", FieldType.DATE),
+    "case_kind": ("案件类型", FieldType.TEXT),
     # 复盘分析报告
     "case_summary": ("简要案情", FieldType.LINES),
     "resolution_efforts": ("协调化解情况", FieldType.LINES),
@@ -39,17 +47,14 @@ FIELDS: dict[str, tuple[str, FieldType]] = {
     "loss_reasons": ("复议被纠错或者败诉原因", FieldType.LINES),
     "reason_category": ("败诉原因类别", FieldType.TEXT),
     "conclusion": ("分析结论", FieldType.LINES),
-    "started_on": ("复盘开始日期", FieldType.DATE),
     "approved": ("审签意见", FieldType.TEXT),
     "approval_comment": ("审签意见说明", FieldType.LINES),
-    "approved_on": ("审签日期", FieldType.DATE),
     # 整改方案及整改情况
     "responsibilities": ("工作责任", FieldType.LINES),
     "measures": ("具体措施", FieldType.LINES),
     "schedule": ("时间进度", FieldType.LINES),
     "rules_to_improve": ("需健全完善的制度", FieldType.LINES),
     "rectification_status": ("整改工作情况", FieldType.LINES),
-    "submitted_on": ("报送日期", FieldType.DATE),
     # 区司法局分析报告
     "analysis": ("逐案分析", FieldType.LINES),
     "common_problems": ("共性问题", FieldType.LINES),
@@ -85,12 +90,42 @@ def _numbered(v: Values, name: str) -> list[Block]:
     return [body(f"（{chinese_number(i)}）{_sentence(item)}") for i, item in enumerate(items, 1)]
 
 
+RECONSIDERATION = "reconsideration"
+
+
+def _reconsideration(v: Values) -> bool:
+    return v.has("case_kind") and v.text("case_kind") == RECONSIDERATION
+
+
+def _titled(litigation: str, reconsideration: str) -> Callable[[Values], str]:
+    return lambda v: reconsideration if _reconsideration(v) else litigation
+
+
+def _decision(v: Values) -> str:
+    """What the unit received: 败诉裁判文书, or the 行政复议决定书 that corrected it."""
+    return "行政复议决定书" if _reconsideration(v) else "败诉裁判文书"
+
+
+def _received_on(v: Values) -> str:
+    for name in ("judgment_received", "judgment_received_on"):
+        if v.has(name):
+            return v.text(name)
+    return ""
+
+
 def _case(v: Values) -> str:
-    """``原告张三因征收补偿提起行政诉讼一案（洪泽区人民法院案号：…）``.
+    """``原告张三因征收补偿提起行政诉讼一案（洪泽区人民法院案号：…）``, or for a reconsideration
+    ``申请人张三因征收补偿申请行政复议一案（复议机关，复议决定书文号：…）``.
 
     Neutral about the defendant: a lost case may have co-defendants, or the district government
     as defendant with the reviewing unit as the one that actually acted.
     """
+    if _reconsideration(v):
+        where = [v.text("court")] if v.has("court") else []
+        if v.has("court_case_no"):
+            where.append(f"复议决定书文号：{v.text('court_case_no')}")
+        detail = f"（{'，'.join(where)}）" if where else ""
+        return f"申请人{v.text('plaintiff')}因{v.text('subject')}申请行政复议一案{detail}"
     where = []
     if v.has("court"):
         where.append(v.text("court"))
@@ -104,7 +139,8 @@ def _outcome(v: Values) -> str:
     """``，人民法院判决…`` clause with the outcome, or nothing when it is not known."""
     if not v.has("judgment_outcome"):
         return ""
-    return f"，裁判结果为{v.text('judgment_outcome').rstrip(_CLAUSE_END)}"
+    said = "复议决定" if _reconsideration(v) else "裁判结果"
+    return f"，{said}为{v.text('judgment_outcome').rstrip(_CLAUSE_END)}"
 
 
 def _returned(v: Values) -> bool:
@@ -117,12 +153,10 @@ def _signature(v: Values) -> Signature:
 
 def build_loss_review_report(v: Values) -> list[Block]:
     """行政诉讼败诉案件复盘分析报告: one losing agency's review, signed by its head."""
-    received = (
-        f"本单位于{v.text('judgment_received_on')}收到败诉裁判文书。"
-        if v.has("judgment_received_on")
-        else ""
-    )
-    started = f"于{v.text('started_on')}" if v.has("started_on") else ""
+    on = _received_on(v)
+    received = f"本单位于{on}收到{_decision(v)}。" if on else ""
+    written = v.submitted_on("write_review")
+    started = f"于{written}" if written else ""
     blocks: list[Block] = [
         recipient(BUREAU),
         body(
@@ -146,7 +180,8 @@ def build_loss_review_report(v: Values) -> list[Block]:
         *_paragraphs(v, "conclusion"),
         heading("六、审签"),
     ]
-    when = f"于{v.text('approved_on')}" if v.has("approved_on") else ""
+    approved = v.submitted_on("approve_review")
+    when = f"于{approved}" if approved else ""
     if _returned(v):
         comment = v.text("approval_comment") if v.has("approval_comment") else ""
         blocks.append(
@@ -213,8 +248,8 @@ def build_bureau_analysis_report(v: Values) -> list[Block]:
         blocks.append(body(f"案号：{v.text('court_case_no')}"))
     if v.has("judgment_outcome"):
         blocks.append(body(f"裁判结果：{v.text('judgment_outcome')}"))
-    if v.has("judgment_received_on"):
-        blocks.append(body(f"收到败诉裁判文书日期：{v.text('judgment_received_on')}"))
+    if _received_on(v):
+        blocks.append(body(f"收到{_decision(v)}日期：{_received_on(v)}"))
     blocks += [heading("二、逐案分析"), *_paragraphs(v, "analysis")]
     number = 3
     if v.has("common_problems"):
@@ -242,6 +277,7 @@ def build_bureau_analysis_report(v: Values) -> list[Block]:
 KINDS: dict[str, KindSpec] = {
     "loss_review_report": KindSpec(
         title="行政诉讼败诉案件复盘分析报告",
+        title_for=_titled("行政诉讼败诉案件复盘分析报告", "行政复议被纠错案件复盘分析报告"),
         required=(
             *COMMON,
             "plaintiff",
@@ -256,6 +292,7 @@ KINDS: dict[str, KindSpec] = {
     ),
     "rectification_report": KindSpec(
         title="败诉案件整改方案及整改情况报告",
+        title_for=_titled("败诉案件整改方案及整改情况报告", "复议被纠错案件整改方案及整改情况报告"),
         required=(
             *COMMON,
             "plaintiff",
@@ -269,6 +306,7 @@ KINDS: dict[str, KindSpec] = {
     ),
     "bureau_analysis_report": KindSpec(
         title="行政诉讼败诉案件分析报告",
+        title_for=_titled("行政诉讼败诉案件分析报告", "行政复议被纠错案件分析报告"),
         required=("doc_no", "issued_on", "issuer", "plaintiff", "subject", "analysis"),
         build=build_bureau_analysis_report,
     ),

@@ -71,8 +71,7 @@ def build_supervision_suggestion(v: Values) -> list[Block]:
         heading("三、整改答复要求"),
         body(
             "请你单位认真研究，采取有效措施加以整改，"
-            f"请于收到本建议书之日起{v.text('answer_days')}个工作日内"
-            f"将整改情况书面报送{BUREAU}。"
+            f"请于{v.period('本建议书') or '规定期限内'}将整改情况书面报送{BUREAU}。"
         ),
         body("特此建议。"),
         _signature(v),
@@ -94,8 +93,7 @@ def build_supervision_decision(v: Values) -> list[Block]:
         heading("四、执行要求"),
         body(
             "你单位应当执行本决定，"
-            f"并于收到本决定书之日起{v.text('answer_days')}个工作日内"
-            f"将执行及整改情况书面报送{BUREAU}。"
+            f"并于{v.period('本决定书') or '规定期限内'}将执行及整改情况书面报送{BUREAU}。"
         ),
         body("特此决定。"),
         _signature(v),
@@ -105,7 +103,7 @@ def build_supervision_decision(v: Values) -> list[Block]:
 KINDS: dict[str, KindSpec] = {
     "supervision_suggestion": KindSpec(
         title="行政执法监督建议书",
-        required=(*COMMON, "method", "findings", "suggestions", "answer_days"),
+        required=(*COMMON, "method", "findings", "suggestions"),
         build=build_supervision_suggestion,
     ),
     "supervision_decision": KindSpec(
@@ -116,7 +114,6 @@ KINDS: dict[str, KindSpec] = {
             "findings",
             "decision_items",
             "legal_basis",
-            "answer_days",
         ),
         build=build_supervision_decision,
     ),

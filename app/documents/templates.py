@@ -64,7 +64,7 @@ def build_assignment_notice(v: Values) -> list[Block]:
         body(f"材料接收日期：{v.text('received_on')}"),
         heading("三、工作要求"),
         body(
-            "请你单位自收到本通知书之日起3个工作日内，确定负责化解工作的责任领导"
+            f"请你单位{v.period('本通知书') or '按期'}，确定负责化解工作的责任领导"
             "和行政争议化解联络人，研究制定初步调处意向方案，并告知区调处中心。"
         ),
     ]
@@ -173,6 +173,11 @@ class KindSpec:
     title: str
     required: tuple[str, ...]
     build: Callable[[Values], list[Block]]
+    # the title when it depends on the case (a reconsideration instead of a judgment)
+    title_for: Callable[[Values], str] | None = None
+
+    def title_of(self, values: Values) -> str:
+        return self.title_for(values) if self.title_for is not None else self.title
 
 
 KINDS: dict[str, KindSpec] = {

@@ -16,9 +16,11 @@ from app.engine.parser import (
 )
 from app.engine.runtime import Engine, EngineError, ReadyUserTask, TaskNotReady, TimerState
 from app.engine.sandbox import SandboxError, check_source
+from app.engine.timers import SUBMITTED_PREFIX
 
 __all__ = [
     "MAX_BPMN_BYTES",
+    "SUBMITTED_PREFIX",
     "BpmnDefinitionError",
     "DefinitionProblem",
     "ElementOutline",

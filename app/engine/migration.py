@@ -8,20 +8,24 @@ What cannot be aligned safely is refused with the reasons, and nothing is change
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
 from SpiffWorkflow.bpmn.util.diff import SpecDiff, WorkflowDiff, migrate_workflow
+from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 
+from app.clocks import Clock
 from app.engine.runtime import Engine, EngineError, _restore_spec
 from app.engine.serializer import SERIALIZER
+from app.engine.timers import CLOCK_KEY, RECEIVED_KEY, apply_clock, evaluate_clock
 
 RUNNING = TaskState.READY | TaskState.WAITING | TaskState.STARTED
 HAPPENED = TaskState.COMPLETED | TaskState.CANCELLED | TaskState.ERROR
-KEPT_TIMER_DATA = ("event_value", "provisional", "explanation", "suspended")
+KEPT_TIMER_DATA = ("event_value", "provisional", "explanation", "suspended", CLOCK_KEY)
 
 
 class MigrationRefused(ValueError):
@@ -64,6 +68,11 @@ def migrate(engine: Engine, old_spec_json: str, state: str, new_spec_json: str) 
     workflow = engine.load(old_spec_json, state)
     spec, dependencies = _restore_spec(new_spec_json)
     before = _waiting_timers(workflow)
+    received = {  # when each open task reached its unit: a reset would forget it
+        t.id: t.internal_data[RECEIVED_KEY]
+        for t in workflow.get_tasks(state=TaskState.READY, manual=True)
+        if RECEIVED_KEY in t.internal_data
+    }
     registry = SERIALIZER.registry
     top_spec = SpecDiff(registry, workflow.spec, spec)
     top = WorkflowDiff(workflow, top_spec)
@@ -85,7 +94,12 @@ def migrate(engine: Engine, old_spec_json: str, state: str, new_spec_json: str) 
         subprocess = workflow.subprocesses[sp_id]
         migrate_workflow(sp_diff, subprocess, dependencies[subprocess.spec.name])
     workflow.subprocess_specs = dependencies
+    for task_id, event in received.items():
+        task = workflow.tasks.get(task_id)
+        if task is not None:
+            task._set_internal_data(**{RECEIVED_KEY: event})
     suspended = []
+    changed: list[tuple[Any, list[dict[str, Any]]]] = []
     for task in workflow.get_tasks(state=TaskState.WAITING, spec_class=CatchingEvent):
         old = before.get(task.id)
         definition = task.task_spec.event_definition
@@ -97,12 +111,18 @@ def migrate(engine: Engine, old_spec_json: str, state: str, new_spec_json: str) 
                 suspended.append(
                     f"期限“{_label(task)}”已中止，而新版本改变了它的规则：请先恢复期限"
                 )
+            else:  # the new rule, from the same start, with what was done to the old one
+                changes = Clock.from_dict(kept[CLOCK_KEY]).changes if CLOCK_KEY in kept else []
+                changed.append((task, changes))
     if suspended:
         raise MigrationRefused(suspended)
     try:
+        for task, changes in changed:
+            clock = evaluate_clock(task, task.task_spec.event_definition.expression)
+            apply_clock(task, replace(clock, changes=changes))
         engine.advance(workflow)
         # prove the migrated state restores under the new spec before anyone stores it
         restored = engine.load(new_spec_json, engine.dump(workflow))
-    except (EngineError, KeyError, TypeError, ValueError) as exc:
+    except (EngineError, SpiffWorkflowException, KeyError, TypeError, ValueError) as exc:
         raise MigrationRefused([f"迁移后的流程状态无法在新版本中恢复：{exc}"]) from exc
     return restored

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
@@ -22,9 +22,17 @@ from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.util.task import TaskState
 
 from app import jsontext
+from app.clocks import Clock, Computed, legacy_clock, system_event
 from app.engine.compaction import compact
 from app.engine.sandbox import SAFE_FUNCTIONS, SandboxEnvironment, deadline_functions
 from app.engine.serializer import SERIALIZER, parse_task_id
+from app.engine.timers import (
+    CLOCK_KEY,
+    apply_clock,
+    evaluate_clock,
+    host_task,
+    submitted_key,
+)
 from app.workdays import WorkCalendar
 
 _VERSION_KEY = "serializer_version"
@@ -35,9 +43,6 @@ _DONE_ATTR = "huajie_completed_elements"
 _STORED_ATTR = "huajie_stored_tasks"  # how many tasks the last dump stored
 
 
-SUSPENDED_UNTIL = datetime(9999, 12, 31, tzinfo=UTC)  # a parked timer never fires
-
-
 def _task(workflow: BpmnWorkflow, spiff_id: str) -> Any:
     """The workflow's task with this id, or None (ids through the serializer's memo)."""
     return workflow.get_task_from_id(parse_task_id(spiff_id))
@@ -45,6 +50,13 @@ def _task(workflow: BpmnWorkflow, spiff_id: str) -> Any:
 
 class EngineError(RuntimeError):
     """The diagram could not run (a script, expression or gateway failed)."""
+
+    @classmethod
+    def of(cls, exc: Exception) -> EngineError:
+        """SpiffWorkflow's message with the reason it wraps (a refused name, a missing event)."""
+        cause = exc.__cause__ or exc.__context__
+        text = str(exc).rstrip("。. ")
+        return cls(f"{text}：{cause}" if cause is not None and str(cause) else text)
 
 
 class TaskNotReady(LookupError):
@@ -72,6 +84,13 @@ class TimerState:
     explanation: str
     properties: dict[str, str]
     suspended: dict[str, Any] | None = None  # {reason, remaining, since} while 中止
+    clock: Clock | None = None  # its rule, start event and changes (None: not evaluated yet)
+
+    @property
+    def purpose(self) -> str:
+        """``deadline`` (the task's due date), ``reminder`` (tells the task's people when it
+        fires) or ``milestone`` (only its 催办): the timer property ``purpose``."""
+        return self.properties.get("purpose", "deadline") or "deadline"
 
 
 class HuajieScriptEngine(PythonScriptEngine):
@@ -80,6 +99,7 @@ class HuajieScriptEngine(PythonScriptEngine):
         functions.update(deadline_functions(calendar))
         super().__init__(environment=SandboxEnvironment(functions))
         self.now = now
+        self.calendar = calendar
 
 
 @lru_cache(maxsize=64)
@@ -90,6 +110,15 @@ def _restore_spec(spec_json: str) -> tuple[Any, dict[str, Any]]:
         return SERIALIZER.from_dict(bundle), {}
     subprocesses = {k: SERIALIZER.from_dict(v) for k, v in bundle["subprocess_specs"].items()}
     return SERIALIZER.from_dict(bundle["spec"]), subprocesses
+
+
+@lru_cache(maxsize=64)
+def _lane_names(spec_json: str) -> frozenset[str]:
+    spec, subprocesses = _restore_spec(spec_json)
+    names = set()
+    for process in (spec, *subprocesses.values()):
+        names |= {t.lane for t in process.task_specs.values() if getattr(t, "lane", None)}
+    return frozenset(names)
 
 
 class Engine:
@@ -144,7 +173,7 @@ class Engine:
             workflow.refresh_timers()
             workflow.do_engine_steps()
         except SpiffWorkflowException as exc:
-            raise EngineError(str(exc)) from exc
+            raise EngineError.of(exc) from exc
 
     def deliver(self, workflow: BpmnWorkflow, name: str, payload: dict[str, Any]) -> bool:
         """Send a BPMN message; False when nothing in the workflow waits for it."""
@@ -156,18 +185,41 @@ class Engine:
         self.advance(workflow)
         return True
 
-    def complete(self, workflow: BpmnWorkflow, spiff_id: str, data: dict[str, Any]) -> None:
+    def complete(
+        self,
+        workflow: BpmnWorkflow,
+        spiff_id: str,
+        data: dict[str, Any],
+        submitted: dict[str, Any] | None = None,
+    ) -> None:
+        """Complete a ready user task with its data; ``submitted`` (an event dict) is the
+        product's record of the submission, which deadlines may count from
+        (``submitted("task_id")``)."""
         task = _task(workflow, spiff_id)
         if task is None or task.state != TaskState.READY or not task.task_spec.manual:
             raise TaskNotReady(spiff_id)
         task.data.update(data)
+        if submitted is None:  # recorded now, by the engine's clock
+            name = task.task_spec.bpmn_name or task.task_spec.bpmn_id
+            now = self.script_engine.now()
+            submitted = system_event(now, f"“{name}”提交", "submitted").to_dict()
+        task.data[submitted_key(task.task_spec.bpmn_id)] = submitted
         try:
             task.run()
         except SpiffWorkflowException as exc:
-            raise EngineError(str(exc)) from exc
+            raise EngineError.of(exc) from exc
         self.advance(workflow)
 
+    def cancel(self, workflow: BpmnWorkflow) -> None:
+        """Cancel every task that has not finished (the instance is withdrawn)."""
+        workflow.cancel()
+
     # -- reading ----------------------------------------------------------------------------
+    @staticmethod
+    def lane_names(spec_json: str) -> frozenset[str]:
+        """Every lane of a definition (its called processes' included)."""
+        return _lane_names(spec_json)
+
     @staticmethod
     def is_completed(workflow: BpmnWorkflow) -> bool:
         return workflow.is_completed()
@@ -223,45 +275,50 @@ class Engine:
                 definition.has_fired(task)  # evaluates and stores the deadline
             value = task._get_internal_data("event_value")
             due = TimerEventDefinition.get_datetime(value) if isinstance(value, str) else None
-            host = None
-            if task.parent is not None and task.parent.task_spec.name.endswith(
-                ".BoundaryEventSplit"
-            ):
-                host = next((str(c.id) for c in task.parent.children if c.task_spec.manual), None)
+            host = host_task(task)
+            clock = task._get_internal_data(CLOCK_KEY)
             found.append(
                 TimerState(
                     str(task.id),
                     task.task_spec.bpmn_id,
                     task.task_spec.bpmn_name or task.task_spec.bpmn_id,
-                    host,
+                    str(host.id) if host is not None else None,
                     state,
                     due,
                     bool(task._get_internal_data("provisional", False)),
                     str(task._get_internal_data("explanation", "")),
                     dict(task.task_spec.extensions.get("properties", {})),
                     task._get_internal_data("suspended"),
+                    Clock.from_dict(clock) if clock else None,
                 )
             )
         return found
 
-    @staticmethod
-    def set_timer(
-        workflow: BpmnWorkflow,
-        spiff_id: str,
-        due: datetime | None,
-        explanation: str,
-        suspended: dict[str, Any] | None = None,
-    ) -> None:
-        """Move a waiting timer (延长), or park it while its deadline is suspended (中止)."""
+    def change_timer(
+        self, workflow: BpmnWorkflow, spiff_id: str, change: dict[str, Any]
+    ) -> Computed:
+        """Append a change (``serve``, ``suspend``, ``resume``, ``extend``: ``app.clocks``)
+        to a waiting timer's clock and store what it now computes."""
         task = _task(workflow, spiff_id)
         if task is None or task.state != TaskState.WAITING:
             raise TaskNotReady(spiff_id)
-        value = (due or SUSPENDED_UNTIL).isoformat()
-        task._set_internal_data(event_value=value, explanation=explanation, provisional=False)
-        if suspended is None:
-            task.internal_data.pop("suspended", None)
-        else:
-            task._set_internal_data(suspended=suspended)
+        clock = _clock_of(task).with_change(change)
+        apply_clock(task, clock)
+        return clock.replay(self.script_engine.calendar())
+
+    def recompute_timer(self, workflow: BpmnWorkflow, spiff_id: str) -> None:
+        """Compute a waiting timer's deadline again over the current calendar (a corrected
+        holiday schedule): its clock replayed, the start and every change kept."""
+        task = _task(workflow, spiff_id)
+        if task is None or task.state != TaskState.WAITING:
+            return
+        clock = task._get_internal_data(CLOCK_KEY)
+        if clock is not None:
+            apply_clock(task, Clock.from_dict(clock))
+        elif not _adjusted_before_clocks(task):  # waiting since before clocks: evaluate again
+            for key in ("event_value", "provisional", "explanation"):
+                task.internal_data.pop(key, None)
+            apply_clock(task, evaluate_clock(task, task.task_spec.event_definition.expression))
 
     @staticmethod
     def element_states(workflow: BpmnWorkflow) -> dict[str, str]:
@@ -284,11 +341,28 @@ class Engine:
                 states[bpmn_id] = state
         return states
 
-    @staticmethod
-    def recompute_timer(workflow: BpmnWorkflow, spiff_id: str) -> None:
-        """Forget a waiting timer's computed deadline so it is evaluated again (new calendar)."""
-        task = _task(workflow, spiff_id)
-        if task is not None and task.state == TaskState.WAITING:
-            for key in ("event_value", "provisional", "explanation"):
-                task.internal_data.pop(key, None)
-            task.task_spec.event_definition.has_fired(task)
+
+def _clock_of(task: Any) -> Clock:
+    """A waiting timer's clock; one made from what it stored if it waited before clocks."""
+    stored = task._get_internal_data(CLOCK_KEY)
+    if stored is not None:
+        return Clock.from_dict(stored)
+    value = task._get_internal_data("event_value")
+    due = TimerEventDefinition.get_datetime(value) if isinstance(value, str) else None
+    return legacy_clock(
+        due,
+        str(task._get_internal_data("explanation", "")),
+        bool(task._get_internal_data("provisional", False)),
+        task._get_internal_data("suspended"),
+    )
+
+
+def _adjusted_before_clocks(task: Any) -> bool:
+    """A timer suspended, resumed or extended before clocks were recorded: its due date holds
+    what was done to it, which evaluating its expression again would lose."""
+    explanation = str(task._get_internal_data("explanation", ""))
+    return (
+        task._get_internal_data("suspended") is not None
+        or "延长" in explanation
+        or ("恢复" in explanation)
+    )

@@ -12,8 +12,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import date, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from RestrictedPython import compile_restricted_eval, compile_restricted_exec
 from RestrictedPython.Eval import default_guarded_getitem, default_guarded_getiter
@@ -26,6 +25,7 @@ from RestrictedPython.Guards import (
 )
 from SpiffWorkflow.bpmn.script_engine import TaskDataEnvironment
 
+from app.clocks import StartEvent
 from app.workdays import Deadline, WorkCalendar
 
 
@@ -33,37 +33,92 @@ class SandboxError(ValueError):
     """A script or expression that the sandbox refuses to compile."""
 
 
-_deadlines: contextvars.ContextVar[list[Deadline] | None] = contextvars.ContextVar(
-    "huajie_deadlines", default=None
+_deadlines: contextvars.ContextVar[list[tuple[Deadline, StartEvent]] | None] = (
+    contextvars.ContextVar("huajie_deadlines", default=None)
+)
+_starts: contextvars.ContextVar[StartSource | None] = contextvars.ContextVar(
+    "huajie_starts", default=None
 )
 
 
+class StartSource(Protocol):
+    """The events a deadline expression may count from, recorded by the product (see
+    ``app.engine.timers``): the timed task reaching its unit, a task's latest submission."""
+
+    def received(self) -> dict[str, Any]: ...
+
+    def submitted(self, task_id: str) -> dict[str, Any]: ...
+
+
 @contextmanager
-def track_deadlines() -> Iterator[list[Deadline]]:
-    """Collect every deadline computed inside the block (to learn whether it is provisional)."""
-    found: list[Deadline] = []
+def track_deadlines(
+    starts: StartSource | None = None,
+) -> Iterator[list[tuple[Deadline, StartEvent]]]:
+    """Collect every deadline computed inside the block with the event it counts from; offer
+    ``received()`` and ``submitted()`` from ``starts`` (a timer being evaluated)."""
+    found: list[tuple[Deadline, StartEvent]] = []
     token = _deadlines.set(found)
+    start_token = _starts.set(starts)
     try:
         yield found
     finally:
         _deadlines.reset(token)
+        _starts.reset(start_token)
 
 
-def _note(deadline: Deadline) -> str:
+def _note(deadline: Deadline, start: StartEvent) -> str:
     seen = _deadlines.get()
     if seen is not None:
-        seen.append(deadline)
+        seen.append((deadline, start))
     return deadline.due_at.isoformat()
 
 
+def _start_source(name: str) -> StartSource:
+    source = _starts.get()
+    if source is None:
+        raise SandboxError(f"{name}() 只能用于用户任务的期限表达式（定时边界事件）")
+    return source
+
+
 def deadline_functions(calendar: Callable[[], WorkCalendar]) -> dict[str, Any]:
-    def working_days(start: date | datetime | str, n: int) -> str:
-        return _note(calendar().add_working_days(start, n))
+    """The calendar functions of deadline expressions. The start may be a recorded event
+    (``received()``, ``submitted("id")``, an event the services put into the process data) or
+    a plain date from the process data."""
 
-    def calendar_days(start: date | datetime | str, n: int) -> str:
-        return _note(calendar().add_calendar_days(start, n))
+    def working_days(start: Any, n: int) -> str:
+        event = StartEvent.from_value(start)
+        return _note(calendar().add_working_days(event.on, n), event)
 
-    return {"working_days": working_days, "calendar_days": calendar_days}
+    def calendar_days(start: Any, n: int) -> str:
+        event = StartEvent.from_value(start)
+        return _note(calendar().add_calendar_days(event.on, n), event)
+
+    def day_end(day: Any) -> str:
+        event = StartEvent.from_value(day)
+        return _note(calendar().day_end(event.on), event)
+
+    def working_days_before(day: Any, n: int) -> str:
+        event = StartEvent.from_value(day)
+        return _note(calendar().working_days_before(event.on, n), event)
+
+    def received() -> dict[str, Any]:
+        return _start_source("received").received()
+
+    def submitted(task_id: str) -> dict[str, Any]:
+        if not isinstance(task_id, str):
+            raise SandboxError(
+                'submitted() 的参数须为任务 ID 字符串，例如 submitted("agency_reply")'
+            )
+        return _start_source("submitted").submitted(task_id)
+
+    return {
+        "working_days": working_days,
+        "calendar_days": calendar_days,
+        "day_end": day_end,
+        "working_days_before": working_days_before,
+        "received": received,
+        "submitted": submitted,
+    }
 
 
 SAFE_FUNCTIONS: dict[str, Any] = {
@@ -125,11 +180,14 @@ class ScriptTimeout(SandboxError):
 
 @contextmanager
 def _time_limit(seconds: float = TIME_LIMIT_S) -> Iterator[None]:
-    """Stop a diagram script that runs too long (an endless loop in a process definition)."""
-    deadline = time.monotonic() + seconds
+    """Stop a diagram script that runs too long (an endless loop in a process definition).
+
+    Counted in this thread's CPU time: a loaded machine or a wait for the database inside a
+    trusted function (the calendar) never fails a quick expression."""
+    deadline = time.thread_time() + seconds
 
     def local(frame: Any, event: str, arg: Any) -> Any:
-        if time.monotonic() > deadline:
+        if time.thread_time() > deadline:
             raise ScriptTimeout(f"流程脚本运行超过 {seconds:g} 秒，已中止")
         return local
 

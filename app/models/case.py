@@ -10,11 +10,20 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import Base, UTCDateTime
 
+LITIGATION = "litigation"  # 行政诉讼: a court case
+RECONSIDERATION = "reconsideration"  # 行政复议: a reconsideration decision about an agency's act
+CASE_KINDS = {LITIGATION: "行政诉讼", RECONSIDERATION: "行政复议"}
+
 
 class Case(Base):
+    """A court case (行政诉讼) or a reconsideration decision (行政复议, ``kind``): for a
+    reconsideration ``case_no`` is the decision's number (复议决定书文号), ``plaintiff`` the
+    applicant, ``court`` the reconsideration organ and ``outcome`` its decision."""
+
     __tablename__ = "cases"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), default=LITIGATION, server_default=LITIGATION)
     case_no: Mapped[str] = mapped_column(String(100), unique=True)  # 法院案号
     plaintiff: Mapped[str] = mapped_column(String(200))
     agency_unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)

@@ -79,6 +79,9 @@ class TaskRecord(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     due_rule: Mapped[str] = mapped_column(Text, default="")  # why the due date is what it is
+    # where the period comes from: "text" (the ten mechanisms' own rule), "local" (本地规则,
+    # a limit the text does not set), "" (not said): the deadline timer's property ``basis``
+    due_basis: Mapped[str] = mapped_column(String(16), default="", server_default="")
     provisional: Mapped[bool] = mapped_column(default=False)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     completed_by: Mapped[str | None] = mapped_column(String(64), default=None)
@@ -107,6 +110,8 @@ class Timer(Base):
     provisional: Mapped[bool] = mapped_column(default=False)
     explanation: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[str] = mapped_column(String(16), default="waiting")  # waiting/fired/cancelled
+    # deadline (the task's due date) / reminder / milestone: the timer property ``purpose``
+    purpose: Mapped[str] = mapped_column(String(16), default="deadline", server_default="deadline")
     fired_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
 
 

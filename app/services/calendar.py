@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from app import clock
@@ -18,6 +18,7 @@ from app.services.actor import Actor
 from app.services.errors import InvalidInput
 from app.workdays import (
     CalendarFormatError,
+    DateOutOfRange,
     DayOverride,
     Deadline,
     WorkCalendar,
@@ -92,31 +93,51 @@ def current() -> WorkCalendar:
     return scope.calendar()
 
 
+MAX_PERIOD_DAYS = 3650  # the longest period the API and the CLI compute (ten years of days)
+
+
 def deadline(
-    session: Session, start: date, working_days: int | None, calendar_days: int | None
+    session: Session | None, start: date, working_days: int | None, calendar_days: int | None
 ) -> Deadline:
+    """A deadline for the API and the CLI. Without a session (no database yet): statutory
+    holiday data only."""
     if (working_days is None) == (calendar_days is None):
         raise InvalidInput("请给出 working_days 或 calendar_days 之一")
-    calendar = load(session)
+    name = "working_days" if working_days is not None else "calendar_days"
+    n = working_days if working_days is not None else calendar_days
+    assert n is not None
+    if isinstance(n, bool) or not 1 <= n <= MAX_PERIOD_DAYS:
+        raise InvalidInput(
+            f"{name} 须为 1 至 {MAX_PERIOD_DAYS} 的整数", {name: [f"须为 1 至 {MAX_PERIOD_DAYS}"]}
+        )
+    calendar = load(session) if session is not None else WorkCalendar()
     try:
         if working_days is not None:
             return calendar.add_working_days(start, working_days)
-        assert calendar_days is not None
-        return calendar.add_calendar_days(start, calendar_days)
-    except ValueError as exc:
-        raise InvalidInput(str(exc)) from exc
+        return calendar.add_calendar_days(start, n)
+    except DateOutOfRange as exc:
+        raise InvalidInput(str(exc), {"from": [str(exc)]}) from exc
 
 
 def import_schedule(session: Session, actor: Actor, text: str, source: str) -> tuple[int, set[int]]:
-    """Store a year's schedule; returns (days stored, years covered). Caller recomputes timers."""
+    """Store a year's schedule; returns (days stored, years covered). A year the file declares
+    (``year,YYYY``) is replaced whole: days stored for it before and not in the file are
+    dropped. The caller recomputes the waiting deadlines (``timers.recompute_after_import``)."""
     try:
-        overrides, years = parse_calendar_file(text)
+        schedule = parse_calendar_file(text)
     except CalendarFormatError as exc:
-        raise InvalidInput(str(exc)) from exc
-    if not years:
-        raise InvalidInput("文件中没有任何日期或年度声明")
+        raise InvalidInput(str(exc), {"file": [str(exc)]}) from exc
+    if not schedule.years:
+        raise InvalidInput("文件中没有任何日期或年度声明", {"file": ["没有日期或年度声明"]})
     now = clock.now()
-    for day, override in overrides.items():
+    for year in schedule.declared:
+        session.execute(
+            delete(CalendarDay).where(
+                CalendarDay.day >= date(year, 1, 1), CalendarDay.day <= date(year, 12, 31)
+            )
+        )
+    session.flush()
+    for day, override in schedule.overrides.items():
         row = session.get(CalendarDay, day)
         if row is None:
             session.add(
@@ -126,7 +147,7 @@ def import_schedule(session: Session, actor: Actor, text: str, source: str) -> t
             )
         else:
             row.is_workday, row.note, row.updated_at = override.is_workday, override.note, now
-    for year in years:
+    for year in schedule.years:
         row_year = session.get(CalendarYear, year)
         if row_year is None:
             session.add(CalendarYear(year=year, source=source, imported_at=now))
@@ -134,6 +155,7 @@ def import_schedule(session: Session, actor: Actor, text: str, source: str) -> t
             row_year.source, row_year.imported_at = source, now
     session.flush()
     audit.record(
-        session, actor, "calendar.import", source=source, days=len(overrides), years=sorted(years)
-    )
-    return len(overrides), years
+        session, actor, "calendar.import", source=source, days=len(schedule.overrides),
+        years=sorted(schedule.years), replaced=sorted(schedule.declared),
+    )  # fmt: skip
+    return len(schedule.overrides), schedule.years

@@ -10,6 +10,7 @@ the caller's write transaction.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +19,9 @@ from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import manager_of_class
 
 from app import clock
+from app.clocks import system_event
 from app.driver_sql import DriverStatement
-from app.engine import EngineError, TaskNotReady
+from app.engine import EngineError, TaskNotReady, TimerState
 from app.models import Attachment, ProcessInstance, TaskRecord
 from app.services import attachments, audit, calendar, documents, forms, gates, ladder, projections
 from app.services.actor import Actor
@@ -66,6 +68,7 @@ class Prepared:
     workflow: Any
     properties: dict[str, str]
     run: EngineRun
+    submitted_at: datetime  # the submission's moment: its record and the task's completed_at
 
 
 def prepare_completion(
@@ -86,13 +89,15 @@ def prepare_completion(
         return None
     _check_submission(schema, data, validate, {})
     gates.check(session, instance.process_id, task)
+    now = clock.now()
     with calendar.in_scope(session):
-        workflow, properties = _run_completion(session, instance, task, schema, data)
+        workflow, properties = _run_completion(session, instance, task, schema, data, now)
         timers, ready = ENGINE.timers(workflow), ENGINE.ready_user_tasks(workflow)
         run = EngineRun(timers, ready, ENGINE.dump(workflow))
     return Prepared(
-        task, instance, open_count, instance.lock_version, dict(data), workflow, properties, run
-    )
+        task, instance, open_count, instance.lock_version, dict(data), workflow, properties, run,
+        now,
+    )  # fmt: skip
 
 
 def complete_task(
@@ -145,16 +150,18 @@ def complete_task(
                 data[name] = [row.as_ref() for row in rows]
     with calendar.in_scope(session):
         if prepared is None:
-            workflow, properties = _run_completion(session, instance, task, schema, data)
+            now = clock.now()
+            workflow, properties = _run_completion(session, instance, task, schema, data, now)
             run = None
         else:
             workflow, properties, run = prepared.workflow, prepared.properties, prepared.run
+            now = prepared.submitted_at
         projections.close_task(
             session,
             task,
             {
                 "status": "completed",
-                "completed_at": clock.now(),
+                "completed_at": now,
                 "completed_by": working_for(actor, task),
                 "data": data,
             },
@@ -174,17 +181,37 @@ def complete_task(
         result = projections.save(session, instance, workflow, others_open=open_count > 1, run=run)
         kinds = [k.strip() for k in properties.get("documents", "").split(",") if k.strip()]
         if kinds:
-            dues = [t.due_at for t in result.new_tasks if t.due_at is not None]
-            next_due = {"reply_due": clock.to_local(min(dues)).date().isoformat()} if dues else {}
             documents.render_for_task(
                 session,
                 instance,
                 task,
                 kinds,
                 ENGINE.task_data(workflow, task.spiff_task_id),
-                next_due,
+                _next_deadline(result, run.timers if run else ENGINE.timers(workflow)),
             )
     return task, result
+
+
+def _next_deadline(result: StepResult, timers: list[TimerState]) -> dict[str, Any]:
+    """The deadline this step started (of the first new task that has one), as documents state
+    it: its date and its period from the timer's own clock."""
+    dated = sorted((t for t in result.new_tasks if t.due_at is not None), key=lambda t: t.due_at)
+    if not dated:
+        return {}
+    first = dated[0]
+    found: dict[str, Any] = {"reply_due": clock.to_local(first.due_at).date().isoformat()}
+    for timer in timers:
+        if timer.host_spiff_id == first.spiff_task_id and timer.purpose == "deadline":
+            clock_ = timer.clock
+            start = clock_.effective_start if clock_ is not None else None
+            if clock_ is not None and clock_.period_words():
+                found["next_period"] = {
+                    "words": clock_.period_words(),
+                    "start": start.kind if start else "",
+                    "what": start.what if start else "",
+                }
+            break
+    return found
 
 
 # what a prepared completion must find unchanged (every write of an instance bumps its version;
@@ -286,8 +313,10 @@ def _run_completion(
     task: TaskRecord,
     schema: dict[str, Any],
     data: dict[str, Any],
+    now: datetime,
 ) -> tuple[Any, dict[str, str]]:
-    """The instance's workflow with the task completed and run to its next wait."""
+    """The instance's workflow with the task completed (its submission recorded at ``now``,
+    which deadlines may count from) and run to its next wait."""
     workflow = restore(session, instance)
     properties = ENGINE.task_properties(workflow, task.spiff_task_id)
     engine_data = dict(data)
@@ -296,7 +325,8 @@ def _run_completion(
         current = ENGINE.task_data(workflow, task.spiff_task_id).get("lane_owners") or {}
         engine_data["lane_owners"] = {**current, **chosen}
     try:
-        ENGINE.complete(workflow, task.spiff_task_id, engine_data)
+        submitted = system_event(now, f"“{task.name}”提交", "submitted")
+        ENGINE.complete(workflow, task.spiff_task_id, engine_data, submitted.to_dict())
     except TaskNotReady as exc:
         raise Conflict("任务已办结，不能重复提交") from exc
     except EngineError as exc:

@@ -8,7 +8,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from app import clock
-from app.documents import DOCUMENT_KINDS, DocumentError, render_document
+from app.documents import DOCUMENT_KINDS, DocumentError, document_title, render_document
+from app.engine import SUBMITTED_PREFIX
 from app.models import Case, Document, DocumentCounter, ProcessInstance, TaskRecord
 from app.services import lanes
 from app.services.errors import InvalidInput, NotFound, ServiceError
@@ -110,9 +111,14 @@ def render_for_task(
     task: TaskRecord,
     kinds: list[str],
     data: dict[str, Any],
-    next_due: dict[str, str],
+    next_deadline: dict[str, Any],
 ) -> list[Document]:
-    """Render each kind from case and process data; store with its sha256 in this transaction."""
+    """Render each kind from case and process data; store with its sha256 in this transaction.
+
+    ``next_deadline``: what the documents say of the deadline this completion started
+    (``reply_due``: its date, ``next_period``: its period as the diagram's clock counts it), so
+    a document states exactly the period its diagram computes. The days the product recorded
+    tasks as submitted come from the process data (``submitted_days``)."""
     case = session.get(Case, instance.case_id) if instance.case_id else None
     today = clock.local_now().date()
     stored = []
@@ -122,7 +128,10 @@ def render_for_task(
         doc_no = str(data.get(DOC_NO_FIELD.get(kind, ""), "") or "") or _next_doc_no(
             session, kind, today.year
         )
-        fields = {**case_fields(case), **data, **next_due}
+        fields = {
+            **case_fields(case), **data, **next_deadline,
+            "submitted_days": submitted_days(data),
+        }  # fmt: skip
         fields.update(
             doc_no=doc_no, issued_on=today.isoformat(), issuer=_unit_name(session, kind, data)
         )
@@ -139,7 +148,7 @@ def render_for_task(
             case_id=instance.case_id,
             task_record_id=task.id,
             kind=kind,
-            name=f"{DOCUMENT_KINDS[kind]}（{doc_no}）",
+            name=f"{document_title(kind, fields)}（{doc_no}）",
             doc_no=doc_no,
             sha256=hashlib.sha256(content).hexdigest(),
             content=content,
@@ -149,6 +158,15 @@ def render_for_task(
         stored.append(doc)
     session.flush()
     return stored
+
+
+def submitted_days(data: dict[str, Any]) -> dict[str, str]:
+    """Task id -> the day the product recorded its latest submission."""
+    return {
+        key.removeprefix(SUBMITTED_PREFIX): str(event.get("on", ""))
+        for key, event in data.items()
+        if key.startswith(SUBMITTED_PREFIX) and isinstance(event, dict)
+    }
 
 
 def get(session: Session, document_id: int) -> Document:

@@ -31,3 +31,9 @@ class InvalidInput(ServiceError):
     def __init__(self, message: str, errors: dict[str, list[str]] | None = None) -> None:
         super().__init__(message)
         self.errors = errors or {"": [message]}
+
+
+class PayloadTooLarge(InvalidInput):
+    """A request larger than the limit its field names."""
+
+    status = 413

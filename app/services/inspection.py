@@ -20,7 +20,7 @@ from app.services.errors import InvalidInput
 from app.services.runtime import ENGINE
 
 PAGE_SIZE = 50
-STATUSES = {"running": "进行中", "completed": "已办结", "error": "出错"}
+STATUSES = {"running": "进行中", "completed": "已办结", "cancelled": "已撤销", "error": "出错"}
 
 
 @dataclass

@@ -17,8 +17,9 @@ from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
 from app import clock
-from app.models import LadderStep, Notification, TaskRecord, Unit, User
+from app.models import LadderStep, Notification, ProcessInstance, TaskRecord, Unit, User
 from app.services import audit
+from app.services.workflows import ENGINE, pinned_definition
 from app.workdays import WorkCalendar
 
 DEFAULT_LADDER = ("reminder", "head", "escalation")
@@ -84,7 +85,7 @@ def _recipients(session: Session, task: TaskRecord, step: str) -> list[User]:
                 select(User).where(User.unit_id == task.unit_id, User.role == "agency_head")
             )
         )
-    kind = "center" if task.unit is not None and task.unit.kind == "agency" else "bureau"
+    kind = escalation_unit_kind(session, task)
     return list(
         session.scalars(
             select(User)
@@ -92,6 +93,21 @@ def _recipients(session: Session, task: TaskRecord, step: str) -> list[User]:
             .where(Unit.kind == kind, or_(User.role == kind, User.role == "bureau_head"))
         )
     )
+
+
+CENTER_LANE = "区调处中心"
+
+
+def escalation_unit_kind(session: Session, task: TaskRecord) -> str:
+    """Who a 督办 goes to: the center for the mechanisms it runs (their diagrams have its
+    lane), unless the late task is its own; the bureau for everything else (mechanisms 1–3,
+    9 and 10, where the center has no role)."""
+    instance = session.get(ProcessInstance, task.instance_id)
+    if instance is None:
+        return "bureau"
+    lanes = ENGINE.lane_names(pinned_definition(session, instance).spec_json)
+    own = task.unit is not None and task.unit.kind == "center"
+    return "center" if CENTER_LANE in lanes and not own else "bureau"
 
 
 def _message(task: TaskRecord, step: str) -> str:

@@ -1,23 +1,25 @@
 """Court events (法院消息) as BPMN messages, correlated by the court case number.
 
-A message goes to every running instance of the case that waits for it; when none does, it
-starts the mechanism it belongs to. A repeated idempotency key has no second effect.
+Only the court's token sends them. A message goes to every running instance of the case that
+waits for it; when none does, it starts the mechanism it belongs to. A repeated idempotency key
+has no second effect. The facts a message carries (the day the center received a pre-filing
+notice, the day each defendant was served the judgment) start the deadlines they name, so each
+is checked: a known unit, a real date, not in the future, not before the case.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app import clock
-from app.models import Case, CourtMessage, ProcessInstance, Unit
-from app.services import audit, definitions, org, runtime, units
+from app import clock, jsontext
+from app.models import Case, CourtMessage, Unit
+from app.services import audit, court_facts, judgments
 from app.services.actor import Actor
-from app.services.errors import Forbidden, InvalidInput, NotFound
+from app.services.errors import Forbidden, InvalidInput, PayloadTooLarge
 
 NAMES = {
     "pre_filing_notice": "预立案信息通报",
@@ -25,10 +27,8 @@ NAMES = {
     "judgment": "裁判结果",
     "case_closed_without_judgment": "未经裁判结案",
 }
-OUTCOMES = ["胜诉", "败诉", "部分败诉", "撤诉", "驳回起诉", "不予立案"]
-NOT_FILED_OR_DISMISSED = {"驳回起诉", "不予立案"}
-RESOLUTION_PROCESSES = {"pre_litigation_mediation", "in_trial_resolution", "pre_filing_notice"}
-SENDER_ROLES = {"court", "center", "admin"}
+SENDER_ROLES = {"court"}
+MAX_PAYLOAD_BYTES = 64 * 1024
 
 
 @dataclass
@@ -37,115 +37,32 @@ class Received:
     duplicate: bool
 
 
-def _text(payload: dict[str, Any], name: str, errors: dict, required: bool = True) -> str:
-    value = payload.get(name)
-    if value is None or value == "":
-        if required:
-            errors[name] = ["此项为必填项"]
-        return ""
-    if not isinstance(value, str) or len(value) > 2000:
-        errors[name] = ["应为不超过 2000 字的文本"]
-        return ""
-    return value.strip()
-
-
-def _date(payload: dict[str, Any], name: str, errors: dict, required: bool = True) -> str:
-    value = payload.get(name)
-    if value in (None, ""):
-        if required:
-            errors[name] = ["此项为必填项"]
-        return ""
-    try:
-        return date.fromisoformat(str(value)).isoformat()
-    except ValueError:
-        errors[name] = ["请输入有效日期（YYYY-MM-DD）"]
-        return ""
-
-
-def _units(session: Session, payload: dict[str, Any], name: str, errors: dict) -> list[str]:
-    value = payload.get(name)
-    if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
-        errors[name] = ["应为单位代码列表"]
-        return []
-    known = set(session.scalars(select(Unit.code).where(Unit.code.in_(value))))
-    unknown = [v for v in value if v not in known]
-    if unknown:
-        errors[name] = [f"未知的单位代码：{', '.join(unknown)}"]
-    return list(dict.fromkeys(value))
-
-
-def _case_data(case: Case) -> dict[str, Any]:
-    return {
-        "court_case_no": case.case_no,
-        "plaintiff": case.plaintiff,
-        "agency_name": case.agency.name,
-        "subject": case.subject,
-        "claims": case.claims,
-        "court": case.court,
-    }
-
-
-def _start(
-    session: Session, actor: Actor, process_id: str, case: Case, agency: Unit, extra: dict
-) -> int | None:
-    definition = definitions.latest_definition(session, process_id, required=False)
-    if definition is None:
-        return None
-    center = org.unit_of_kind(session, "center")
-    data = {
-        **_case_data(case),
-        "agency_name": agency.name,
-        **extra,
-        "lane_owners": {"区调处中心": center.code, "案涉行政机关": agency.code},
-    }
-    instance = runtime.start(session, actor, definition, data, case_id=case.id, unit_id=agency.id)
-    return instance.id
-
-
-def _deliver(session: Session, case: Case, name: str, payload: dict[str, Any]) -> list[int]:
-    running = session.scalars(
-        select(ProcessInstance)
-        .where(ProcessInstance.case_id == case.id, ProcessInstance.status == "running")
-        .order_by(ProcessInstance.id)
-    )
-    return [i.id for i in running if runtime.deliver_message(session, i, name, payload)]
-
-
-def _deliver_or_start(
-    session: Session,
-    actor: Actor,
-    message: CourtMessage,
-    case: Case,
-    process_id: str,
-    extra: dict[str, Any],
-) -> None:
-    """Deliver to the case's waiting instances; when none waits, start the mechanism."""
-    message.delivered_to = _deliver(session, case, message.name, message.payload)
-    if not message.delivered_to:
-        started = _start(session, actor, process_id, case, case.agency, extra)
-        message.started = [started] if started else []
-
-
+# -- intake -------------------------------------------------------------------------------------
 def receive(session: Session, actor: Actor, body: Any) -> Received:
     if actor.role not in SENDER_ROLES:
-        raise Forbidden("无权发送法院消息")
+        raise Forbidden("只有法院的接口令牌可以发送法院消息")
     if not isinstance(body, dict):
         raise InvalidInput("请求体须为 JSON 对象")
     errors: dict[str, list[str]] = {}
     name = body.get("name")
     if name not in NAMES:
         errors["name"] = [f"未知的消息类型（可选：{', '.join(NAMES)}）"]
-    case_no = _text(body, "case_no", errors)
-    key = _text(body, "idempotency_key", errors)
+    case_no = court_facts.text(body, "case_no", errors)
+    key = court_facts.text(body, "idempotency_key", errors)
     payload = body.get("payload", {})
     if not isinstance(payload, dict):
         errors["payload"] = ["应为对象"]
         payload = {}
+    elif len(jsontext.dumps(payload).encode()) > MAX_PAYLOAD_BYTES:
+        raise PayloadTooLarge(
+            f"消息内容过大（上限 {MAX_PAYLOAD_BYTES // 1024} KiB）",
+            {"payload": [f"不超过 {MAX_PAYLOAD_BYTES // 1024} KiB"]},
+        )
     if errors:
         raise InvalidInput("消息格式有误", errors)
     existing = session.scalar(select(CourtMessage).where(CourtMessage.idempotency_key == key))
     if existing is not None:
-        if existing.name != name or existing.case_id != _case_id(session, case_no):
+        if existing.name != name or existing.case_id != court_facts.case_id(session, case_no):
             raise InvalidInput("幂等键已用于另一条消息", {"idempotency_key": ["已被使用"]})
         return Received(existing, duplicate=True)
     handler = HANDLERS[name]
@@ -157,40 +74,22 @@ def receive(session: Session, actor: Actor, body: Any) -> Received:
     return Received(message, duplicate=False)
 
 
-def _case_id(session: Session, case_no: str) -> int | None:
-    return session.scalar(select(Case.id).where(Case.case_no == case_no))
-
-
-def _find_case(session: Session, case_no: str) -> Case:
-    case = session.scalar(select(Case).where(Case.case_no == case_no))
-    if case is None:
-        raise NotFound(f"案号不存在：{case_no}")
-    return case
-
-
-def _record(
-    session: Session, actor: Actor, name: str, case: Case, payload: dict, key: str
-) -> CourtMessage:
-    message = CourtMessage(
-        idempotency_key=key, name=name, case_id=case.id, payload=payload,
-        received_at=clock.now(), sender=actor.username, delivered_to=[], started=[],
-    )  # fmt: skip
-    session.add(message)
-    session.flush()
-    return message
-
-
+# -- the handlers -------------------------------------------------------------------------------
 def _pre_filing_notice(
     session: Session, actor: Actor, case_no: str, payload: dict, key: str
 ) -> CourtMessage:
     errors: dict[str, list[str]] = {}
-    received_on = _date(payload, "received_on", errors, required=False)
     case = session.scalar(select(Case).where(Case.case_no == case_no))
+    since = court_facts.case_started_on(case) if case is not None else None
+    received_on = court_facts.day(
+        payload, "received_on", errors, required=False, past=True, not_before=since
+    )
     if case is None:  # a new case: the notice carries what the case needs
         fields = {
-            n: _text(payload, n, errors) for n in ("plaintiff", "agency_unit", "subject", "court")
+            n: court_facts.text(payload, n, errors)
+            for n in ("plaintiff", "agency_unit", "subject", "court")
         }
-        claims = _text(payload, "claims", errors, required=False)
+        claims = court_facts.text(payload, "claims", errors, required=False)
         agency = None
         if fields["agency_unit"] and "agency_unit" not in errors:
             agency = session.scalar(select(Unit).where(Unit.code == fields["agency_unit"]))
@@ -210,165 +109,77 @@ def _pre_filing_notice(
         audit.record(session, actor, "case.register", case_id=case.id, case_no=case_no)
     elif errors:
         raise InvalidInput("预立案信息通报内容有误", errors)
-    message = _record(session, actor, "pre_filing_notice", case, payload, key)
-    notice_on = received_on or clock.local_now().date().isoformat()
-    _deliver_or_start(
-        session, actor, message, case, "pre_filing_notice", {"notice_received_on": notice_on}
+    message = court_facts.record(session, actor, "pre_filing_notice", case, payload, key)
+    what = "收到管辖法院预立案信息通报"
+    received = (
+        court_facts.court_event(received_on, what, message, case)
+        if received_on
+        else court_facts.arrival_event(what, message, case)
     )
+    court_facts.deliver_or_start(
+        session, actor, message, case, "pre_filing_notice",
+        {"notice_received_on": received.on.isoformat(), "notice_received": received.to_dict()},
+    )  # fmt: skip
     return message
 
 
 def _loss_warning_letter(
     session: Session, actor: Actor, case_no: str, payload: dict, key: str
 ) -> CourtMessage:
-    case = _find_case(session, case_no)
+    case = court_facts.find_case(session, case_no)
     errors: dict[str, list[str]] = {}
-    letter_no = _text(payload, "letter_no", errors)
-    reason = _text(payload, "reason", errors)
+    letter_no = court_facts.text(payload, "letter_no", errors)
+    reason = court_facts.text(payload, "reason", errors)
+    served_on = court_facts.day(
+        payload,
+        "served_on",
+        errors,
+        required=False,
+        past=True,
+        not_before=court_facts.case_started_on(case),
+    )
     if errors:
         raise InvalidInput("败诉预警函内容有误", errors)
-    message = _record(session, actor, "loss_warning_letter", case, payload, key)
-    _deliver_or_start(
+    message = court_facts.record(session, actor, "loss_warning_letter", case, payload, key)
+    what = "收到《败诉预警函》"
+    served = (
+        court_facts.court_event(served_on, what, message, case)
+        if served_on
+        else court_facts.arrival_event(what, message, case)
+    )
+    court_facts.deliver_or_start(
         session, actor, message, case, "in_trial_resolution",
-        {"loss_warning_received": True, "warning_letter_no": letter_no, "warning_reason": reason},
+        {"loss_warning_received": True, "warning_letter_no": letter_no, "warning_reason": reason,
+         "warning_served": served.to_dict()},
     )  # fmt: skip
     return message
-
-
-def _judgment(
-    session: Session, actor: Actor, case_no: str, payload: dict, key: str
-) -> CourtMessage:
-    case = _find_case(session, case_no)
-    errors: dict[str, list[str]] = {}
-    outcome = _text(payload, "outcome", errors)
-    if outcome and outcome not in OUTCOMES:
-        errors["outcome"] = [f"未知的裁判结果（可选：{'、'.join(OUTCOMES)}）"]
-    effective_on = _date(payload, "effective_on", errors)
-    lost = set(units.setting(session, "lost_outcomes", units.DEFAULT_LOST_OUTCOMES))  # type: ignore[arg-type]
-    performance_deadline = _date(payload, "performance_deadline", errors, required=outcome in lost)
-    defendants = _units(session, payload, "defendants", errors)
-    losing = payload.get("losing_units")
-    if losing is None:
-        losing_units = defendants if outcome in lost else []
-    else:
-        losing_units = _units(session, payload, "losing_units", errors) if losing else []
-        if set(losing_units) - set(defendants):
-            errors["losing_units"] = ["败诉单位须为被告之一"]
-    orders_new_act = payload.get("orders_new_act", False)
-    if not isinstance(orders_new_act, bool):
-        errors["orders_new_act"] = ["应为 true 或 false"]
-    if errors:
-        raise InvalidInput("裁判结果内容有误", errors)
-    case.outcome, case.outcome_on = outcome, effective_on
-    case.judgment = payload
-    case.defendants, case.losing_units = defendants, losing_units
-    message = _record(session, actor, "judgment", case, payload, key)
-    message.delivered_to = _deliver(session, case, "judgment", payload)
-    started: list[int] = []
-    if outcome in lost and performance_deadline:
-        for code in losing_units:
-            unit = org.unit_by_code(session, code)
-            if unit.kind != "agency":
-                continue  # the district government's performance is carried by its agency
-            instance_id = _start(
-                session, actor, "judgment_performance", case, unit,
-                {"judgment_outcome": outcome, "effective_on": effective_on,
-                 "performance_deadline": performance_deadline, "orders_new_act": orders_new_act},
-            )  # fmt: skip
-            if instance_id:
-                started.append(instance_id)
-    elif outcome in NOT_FILED_OR_DISMISSED and _earlier_resolution_failed(session, case):
-        instance_id = _start(
-            session, actor, "post_judgment_explanation", case, case.agency,
-            {"judgment_outcome": outcome, "effective_on": effective_on},
-        )  # fmt: skip
-        if instance_id:
-            started.append(instance_id)
-    if losing_units:
-        started += _start_loss_follow_up(session, actor, case, outcome, losing_units)
-    message.started = started
-    return message
-
-
-def _start_loss_follow_up(
-    session: Session, actor: Actor, case: Case, outcome: str, losing_units: list[str]
-) -> list[int]:
-    """Mechanisms 9 and 10: one review per lost case (every losing unit reviews), and the
-    bureau's determination of subjective fault."""
-    losers = [org.unit_by_code(session, code) for code in losing_units]
-    review_units = [u.code for u in losers if u.kind == "agency"]
-    government_lost = any(u.kind == "government" for u in losers)
-    bureau = org.unit_of_kind(session, "bureau")
-    government = org.unit_of_kind(session, "government")
-    common = {
-        **_case_data(case),
-        "judgment_outcome": outcome,
-    }
-    started = []
-    review = definitions.latest_definition(session, "loss_review", required=False)
-    if review is not None:
-        data = {
-            **common,
-            "judgment_received_on": clock.local_now().date().isoformat(),
-            "review_units": review_units,
-            "government_lost": government_lost,
-            "lane_owners": {"区司法局": bureau.code, "区政府": government.code},
-        }
-        started.append(
-            runtime.start(session, actor, review, data, case_id=case.id, unit_id=bureau.id).id
-        )
-    fault = definitions.latest_definition(session, "fault_determination", required=False)
-    if fault is not None:
-        discipline = session.scalar(select(Unit).where(Unit.kind == "discipline"))
-        data = {
-            **common,
-            "losing_unit_names": "、".join(u.name for u in losers),
-            "lane_owners": {"区司法局": bureau.code}
-            | ({"纪检监察机关": discipline.code} if discipline else {}),
-        }
-        started.append(
-            runtime.start(session, actor, fault, data, case_id=case.id, unit_id=bureau.id).id
-        )
-    return started
-
-
-def _earlier_resolution_failed(session: Session, case: Case) -> bool:
-    """经前期化解未能解决: the case went through a resolution process before the ruling."""
-    return (
-        session.scalar(
-            select(ProcessInstance.id)
-            .where(
-                ProcessInstance.case_id == case.id,
-                ProcessInstance.process_id.in_(RESOLUTION_PROCESSES),
-            )
-            .limit(1)
-        )
-        is not None
-    )
 
 
 def _case_closed(
     session: Session, actor: Actor, case_no: str, payload: dict, key: str
 ) -> CourtMessage:
-    case = _find_case(session, case_no)
+    case = court_facts.find_case(session, case_no)
     errors: dict[str, list[str]] = {}
-    outcome = _text(payload, "outcome", errors, required=False) or "撤诉"
-    if outcome not in OUTCOMES:
-        errors["outcome"] = [f"未知的结案方式（可选：{'、'.join(OUTCOMES)}）"]
-    closed_on = _date(payload, "closed_on", errors, required=False)
+    outcome = court_facts.text(payload, "outcome", errors, required=False) or "撤诉"
+    if outcome not in judgments.OUTCOMES:
+        errors["outcome"] = [f"未知的结案方式（可选：{'、'.join(judgments.OUTCOMES)}）"]
+    closed_on = court_facts.day(payload, "closed_on", errors, required=False)
     if errors:
         raise InvalidInput("结案消息内容有误", errors)
+    message = court_facts.record(session, actor, "case_closed_without_judgment", case, payload, key)
+    judgments.reverse_if_no_longer_lost(session, actor, case, outcome, message)
     case.outcome = outcome
     case.outcome_on = closed_on or clock.local_now().date().isoformat()
-    message = _record(session, actor, "case_closed_without_judgment", case, payload, key)
-    message.delivered_to = _deliver(session, case, "case_closed_without_judgment", payload)
+    message.delivered_to = court_facts.deliver(
+        session, case, "case_closed_without_judgment", payload
+    )
     return message
 
 
 HANDLERS = {
     "pre_filing_notice": _pre_filing_notice,
     "loss_warning_letter": _loss_warning_letter,
-    "judgment": _judgment,
+    "judgment": judgments.receive,
     "case_closed_without_judgment": _case_closed,
 }
 

@@ -19,6 +19,7 @@ from app.engine import BpmnDefinitionError, DefinitionProblem, executable_proces
 from app.models import ROLES, ProcessDefinition
 from app.services import calendar, definitions, lanes
 from app.services.actor import Actor
+from app.services.definition_rules import RECORDED_STARTS
 from app.services.errors import InvalidInput
 
 SCHEMA_SUFFIX = ".schema.json"
@@ -123,6 +124,7 @@ def page_context(definition: ProcessDefinition, forms: ProcessForms) -> dict[str
         "roles": {role: ROLES[role] for role in TASK_ROLES},
         "assignees": ASSIGNEE_RULES,
         "documents": DOCUMENT_KINDS,
+        "starts": [{"value": k, "label": v} for k, v in RECORDED_STARTS.items()],
     }
 
 

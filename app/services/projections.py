@@ -18,6 +18,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.orm.util import identity_key
 
 from app import clock
+from app.clocks import suspension_text
 from app.driver_sql import DriverStatement
 from app.engine import TimerState
 from app.models import Case, ProcessInstance, Reminder, TaskRecord, Timer, Unit
@@ -260,6 +261,7 @@ def _sync_timer(
             task_record_id=host.id if host else None,
             due_at=timer.due_at,
             status="waiting",
+            purpose=timer.purpose,
         )
         session.add(row)
     if timer.suspended and timer.state == "waiting":
@@ -278,6 +280,14 @@ def _sync_timer(
         row.status, row.fired_at = "fired", now
         result.fired.append(row)
         escalate(session, instance, timer, host)
+        if (
+            timer.purpose == "reminder"
+            and host is not None
+            and host.status == "open"
+            and (timer.due_at is None or host.created_at <= timer.due_at)  # not before it began
+        ):
+            due = clock.to_local(timer.due_at).date().isoformat() if timer.due_at else ""
+            ladder.notify_now(session, host, f"提醒：{timer.name}（{due}）——请办理“{host.name}”")
     elif timer.state == "cancelled" and row.status == "waiting":
         row.status = "cancelled"
 
@@ -342,17 +352,16 @@ def _task_row(session: Session, instance_id: int, spiff_id: str | None) -> TaskR
     )
 
 
-def suspension_text(suspended: dict[str, Any]) -> str:
-    return (
-        f"期限自 {suspended.get('since', '')} 起中止（{suspended.get('reason', '')}），"
-        f"恢复后剩余 {suspended.get('remaining', '')} 个工作日"
-    )
-
-
 def _apply_due(row: TaskRecord, timers: list[TimerState]) -> None:
-    dated = [t for t in timers if t.due_at is not None and t.state != "cancelled"]
+    """The task's due date is its deadline timers' (not its reminders' or milestones')."""
+    dated = [
+        t
+        for t in timers
+        if t.due_at is not None and t.state != "cancelled" and t.purpose == "deadline"
+    ]
     if not dated:
         return
+    row.due_basis = dated[0].properties.get("basis", "")
     parked = [t for t in dated if t.suspended and t.state == "waiting"]
     if parked:
         row.due_at, row.provisional = None, False

@@ -8,13 +8,14 @@ record commit together or not at all.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from app import clock
-from app.engine import EngineError
+from app.engine import EngineError, TimerState
 from app.models import ProcessDefinition, ProcessInstance, TaskRecord
 from app.services import audit, calendar, forms, projections
 from app.services.actor import Actor
@@ -191,17 +192,45 @@ def advance_instance(session: Session, instance_id: int) -> StepResult:
         return projections.save(session, instance, workflow)
 
 
-def recompute_timers(session: Session, instance_id: int) -> StepResult:
-    """Evaluate the waiting timers of an instance again (after a calendar import)."""
+def recompute_timers(
+    session: Session, instance_id: int
+) -> list[tuple[TimerState, datetime | None]]:
+    """Compute the waiting deadlines of an instance again over the current calendar (after a
+    holiday schedule is imported or corrected): each keeps its start and its changes. Returns
+    the timers whose due time moved, each with its due time before."""
     instance = lock_instance(session, instance_id)
     if instance is None or instance.status != "running":
-        return StepResult()
+        return []
     with calendar.in_scope(session):
         workflow = restore(session, instance)
-        for timer in ENGINE.timers(workflow):
-            if timer.state == "waiting":
-                ENGINE.recompute_timer(workflow, timer.spiff_id)
-        return projections.save(session, instance, workflow)
+        before = {t.spiff_id: t.due_at for t in ENGINE.timers(workflow) if t.state == "waiting"}
+        for spiff_id in before:
+            ENGINE.recompute_timer(workflow, spiff_id)
+        moved = [
+            (timer, before[timer.spiff_id])
+            for timer in ENGINE.timers(workflow)
+            if timer.spiff_id in before and timer.due_at != before[timer.spiff_id]
+        ]
+        projections.save(session, instance, workflow)
+    return moved
+
+
+def cancel_instance(session: Session, actor: Actor | str, instance_id: int, reason: str) -> bool:
+    """Withdraw a running instance (a reversed loss): its open tasks, deadlines and reminders
+    end, the record stays. False when it was not running."""
+    instance = lock_instance(session, instance_id)
+    if instance is None or instance.status != "running":
+        return False
+    with calendar.in_scope(session):
+        workflow = restore(session, instance)
+        ENGINE.cancel(workflow)
+        instance.status, instance.ended_at = "cancelled", clock.now()
+        projections.save(session, instance, workflow)
+    audit.record(
+        session, actor, "instance.cancel", instance_id=instance.id, case_id=instance.case_id,
+        reason=reason,
+    )  # fmt: skip
+    return True
 
 
 def instance_for(session: Session, instance_id: int) -> ProcessInstance:

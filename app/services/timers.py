@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, time
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from app import clock
 from app.db import Database
-from app.models import ProcessInstance, Timer
+from app.engine import TimerState
+from app.models import ProcessInstance, TaskRecord, Timer
 from app.services import audit, ladder, runtime
 from app.services.errors import Conflict
 
@@ -115,17 +116,47 @@ def next_due(db: Database) -> datetime | None:
     return min((t for t in (timer, step) if t is not None), default=None)
 
 
-def recompute_provisional(db: Database) -> int:
-    """After a calendar import, re-evaluate every provisional waiting deadline."""
+def recompute_after_import(db: Database, years: set[int]) -> int:
+    """After a holiday schedule is imported or corrected: every waiting deadline that may have
+    counted a day of those years (due on or after their first day), and every provisional one,
+    is computed again; each that moves is audited and its unit told. Returns the instances."""
+    first = datetime.combine(date(min(years), 1, 1), time(), clock.SHANGHAI)
     with db.read() as session:
         ids = list(
             session.scalars(
                 select(Timer.instance_id)
-                .where(Timer.status == "waiting", Timer.provisional.is_(True))
+                .where(
+                    Timer.status == "waiting",
+                    or_(Timer.due_at >= first, Timer.provisional.is_(True)),
+                )
                 .distinct()
             )
         )
     for instance_id in ids:
         with db.write() as session:
-            runtime.recompute_timers(session, instance_id)
+            for timer, before in runtime.recompute_timers(session, instance_id):
+                _tell_moved(session, instance_id, timer, before)
     return len(ids)
+
+
+def _tell_moved(
+    session: Session, instance_id: int, timer: TimerState, before: datetime | None
+) -> None:
+    task = session.scalar(
+        select(TaskRecord).where(
+            TaskRecord.instance_id == instance_id,
+            TaskRecord.spiff_task_id == (timer.host_spiff_id or ""),
+        )
+    )
+    old = clock.to_local(before).date().isoformat() if before else "（无）"
+    new = clock.to_local(timer.due_at).date().isoformat() if timer.due_at else "（中止中）"
+    audit.record(
+        session, "system", "deadline.recompute", instance_id=instance_id,
+        task_id=task.id if task else None, timer=timer.bpmn_id, before=before,
+        due_at=timer.due_at, reason="节假日安排导入或更正",
+    )  # fmt: skip
+    if task is not None and task.status == "open":
+        ladder.notify_now(
+            session, task,
+            f"节假日安排已更新：“{task.name}”的期限由 {old} 调整为 {new}（{timer.explanation}）",
+        )  # fmt: skip

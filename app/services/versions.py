@@ -259,19 +259,35 @@ DEADLINE_UNITS = {"working_days": "个工作日", "calendar_days": "日"}
 
 
 def deadline_text(expression: str) -> str:
-    """``working_days(notice_date, 3)`` -> "3 个工作日（自 notice_date 起）"."""
+    """A deadline expression in words: ``working_days(received(), 3)`` -> "3 个工作日（自任务
+    送达起）", ``calendar_days(performance_due, 5)`` -> "5 日（自 performance_due 起）"."""
     if not expression:
         return "（无）"
     try:
         tree = ast.parse(expression, mode="eval").body
     except SyntaxError:
         return expression
-    if (
-        isinstance(tree, ast.Call)
-        and isinstance(tree.func, ast.Name)
-        and tree.func.id in DEADLINE_UNITS
-        and len(tree.args) == 2
-    ):
-        start, days = (ast.unparse(arg) for arg in tree.args)
-        return f"{days} {DEADLINE_UNITS[tree.func.id]}（自 {start} 起）"
+    if not (isinstance(tree, ast.Call) and isinstance(tree.func, ast.Name)):
+        return expression
+    name, args = tree.func.id, tree.args
+    if name in DEADLINE_UNITS and len(args) == 2:
+        return f"{ast.unparse(args[1])} {DEADLINE_UNITS[name]}（自{start_words(args[0])}起）"
+    if name == "working_days_before" and len(args) == 2:
+        return f"{start_words(args[0]).strip()} 前 {ast.unparse(args[1])} 个工作日"
+    if name == "day_end" and len(args) == 1:
+        return f"{start_words(args[0]).strip()} 当日届满"
     return expression
+
+
+def start_words(node: ast.expr) -> str:
+    """What a deadline counts from, in words (the events the product records by name)."""
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+        if node.func.id == "received" and not node.args:
+            return "任务送达"
+        first = node.args[0] if node.args else None
+        if node.func.id == "submitted" and isinstance(first, ast.Constant):
+            return f" {first.value} 提交"
+    if isinstance(node, ast.BoolOp) and isinstance(node.op, ast.Or):
+        first, *rest = (start_words(v).strip() for v in node.values)
+        return f" {first}（无则{'，'.join(rest)}）"
+    return f" {ast.unparse(node)} "

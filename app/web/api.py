@@ -227,9 +227,6 @@ def get_document(document_id: int) -> Response:
     )
 
 
-MAX_DAYS = 3650
-
-
 def _days_arg(name: str) -> int | None:
     raw = request.args.get(name)
     if raw is None:
@@ -238,8 +235,9 @@ def _days_arg(name: str) -> int | None:
         value = int(raw)
     except ValueError:
         value = -1
-    if not 0 <= value <= MAX_DAYS:
-        raise InvalidInput(f"{name} 须为 0 至 {MAX_DAYS} 的整数", {name: ["取值有误"]})
+    if not 1 <= value <= calendar.MAX_PERIOD_DAYS:
+        limit = f"1 至 {calendar.MAX_PERIOD_DAYS}"
+        raise InvalidInput(f"{name} 须为 {limit} 的整数", {name: [f"须为 {limit} 的整数"]})
     return value
 
 

@@ -34,7 +34,7 @@ BOOL = {"type": "boolean"}
 DATE = {"type": "string", "format": "date"}
 TEXT = {"type": "string", "maxLength": 2000}
 ID = {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}  # what the database stores
-DAYS = {"type": "integer", "minimum": 0, "maximum": 3650}
+DAYS = {"type": "integer", "minimum": 1, "maximum": 3650}  # services.calendar.MAX_PERIOD_DAYS
 DATE_OR_EMPTY = {"type": "string", "anyOf": [{"format": "date"}, {"maxLength": 0}]}
 
 TASK = _obj(

@@ -183,7 +183,6 @@ def test_case_page_follows_a_dispute_from_pre_filing_notice_to_judgment_performa
             "已全部履行": True,
             "履行情况": "已于2026年9月28日撤销《行政处罚决定书》，并书面告知原告。",
             "履行日期": "2026-09-28",
-            "报告日期": "2026-09-30",
         },
     )
     logout(page)

@@ -104,7 +104,6 @@ def test_major_decision_is_impossible_until_the_legal_review_passes(
     match = re.search(r"#(\d+)$", instance_link.inner_text())
     assert match is not None
     instance_id = int(match.group(1))
-    expect(page.get_by_label("提交审核日期")).to_have_value("2026-09-30")
     fill_form(page, DRAFT_VALUES)
     page.set_input_files("#f-materials", [pdf])
     submit(page, DRAFT, instance_id)

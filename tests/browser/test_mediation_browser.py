@@ -138,7 +138,7 @@ def test_center_and_agency_walk_mediation_to_a_downloadable_agreement(
     # 2. An incomplete registration form is refused beside the empty field; nothing advances.
     open_task_from_history(page, REGISTER)
     task_url = page.url
-    fill_form(page, {"交办通知书文号": "洪调交〔2026〕7号", "交办通知书送达日期": "2026-09-30"})
+    fill_form(page, {"交办通知书文号": "洪调交〔2026〕7号"})
     page.get_by_role("button", name="提交").click()
 
     summary = page.get_by_label("材料摘要")
@@ -166,7 +166,6 @@ def test_center_and_agency_walk_mediation_to_a_downloadable_agreement(
         {
             "材料摘要": "起诉状、证据目录、补偿决定书复印件",
             "交办通知书文号": "洪调交〔2026〕7号",
-            "交办通知书送达日期": "2026-09-30",
         },
     )
     expect(page.locator('a.document[data-kind="assignment_notice"]')).to_contain_text("交办通知书")
@@ -201,7 +200,6 @@ def test_center_and_agency_walk_mediation_to_a_downloadable_agreement(
             "行政争议化解联络人": "刘洋",
             "联系电话": "0517-87221234",
             "初步调处意向方案": "复核补偿标准，约谈当事人",
-            "答复日期": "2026-09-30",
         },
     )
     logout(page)

@@ -43,7 +43,6 @@ def _register_case(page: Page, court_case_no: str) -> int:
         {
             "材料摘要": "起诉状、证据目录",
             "交办通知书文号": f"洪调交〔2026〕{instance_id}号",
-            "交办通知书送达日期": NOTICE_DATE.isoformat(),
         },
     )
     return instance_id
@@ -89,7 +88,7 @@ def test_owner_changes_the_agency_deadline_and_only_new_cases_follow(
     expect(panel.get_by_label("表单（JSON Schema）")).to_have_value(FORM)
     expect(panel.locator('[data-entry-id="huajie-lane"]')).to_contain_text("案涉行政机关")
     expect(panel.get_by_label("期限类型")).to_have_value("working")
-    expect(panel.get_by_label("起算日期字段")).to_have_value("notice_date")
+    expect(panel.get_by_label("起算事件", exact=True)).to_have_value("received()")
     days = panel.get_by_label("天数 N")
     expect(days).to_have_value("3")
     preview = panel.locator(".huajie-preview")
@@ -138,7 +137,7 @@ def test_owner_changes_the_agency_deadline_and_only_new_cases_follow(
     parsed = parse_bpmn(saved.read_bytes(), saved.name)
     (reply,) = [t for t in parsed.user_tasks if t.bpmn_id == "agency_reply"]
     assert reply.properties["formJsonSchemaFilename"] == FORM
-    assert [t.expression for t in reply.timers] == ["working_days(notice_date, 5)"]
+    assert [t.expression for t in reply.timers] == ["working_days(received(), 5)"]
 
     # Reopening the modeler loads what was deployed.
     page.reload()

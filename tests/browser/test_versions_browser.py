@@ -65,9 +65,7 @@ def test_owner_compares_versions_and_migrates_a_running_instance(browser_page, l
     page.get_by_role("button", name="比较所选两个版本").click()
     change = page.locator('#diff tr[data-element-id="agency_reply_deadline"]')
     expect(change).to_contain_text("修改")
-    expect(change).to_contain_text(
-        "3 个工作日（自 notice_date 起） → 5 个工作日（自 notice_date 起）"
-    )
+    expect(change).to_contain_text("3 个工作日（自任务送达起） → 5 个工作日（自任务送达起）")
 
     page.get_by_role("link", name="← 版本历史").click()
     page.locator('tr[data-version="2"]').get_by_role("link", name="迁移实例到此版本").click()

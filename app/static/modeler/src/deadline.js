@@ -1,8 +1,16 @@
 // The deadline expressions the engine's calendar functions understand, as the panel edits them:
-// working_days(<date field>, N) and calendar_days(<date field>, N). Anything else stays raw.
+// working_days(<start>, N) and calendar_days(<start>, N), where the start is an event the
+// product records — received() (the task reached its unit), submitted("task_id") (that task was
+// submitted), an event the services put into the process data (notice_received …) — or a date
+// field. Anything else stays raw.
 
-const SHAPE = /^\s*(working_days|calendar_days)\(\s*([A-Za-z_][A-Za-z0-9_]*)\s*,\s*([1-9][0-9]*)\s*\)\s*$/;
+const START = String.raw`received\(\)|submitted\("[A-Za-z_][A-Za-z0-9_.-]*"\)|[A-Za-z_][A-Za-z0-9_]*`;
+const SHAPE = new RegExp(
+  String.raw`^\s*(working_days|calendar_days)\(\s*(${START})\s*,\s*([1-9][0-9]*)\s*\)\s*$`,
+);
 const FUNCTIONS = { working: "working_days", calendar: "calendar_days" };
+
+export const START_EXPRESSION = new RegExp(`^(${START})$`);
 
 export function parseDeadline(expression) {
   const match = SHAPE.exec(expression || "");
@@ -32,4 +40,18 @@ export function renamedForPeriod(name, deadline) {
   return name.replace(PERIOD_IN_NAME, `（${deadline.days}${unit}）`);
 }
 
-export const FIELD_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+// What a deadline may count from, for the select: the recorded events the page was given, the
+// submission of every user task now in the diagram, then the forms' date fields.
+export function startOptions(context, userTasks) {
+  const options = context.starts.map((s) => ({ value: s.value, label: s.label }));
+  for (const task of userTasks) {
+    options.push({
+      value: `submitted("${task.id}")`,
+      label: `“${task.name || task.id}”提交时（系统记录）`,
+    });
+  }
+  for (const field of context.forms.date_fields) {
+    options.push({ value: field.name, label: `${field.title}（表单字段 ${field.name}）` });
+  }
+  return options;
+}

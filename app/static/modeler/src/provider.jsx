@@ -10,7 +10,13 @@ import { useEffect, useState } from "@bpmn-io/properties-panel/preact/hooks";
 import { useService } from "bpmn-js-properties-panel";
 import { getBusinessObject, is } from "bpmn-js/lib/util/ModelUtil";
 
-import { FIELD_NAME, formatDeadline, parseDeadline, renamedForPeriod } from "./deadline";
+import {
+  formatDeadline,
+  parseDeadline,
+  renamedForPeriod,
+  START_EXPRESSION,
+  startOptions,
+} from "./deadline";
 import {
   deadlineTimers,
   getSpiffProperty,
@@ -166,11 +172,10 @@ function currentDeadline(timer, context) {
     return { raw: otherTimerExpression(timer), note: "该定时器使用持续时间/循环，而非日历期限" };
   }
   if (!expression) {
-    const first = context.forms.date_fields[0];
-    return { deadline: { kind: "working", field: first ? first.name : "", days: 3 }, unset: true };
+    return { deadline: { kind: "working", field: "received()", days: 3 }, unset: true };
   }
   const deadline = parseDeadline(expression);
-  return deadline ? { deadline } : { raw: expression, note: "表达式不是“working_days(日期字段, N)”或“calendar_days(日期字段, N)”的形式，只能在下方“定时器”中直接修改" };
+  return deadline ? { deadline } : { raw: expression, note: "表达式不是“working_days(起算事件, N)”或“calendar_days(起算事件, N)”的形式，只能在下方“定时器”中直接修改" };
 }
 
 function useDeadlineWriter(element, timer) {
@@ -179,8 +184,8 @@ function useDeadlineWriter(element, timer) {
   return (changes) => {
     const found = currentDeadline(timer, context);
     const next = Object.assign({}, found.deadline, changes);
-    if (!FIELD_NAME.test(next.field)) {
-      return; // no date field yet (a process without date fields): wait for one to be typed
+    if (!START_EXPRESSION.test(next.field)) {
+      return; // not a start the panel can write: wait for one to be chosen or typed
     }
     const name = renamedForPeriod(getBusinessObject(timer).name, next);
     setTimerExpression(injector, element, timer, formatDeadline(next), name);
@@ -249,26 +254,46 @@ const DaysEntry = deadlineText({
 });
 
 const CustomFieldEntry = deadlineText({
-  label: "或输入字段名",
-  description: "流程数据中的其他日期字段，例如 performance_deadline",
-  pattern: FIELD_NAME,
-  message: "字段名须以字母开头，仅含字母、数字、下划线",
+  label: "或输入起算事件",
+  description: '流程数据中的其他事件或日期字段，例如 performance_due 或 submitted("agency_reply")',
+  pattern: START_EXPRESSION,
+  message: "须为 received()、submitted(\"任务ID\") 或字段名（字母开头，仅含字母、数字、下划线）",
   read: (deadline) => deadline.field,
   patch: (value) => ({ field: value }),
 });
 
-const FieldEntry = deadlineSelect({
-  label: "起算日期字段",
-  description: "本流程表单中的日期字段（自何日起算）",
-  read: (deadline) => deadline.field,
-  patch: (field) => ({ field }),
-  options: (deadline, context) =>
-    withCurrent(
-      context.forms.date_fields.map((f) => ({ value: f.name, label: `${f.title}（${f.name}）` })),
-      deadline.field,
-      "（自定义字段）",
-    ),
-});
+function userTasksOf(elementRegistry) {
+  return elementRegistry
+    .filter((e) => is(e, "bpmn:UserTask"))
+    .map((e) => ({ id: e.id, name: getBusinessObject(e).name }));
+}
+
+// 起算事件: what the deadline counts from. Events the product records come first; a date a
+// person types starts a clock only for an event outside the system, and never one the timed
+// lane types itself (validation refuses that).
+function FieldEntry(props) {
+  const { element, id, timer } = props;
+  const context = useService("huajieContext");
+  const elementRegistry = useService("elementRegistry");
+  const write = useDeadlineWriter(element, timer);
+  return (
+    <SelectEntry
+      id={id}
+      element={element}
+      label="起算事件"
+      description="期限自何事件起算：优先选系统记录的事件；表单日期只适用于系统之外的事件，且不能由被计时一方自己填写"
+      getValue={() => currentDeadline(timer, context).deadline.field}
+      setValue={(value) => value && write({ field: value })}
+      getOptions={() =>
+        withCurrent(
+          startOptions(context, userTasksOf(elementRegistry)),
+          currentDeadline(timer, context).deadline.field,
+          "（自定义）",
+        )
+      }
+    />
+  );
+}
 
 function todayIso() {
   const now = new Date();
@@ -281,7 +306,7 @@ let sampleDate = null; // shared by every preview on the page, kept while select
 function PreviewEntry(props) {
   const { id, timer } = props;
   const context = useService("huajieContext");
-  const { kind, days, field } = currentDeadline(timer, context).deadline;
+  const { kind, days } = currentDeadline(timer, context).deadline;
   const [sample, setSample] = useState(sampleDate || context.today || todayIso());
   const [result, setResult] = useState(null);
   useEffect(() => {
@@ -302,7 +327,7 @@ function PreviewEntry(props) {
   return (
     <div class="bio-properties-panel-entry huajie-preview" data-entry-id={id}>
       <label class="bio-properties-panel-label" for={`${id}-date`}>
-        预览：若 {field || "起算日期"} 为
+        预览：若起算事件发生于
       </label>
       <input
         id={`${id}-date`}
