@@ -354,12 +354,12 @@ def export() -> None:
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None)
 def export_instance(instance_id: int, out: Path | None) -> None:
     """Write the instance's dossier (history JSON, diagram, documents) as a zip."""
-    from app.services import inspection
+    from app.services import downloads
     from app.services.actor import Actor
 
-    try:
-        with _db(Settings.from_env()).read() as session:
-            name, content = inspection.dossier(session, Actor("cli", "auditor"), instance_id)
+    try:  # audited like a download from the page (actor "cli")
+        with _db(Settings.from_env()).write() as session:
+            name, content = downloads.dossier(session, Actor("cli", "auditor"), instance_id)
     except ServiceError as exc:
         _fail(exc)
     target = out or Path(name)

@@ -31,6 +31,7 @@ from app.web import (  # api_manage: its routes join api.bp on import
 from app.web.context import db
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+CACHEABLE = {"static", "vendor.asset"}  # the only answers a browser may keep
 ACTION_LABELS = {
     "instance.start": "启动流程",
     "instance.complete": "流程办结",
@@ -146,8 +147,16 @@ def register(app: Flask) -> None:
             return jsonify(error=f"请求体过大{limit}"), 413
         return render_template("error.html", message=f"上传内容过大{limit}", status=413), 413
 
+    hsts = app.extensions["huajie.settings"].secure_cookies
+
     @app.after_request
     def _headers(response):  # type: ignore[no-untyped-def]
+        if request.endpoint not in CACHEABLE:
+            # pages, downloads and API answers hold records: no copy in any cache (a shared
+            # computer's browser, a proxy); only the static assets may be kept
+            response.headers["Cache-Control"] = "no-store"
+        if hsts:  # served over HTTPS (HUAJIE_SECURE_COOKIES): browsers must not fall back
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault(
