@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Flask, current_app, jsonify, render_template, request
 from flask.sessions import SecureCookieSessionInterface
-from flask_login import LoginManager, current_user
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy import select
 from werkzeug.routing import IntegerConverter, Map
@@ -47,6 +47,20 @@ ACTION_LABELS = {
     "login.refused_locked": "锁定期间尝试登录",
     "login.oidc_refused": "统一身份认证登录被拒绝",
     "auth.login": "登录",
+    "auth.logout": "退出登录",
+    "password.change": "修改密码",
+    "password.change_refused": "修改密码时当前密码错误",
+    "user.locked": "账户锁定",
+    "user.deactivate": "停用用户",
+    "user.reactivate": "恢复用户",
+    "user.unlock": "解除锁定",
+    "user.password_reset": "重置密码",
+    "user.role_change": "变更角色",
+    "user.unit_change": "变更单位",
+    "token.revoke": "撤销接口令牌",
+    "document.read": "下载文书",
+    "attachment.read": "下载附件",
+    "dossier.export": "导出卷宗",
     "message.receive": "收到法院消息",
     "message.delivered": "消息送达流程",
     "unit.add": "添加单位",
@@ -91,17 +105,7 @@ def register(app: Flask) -> None:
     app.url_map.converters["int"] = RecordId
     app.session_interface = CookieSessions()
     csrf = CSRFProtect(app)
-    login = LoginManager(app)
-    login.login_view = "auth.login"
-    login.login_message = "请先登录"
-
-    @login.user_loader
-    def _load(user_id: str):  # type: ignore[no-untyped-def]
-        from app.models import User
-
-        with db().read() as session:
-            return session.get(User, int(user_id))
-
+    auth.init(app)
     for module in (auth, tasks, cases, instances, processes, modeler, dashboard, vendor):
         app.register_blueprint(module.bp)
     app.register_blueprint(versions.bp)
