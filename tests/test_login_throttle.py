@@ -11,6 +11,8 @@ from app import create_app
 from app.models import AuditEvent
 from tests.test_web import _csrf
 
+pytestmark = pytest.mark.both_databases
+
 ATTACKER, NEIGHBOUR = "192.0.2.10", "198.51.100.7"  # documentation addresses, never contacted
 
 
