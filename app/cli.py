@@ -178,81 +178,6 @@ def units_set_adviser_firm(code: str, firm: str) -> None:
 
 
 @main.group()
-def users() -> None:
-    """Users."""
-
-
-@users.command("add")
-@click.argument("username")
-@click.option("--unit", "unit_code", required=True)
-@click.option("--role", required=True)
-@click.option("--password", default=None, help="Generated and printed when omitted.")
-@click.option("--name", "display_name", default="")
-def users_add(
-    username: str, unit_code: str, role: str, password: str | None, display_name: str
-) -> None:
-    from app.services import org
-    from app.services.actor import SYSTEM
-
-    try:
-        with _db(Settings.from_env()).write() as session:
-            _, used = org.add_user(
-                session, SYSTEM, username, unit_code, role, password, display_name
-            )
-    except ServiceError as exc:
-        _fail(exc)
-    click.echo(f"已添加用户 {username}（{role}@{unit_code}）")
-    if password is None:
-        click.echo(f"密码：{used}")
-
-
-@main.group()
-def tokens() -> None:
-    """API tokens."""
-
-
-@tokens.command("create")
-@click.argument("username")
-def tokens_create(username: str) -> None:
-    from app.services import org
-    from app.services.actor import SYSTEM
-
-    try:
-        with _db(Settings.from_env()).write() as session:
-            token = org.create_token(session, SYSTEM, username)
-    except ServiceError as exc:
-        _fail(exc)
-    click.echo(token)
-
-
-@tokens.command("list")
-def tokens_list() -> None:
-    """List API tokens (never the tokens themselves: only their hashes are stored)."""
-    from app.services import org
-
-    with _db(Settings.from_env()).read() as session:
-        for row in org.list_tokens(session):
-            state = f"revoked {row.revoked_at.isoformat()}" if row.revoked_at else "active"
-            click.echo(
-                f"{row.id}\t{row.user.username}\t{row.user.role}\t{row.created_at.isoformat()}\t{state}"
-            )
-
-
-@tokens.command("revoke")
-@click.argument("token_id", type=int)
-def tokens_revoke(token_id: int) -> None:
-    from app.services import org
-    from app.services.actor import SYSTEM
-
-    try:
-        with _db(Settings.from_env()).write() as session:
-            org.revoke_token(session, SYSTEM, token_id)
-    except ServiceError as exc:
-        _fail(exc)
-    click.echo(f"已撤销令牌 {token_id}")
-
-
-@main.group()
 def timers() -> None:
     """Timers."""
 
@@ -383,12 +308,12 @@ def export() -> None:
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None)
 def export_instance(instance_id: int, out: Path | None) -> None:
     """Write the instance's dossier (history JSON, diagram, documents) as a zip."""
-    from app.services import inspection
+    from app.services import downloads
     from app.services.actor import Actor
 
-    try:
-        with _db(Settings.from_env()).read() as session:
-            name, content = inspection.dossier(session, Actor("cli", "auditor"), instance_id)
+    try:  # audited like a download from the page (actor "cli")
+        with _db(Settings.from_env()).write() as session:
+            name, content = downloads.dossier(session, Actor("cli", "auditor"), instance_id)
     except ServiceError as exc:
         _fail(exc)
     target = out or Path(name)
@@ -477,3 +402,10 @@ def settings_set(key: str, value: str) -> None:
     with _db(Settings.from_env()).write() as session:
         units.put_setting(session, SYSTEM, key, parsed)
     click.echo(f"{key} = {json.dumps(parsed, ensure_ascii=False)}")
+
+
+# ``huajie users …`` and ``huajie tokens …`` (accounts), registered on ``main``
+from app.cli_accounts import tokens, users  # noqa: E402  (uses _db and _fail above)
+
+main.add_command(users)
+main.add_command(tokens)

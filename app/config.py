@@ -23,6 +23,9 @@ class Settings:
     proxy_hops: int = 0
     login_ip_max_failures: int = 20  # failed logins from one address within …
     login_ip_block_minutes: int = 15  # … this many minutes block it for as long
+    session_idle_minutes: int = 30  # a login ends after this long without a request …
+    session_max_hours: int = 12  # … and this long after it began, whatever happens
+    token_days: int = 365  # an API token created now expires after this many days
     # OpenID Connect login (government SSO); off unless issuer and client id are set
     oidc_issuer: str = ""
     oidc_client_id: str = ""
@@ -49,6 +52,9 @@ class Settings:
             proxy_hops=_int_env("HUAJIE_PROXY_HOPS", 0),
             login_ip_max_failures=_int_env("HUAJIE_LOGIN_IP_MAX_FAILURES", 20),
             login_ip_block_minutes=_int_env("HUAJIE_LOGIN_IP_BLOCK_MINUTES", 15),
+            session_idle_minutes=_int_env("HUAJIE_SESSION_IDLE_MINUTES", 30, minimum=1),
+            session_max_hours=_int_env("HUAJIE_SESSION_MAX_HOURS", 12, minimum=1),
+            token_days=_int_env("HUAJIE_TOKEN_DAYS", 365, minimum=1),
             oidc_issuer=os.environ.get("HUAJIE_OIDC_ISSUER", "").rstrip("/"),
             oidc_client_id=os.environ.get("HUAJIE_OIDC_CLIENT_ID", ""),
             oidc_client_secret=os.environ.get("HUAJIE_OIDC_CLIENT_SECRET", ""),
@@ -57,7 +63,7 @@ class Settings:
         )
 
 
-def _int_env(name: str, default: int) -> int:
+def _int_env(name: str, default: int, minimum: int = 0) -> int:
     raw = os.environ.get(name, "").strip()
     if not raw:
         return default
@@ -65,8 +71,8 @@ def _int_env(name: str, default: int) -> int:
         value = int(raw)
     except ValueError as exc:
         raise SystemExit(f"{name} 须为整数：{raw!r}") from exc
-    if value < 0:
-        raise SystemExit(f"{name} 不能为负数：{raw!r}")
+    if value < minimum:
+        raise SystemExit(f"{name} 不能小于 {minimum}：{raw!r}")
     return value
 
 

@@ -92,6 +92,7 @@ def test_inbox_shows_due_date_working_days_left_and_overdue(client, db, clock):
     assert "2026-10-10" in page
     assert "已逾期" not in page
     clock.set("2026-10-12T09:00:00+08:00")
+    login(client, "gtzy")  # days later: a login lasts 12 hours at most
     page = client.get("/").get_data(as_text=True)
     assert 'class="overdue"' in page
     assert "已逾期" in page

@@ -11,7 +11,15 @@ from app.models.case import (
     DocumentCounter,
     Setting,
 )
-from app.models.org import ROLES, UNIT_KINDS, ApiToken, Substitution, Unit, User
+from app.models.org import (
+    ROLES,
+    UNIT_KINDS,
+    ApiToken,
+    LoginSession,
+    Substitution,
+    Unit,
+    User,
+)
 from app.models.process import (
     LadderStep,
     MailOutbox,
@@ -38,6 +46,7 @@ __all__ = [
     "CourtMessage",
     "Document",
     "LadderStep",
+    "LoginSession",
     "MailOutbox",
     "Notification",
     "DocumentCounter",

@@ -63,10 +63,16 @@ class User(Base):
     email: Mapped[str] = mapped_column(String(200), default="")
     failed_logins: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    # after an administrator's reset: the temporary password must be changed at the next login
+    must_change_password: Mapped[bool] = mapped_column(default=False)
 
     unit: Mapped[Unit] = relationship(back_populates="users", lazy="joined", foreign_keys=[unit_id])
 
-    # Flask-Login protocol
+    # Flask-Login protocol. What Flask-Login keeps in the cookie (and in a remember-me cookie) is
+    # the login session's token, never the user's id: a cookie is only as good as the
+    # server-side session it names (``app.services.login_sessions``).
+    login_token = None  # type: str | None  (set by login_sessions; not a column)
+
     @property
     def is_authenticated(self) -> bool:
         return True
@@ -80,7 +86,9 @@ class User(Base):
         return False
 
     def get_id(self) -> str:
-        return str(self.id)
+        if self.login_token is None:
+            raise RuntimeError("a user signs in through a login session (login_sessions.start)")
+        return self.login_token
 
     @property
     def label(self) -> str:
@@ -94,7 +102,26 @@ class ApiToken(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+
+    user: Mapped[User] = relationship(lazy="joined")
+
+
+class LoginSession(Base):
+    """A browser's login (登录会话), kept in the database so that every server process and
+    machine sees it end: the cookie carries a random token, this row its sha256."""
+
+    __tablename__ = "login_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    end_reason: Mapped[str] = mapped_column(String(32), default="")
+    ip: Mapped[str] = mapped_column(String(64), default="")
 
     user: Mapped[User] = relationship(lazy="joined")
 

@@ -7,22 +7,17 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from app import clock
 from app.driver_sql import DriverStatement
 from app.models import ROLES, UNIT_KINDS, ApiToken, Unit, User
-from app.services import assignment, audit
+from app.services import assignment, audit, passwords
 from app.services.actor import Actor
 from app.services.errors import Conflict, InvalidInput, NotFound, ServiceError
-
-_hasher = PasswordHasher()
-MIN_PASSWORD = 8
 
 
 def add_unit(session: Session, actor: Actor, code: str, name: str, kind: str) -> Unit:
@@ -72,22 +67,25 @@ def add_user(
     password: str | None = None,
     display_name: str = "",
 ) -> tuple[User, str]:
-    """Create a user; returns the user and the password (generated when none is given)."""
+    """Create a user; returns the user and the password. A generated one (when none is given)
+    is temporary: the user must choose their own at the first login."""
     if role not in ROLES:
         raise InvalidInput(f"未知的角色：{role}（可选：{', '.join(ROLES)}）")
     if not username.strip():
         raise InvalidInput("用户名不能为空")
     if session.scalar(select(User).where(User.username == username)):
         raise Conflict(f"用户名已存在：{username}")
-    password = password or secrets.token_urlsafe(12) + "7a"
-    check_password_policy(password)
+    generated = password is None
+    password = password or passwords.temporary()
+    passwords.check(password, known=(username, display_name, unit_code))
     unit = unit_by_code(session, unit_code)
     user = User(
         username=username.strip(),
         display_name=display_name,
-        password_hash=_hasher.hash(password),
+        password_hash=passwords.hash_password(password),
         unit_id=unit.id,
         role=role,
+        must_change_password=generated,
     )
     session.add(user)
     session.flush()
@@ -103,59 +101,91 @@ class AccountLocked(ServiceError):
     status = 423
 
 
-def check_password_policy(password: str) -> None:
-    """At least 8 characters, with letters and digits."""
-    if (
-        len(password) < MIN_PASSWORD
-        or not any(c.isalpha() for c in password)
-        or not any(c.isdigit() for c in password)
-    ):
-        raise InvalidInput(f"密码至少 {MIN_PASSWORD} 位，且须同时包含字母和数字")
-
-
 def authenticate(
-    session: Session, username: str, password: str, ip: str | None = None
+    session: Session,
+    username: str,
+    password: str,
+    ip: str | None = None,
+    audit_failures: bool = True,
 ) -> User | None:
     """The user when the password matches; records a failed attempt otherwise.
 
     After MAX_FAILED_LOGINS failures in a row the account is locked for LOCK_MINUTES, with an
     audit event; a locked account is refused even with the right password. ``ip`` (the client's
-    address) goes into the audit events, where per-IP throttling counts failures.
+    address) goes into the audit events, where per-IP throttling counts failures. An unknown or
+    inactive username costs one argon2 verification like a known one (against a dummy hash),
+    so the time of the answer does not tell which names exist. ``audit_failures=False`` (an
+    address already blocked) leaves the failed attempts out of the audit log, where they would
+    only flood it; they still count towards the account's lock-out.
     """
     where = {"ip": ip} if ip else {}
     now = clock.now()
     user = session.scalar(select(User).where(User.username == username))
     if user is not None and user.locked_until is not None and user.locked_until > now:
-        audit.record(session, "anonymous", "login.refused_locked", username=username, **where)
+        if audit_failures:
+            audit.record(session, "anonymous", "login.refused_locked", username=username, **where)
         raise AccountLocked(f"账户已锁定，请于 {LOCK_MINUTES} 分钟后重试或联系管理员")
-    try:
-        if user is not None and user.active and _hasher.verify(user.password_hash, password):
-            user.failed_logins, user.locked_until = 0, None
-            return user
-    except (VerificationError, InvalidHashError):
-        pass
-    audit.record(session, "anonymous", "login.failed", username=username, **where)
+    usable = user is not None and user.active
+    if passwords.verify(user.password_hash if usable else None, password) and user is not None:
+        user.failed_logins, user.locked_until = 0, None
+        return user
+    if audit_failures:
+        audit.record(session, "anonymous", "login.failed", username=username, **where)
     if user is not None:
-        user.failed_logins += 1
-        if user.failed_logins >= MAX_FAILED_LOGINS:
-            user.locked_until = now + timedelta(minutes=LOCK_MINUTES)
-            user.failed_logins = 0
-            audit.record(session, "system", "user.locked", username=username)
+        note_wrong_password(session, user)
     return None
+
+
+def note_wrong_password(session: Session, user: User) -> None:
+    """Count a wrong password against the account; the fifth in a row locks it."""
+    user.failed_logins += 1
+    if user.failed_logins >= MAX_FAILED_LOGINS:
+        user.locked_until = clock.now() + timedelta(minutes=LOCK_MINUTES)
+        user.failed_logins = 0
+        audit.record(session, "system", "user.locked", username=user.username)
 
 
 def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def create_token(session: Session, actor: Actor, username: str) -> str:
+DEFAULT_TOKEN_DAYS = 365
+
+
+class TokenExpired(ServiceError):
+    status = 401
+
+    def __init__(self, expired_at: datetime) -> None:
+        day = clock.to_local(expired_at).strftime("%Y-%m-%d %H:%M")
+        super().__init__(f"访问令牌已于 {day} 过期，请联系管理员重新签发")
+
+
+def create_token(
+    session: Session, actor: Actor, username: str, days: int = DEFAULT_TOKEN_DAYS
+) -> str:
+    """A new API token for the user, valid for ``days`` days; only its sha256 is stored."""
+    if days < 1:
+        raise InvalidInput("令牌有效期至少 1 天", {"days": ["令牌有效期至少 1 天"]})
     user = session.scalar(select(User).where(User.username == username))
     if user is None:
         raise NotFound(f"用户不存在：{username}")
     token = "hj_" + secrets.token_urlsafe(32)
-    session.add(ApiToken(user_id=user.id, token_hash=_token_hash(token), created_at=clock.now()))
-    audit.record(session, actor, "token.create", username=username)
+    now = clock.now()
+    expires_at = now + timedelta(days=days)
+    session.add(
+        ApiToken(
+            user_id=user.id, token_hash=_token_hash(token), created_at=now, expires_at=expires_at
+        )
+    )
+    audit.record(session, actor, "token.create", username=username, expires_at=expires_at)
     return token
+
+
+def token_state(row: ApiToken) -> str:
+    """``active``, ``expired`` or ``revoked`` (as ``huajie tokens list`` shows it)."""
+    if row.revoked_at is not None:
+        return "revoked"
+    return "expired" if row.expires_at <= clock.now() else "active"
 
 
 def list_tokens(session: Session) -> list[ApiToken]:
@@ -171,22 +201,10 @@ def revoke_token(session: Session, actor: Actor, token_id: int) -> None:
         audit.record(session, actor, "token.revoke", token_id=token_id, username=row.user.username)
 
 
-_LIVE_TOKEN = select(ApiToken).where(
-    ApiToken.token_hash == bindparam("token_hash"), ApiToken.revoked_at.is_(None)
-)  # built once: every API request asks
-
-
-def user_for_token(session: Session, token: str) -> User | None:
-    row = session.scalar(_LIVE_TOKEN, {"token_hash": _token_hash(token)})
-    if row is None or not row.user.active:
-        return None
-    return row.user
-
-
 # The API's per-request token check: one indexed lookup on columns, no ORM objects. It runs on
 # every request, so a revoked token or a deactivated user is refused at once in every process.
 _LIVE_TOKEN_USER = DriverStatement(
-    select(ApiToken.user_id)
+    select(ApiToken.user_id, ApiToken.expires_at)
     .join(User, User.id == ApiToken.user_id)
     .where(
         ApiToken.token_hash == bindparam("token_hash"),
@@ -210,7 +228,8 @@ _actors_lock = threading.Lock()
 
 
 def actor_for_token(session: Session, token: str) -> Actor | None:
-    """The acting user of a live API token, or None if it is unknown, revoked or deactivated.
+    """The acting user of a live API token, or None if it is unknown, revoked or deactivated;
+    ``TokenExpired`` (401 with the day it expired) past its expiry.
 
     Liveness is read on every call; what the actor may do (role, unit, the people they
     substitute for today) is reused for ``ACTOR_CACHE_SECONDS`` within the same local day, since
@@ -219,9 +238,11 @@ def actor_for_token(session: Session, token: str) -> Actor | None:
     token_hash = _token_hash(token)
     live = _LIVE_TOKEN_USER.first(session.connection(), {"token_hash": token_hash})
     user_id = live[0] if live else None
-    if user_id is None:
+    if user_id is None or live[1] <= clock.now():
         with _actors_lock:
             _actors.pop(token_hash, None)
+        if user_id is not None:
+            raise TokenExpired(live[1])
         return None
     today, now = clock.local_now().date(), time.monotonic()
     cached = _actors.get(token_hash)

@@ -4,6 +4,11 @@ The lock-out in ``org.authenticate`` protects one account; this protects all of 
 address trying many (password spraying). State lives in the database, in the audit log that
 records every failed login with its address anyway, so several app processes (server workers,
 machines) see the same count: an in-memory limiter would give each worker its own allowance.
+
+A block refuses wrong passwords from the address, not the right one: the owner of an account
+behind the same address (an office's shared outgoing address) still logs in with their own
+password. Guesses from a blocked address still count towards each account's lock-out, so they
+stay bounded per account; they are not audited one by one.
 """
 
 from __future__ import annotations
@@ -47,11 +52,12 @@ def _last_block(session: Session, ip: str) -> datetime | None:
     )
 
 
-def check(session: Session, ip: str, limits: Limits) -> None:
-    """Refuse (429) while the address is blocked; refusals are not audited one by one."""
+def block_of(session: Session, ip: str, limits: Limits) -> LoginThrottled | None:
+    """The refusal (429) a failed login from ``ip`` gets while the address is blocked."""
     last = _last_block(session, ip)
     if last is not None and clock.to_utc(last) + timedelta(minutes=limits.minutes) > clock.now():
-        raise LoginThrottled(limits.minutes)
+        return LoginThrottled(limits.minutes)
+    return None
 
 
 def note_failure(session: Session, ip: str, limits: Limits) -> None:

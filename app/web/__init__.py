@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Flask, current_app, jsonify, render_template, request
 from flask.sessions import SecureCookieSessionInterface
-from flask_login import LoginManager, current_user
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy import select
 from werkzeug.routing import IntegerConverter, Map
@@ -31,6 +31,7 @@ from app.web import (  # api_manage: its routes join api.bp on import
 from app.web.context import db
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+CACHEABLE = {"static", "vendor.asset"}  # the only answers a browser may keep
 ACTION_LABELS = {
     "instance.start": "启动流程",
     "instance.complete": "流程办结",
@@ -46,6 +47,20 @@ ACTION_LABELS = {
     "login.refused_locked": "锁定期间尝试登录",
     "login.oidc_refused": "统一身份认证登录被拒绝",
     "auth.login": "登录",
+    "auth.logout": "退出登录",
+    "password.change": "修改密码",
+    "password.change_refused": "修改密码时当前密码错误",
+    "user.locked": "账户锁定",
+    "user.deactivate": "停用用户",
+    "user.reactivate": "恢复用户",
+    "user.unlock": "解除锁定",
+    "user.password_reset": "重置密码",
+    "user.role_change": "变更角色",
+    "user.unit_change": "变更单位",
+    "token.revoke": "撤销接口令牌",
+    "document.read": "下载文书",
+    "attachment.read": "下载附件",
+    "dossier.export": "导出卷宗",
     "message.receive": "收到法院消息",
     "message.delivered": "消息送达流程",
     "unit.add": "添加单位",
@@ -90,17 +105,7 @@ def register(app: Flask) -> None:
     app.url_map.converters["int"] = RecordId
     app.session_interface = CookieSessions()
     csrf = CSRFProtect(app)
-    login = LoginManager(app)
-    login.login_view = "auth.login"
-    login.login_message = "请先登录"
-
-    @login.user_loader
-    def _load(user_id: str):  # type: ignore[no-untyped-def]
-        from app.models import User
-
-        with db().read() as session:
-            return session.get(User, int(user_id))
-
+    auth.init(app)
     for module in (auth, tasks, cases, instances, processes, modeler, dashboard, vendor):
         app.register_blueprint(module.bp)
     app.register_blueprint(versions.bp)
@@ -146,8 +151,16 @@ def register(app: Flask) -> None:
             return jsonify(error=f"请求体过大{limit}"), 413
         return render_template("error.html", message=f"上传内容过大{limit}", status=413), 413
 
+    hsts = app.extensions["huajie.settings"].secure_cookies
+
     @app.after_request
     def _headers(response):  # type: ignore[no-untyped-def]
+        if request.endpoint not in CACHEABLE:
+            # pages, downloads and API answers hold records: no copy in any cache (a shared
+            # computer's browser, a proxy); only the static assets may be kept
+            response.headers["Cache-Control"] = "no-store"
+        if hsts:  # served over HTTPS (HUAJIE_SECURE_COOKIES): browsers must not fall back
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault(

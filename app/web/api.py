@@ -23,6 +23,7 @@ from app.services import (
     attachments,
     calendar,
     completion,
+    downloads,
     messages,
     org,
     processes,
@@ -220,8 +221,8 @@ def get_instance(instance_id: int) -> Response:
 @token_required
 def get_document(document_id: int) -> Response:
     _forbid_court()
-    with _reading() as session:
-        doc = queries.document_for(session, _actor(), document_id)
+    with _writing() as session:  # the download is audited
+        doc = downloads.document(session, _actor(), document_id)
     return send_file(
         BytesIO(doc.content), mimetype=DOCX, as_attachment=True, download_name=doc.filename
     )
@@ -318,8 +319,8 @@ def upload_attachment() -> tuple[Response, int]:
 @token_required
 def get_attachment(attachment_id: int) -> Response:
     _forbid_court()
-    with _reading() as session:
-        row = queries.attachment_for(session, _actor(), attachment_id)
+    with _writing() as session:  # the download is audited
+        row = downloads.attachment(session, _actor(), attachment_id)
     return send_attachment(row)
 
 

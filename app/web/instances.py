@@ -6,7 +6,7 @@ from flask import Blueprint, render_template, request, send_file
 from flask_login import login_required
 from werkzeug.wrappers import Response
 
-from app.services import audit, inspection, queries
+from app.services import audit, downloads, inspection, queries
 from app.services.errors import Forbidden
 from app.web.context import actor, db, settings
 
@@ -53,8 +53,8 @@ def diagram(instance_id: int) -> Response:
 @bp.get("/instances/<int:instance_id>/dossier.zip")
 @login_required
 def dossier(instance_id: int) -> Response:
-    with db().read() as session:
-        name, content = inspection.dossier(session, actor(), instance_id)
+    with db().write() as session:  # the download is audited
+        name, content = downloads.dossier(session, actor(), instance_id)
     return send_file(
         BytesIO(content), mimetype="application/zip", as_attachment=True, download_name=name
     )
@@ -63,8 +63,8 @@ def dossier(instance_id: int) -> Response:
 @bp.get("/documents/<int:document_id>")
 @login_required
 def download(document_id: int) -> Response:
-    with db().read() as session:
-        doc = queries.document_for(session, actor(), document_id)
+    with db().write() as session:  # the download is audited
+        doc = downloads.document(session, actor(), document_id)
     return send_file(
         BytesIO(doc.content), mimetype=DOCX, as_attachment=True, download_name=doc.filename
     )
@@ -73,8 +73,8 @@ def download(document_id: int) -> Response:
 @bp.get("/attachments/<int:attachment_id>")
 @login_required
 def attachment(attachment_id: int) -> Response:
-    with db().read() as session:
-        row = queries.attachment_for(session, actor(), attachment_id)
+    with db().write() as session:  # the download is audited
+        row = downloads.attachment(session, actor(), attachment_id)
     return send_attachment(row)
 
 

@@ -6,12 +6,11 @@ import requests
 from authlib.common.errors import AuthlibBaseError
 from authlib.integrations.flask_client import OAuth
 from flask import Blueprint, Flask, current_app, render_template, url_for
-from flask_login import login_user
 from joserfc.errors import JoseError
 from werkzeug.wrappers import Response
 
 from app.config import Settings
-from app.services import sso
+from app.services import login_sessions, sso
 from app.web.auth import after_login, client_ip
 from app.web.context import db, settings
 
@@ -72,9 +71,9 @@ def callback() -> Response | tuple[str, int]:
     with db().write() as session:
         try:
             user = sso.login(session, username, config.oidc_issuer, ip)
+            login_sessions.start(session, user, ip)
         except sso.SsoRefused as exc:  # caught inside the transaction: its audit event stays
             refusal = exc
     if refusal is not None:
         return _refused(refusal.message)
-    login_user(user)
-    return after_login()
+    return after_login(user)

@@ -34,6 +34,7 @@ PUBLIC = {
 # endpoint -> (roles that may read (GET), roles that may write (POST …))
 TABLE: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "auth.logout": (NONE, ALL),
+    "auth.password": (ALL, ALL),  # one's own password, auditors included
     "tasks.inbox": (READERS, NONE),
     "tasks.task_page": (READERS, STAFF),
     "tasks.manage_deadline": (NONE, MANAGERS),

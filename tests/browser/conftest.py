@@ -10,6 +10,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -45,7 +46,7 @@ def huajie_cli(base_url: str, *args: str) -> str:
     return result.stdout
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
@@ -76,10 +77,8 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
             process.wait(timeout=10)
 
 
-@pytest.fixture(scope="module")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """Initialise a fresh demo database, run ``huajie serve`` on a free port, yield its URL."""
-    data_dir = tmp_path_factory.mktemp("huajie-data")
+def init_demo(data_dir: Path) -> dict[str, str]:
+    """``huajie init --demo`` in a fresh data folder; returns the environment to serve it."""
     env = _server_env(data_dir)
     init = subprocess.run(
         [str(HUAJIE), "init", "--demo"], cwd=ROOT, env=env, capture_output=True, timeout=120
@@ -89,11 +88,15 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             "huajie init --demo failed:\n" + init.stderr.decode("utf-8", "replace"),
             pytrace=False,
         )
+    return env
 
-    port = _free_port()
+
+@contextmanager
+def serving(data_dir: Path, env: dict[str, str], port: int) -> Iterator[str]:
+    """``huajie serve`` on ``port`` until the block ends; yields its URL once it answers."""
     base_url = f"http://127.0.0.1:{port}"
     log_path = data_dir / "server.log"
-    with log_path.open("wb") as log:
+    with log_path.open("ab") as log:
         server = subprocess.Popen(
             [str(HUAJIE), "serve", "--host", "127.0.0.1", "--port", str(port)],
             cwd=ROOT,
@@ -122,6 +125,15 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             _stop(server)
             # Surface the server's output (tracebacks of 500s) in the pytest report.
             sys.stderr.write(log_path.read_text("utf-8", "replace"))
+            log_path.write_bytes(b"")
+
+
+@pytest.fixture(scope="module")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Initialise a fresh demo database, run ``huajie serve`` on a free port, yield its URL."""
+    data_dir = tmp_path_factory.mktemp("huajie-data")
+    with serving(data_dir, init_demo(data_dir), free_port()) as base_url:
+        yield base_url
 
 
 @pytest.fixture(scope="module")
