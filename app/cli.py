@@ -355,6 +355,7 @@ SETTINGS = {
     "lost_outcomes": 'outcomes that count as lost, a JSON list, e.g. ["败诉", "部分败诉"]',
     "loss_rate_threshold": "loss rate above which a unit is interviewed, e.g. 0.3",
     "many_lost_threshold": "lost cases in three years that flag a unit's adviser firm, e.g. 3",
+    "interview_min_concluded": "concluded cases before a rate alone calls a 约谈, e.g. 3",
 }
 
 
@@ -371,6 +372,7 @@ def settings_show() -> None:
         "lost_outcomes": units.DEFAULT_LOST_OUTCOMES,
         "loss_rate_threshold": stats.DEFAULT_THRESHOLD,
         "many_lost_threshold": units.DEFAULT_MANY_LOST,
+        "interview_min_concluded": stats.DEFAULT_MIN_CONCLUDED,
     }
     with _db(Settings.from_env()).read() as session:
         for key, default in defaults.items():
@@ -395,6 +397,7 @@ def settings_set(key: str, value: str) -> None:
         "lost_outcomes": isinstance(parsed, list) and all(isinstance(v, str) for v in parsed),
         "loss_rate_threshold": isinstance(parsed, int | float) and 0 <= parsed <= 1,
         "many_lost_threshold": isinstance(parsed, int) and parsed >= 1,
+        "interview_min_concluded": isinstance(parsed, int) and parsed >= 1,
     }[key]
     if not valid:
         click.echo(f"错误：{key} 的取值不合法（{SETTINGS[key]}）", err=True)

@@ -228,3 +228,15 @@ def test_calendar_deadline_endpoint(client, tokens):
         headers=_h(tokens["center"]),
     )
     assert both.status_code == 400
+
+
+def test_a_deadline_past_year_9999_or_the_limit_is_a_400_naming_the_field(client, tokens):
+    late = client.get(
+        "/api/v1/calendar/deadline?from=9999-12-30&working_days=5", headers=_h(tokens["center"])
+    )
+    assert late.status_code == 400 and "9999-12-31" in late.json["errors"]["from"][0]
+    long = client.get(
+        "/api/v1/calendar/deadline?from=2026-09-30&working_days=3651",
+        headers=_h(tokens["center"]),
+    )
+    assert long.status_code == 400 and "working_days" in long.json["errors"]

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
+import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
@@ -68,3 +72,58 @@ def test_import_recomputes_provisional_timers_and_clears_the_mark(db, clock, tmp
     # 12-31, 01-05, 01-06
     assert task.due_at.date().isoformat() == "2027-01-06"
     assert timer.due_at == task.due_at
+
+
+def _readme_calendar_example() -> str:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    docs = Path(__file__).resolve().parent.parent / "docs" / "operations.md"
+    text = readme + (docs.read_text(encoding="utf-8") if docs.exists() else "")
+    block = re.search(r"```\n(# 2027 年节假日安排\n.*?)```", text, re.S)
+    assert block is not None, "the import example is in the docs"
+    return block.group(1)
+
+
+def test_the_documented_import_example_imports_as_printed(db, tmp_path):
+    schedule = tmp_path / "2027.txt"
+    schedule.write_text(_readme_calendar_example(), encoding="utf-8")
+    result = _run("calendar", "import", str(schedule))
+    assert result.exit_code == 0, result.output
+    assert '"years": [2027]' in result.output
+    again = _run("calendar", "deadline", "--from", "2026-12-31", "--working-days", "1")
+    assert again.output.strip() == "2027-01-04"
+
+
+def test_a_date_outside_the_declared_year_is_refused_and_changes_nothing(db, tmp_path):
+    schedule = tmp_path / "bad.txt"
+    schedule.write_text("year,2027\n2027-01-01,休\n2028-01-01,休\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["calendar", "import", str(schedule)])
+    assert result.exit_code == 2
+    assert "第 3 行：2028-01-01 不在文件声明的年度（2027）之内" in result.output
+    still = _run("calendar", "deadline", "--from", "2026-12-31", "--working-days", "1")
+    assert still.output.strip() == "2027-01-01 provisional"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--from", "9999-12-30", "--working-days", "5"), "期限超出可计算的日期范围"),
+        (("--from", "2026-09-30", "--working-days", "100000"), "working_days 须为 1 至 3650"),
+        (("--from", "2026-09-30", "--calendar-days", "0"), "calendar_days 须为 1 至 3650"),
+    ],
+)
+def test_impossible_deadlines_are_one_clear_line_not_a_traceback(db, args, message):
+    result = CliRunner().invoke(main, ["calendar", "deadline", *args])
+    assert result.exit_code == 2
+    assert message in result.output and "Traceback" not in result.output
+
+
+def test_the_deadline_command_works_before_init(tmp_path, monkeypatch):
+    monkeypatch.setenv("HUAJIE_DATA", str(tmp_path / "fresh"))
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    result = CliRunner().invoke(
+        main, ["calendar", "deadline", "--from", "2026-09-30", "--working-days", "3"]
+    )
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip() == "2026-10-10"
+    assert "huajie init" in result.stderr
+    assert not (tmp_path / "fresh" / "huajie.sqlite3").exists()

@@ -114,7 +114,9 @@ def test_government_loss_is_reviewed_by_the_acting_unit_the_bureau_chooses(db):
     assert review.unit.code == "SCJG"
 
 
-def test_fault_found_sends_a_transfer_letter_and_tasks_to_discipline_and_the_unit(db):
+def test_a_transfer_ends_the_determination_and_the_discipline_organ_may_give_feedback(db):
+    """The transfer is the 移送函 and its record; the discipline organ's feedback is its own
+    process, which nothing waits for."""
     data = PathData(load("fault_determination")["paths"]["fault_transferred"])
     _notice(db)
     _judgment(db, ["GTZY"])
@@ -123,13 +125,19 @@ def test_fault_found_sends_a_transfer_letter_and_tasks_to_discipline_and_the_uni
     _complete(db, "bureau", determine, {**data.next("determine_fault"), "responsible_unit": "GTZY"})
     (transfer,) = _open(db, "fault_determination", "issue_transfer")
     _complete(db, "bureau", transfer, data.next("issue_transfer"))
-    units = sorted(t.unit.code for t in _open(db, "fault_determination"))
-    assert units == ["GTZY", "JW"]
+    assert _open(db, "fault_determination") == []
     with db.read() as session:
         letter = session.scalar(
             select(Document).where(Document.kind == "discipline_transfer_letter")
         )
-    assert letter is not None
+        determination = session.get(ProcessInstance, transfer.instance_id)
+        assert determination.status == "completed"  # the case does not wait for feedback
+    (feedback,) = _open(db, "discipline_feedback", "record_feedback")
+    assert feedback.unit.code == "JW" and feedback.due_at is None
+    assert letter is not None and feedback.case_id == transfer.case_id
+    sample = PathData(load("discipline_feedback")["paths"]["feedback_recorded"])
+    _complete(db, "jw", feedback, sample.next("record_feedback"))
+    assert _open(db, "discipline_feedback") == []
 
 
 def test_no_fault_ends_the_determination(db):

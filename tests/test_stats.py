@@ -115,7 +115,14 @@ def test_dashboard_page_and_excel_export(client, seeded):
     sheet = book["败诉率"]
     rows = {r[0]: r[2:5] for r in sheet.iter_rows(min_row=3, values_only=True)}
     assert rows["GTZY"] == (2, 4, 0.5)
-    assert set(book.sheetnames) == {"败诉率", "季度趋势", "诉前调处", "期限执行", "败诉原因"}
+    assert set(book.sheetnames) == {
+        "败诉率",
+        "复议纠错率",
+        "季度趋势",
+        "诉前调处",
+        "期限执行",
+        "败诉原因",
+    }
 
 
 def test_evaluation_interviews_units_above_the_threshold_once(seeded):
@@ -140,6 +147,22 @@ def test_evaluation_interviews_units_above_the_threshold_once(seeded):
     assert instance.process_id == "loss_rate_interview"
     with pytest.raises(Exception, match="司法局"), seeded.write() as session:
         evaluation.evaluate(session, actor(seeded, "gtzy"), period)
+
+
+def test_a_unit_with_too_few_concluded_cases_is_not_interviewed_on_its_rate_alone(seeded):
+    from app.models import ProcessInstance
+    from app.services import units
+
+    bureau = actor(seeded, "bureau")
+    period = stats.Period(date(2026, 1, 1), date(2026, 9, 30))
+    with seeded.write() as session:
+        units.put_setting(session, bureau, "interview_min_concluded", 4)
+        result = evaluation.evaluate(session, bureau, period)
+    # SCJG's 33.3% rests on 3 concluded cases: below the minimum of 4, no 约谈
+    assert result.above == ["GTZY", "SCJG"] and len(result.started) == 1
+    with seeded.read() as session:
+        (started,) = [session.get(ProcessInstance, i) for i in result.started]
+        assert started.unit.code == "GTZY"
 
 
 def test_last_quarter():
@@ -191,7 +214,10 @@ def test_settings_command_changes_the_threshold_and_refuses_bad_values(seeded):
 
 def test_quarterly_job_evaluates_the_quarter_just_ended(seeded, clock):
     from app.scheduler import TimerScheduler
+    from app.services import units
 
+    with seeded.write() as session:  # Q3 alone concluded too few cases for the default of 3
+        units.put_setting(session, actor(seeded, "bureau"), "interview_min_concluded", 1)
     clock.set("2026-10-01T09:00:00+08:00")
     TimerScheduler(seeded)._evaluate()
     with seeded.read() as session:

@@ -13,6 +13,7 @@ from app.engine.parser import (
     called_elements,
     executable_process_ids,
     parse_bpmn,
+    started_processes,
 )
 from app.engine.runtime import Engine, EngineError, ReadyUserTask, TaskNotReady, TimerState
 from app.engine.sandbox import SandboxError, check_source
@@ -41,4 +42,5 @@ __all__ = [
     "migrate",
     "outline",
     "parse_bpmn",
+    "started_processes",
 ]

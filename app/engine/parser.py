@@ -244,6 +244,21 @@ def called_elements(content: bytes) -> set[str]:
     }
 
 
+def started_processes(content: bytes) -> set[str]:
+    """Process ids the file's tasks start when they complete (the ``starts`` property), so a
+    directory deploys them first."""
+    root = parse_bpmn_root(content)
+    found: set[str] = set()
+    for node in root.iter():
+        if (
+            isinstance(node.tag, str)
+            and node.tag.endswith("}property")
+            and (node.get("name") == "starts")
+        ):
+            found |= {p.strip() for p in (node.get("value") or "").split(",") if p.strip()}
+    return found
+
+
 def parse_bpmn(
     content: bytes,
     filename: str = "upload.bpmn",

@@ -23,7 +23,18 @@ from app.clocks import system_event
 from app.driver_sql import DriverStatement
 from app.engine import EngineError, TaskNotReady, TimerState
 from app.models import Attachment, ProcessInstance, TaskRecord
-from app.services import attachments, audit, calendar, documents, forms, gates, ladder, projections
+from app.services import (
+    attachments,
+    audit,
+    calendar,
+    definitions,
+    documents,
+    forms,
+    gates,
+    ladder,
+    projections,
+    runtime,
+)
 from app.services.actor import Actor
 from app.services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.services.runtime import can_work_on, row_locks, task_schema, working_for
@@ -189,7 +200,28 @@ def complete_task(
                 ENGINE.task_data(workflow, task.spiff_task_id),
                 _next_deadline(result, run.timers if run else ENGINE.timers(workflow)),
             )
+        for process_id in definitions.starts_of(properties):
+            _start_after(session, actor, instance, ENGINE.task_data(workflow, task.spiff_task_id),
+                         process_id)  # fmt: skip
     return task, result
+
+
+def _start_after(
+    session: Session, actor: Actor, instance: ProcessInstance, data: dict[str, Any], process_id: str
+) -> None:
+    """A process the completed task starts without waiting for it (task property ``starts``):
+    for the same case, with the process data as it stands."""
+    definition = definitions.latest_definition(session, process_id, required=False)
+    if definition is None:
+        raise InvalidInput(f"流程定义要求启动的流程尚未部署：{process_id}")
+    handed = {k: v for k, v in data.items() if not k.startswith("_")}
+    started = runtime.start(
+        session, actor, definition, handed, case_id=instance.case_id, unit_id=instance.unit_id
+    )
+    audit.record(
+        session, actor, "instance.started_by_task", instance_id=started.id,
+        case_id=instance.case_id, by_instance=instance.id, process_id=process_id,
+    )  # fmt: skip
 
 
 def _next_deadline(result: StepResult, timers: list[TimerState]) -> dict[str, Any]:

@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 
 from app import clock
 from app.clocks import ENTERED, Clock, Computed, StartEvent
-from app.models import Attachment, ProcessInstance, TaskRecord, Timer, User
-from app.services import attachments, audit, calendar, projections, runtime
+from app.models import Attachment, ProcessInstance, TaskRecord, Timer
+from app.services import attachments, audit, calendar, org, projections, runtime
 from app.services.actor import Actor
 from app.services.errors import Conflict, Forbidden, InvalidInput, NotFound
 
@@ -128,6 +128,29 @@ def extend(session: Session, actor: Actor, task_id: int, days: Any, reason: str)
     return task
 
 
+def receipt_start(session: Session, task: TaskRecord) -> StartEvent | None:
+    """The receipt the task's deadline counts from, when a recorded service may move it
+    (None: no waiting deadline, or one that counts from another kind of event)."""
+    if task.status != "open" or task.due_at is None:
+        return None
+    timer = session.scalar(
+        select(Timer).where(
+            Timer.task_record_id == task.id, Timer.purpose == "deadline",
+            Timer.status == "waiting",
+        ).limit(1)
+    )  # fmt: skip
+    instance = session.get(ProcessInstance, task.instance_id)
+    if timer is None or instance is None:
+        return None
+    with calendar.in_scope(session):
+        workflow = runtime.restore(session, instance)
+        found = next(
+            (t for t in runtime.ENGINE.timers(workflow) if t.spiff_id == timer.spiff_task_id), None
+        )
+    start = found.clock.effective_start if found and found.clock else None
+    return start if start is not None and start.receipt else None
+
+
 def may_record_service(actor: Actor, task: TaskRecord) -> bool:
     """The center and the bureau (not timed by an agency's deadline), or the timed unit itself
     (then, like everyone, only with the evidence): read-only roles never."""
@@ -166,21 +189,25 @@ def record_service(
     elif len(label) > EVIDENCE_LABEL_MAX:
         errors["evidence"] = [f"最多 {EVIDENCE_LABEL_MAX} 个字"]
     files = files or []
+    given: list[dict[str, Any]] = []
     if files:
         errors.update(attachments.check("files", files))
     elif not file_ids:
         errors["files"] = ["请上传送达凭证（如送达回证的扫描件）"]
+    else:
+        try:
+            given = attachments.resolve(session, actor, file_ids, "files")
+        except InvalidInput as exc:
+            errors.update(exc.errors)
     if errors:
         raise InvalidInput("送达登记有误", errors)
     task, timer = _timer(session, actor, task_id, "送达", manage=False)
     if timer.status == "suspended":
         raise Conflict("期限中止期间不能登记送达，请先恢复")
     assert day is not None
-    refs = (
-        [attachments.store(session, actor, _storage(storage), f, "files").as_ref() for f in files]
-        if files
-        else attachments.resolve(session, actor, file_ids, "files")
-    )
+    refs = given or [
+        attachments.store(session, actor, _storage(storage), f, "files").as_ref() for f in files
+    ]
     for ref in refs:
         row = session.get(Attachment, ref["id"])
         if row is not None:
@@ -190,7 +217,7 @@ def record_service(
         what="送达",
         source=ENTERED,
         at=clock.now(),
-        by=_who(session, actor),
+        by=org.who(session, actor),
         evidence=label,
         files=tuple({"id": r["id"], "name": r["name"]} for r in refs),
         receipt=True,
@@ -235,13 +262,6 @@ def _served_day(value: Any, errors: dict[str, list[str]]) -> date | None:
         errors["served_on"] = ["送达日期不能晚于今天"]
         return None
     return day
-
-
-def _who(session: Session, actor: Actor) -> str:
-    user = session.get(User, actor.user_id) if actor.user_id is not None else None
-    if user is None:
-        return actor.username
-    return f"{user.unit.name} {user.label}"
 
 
 def _storage(storage: Path | None) -> Path:

@@ -19,6 +19,7 @@ from app.engine import (
     ParsedProcess,
     called_elements,
     parse_bpmn,
+    started_processes,
 )
 from app.models import ProcessDefinition
 from app.services import audit, definition_rules, gates, lanes
@@ -53,8 +54,10 @@ def check(
     forms_dir: Path,
     filename: str = "upload.bpmn",
     called: dict[str, bytes] | None = None,
+    deployed: set[str] | None = None,
 ) -> Checked:
-    """Parse and apply the domain rules; raises BpmnDefinitionError when it cannot parse."""
+    """Parse and apply the domain rules; raises BpmnDefinitionError when it cannot parse.
+    ``deployed``: the process ids a ``starts`` property may name (None: not checked)."""
     parsed = parse_bpmn(content, filename, called)
     problems: list[DefinitionProblem] = []
     forms: dict[str, Any] = {}
@@ -73,6 +76,14 @@ def check(
                 problems.append(DefinitionProblem(task.bpmn_id, issue))
             else:
                 forms[name] = schema
+        if deployed is not None:
+            for started in starts_of(task.properties):
+                if started not in deployed:
+                    problems.append(
+                        DefinitionProblem(
+                            task.bpmn_id, f"办结时要启动的流程尚未部署：{started}（starts 属性）"
+                        )
+                    )
     problems.extend(definition_rules.problems(parsed, forms))
     missing = gates.REQUIRED_TASKS.get(parsed.process_id, set()) - {
         t.bpmn_id for t in parsed.user_tasks
@@ -91,7 +102,8 @@ def validate(
 ) -> list[DefinitionProblem]:
     """Every error and warning deploy() would judge by, without deploying (the modeler's check)."""
     try:
-        return check(content, forms_dir, filename, _called(session, content)).problems
+        called = _called(session, content)
+        return check(content, forms_dir, filename, called, deployed_ids(session)).problems
     except BpmnDefinitionError as exc:
         return exc.problems
 
@@ -107,7 +119,7 @@ def deploy(
     """Store a new immutable version; an unchanged file returns the latest version as is."""
     called = _called(session, content)
     try:
-        checked = check(content, forms_dir, filename, called)
+        checked = check(content, forms_dir, filename, called, deployed_ids(session))
     except BpmnDefinitionError as exc:
         raise InvalidInput(
             "流程定义无效", {p.element_id: [p.message] for p in exc.problems}
@@ -156,6 +168,16 @@ def deploy(
         process_id=parsed.process_id, version=version, sha256=sha, comment=comment,
     )  # fmt: skip
     return definition
+
+
+def starts_of(properties: dict[str, str]) -> list[str]:
+    """The task property ``starts``: processes started, without waiting for them, when the
+    task completes (the discipline organ's feedback after a transfer)."""
+    return [p.strip() for p in properties.get("starts", "").split(",") if p.strip()]
+
+
+def deployed_ids(session: Session) -> set[str]:
+    return set(session.scalars(select(ProcessDefinition.process_id).distinct()))
 
 
 UPLOAD_SUFFIXES = (".bpmn", ".xml")
@@ -223,7 +245,10 @@ def deploy_directory(
 ) -> list[ProcessDefinition]:
     """Deploy every file, callees before their callers."""
     paths = sorted(processes_dir.glob("*.bpmn"))
-    calls = {path.stem: called_elements(path.read_bytes()) for path in paths}
+    calls = {
+        path.stem: called_elements(path.read_bytes()) | started_processes(path.read_bytes())
+        for path in paths
+    }
     ordered: list[Path] = []
     remaining = list(paths)
     while remaining:

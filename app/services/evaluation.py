@@ -50,6 +50,7 @@ def evaluate(session: Session, actor: Actor, period: stats.Period) -> Evaluation
     everyone = Actor(actor.username, "system")
     rates = stats.loss_rates(session, everyone, period)
     threshold = stats.loss_rate_threshold(session)
+    minimum = stats.interview_min_concluded(session)
     label = stats.quarter_label(period) if stats.quarters(period) == [period] else period.label()
     definition = definitions.latest_definition(session, INTERVIEW_PROCESS, required=False)
     government = org.unit_of_kind(session, "government")
@@ -60,6 +61,8 @@ def evaluate(session: Session, actor: Actor, period: stats.Period) -> Evaluation
         if unit is None or unit.kind != "agency" or row.rate is None or row.rate <= threshold:
             continue
         above.append(unit.code)
+        if row.concluded < minimum:  # a rate over too few cases: not a 约谈 on the rate alone
+            continue
         if definition is None or _already(session, unit, label):
             continue
         data = {
@@ -73,7 +76,7 @@ def evaluate(session: Session, actor: Actor, period: stats.Period) -> Evaluation
         started.append(instance.id)
     audit.record(
         session, actor, "evaluation.run", period=label, threshold=threshold,
-        rates=[r.as_dict() for r in rates], started=started,
+        rates=[r.as_dict() for r in rates], started=started, min_concluded=minimum,
     )  # fmt: skip
     return Evaluation(period, label, rates, threshold, above, started, definition is None)
 

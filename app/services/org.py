@@ -58,6 +58,12 @@ def unit_of_kind(session: Session, kind: str) -> Unit:
     return unit
 
 
+def who(session: Session, actor: Actor) -> str:
+    """How a record names the person who entered something: "区调处中心 王敏"."""
+    user = session.get(User, actor.user_id) if actor.user_id is not None else None
+    return f"{user.unit.name} {user.label}" if user is not None else actor.username
+
+
 def add_user(
     session: Session,
     actor: Actor,

@@ -26,8 +26,12 @@ CASE_PROCESSES = {
     "loss_review",
     "fault_determination",
     "loss_rate_interview",  # started by the loss-rate evaluation
+    "discipline_feedback",  # started by a transfer to discipline inspection
 }
-RESERVED = {"lane_owners", "working_days", "calendar_days"}
+RESERVED = {
+    "lane_owners", "working_days", "calendar_days", "working_days_before", "day_end",
+    "received", "submitted",
+}  # fmt: skip
 MAX_START_DATA = 16 * 1024
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
 

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from app import clock
 from app.models import Case, ProcessInstance, TaskRecord, Unit
+from app.models.case import LITIGATION, RECONSIDERATION
 from app.services import units
 from app.services.actor import Actor
 from app.services.errors import InvalidInput
@@ -71,10 +72,11 @@ def _lost_outcomes(session: Session) -> set[str]:
     return set(units.setting(session, "lost_outcomes", units.DEFAULT_LOST_OUTCOMES))  # type: ignore[arg-type]
 
 
-def _concluded_cases(session: Session, period: Period) -> list[Case]:
+def _concluded_cases(session: Session, period: Period, kind: str = LITIGATION) -> list[Case]:
     return list(
         session.scalars(
             select(Case).where(
+                Case.kind == kind,
                 Case.outcome.is_not(None),
                 Case.outcome_on >= period.start.isoformat(),
                 Case.outcome_on <= period.end.isoformat(),
@@ -105,6 +107,49 @@ def loss_rates(session: Session, actor: Actor, period: Period) -> list[UnitRate]
     rows = [
         UnitRate(code, names[code].name if code in names else code, lost[code], count)
         for code, count in concluded.items()
+    ]
+    if not sees_everything(actor):
+        own = session.get(Unit, actor.unit_id) if actor.unit_id else None
+        rows = [r for r in rows if own is not None and r.unit_code == own.code]
+    return sorted(rows, key=lambda r: (-(r.rate or 0), r.unit_code))
+
+
+@dataclass
+class CorrectionRate:
+    """复议纠错率: reconsideration decisions that corrected the unit ÷ all decided."""
+
+    unit_code: str
+    unit_name: str
+    corrected: int
+    decided: int
+
+    @property
+    def rate(self) -> float | None:
+        return self.corrected / self.decided if self.decided else None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "unit": self.unit_code,
+            "name": self.unit_name,
+            "corrected": self.corrected,
+            "decided": self.decided,
+            "correction_rate": round(self.rate, 4) if self.rate is not None else None,
+        }
+
+
+def correction_rates(session: Session, actor: Actor, period: Period) -> list[CorrectionRate]:
+    """Per unit, by the date each reconsideration decision was made (mechanism 9 counts the
+    cases it corrected beside the lost lawsuits)."""
+    decided: Counter[str] = Counter()
+    corrected: Counter[str] = Counter()
+    for case in _concluded_cases(session, period, RECONSIDERATION):
+        units_ = set(case.defendants or [case.agency.code])
+        decided.update(units_)
+        corrected.update(set(case.losing_units or []) & units_)
+    names = {u.code: u for u in session.scalars(select(Unit))}
+    rows = [
+        CorrectionRate(code, names[code].name if code in names else code, corrected[code], n)
+        for code, n in decided.items()
     ]
     if not sees_everything(actor):
         own = session.get(Unit, actor.unit_id) if actor.unit_id else None
@@ -180,6 +225,8 @@ def mediation_success(session: Session, actor: Actor, period: Period) -> dict[st
 
 
 def deadline_compliance(session: Session, actor: Actor, period: Period) -> list[dict[str, Any]]:
+    """Per unit: deadlines met, late and open, in all and for the local rules (本地规则: limits
+    the ten mechanisms do not set, the deadline timer's ``basis`` property)."""
     now = clock.now()
     per_unit: dict[int, Counter[str]] = defaultdict(Counter)
     for task in session.scalars(
@@ -192,10 +239,13 @@ def deadline_compliance(session: Session, actor: Actor, period: Period) -> list[
         else:
             state = "late" if task.due_at and task.due_at < now else "open"
         per_unit[task.unit_id][state] += 1
+        if task.due_basis == "local":
+            per_unit[task.unit_id][f"local_{state}"] += 1
     names = {u.id: u for u in session.scalars(select(Unit))}
     rows = [
         {"unit": names[uid].code, "name": names[uid].name, "met": c["met"], "late": c["late"],
-         "open": c["open"]}
+         "open": c["open"], "local_met": c["local_met"], "local_late": c["local_late"],
+         "local_open": c["local_open"]}
         for uid, c in per_unit.items()
         if sees_everything(actor) or uid == actor.unit_id
     ]  # fmt: skip
@@ -227,6 +277,8 @@ class Dashboard:
     compliance: list[dict[str, Any]]
     reasons: list[dict[str, Any]]
     threshold: float = field(default=0.0)
+    corrections: list[CorrectionRate] = field(default_factory=list)
+    min_concluded: int = 0
 
 
 def dashboard(session: Session, actor: Actor, period: Period) -> Dashboard:
@@ -238,11 +290,19 @@ def dashboard(session: Session, actor: Actor, period: Period) -> Dashboard:
         deadline_compliance(session, actor, period),
         loss_reasons(session, actor, period),
         loss_rate_threshold(session),
+        correction_rates(session, actor, period),
+        interview_min_concluded(session),
     )
 
 
-DEFAULT_THRESHOLD = 0.3
+DEFAULT_THRESHOLD = 0.3  # 本地规则: the text names no rate
+DEFAULT_MIN_CONCLUDED = 3  # 本地规则: a rate over fewer concluded cases says too little
 
 
 def loss_rate_threshold(session: Session) -> float:
     return float(units.setting(session, "loss_rate_threshold", DEFAULT_THRESHOLD))  # type: ignore[arg-type]
+
+
+def interview_min_concluded(session: Session) -> int:
+    """A unit with fewer concluded cases in the period is not called to a 约谈 on its rate."""
+    return int(units.setting(session, "interview_min_concluded", DEFAULT_MIN_CONCLUDED))  # type: ignore[call-overload]

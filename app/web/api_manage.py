@@ -9,7 +9,16 @@ from typing import Any
 from flask import jsonify, request
 from werkzeug.wrappers import Response
 
-from app.services import assignment, deadlines, definitions, evaluation, org, queries, stats
+from app.services import (
+    assignment,
+    deadlines,
+    definitions,
+    evaluation,
+    org,
+    queries,
+    reconsiderations,
+    stats,
+)
 from app.services.errors import InvalidInput
 from app.web.api import _actor, _body, _forbid_court, _reading, _writing, bp, token_required
 from app.web.context import settings
@@ -23,11 +32,39 @@ def loss_rate() -> Response:
     period = stats.Period.parse(request.args.get("from"), request.args.get("to"))
     with _reading() as session:
         rows = [r.as_dict() for r in stats.loss_rates(session, _actor(), period)]
+        corrections = [r.as_dict() for r in stats.correction_rates(session, _actor(), period)]
         threshold = stats.loss_rate_threshold(session)
     return jsonify(
         {"from": period.start.isoformat(), "to": period.end.isoformat(),
-         "threshold": threshold, "units": rows}
+         "threshold": threshold, "units": rows, "reconsideration": corrections}
     )  # fmt: skip
+
+
+@bp.post("/reconsiderations")
+@token_required
+def record_reconsideration() -> tuple[Response, int]:
+    """A 行政复议决定 recorded by the bureau; a correcting one starts mechanism 9's review."""
+    _forbid_court()
+    with _writing() as session:
+        recorded = reconsiderations.record(session, _actor(), _body())
+        case = recorded.case
+        result = {"id": case.id, "case_no": case.case_no, "started": recorded.started}
+    return jsonify(result), 201
+
+
+@bp.post("/tasks/<int:task_id>/service")
+@token_required
+def record_service(task_id: int) -> Response:
+    """{served_on, evidence, files: [attachment ids]}: 登记送达 of what the task answers."""
+    _forbid_court()
+    body = _body()
+    with _writing() as session:
+        task = deadlines.record_service(
+            session, _actor(), task_id, body.get("served_on"), body.get("evidence"),
+            file_ids=body.get("files"),
+        )  # fmt: skip
+        result = queries.task_json(session, task)
+    return jsonify(result)
 
 
 @bp.post("/evaluations")

@@ -1,11 +1,11 @@
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import login_required
 from werkzeug.wrappers import Response
 
 from app.services import cases as case_service
-from app.services import messages, queries, timeline
+from app.services import messages, queries, reconsiderations, timeline
 from app.services.errors import InvalidInput
 from app.web.context import actor, db
 
@@ -47,6 +47,31 @@ def start_for_case(case_id: int, process_id: str) -> Response:
         instance = case_service.start_for_case(session, actor(), case_id, process_id)
         instance_id = instance.id
     return redirect(url_for("instances.instance_page", instance_id=instance_id))
+
+
+@bp.route("/reconsiderations/new", methods=["GET", "POST"])
+@login_required
+def record_reconsideration() -> str | Response:
+    """登记行政复议决定 (the bureau): a correcting one starts mechanism 9's review."""
+    errors: dict[str, list[str]] = {}
+    values = {k: request.form.get(k, "") for k in reconsiderations.FIELDS}
+    if request.method == "POST":
+        try:
+            with db().write() as session:
+                recorded = reconsiderations.record(session, actor(), values)
+                case_id = recorded.case.id
+        except InvalidInput as exc:
+            errors = exc.errors
+        else:
+            flash("行政复议决定已登记" + ("，已启动复盘整改" if recorded.started else ""))
+            return redirect(url_for("cases.case_page", case_id=case_id))
+    with db().read() as session:
+        agencies = queries.agencies(session)
+    return render_template(
+        "reconsideration_new.html", fields=reconsiderations.FIELDS, values=values,
+        errors=errors, agencies=agencies, outcomes=reconsiderations.OUTCOMES,
+        corrected=reconsiderations.CORRECTED, organ=reconsiderations.DEFAULT_ORGAN,
+    ), (400 if errors else 200)  # fmt: skip
 
 
 @bp.route("/cases/new", methods=["GET", "POST"])

@@ -114,6 +114,10 @@ SCHEMAS: dict[str, Schema] = {
         {"unit": STR, "name": STR, "lost": INT, "concluded": INT,
          "loss_rate": _nullable("number")}
     ),
+    "CorrectionRate": _obj(
+        {"unit": STR, "name": STR, "corrected": INT, "decided": INT,
+         "correction_rate": _nullable("number")}
+    ),
     "InstanceCreated": _obj({"instance_id": INT}),
 }  # fmt: skip
 
@@ -137,6 +141,16 @@ BODIES: dict[str, Schema] = {
         {"reason": TEXT, "days": INT},
     ),
     "api.reassign_task": _obj({"username": STR}, {"reason": TEXT}),
+    "api.record_service": _obj(
+        {"served_on": DATE, "evidence": {"type": "string", "maxLength": 50},
+         "files": {"type": "array", "items": INT, "minItems": 1, "maxItems": 20}},
+    ),
+    "api.record_reconsideration": _obj(
+        {},  # every field is checked by the service, so a refusal names all problems at once
+        {"decision_no": TEXT, "unit": STR, "applicant": TEXT, "subject": TEXT,
+         "outcome": {"type": "string", "description": "维持、驳回、撤销、变更、确认违法、责令履行"},
+         "decided_on": STR, "received_on": STR, "organ": TEXT},
+    ),
     "api.bulk_tasks": _obj(
         {"action": {"enum": ["reassign", "remind"]},
          "task_ids": {"type": "array", "items": ID, "maxItems": 500}},
@@ -315,7 +329,7 @@ OPERATIONS: dict[tuple[str, str], Schema] = {
         "responses": _responses(
             {201: _json(_ref("Message"), "已接收"),
              200: _json(_ref("Message"), "重复的幂等键：不产生第二次效果")},
-            400, 404, 409,
+            400, 404, 409, 413,
         ),
     },
     ("get", "/stats/loss-rate"): {
@@ -324,7 +338,24 @@ OPERATIONS: dict[tuple[str, str], Schema] = {
                        _query("to", DATE_OR_EMPTY, "默认：今天")],
         "responses": _responses({200: _json(_obj(
             {"from": STR, "to": STR, "threshold": {"type": "number"},
-             "units": {"type": "array", "items": _ref("UnitRate")}}))}, 400),
+             "units": {"type": "array", "items": _ref("UnitRate")},
+             "reconsideration": {"type": "array", "items": _ref("CorrectionRate")}}))}, 400),
+    },
+    ("post", "/reconsiderations"): {
+        "x-endpoint": "api.record_reconsideration",
+        "summary": "登记行政复议决定（纠错的决定启动机制九复盘整改）",
+        "requestBody": _json_body("api.record_reconsideration"),
+        "responses": _responses(
+            {201: _json(_obj({"id": INT, "case_no": STR,
+                              "started": {"type": "array", "items": INT}}), "已登记")},
+            400, 409,
+        ),
+    },
+    ("post", "/tasks/{task_id}/service"): {
+        "x-endpoint": "api.record_service",
+        "summary": "登记纸质送达（凭送达回证，期限自送达之日起重新计算）",
+        "parameters": TASK_ID, "requestBody": _json_body("api.record_service"),
+        "responses": _responses({200: _json(_ref("Task"))}, 400, 404, 409),
     },
     ("post", "/evaluations"): {
         "x-endpoint": "api.run_evaluation", "summary": "开展败诉率评估（超过阈值的单位约谈）",

@@ -38,6 +38,7 @@ TABLE: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "tasks.inbox": (READERS, NONE),
     "tasks.task_page": (READERS, STAFF),
     "tasks.manage_deadline": (NONE, MANAGERS),
+    "tasks.record_service": (NONE, STAFF),
     "tasks.reassign": (NONE, REASSIGNERS),
     "tasks.bulk": (NONE, REASSIGNERS | {"bureau"}),
     "tasks.notifications": (READERS, NONE),
@@ -90,6 +91,9 @@ TABLE: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "api.start_for_case": (NONE, frozenset({"agency", "agency_head", "center"})),
     "api.loss_rate": (READERS, NONE),
     "api.run_evaluation": (NONE, EVALUATORS),
+    "api.record_reconsideration": (NONE, EVALUATORS),
+    "api.record_service": (NONE, STAFF),
+    "cases.record_reconsideration": (EVALUATORS, EVALUATORS),
     "api.name_substitute": (NONE, STAFF),
     "api.deploy_definition": (NONE, MODELERS),
 }

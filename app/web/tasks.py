@@ -127,6 +127,11 @@ def task_page(task_id: int) -> str | Response:
         if instance.process_id == "legality_review" and task.unit and task.unit.kind == "agency":
             flag = units.adviser_flag(session, task.unit)
         view = queries.instance_view(session, me, instance.id)
+        receipt = (
+            deadlines.receipt_start(session, task)
+            if deadlines.may_record_service(me, task)
+            else None
+        )
         unit_people = assignment.people_for(session, task)
         days_left = queries.working_days_left(session, task.due_at)
     return render_template(
@@ -148,6 +153,7 @@ def task_page(task_id: int) -> str | Response:
         and task.status == "open"
         and bool(task.due_at or task.due_rule),
         suspended=task.status == "open" and task.due_at is None and "中止" in task.due_rule,
+        receipt=receipt,
     ), (400 if errors else 200)
 
 
@@ -174,6 +180,29 @@ def manage_deadline(task_id: int) -> Response:
         _flash_error(exc)
     else:
         flash({"suspend": "期限已中止", "resume": "期限已恢复", "extend": "期限已延长"}[action])
+    return redirect(url_for("tasks.task_page", task_id=task_id))
+
+
+@bp.post("/tasks/<int:task_id>/service")
+@login_required
+def record_service(task_id: int) -> Response:
+    """登记送达: the day what the task answers was served on paper, with its 送达回证."""
+    files = [
+        attachments.Upload(f.filename or "", f.read())
+        for f in request.files.getlist("files")
+        if f.filename
+    ]
+    try:
+        with db().write() as session:
+            deadlines.record_service(
+                session, actor(), task_id, request.form.get("served_on", ""),
+                request.form.get("evidence", ""), files,
+                storage=settings().data_dir / "attachments",
+            )  # fmt: skip
+    except InvalidInput as exc:
+        _flash_error(exc)
+    else:
+        flash("送达情况已登记，期限已按送达日期重新计算")
     return redirect(url_for("tasks.task_page", task_id=task_id))
 
 
