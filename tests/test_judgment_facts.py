@@ -183,3 +183,26 @@ def test_a_correction_that_reverses_the_loss_withdraws_the_loss_processes(
     assert loss and {i.status for i in loss} == {"cancelled"}
     assert open_tasks == 0
     assert len(reasons) == len(loss) and all("二审改判" in r for r in reasons)
+
+
+def test_a_case_closed_after_a_loss_withdraws_what_the_loss_started(client, tokens, db, case):
+    assert send(client, tokens, "judgment", LOST, "j1").status_code == 201
+    closed = send(
+        client,
+        tokens,
+        "case_closed_without_judgment",
+        {"outcome": "撤诉", "closed_on": "2026-09-30"},
+        "c1",
+    )
+    assert closed.status_code == 201, closed.json
+    with db.read() as session:
+        statuses = set(
+            session.scalars(
+                select(ProcessInstance.status).where(
+                    ProcessInstance.process_id.in_(["loss_review", "fault_determination"])
+                )
+            )
+        )
+        case_row = session.scalar(select(Case).where(Case.case_no == CASE_NO))
+    assert statuses == {"cancelled"}
+    assert (case_row.outcome, case_row.losing_units) == ("撤诉", [])
