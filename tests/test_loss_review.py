@@ -10,6 +10,7 @@ from app.models import Document, ProcessInstance, Reminder, TaskRecord
 from app.services import completion, messages
 from app.services.errors import Forbidden
 from app.web.jsonform import validate_submission
+from app.workdays import SHANGHAI
 from tests.helpers import actor
 from tests.samples import PathData, load
 
@@ -112,6 +113,25 @@ def test_government_loss_is_reviewed_by_the_acting_unit_the_bureau_chooses(db):
     _complete(db, "bureau", choose, {"acting_unit": "SCJG", "reason": "处罚由市场监管局实施"})
     (review,) = _open(db, "loss_review", "write_review")
     assert review.unit.code == "SCJG"
+
+
+def test_the_acting_units_period_counts_from_its_naming_and_survives_a_returned_review(
+    db, clock, review_data
+):
+    _notice(db)
+    _judgment(db, ["QZF"])
+    (choose,) = _open(db, "loss_review", "choose_acting_unit")
+    clock.set("2026-10-12T10:00:00+08:00")  # the bureau names the unit on 10-12
+    _complete(db, "bureau", choose, {"acting_unit": "SCJG", "reason": "处罚由市场监管局实施"})
+    (review,) = _open(db, "loss_review", "write_review")
+    assert review.due_at.astimezone(SHANGHAI).date().isoformat() == "2026-10-19"
+    assert review.due_rule.startswith("起算：2026-10-12 “确定原具体实施单位”提交")
+    clock.set("2026-10-15T10:00:00+08:00")
+    _complete(db, "scjg", review, review_data.next("write_review"))
+    (approval,) = _open(db, "loss_review", "approve_review")
+    _complete(db, "scjg_head", approval, {"approved": "no", "approval_comment": "原因分析不深"})
+    (again,) = _open(db, "loss_review", "write_review")
+    assert again.id != review.id and again.due_at == review.due_at  # the same receipt
 
 
 def test_a_transfer_ends_the_determination_and_the_discipline_organ_may_give_feedback(db):

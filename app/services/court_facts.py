@@ -105,20 +105,24 @@ def case_started_on(case: Case) -> date:
 
 
 def court_event(on: str, what: str, message: CourtMessage, case: Case) -> StartEvent:
-    """A court fact (a date the message states) as the event a deadline counts from."""
+    """A court fact (a date the message states) as the event a deadline counts from: final, no
+    recorded service moves it."""
     return StartEvent(
         on=date.fromisoformat(on), what=what, source=COURT,
-        at=clock.to_local(message.received_at), receipt=True, not_before=case_started_on(case),
-        kind="event",
+        at=clock.to_local(message.received_at), kind="event",
     )  # fmt: skip
 
 
-def arrival_event(what: str, message: CourtMessage, case: Case) -> StartEvent:
-    """The message's arrival in the system as the event a deadline counts from."""
+def arrival_event(
+    what: str, message: CourtMessage, case: Case, receipt: bool = False
+) -> StartEvent:
+    """The message's arrival in the system as the event a deadline counts from. ``receipt``:
+    the timed unit was served on paper as well, so a recorded service (with its evidence, not
+    before the case) may move it — a judgment the court sent no service date for."""
     at = clock.to_local(message.received_at)
     return StartEvent(
-        on=at.date(), what=what, source=SYSTEM, at=at, receipt=True,
-        not_before=case_started_on(case), kind="event",
+        on=at.date(), what=what, source=SYSTEM, at=at, receipt=receipt,
+        not_before=case_started_on(case) if receipt else None, kind="event",
     )  # fmt: skip
 
 

@@ -85,7 +85,7 @@ def receive(session: Session, actor: Actor, case_no: str, payload: dict, key: st
         u.code: (
             court_facts.court_event(served[u.code], RECEIVED_JUDGMENT, message, case)
             if u.code in served
-            else court_facts.arrival_event(RECEIVED_JUDGMENT, message, case)
+            else court_facts.arrival_event(RECEIVED_JUDGMENT, message, case, receipt=True)
         )
         for u in losers
     }

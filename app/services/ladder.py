@@ -3,8 +3,8 @@
 By default (task property ``ladder`` overrides it: a comma list of steps, or ``none``):
 - ``reminder`` 提醒: at 09:00 on the working day before the due date, to the people who can do it;
 - ``head`` 催办: when the deadline passes, to the unit's head (agency_head);
-- ``escalation`` 督办: at 09:00 on the next working day after that, to the center (for an
-  agency's task) or the bureau (for anyone else's).
+- ``escalation`` 督办: at 09:00 on the next working day after that, to the center in the
+  mechanisms its lane appears in (for anyone's task but its own), else to the bureau.
 Nothing is sent on a rest day: a step that would fall on one waits for the next working day
 at 09:00. Steps follow the due date when it is extended, suspended or resumed.
 """
