@@ -206,3 +206,22 @@ def test_a_case_closed_after_a_loss_withdraws_what_the_loss_started(client, toke
         case_row = session.scalar(select(Case).where(Case.case_no == CASE_NO))
     assert statuses == {"cancelled"}
     assert (case_row.outcome, case_row.losing_units) == ("撤诉", [])
+
+
+def test_the_service_of_a_loss_warning_letter_is_checked_and_recorded(client, tokens, db, case):
+    letter = {"letter_no": "洪法预警〔2026〕9号", "reason": "事实不清"}
+    late = send(client, tokens, "loss_warning_letter", {**letter, "served_on": "2027-01-05"}, "w1")
+    assert late.status_code == 400 and "served_on" in late.json["errors"]
+    ok = send(client, tokens, "loss_warning_letter", {**letter, "served_on": "2026-09-30"}, "w2")
+    assert ok.status_code == 201, ok.json
+    with db.read() as session:
+        (instance,) = session.scalars(
+            select(ProcessInstance).where(ProcessInstance.process_id == "in_trial_resolution")
+        )
+    from app.services import runtime  # the record lives in the process data
+
+    with db.read() as session:
+        workflow = runtime.restore(session, session.get(ProcessInstance, instance.id))
+        data = runtime.ENGINE.data(workflow)
+    assert data["warning_served"]["on"] == "2026-09-30"
+    assert data["warning_served"]["source"] == "court"
