@@ -12,15 +12,28 @@ import zipfile
 
 import pytest
 from click.testing import CliRunner
+from sqlalchemy import select
 
 from app.cli import main
 from app.config import ROOT
+from app.models import TaskRecord
 from app.services import definitions
 from app.services.actor import SYSTEM
 from app.services.errors import InvalidInput
 from tests.reading import Done, Run, Viewer, run_path
 
 pytestmark = pytest.mark.both_databases
+
+
+def _open(db, instance_id: int) -> list[TaskRecord]:
+    with db.read() as session:
+        return list(
+            session.scalars(
+                select(TaskRecord).where(
+                    TaskRecord.instance_id == instance_id, TaskRecord.status == "open"
+                )
+            )
+        )
 
 
 def _by(run: Run, bpmn_id: str, unit: str | None = None) -> list[Done]:
@@ -114,10 +127,8 @@ def test_the_task_page_and_task_api_hide_a_completed_task_the_viewer_may_not_rea
     assert body["readable"] is True and approval.marker in json.dumps(body, ensure_ascii=False)
 
 
-def test_a_hidden_step_is_not_shown_as_the_before_value_of_a_later_one(app, db, settings):
-    """The data diff of a step is taken against the steps the viewer may read: a value a
-    hidden step submitted shows neither in its row nor as the "原值" of the step that
-    replaced it."""
+def _draft_read_by_the_bureau_only(db, settings) -> None:
+    """A version of mechanism 2a whose draft names the bureau as its only reader."""
     xml = (ROOT / "processes" / "major_enforcement_decision.bpmn").read_text(encoding="utf-8")
     anchor = 'value="major_enforcement_decision/draft_decision.uischema.json" />'
     assert anchor in xml
@@ -126,6 +137,13 @@ def test_a_hidden_step_is_not_shown_as_the_before_value_of_a_later_one(app, db, 
     )
     with db.write() as session:
         definitions.deploy(session, SYSTEM, edited.encode(), settings.forms_dir)
+
+
+def test_a_hidden_step_is_not_shown_as_the_before_value_of_a_later_one(app, db, settings):
+    """The data diff of a step is taken against the steps the viewer may read: a value a
+    hidden step submitted shows neither in its row nor as the "原值" of the step that
+    replaced it."""
+    _draft_read_by_the_bureau_only(db, settings)
     draft_text, revised_text = "拟没收违法所得并罚款五万元", "拟没收违法所得并罚款三万元"
     run = run_path(
         db, settings, "major_enforcement_decision", "failed_then_passed",
@@ -144,6 +162,24 @@ def test_a_hidden_step_is_not_shown_as_the_before_value_of_a_later_one(app, db, 
     assert "proposed_decision" not in hidden["changed"] and "proposed_decision" in hidden["added"]
     page = Viewer(app, db, "gtzy_head").page(run.instance_id).text
     assert revised_text in page and draft_text not in page
+
+
+def test_a_form_is_not_prefilled_with_what_a_hidden_step_wrote(app, db, settings):
+    """Who works a task sees its form prefilled from process data, less what a step they may not
+    read wrote there."""
+    _draft_read_by_the_bureau_only(db, settings)
+    draft_text = "拟没收违法所得并罚款五万元"
+    run = run_path(
+        db, settings, "major_enforcement_decision", "failed_then_passed", until="revise_draft",
+        draft_decision={"proposed_decision": draft_text},
+    )  # fmt: skip
+    revise = next(t for t in _open(db, run.instance_id) if t.bpmn_id == "revise_draft")
+    assert revise.prefill and revise.prefill["proposed_decision"] == draft_text
+    head = Viewer(app, db, "gtzy_head")  # may do the revision, may not read the draft
+    text = head.web.get(f"/tasks/{revise.id}").get_data(as_text=True)
+    assert 'name="proposed_decision"' in text and draft_text not in text
+    drafter = Viewer(app, db, "gtzy")  # wrote the draft: reads it
+    assert draft_text in drafter.web.get(f"/tasks/{revise.id}").get_data(as_text=True)
 
 
 def test_a_diagram_that_names_no_readers_keeps_discipline_records_to_the_bureau(app, db, settings):
