@@ -107,6 +107,23 @@ def test_a_hidden_step_shows_who_did_it_and_when_but_not_its_data(app, db, setti
     assert hidden["completed_by"] == determination.completed_by
 
 
+def test_a_download_is_audited_without_naming_a_hidden_document_to_others(app, db, settings):
+    """Reading a document is an audit event of the instance; to someone who may not read the
+    document, the event shows that it happened, not which file."""
+    run = run_path(db, settings, "fault_determination", "fault_transferred")
+    (letter,) = _by(run, "issue_transfer")[0].documents
+    assert Viewer(app, db, "jw").document(letter) == (200, 200)
+
+    def reads_of_the_letter(username: str) -> list:
+        zipped = Viewer(app, db, username).web.get(f"/instances/{run.instance_id}/dossier.zip")
+        with zipfile.ZipFile(io.BytesIO(zipped.data)) as zf:
+            events = json.loads(zf.read("history.json"))["audit_events"]
+        return [e["detail"] for e in events if e["action"] == "document.read"]
+
+    assert {d["document_id"] for d in reads_of_the_letter("bureau")} == {letter}
+    assert reads_of_the_letter("gtzy_head") == [None, None]  # jw's web and API downloads
+
+
 def test_the_task_page_and_task_api_hide_a_completed_task_the_viewer_may_not_read(
     app, db, settings
 ):

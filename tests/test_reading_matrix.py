@@ -49,7 +49,7 @@ EXPECTED: dict[str, dict[str, frozenset[str]]] = {
         "leader_review": SHARED, **SELF_CORRECTION,
     },
     "judgment_performance": {
-        "hear_court_opinion": SHARED, "guide_performance": SHARED,
+        "choose_acting_unit": SHARED, "hear_court_opinion": SHARED, "guide_performance": SHARED,
         "perform_and_report": AGENCY_WORK, "confirm_performance": SHARED,
     },
     "post_judgment_explanation": {

@@ -151,15 +151,22 @@ class InstanceView:
     events: list[AuditEvent]
     messages: list[CourtMessage] = field(default_factory=list)
     readable: frozenset[int] = frozenset()  # ids of the tasks whose content the actor reads
+    # what the actor may not read, by the key an audit event names it with: task_id,
+    # document_id, attachment_id -> ids
+    hidden: dict[str, frozenset[int]] = field(default_factory=dict)
 
     def data_of(self, task: TaskRecord) -> dict[str, Any] | None:
         return task.data if task.id in self.readable else None
 
     def event_detail(self, event: AuditEvent) -> dict[str, Any] | None:
-        """The event's detail, or None when it is about a task the actor may not read (a
-        completion carries the submitted data; a reason may describe it)."""
-        task_id = (event.detail or {}).get("task_id")
-        return event.detail if task_id is None or task_id in self.readable else None
+        """The event's detail, or None when it is about a task the actor may not read, or a
+        document or attachment such a task produced (a completion carries the submitted data,
+        a reason may describe it, a download names the file)."""
+        detail = event.detail or {}
+        for key, ids in self.hidden.items():
+            if detail.get(key) in ids:
+                return None
+        return event.detail
 
 
 def instance_view(session: Session, actor: Actor, instance_id: int) -> InstanceView:
@@ -177,13 +184,27 @@ def instance_view(session: Session, actor: Actor, instance_id: int) -> InstanceV
     timers = list(
         session.scalars(select(Timer).where(Timer.instance_id == instance.id).order_by(Timer.id))
     )
-    docs = [
-        d
-        for d in session.scalars(
-            select(Document).where(Document.instance_id == instance.id).order_by(Document.id)
+    hidden_tasks = frozenset(t.id for t in tasks) - readable
+    docs, hidden_docs = [], set()
+    for doc in session.scalars(
+        select(Document).where(Document.instance_id == instance.id).order_by(Document.id)
+    ):
+        if doc.task_record_id in hidden_tasks:
+            hidden_docs.add(doc.id)
+        else:
+            docs.append(doc)
+    hidden_files = (
+        frozenset(
+            session.scalars(
+                select(Attachment.id).where(
+                    Attachment.instance_id == instance.id,
+                    Attachment.task_record_id.in_(hidden_tasks),
+                )
+            )
         )
-        if d.task_record_id is None or d.task_record_id in readable
-    ]
+        if hidden_tasks
+        else frozenset()
+    )
     events = list(
         session.scalars(
             select(AuditEvent).where(AuditEvent.instance_id == instance.id).order_by(AuditEvent.id)
@@ -200,7 +221,12 @@ def instance_view(session: Session, actor: Actor, instance_id: int) -> InstanceV
             )
             if instance.id in (m.delivered_to or []) or instance.id in (m.started or [])
         ]
-    return InstanceView(instance, case, tasks, timers, docs, events, messages, readable)
+    hidden = {
+        "task_id": hidden_tasks,
+        "document_id": frozenset(hidden_docs),
+        "attachment_id": hidden_files,
+    }
+    return InstanceView(instance, case, tasks, timers, docs, events, messages, readable, hidden)
 
 
 def _task_readable(session: Session, actor: Actor, task_id: int | None) -> bool:
