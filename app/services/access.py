@@ -2,8 +2,8 @@
 
 Opening an instance at all is ``queries.can_see_instance`` (units that take part, the
 supervising roles, auditors). Inside it, what a task holds — its submitted data, the data it
-changed, the documents and attachments it produced, the details of the audit events about it —
-is read per task, by:
+changed, the documents and attachments it produced, the details of the audit events about it or
+about reading its files — is read per task, by:
 
 - auditors (read-only, they read everything) and the system itself;
 - the people the diagram gives the task: its ``assignee``, or the holders of its ``role`` in the
