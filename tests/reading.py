@@ -225,18 +225,39 @@ def run_path(
     submits."""
     sample, data = _path_data(process_id, path)
     instance_id, case_id = _start(db, process_id, sample, data)
-    done = []
+    return _drive(db, settings, Run(process_id, path, instance_id, case_id, []), data, until,
+                  overrides)  # fmt: skip
+
+
+def continue_path(
+    db: Database, settings: Settings, process_id: str, path: str, instance_id: int
+) -> Run:
+    """Complete the tasks of an instance something else started (a task's ``starts``)."""
+    with db.read() as session:
+        case_id = session.get(ProcessInstance, instance_id).case_id
+    _, data = _path_data(process_id, path)
+    return _drive(db, settings, Run(process_id, path, instance_id, case_id, []), data, None, {})
+
+
+def _drive(
+    db: Database,
+    settings: Settings,
+    run: Run,
+    data: PathData,
+    until: str | None,
+    overrides: dict[str, dict[str, Any]],
+) -> Run:
     for _ in range(40):
-        tasks = _open_tasks(db, instance_id)
+        tasks = _open_tasks(db, run.instance_id)
         if not tasks or tasks[0].bpmn_id == until:
             break
         task = tasks[0]
         submitted = {**data.next(task.bpmn_id), **overrides.get(task.bpmn_id, {})}
-        done.append(complete(db, settings, task, submitted, process_id))
+        run.done.append(complete(db, settings, task, submitted, run.process_id))
     with db.read() as session:
-        status = session.get(ProcessInstance, instance_id).status
-    assert (status == "completed") == (until is None), (process_id, path, [d.bpmn_id for d in done])
-    return Run(process_id, path, instance_id, case_id, done)
+        status = session.get(ProcessInstance, run.instance_id).status
+    assert (status == "completed") == (until is None), (run, [d.bpmn_id for d in run.done])
+    return run
 
 
 @dataclass

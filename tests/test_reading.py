@@ -16,11 +16,11 @@ from sqlalchemy import select
 
 from app.cli import main
 from app.config import ROOT
-from app.models import TaskRecord
+from app.models import ProcessInstance, TaskRecord
 from app.services import definitions
 from app.services.actor import SYSTEM
 from app.services.errors import InvalidInput
-from tests.reading import Done, Run, Viewer, run_path
+from tests.reading import Done, Run, Viewer, continue_path, run_path
 
 pytestmark = pytest.mark.both_databases
 
@@ -77,22 +77,39 @@ def test_a_co_defendant_reads_its_own_review_but_not_the_other_agencys(app, db, 
         _assert_reads(Viewer(app, db, username), run, readable=gtzy + scjg, hidden=[])
 
 
+def _with_feedback(db, settings) -> tuple[Run, Run]:
+    """Mechanism 10 with fault found: the determination and transfer, then the discipline
+    organ's feedback (an instance the transfer starts)."""
+    fault = run_path(db, settings, "fault_determination", "fault_transferred")
+    with db.read() as session:
+        started = session.scalar(
+            select(ProcessInstance.id).where(
+                ProcessInstance.case_id == fault.case_id,
+                ProcessInstance.process_id == "discipline_feedback",
+            )
+        )
+    feedback = continue_path(db, settings, "discipline_feedback", "feedback_recorded", started)
+    return fault, feedback
+
+
 def test_fault_findings_stay_with_the_bureau_its_head_discipline_and_auditors(app, db, settings):
     """The bureau's determination of subjective fault, its transfer letter and the discipline
-    organ's acceptance are not read by the agency whose staff they name (its head, legal
-    adviser and designated reviewer included), nor by the center or a district leader."""
-    run = run_path(db, settings, "fault_determination", "fault_transferred")
-    findings = [
-        *_by(run, "determine_fault"), *_by(run, "issue_transfer"), *_by(run, "accept_transfer")
-    ]  # fmt: skip
-    own = _by(run, "cooperate_accountability")
-    assert len(findings) == 3 and _by(run, "issue_transfer")[0].documents
-    for username in ("gtzy", "gtzy_head", "gtzy_lawyer", "gtzy_reviewer"):
-        _assert_reads(Viewer(app, db, username), run, readable=own, hidden=findings)
-    for username in ("center", "leader", "admin", "owner"):
-        _assert_reads(Viewer(app, db, username), run, readable=[], hidden=findings + own)
-    for username in ("bureau", "bureau_head", "jw", "auditor"):
-        _assert_reads(Viewer(app, db, username), run, readable=findings + own, hidden=[])
+    organ's feedback are not read by the agency whose staff they name (its head, legal adviser
+    and designated reviewer included), nor by the center or a district leader; the agency, as
+    the case's agency, still opens both instances."""
+    fault, feedback = _with_feedback(db, settings)
+    assert [d.bpmn_id for d in fault.done] == ["determine_fault", "issue_transfer"]
+    assert fault.done[1].documents and [d.unit for d in feedback.done] == ["JW"]
+    for username in ("gtzy", "gtzy_head", "gtzy_lawyer", "gtzy_reviewer", "center", "leader",
+                     "admin", "owner"):  # fmt: skip
+        viewer = Viewer(app, db, username)
+        _assert_reads(viewer, fault, readable=[], hidden=fault.done)
+        _assert_reads(viewer, feedback, readable=[], hidden=feedback.done)
+    for username in ("bureau", "bureau_head", "auditor"):
+        viewer = Viewer(app, db, username)
+        _assert_reads(viewer, fault, readable=fault.done, hidden=[])
+        _assert_reads(viewer, feedback, readable=feedback.done, hidden=[])
+    _assert_reads(Viewer(app, db, "jw"), feedback, readable=feedback.done, hidden=[])
 
 
 def test_a_hidden_step_shows_who_did_it_and_when_but_not_its_data(app, db, settings):
@@ -112,7 +129,7 @@ def test_a_download_is_audited_without_naming_a_hidden_document_to_others(app, d
     document, the event shows that it happened, not which file."""
     run = run_path(db, settings, "fault_determination", "fault_transferred")
     (letter,) = _by(run, "issue_transfer")[0].documents
-    assert Viewer(app, db, "jw").document(letter) == (200, 200)
+    assert Viewer(app, db, "bureau_head").document(letter) == (200, 200)
 
     def reads_of_the_letter(username: str) -> list:
         zipped = Viewer(app, db, username).web.get(f"/instances/{run.instance_id}/dossier.zip")
@@ -121,7 +138,7 @@ def test_a_download_is_audited_without_naming_a_hidden_document_to_others(app, d
         return [e["detail"] for e in events if e["action"] == "document.read"]
 
     assert {d["document_id"] for d in reads_of_the_letter("bureau")} == {letter}
-    assert reads_of_the_letter("gtzy_head") == [None, None]  # jw's web and API downloads
+    assert reads_of_the_letter("gtzy_head") == [None, None]  # the head's web and API downloads
 
 
 def test_the_task_page_and_task_api_hide_a_completed_task_the_viewer_may_not_read(
@@ -200,19 +217,21 @@ def test_a_form_is_not_prefilled_with_what_a_hidden_step_wrote(app, db, settings
 
 
 def test_a_diagram_that_names_no_readers_keeps_discipline_records_to_the_bureau(app, db, settings):
-    """An accountability diagram deployed without ``readers`` (as versions before the
-    property were) still hides its findings from the agency, the center and leaders."""
-    xml = (ROOT / "processes" / "fault_determination.bpmn").read_text(encoding="utf-8")
-    lines = [line for line in xml.splitlines(keepends=True) if 'name="readers"' not in line]
-    assert len(lines) < len(xml.splitlines())
-    with db.write() as session:
-        definitions.deploy(session, SYSTEM, "".join(lines).encode(), settings.forms_dir)
-    run = run_path(db, settings, "fault_determination", "fault_transferred")
-    findings = _by(run, "determine_fault") + _by(run, "issue_transfer")
-    own = _by(run, "cooperate_accountability")
-    _assert_reads(Viewer(app, db, "gtzy_lawyer"), run, readable=own, hidden=findings)
-    _assert_reads(Viewer(app, db, "center"), run, readable=[], hidden=findings + own)
-    _assert_reads(Viewer(app, db, "jw"), run, readable=findings + own, hidden=[])
+    """Mechanism 10 deployed without ``readers`` (as versions before the property were) still
+    hides its findings and the discipline organ's feedback from the agency, the center and
+    leaders: accountability processes default to the bureau, its head and discipline."""
+    for process_id in ("fault_determination", "discipline_feedback"):
+        xml = (ROOT / "processes" / f"{process_id}.bpmn").read_text(encoding="utf-8")
+        lines = [line for line in xml.splitlines(keepends=True) if 'name="readers"' not in line]
+        assert len(lines) < len(xml.splitlines())
+        with db.write() as session:
+            definitions.deploy(session, SYSTEM, "".join(lines).encode(), settings.forms_dir)
+    fault, feedback = _with_feedback(db, settings)
+    for username in ("gtzy_lawyer", "center", "leader"):
+        _assert_reads(Viewer(app, db, username), fault, readable=[], hidden=fault.done)
+        _assert_reads(Viewer(app, db, username), feedback, readable=[], hidden=feedback.done)
+    _assert_reads(Viewer(app, db, "bureau_head"), fault, readable=fault.done, hidden=[])
+    _assert_reads(Viewer(app, db, "jw"), feedback, readable=feedback.done, hidden=[])
 
 
 def test_a_co_defendants_review_stays_hidden_under_a_diagram_without_readers(app, db, settings):

@@ -32,7 +32,7 @@ AGENCY_WORK = frozenset({"own"}) | SUPERVISORS  # not another agency of the same
 SHARED = frozenset({"own", "agencies"}) | SUPERVISORS  # what the center/bureau/government do
 LOSING_UNITS_REVIEW = frozenset({"own", "bureau", "bureau_head", "leader"})  # mechanism 9
 BUREAU_ANALYSIS = frozenset({"bureau", "bureau_head", "leader"})
-DISCIPLINE = frozenset({"bureau", "bureau_head", "jw"})  # mechanism 10: findings, transfer
+DISCIPLINE = frozenset({"bureau", "bureau_head", "jw"})  # mechanism 10: findings, feedback
 SELF_CORRECTION = {"initiate": AGENCY_WORK, "decide_correction": AGENCY_WORK,
                    "issue_decision": AGENCY_WORK}  # fmt: skip
 
@@ -81,11 +81,8 @@ EXPECTED: dict[str, dict[str, frozenset[str]]] = {
         "bureau_analysis": BUREAU_ANALYSIS, "bureau_head_approval": BUREAU_ANALYSIS,
         "government_receipt": SHARED,
     },
-    "fault_determination": {
-        "determine_fault": DISCIPLINE, "issue_transfer": DISCIPLINE,
-        "accept_transfer": DISCIPLINE,
-        "cooperate_accountability": frozenset({"own"}) | DISCIPLINE,
-    },
+    "fault_determination": {"determine_fault": DISCIPLINE, "issue_transfer": DISCIPLINE},
+    "discipline_feedback": {"record_feedback": DISCIPLINE},
 }  # fmt: skip
 # paths run whatever else covers their tasks: two agencies in one instance
 MUST_RUN = {"loss_review": ["co_defendants"]}

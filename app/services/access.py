@@ -51,9 +51,11 @@ SUPERVISORS = ROLE_READERS
 # what the center, the bureau or the government does in a case is read by its agencies too
 AGENCY_DEFAULT = frozenset({"own_unit", *SUPERVISORS})
 ORGANISER_DEFAULT = frozenset({"own_unit", "agency", *SUPERVISORS})
-# a process with a discipline-inspection lane is an accountability process (主观过错认定, 追责问责):
-# every task of it that names no readers is read only by the bureau, its head, the discipline
-# unit and the task's own unit (auditors always)
+# accountability processes (主观过错认定, 追责问责): mechanism 10's own, and any process with a
+# discipline-inspection lane; every task of one that names no readers is read only by the
+# bureau, its head, the discipline unit and the task's own unit (auditors always), whichever
+# version of the diagram an instance runs
+ACCOUNTABILITY_PROCESSES = frozenset({"fault_determination", "discipline_feedback"})
 ACCOUNTABILITY_DEFAULT = frozenset({"own_unit", "bureau", "bureau_head", "discipline"})
 
 
@@ -77,14 +79,16 @@ class DefinitionReaders:
     accountability: bool
 
     @classmethod
-    def of(cls, spec_json: str) -> DefinitionReaders:
+    def of(cls, process_id: str, spec_json: str) -> DefinitionReaders:
         specs = ENGINE.user_task_specs(spec_json)
         named = {}
         for spec in specs:
             known, _ = parse_readers(spec.properties.get(READERS_PROPERTY, ""))
             if known:
                 named.setdefault(spec.bpmn_id, known)
-        accountability = any(LANE_UNIT_KIND.get(s.lane) == "discipline" for s in specs)
+        accountability = process_id in ACCOUNTABILITY_PROCESSES or any(
+            LANE_UNIT_KIND.get(s.lane) == "discipline" for s in specs
+        )
         return cls(named, accountability)
 
     def readers_of(self, task: TaskRecord) -> frozenset[str]:
@@ -104,7 +108,8 @@ def definition_readers(session: Session, instance: ProcessInstance) -> Definitio
     with _lock:
         found = _definitions.get(bind, {}).get(instance.definition_id)
     if found is None:
-        found = DefinitionReaders.of(pinned_definition(session, instance).spec_json)
+        spec_json = pinned_definition(session, instance).spec_json
+        found = DefinitionReaders.of(instance.process_id, spec_json)
         with _lock:
             _definitions.setdefault(bind, {})[instance.definition_id] = found
     return found
