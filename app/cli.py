@@ -306,14 +306,30 @@ def export() -> None:
 @export.command("instance")
 @click.argument("instance_id", type=int)
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None)
-def export_instance(instance_id: int, out: Path | None) -> None:
+@click.option(
+    "--as",
+    "username",
+    default=None,
+    help="what this user may read (default: everything, as an auditor)",
+)
+def export_instance(instance_id: int, out: Path | None, username: str | None) -> None:
     """Write the instance's dossier (history JSON, diagram, documents) as a zip."""
+    from sqlalchemy import select
+
+    from app.models import User
     from app.services import downloads
     from app.services.actor import Actor
+    from app.services.errors import NotFound
 
-    try:  # audited like a download from the page (actor "cli")
+    try:  # audited like a download from the page (actor "cli", or the user named)
         with _db(Settings.from_env()).write() as session:
-            name, content = downloads.dossier(session, Actor("cli", "auditor"), instance_id)
+            reader = Actor("cli", "auditor")
+            if username is not None:
+                user = session.scalar(select(User).where(User.username == username))
+                if user is None:
+                    raise NotFound(f"用户不存在：{username}")
+                reader = Actor.of(user)
+            name, content = downloads.dossier(session, reader, instance_id)
     except ServiceError as exc:
         _fail(exc)
     target = out or Path(name)

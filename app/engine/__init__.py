@@ -15,7 +15,14 @@ from app.engine.parser import (
     parse_bpmn,
     started_processes,
 )
-from app.engine.runtime import Engine, EngineError, ReadyUserTask, TaskNotReady, TimerState
+from app.engine.runtime import (
+    Engine,
+    EngineError,
+    ReadyUserTask,
+    TaskNotReady,
+    TimerState,
+    UserTaskSpec,
+)
 from app.engine.sandbox import SandboxError, check_source
 from app.engine.timers import SUBMITTED_PREFIX
 
@@ -36,6 +43,7 @@ __all__ = [
     "TimerInfo",
     "TimerState",
     "UserTaskInfo",
+    "UserTaskSpec",
     "called_elements",
     "check_source",
     "executable_process_ids",

@@ -73,6 +73,15 @@ class ReadyUserTask:
 
 
 @dataclass
+class UserTaskSpec:
+    """A user task a definition can run (its called processes' included): lane and properties."""
+
+    bpmn_id: str
+    lane: str
+    properties: dict[str, str]
+
+
+@dataclass
 class TimerState:
     spiff_id: str
     bpmn_id: str
@@ -241,6 +250,21 @@ class Engine:
         if task is None:
             return {}
         return dict(task.task_spec.extensions.get("properties", {}))
+
+    @staticmethod
+    def user_task_specs(spec_json: str) -> list[UserTaskSpec]:
+        """Every user task of a definition bundle, the called processes' after the caller's."""
+        spec, subprocesses = _restore_spec(spec_json)
+        return [
+            UserTaskSpec(
+                task_spec.bpmn_id,
+                task_spec.lane or "",
+                dict(task_spec.extensions.get("properties", {})),
+            )
+            for process in (spec, *subprocesses.values())
+            for task_spec in process.task_specs.values()
+            if getattr(task_spec, "manual", False) and getattr(task_spec, "bpmn_id", None)
+        ]
 
     @staticmethod
     def ready_user_tasks(workflow: BpmnWorkflow) -> list[ReadyUserTask]:

@@ -12,6 +12,7 @@ from typing import Any
 from app.engine import DefinitionProblem, ParsedProcess, TimerInfo, UserTaskInfo, check_source
 from app.engine.sandbox import SAFE_FUNCTIONS
 from app.models import ROLES
+from app.services import access
 
 # calendar function -> how many arguments it takes (the start, then N)
 DEADLINE_FUNCTIONS = {"working_days": 2, "calendar_days": 2, "working_days_before": 2, "day_end": 1}
@@ -69,6 +70,14 @@ def problems(parsed: ParsedProcess, forms: dict[str, Any]) -> list[DefinitionPro
             found.append(
                 DefinitionProblem(
                     task.bpmn_id, f"未知的指派规则：{assignee}（可用：{_list(ASSIGNEE_RULES)}）"
+                )
+            )
+        _, unknown = access.parse_readers(task.properties.get(access.READERS_PROPERTY, ""))
+        if unknown:
+            found.append(
+                DefinitionProblem(
+                    task.bpmn_id,
+                    f"未知的读取范围：{'、'.join(unknown)}（可用：{_list(access.READERS)}）",
                 )
             )
         if not task.named:

@@ -13,7 +13,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from app import clock
-from app.models import AuditEvent, Case, ProcessDefinition, ProcessInstance, TaskRecord, Unit
+from app.models import Case, ProcessDefinition, ProcessInstance, TaskRecord, Unit
 from app.services import calendar, queries
 from app.services.actor import Actor
 from app.services.errors import InvalidInput
@@ -136,10 +136,11 @@ def process_choices(session: Session) -> list[tuple[str, str]]:
 @dataclass
 class HistoryStep:
     task: TaskRecord
-    submitted: dict[str, Any]
+    submitted: dict[str, Any]  # empty when the actor may not read the task
     added: list[str]  # fields the process data did not have before this step
     changed: dict[str, tuple[Any, Any]]  # field -> (before, after) where a value was replaced
     late_working_days: int | None
+    readable: bool = True
 
 
 @dataclass
@@ -174,19 +175,23 @@ def working_days_between(session: Session, due_at: datetime, done_at: datetime) 
 
 
 def inspect(session: Session, actor: Actor, instance_id: int) -> Inspection:
+    """The instance's record as the actor may read it: the data diff of each readable step is
+    taken against what the readable steps before it submitted, so a hidden step's values show
+    neither as its own nor as a later step's "before"."""
     view = queries.instance_view(session, actor, instance_id)
     known: dict[str, Any] = {}
     steps = []
     now = clock.now()
     for task in view.tasks:
-        submitted = task.data or {}
+        readable = task.id in view.readable
+        submitted = (task.data or {}) if readable else {}
         added, changed = data_changes(known, submitted)
         known.update(submitted)
         late = None
         if task.due_at is not None:
             end = task.completed_at or (now if task.status == "open" else None)
             late = working_days_between(session, task.due_at, end) if end else None
-        steps.append(HistoryStep(task, submitted, added, changed, late))
+        steps.append(HistoryStep(task, submitted, added, changed, late, readable))
     states = element_states(session, view.instance, view.tasks)
     lateness = {}
     for timer in view.timers:
@@ -221,11 +226,6 @@ def dossier(session: Session, actor: Actor, instance_id: int) -> tuple[str, byte
     """A zip for a court or an inspector: history JSON, the diagram, and the documents."""
     found = inspect(session, actor, instance_id)
     inst = found.view.instance
-    events = list(
-        session.scalars(
-            select(AuditEvent).where(AuditEvent.instance_id == inst.id).order_by(AuditEvent.id)
-        )
-    )
     history = {
         "instance": {
             "id": inst.id,
@@ -249,7 +249,8 @@ def dossier(session: Session, actor: Actor, instance_id: int) -> tuple[str, byte
                 "due_at": s.task.due_at,
                 "completed_at": s.task.completed_at,
                 "completed_by": s.task.completed_by,
-                "submitted": s.submitted,
+                "readable": s.readable,
+                "submitted": s.submitted if s.readable else None,
                 "added": s.added,
                 "changed": {k: {"before": b, "after": a} for k, (b, a) in s.changed.items()},
                 "late_working_days": s.late_working_days,
@@ -282,11 +283,13 @@ def dossier(session: Session, actor: Actor, instance_id: int) -> tuple[str, byte
                 "at": e.at,
                 "actor": e.actor,
                 "action": e.action,
-                "detail": e.detail,
+                # null for an event about a task the actor may not read (its hash then cannot be
+                # checked from this file: ``huajie audit verify`` checks the chain itself)
+                "detail": found.view.event_detail(e),
                 "prev_hash": e.prev_hash,
                 "hash": e.hash,
             }
-            for e in events
+            for e in found.view.events
         ],  # fmt: skip
     }
     buffer = io.BytesIO()

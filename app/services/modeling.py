@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from app.documents import DOCUMENT_KINDS
 from app.engine import BpmnDefinitionError, DefinitionProblem, executable_process_ids
 from app.models import ROLES, ProcessDefinition
-from app.services import calendar, definitions, lanes
+from app.services import access, calendar, definitions, lanes
 from app.services.actor import Actor
 from app.services.definition_rules import RECORDED_STARTS
 from app.services.errors import InvalidInput
@@ -125,6 +125,7 @@ def page_context(definition: ProcessDefinition, forms: ProcessForms) -> dict[str
         "assignees": ASSIGNEE_RULES,
         "documents": DOCUMENT_KINDS,
         "starts": [{"value": k, "label": v} for k, v in RECORDED_STARTS.items()],
+        "readers": access.READERS,
     }
 
 

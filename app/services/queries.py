@@ -23,7 +23,7 @@ from app.models import (
     Timer,
     Unit,
 )
-from app.services import calendar
+from app.services import access, calendar
 from app.services.actor import Actor
 from app.services.errors import NotFound
 
@@ -140,6 +140,9 @@ def can_see_instance(session: Session, actor: Actor, instance: ProcessInstance) 
 
 @dataclass
 class InstanceView:
+    """An instance as one actor sees it: every task row, and the content of the tasks they may
+    read (``readable``); documents are only those of readable tasks."""
+
     instance: ProcessInstance
     case: Case | None
     tasks: list[TaskRecord]
@@ -147,6 +150,23 @@ class InstanceView:
     documents: list[Document]
     events: list[AuditEvent]
     messages: list[CourtMessage] = field(default_factory=list)
+    readable: frozenset[int] = frozenset()  # ids of the tasks whose content the actor reads
+    # what the actor may not read, by the key an audit event names it with: task_id,
+    # document_id, attachment_id -> ids
+    hidden: dict[str, frozenset[int]] = field(default_factory=dict)
+
+    def data_of(self, task: TaskRecord) -> dict[str, Any] | None:
+        return task.data if task.id in self.readable else None
+
+    def event_detail(self, event: AuditEvent) -> dict[str, Any] | None:
+        """The event's detail, or None when it is about a task the actor may not read, or a
+        document or attachment such a task produced (a completion carries the submitted data,
+        a reason may describe it, a download names the file)."""
+        detail = event.detail or {}
+        for key, ids in self.hidden.items():
+            if detail.get(key) in ids:
+                return None
+        return event.detail
 
 
 def instance_view(session: Session, actor: Actor, instance_id: int) -> InstanceView:
@@ -159,13 +179,31 @@ def instance_view(session: Session, actor: Actor, instance_id: int) -> InstanceV
             select(TaskRecord).where(TaskRecord.instance_id == instance.id).order_by(TaskRecord.id)
         )
     )
+    reading = access.reading(session, actor, instance, tasks)
+    readable = frozenset(t.id for t in tasks if reading.task(t))
     timers = list(
         session.scalars(select(Timer).where(Timer.instance_id == instance.id).order_by(Timer.id))
     )
-    docs = list(
-        session.scalars(
-            select(Document).where(Document.instance_id == instance.id).order_by(Document.id)
+    hidden_tasks = frozenset(t.id for t in tasks) - readable
+    docs, hidden_docs = [], set()
+    for doc in session.scalars(
+        select(Document).where(Document.instance_id == instance.id).order_by(Document.id)
+    ):
+        if doc.task_record_id in hidden_tasks:
+            hidden_docs.add(doc.id)
+        else:
+            docs.append(doc)
+    hidden_files = (
+        frozenset(
+            session.scalars(
+                select(Attachment.id).where(
+                    Attachment.instance_id == instance.id,
+                    Attachment.task_record_id.in_(hidden_tasks),
+                )
+            )
         )
+        if hidden_tasks
+        else frozenset()
     )
     events = list(
         session.scalars(
@@ -183,7 +221,20 @@ def instance_view(session: Session, actor: Actor, instance_id: int) -> InstanceV
             )
             if instance.id in (m.delivered_to or []) or instance.id in (m.started or [])
         ]
-    return InstanceView(instance, case, tasks, timers, docs, events, messages)
+    hidden = {
+        "task_id": hidden_tasks,
+        "document_id": frozenset(hidden_docs),
+        "attachment_id": hidden_files,
+    }
+    return InstanceView(instance, case, tasks, timers, docs, events, messages, readable, hidden)
+
+
+def _task_readable(session: Session, actor: Actor, task_id: int | None) -> bool:
+    """A document or attachment is read as the task that produced it is (none: its instance)."""
+    if task_id is None:
+        return True
+    task = session.get(TaskRecord, task_id)
+    return task is not None and access.may_read_task(session, actor, task)
 
 
 def document_for(session: Session, actor: Actor, document_id: int) -> Document:
@@ -191,7 +242,11 @@ def document_for(session: Session, actor: Actor, document_id: int) -> Document:
     if doc is None:
         raise NotFound("文书不存在或无权查看")
     instance = session.get(ProcessInstance, doc.instance_id)
-    if instance is None or not can_see_instance(session, actor, instance):
+    if (
+        instance is None
+        or not can_see_instance(session, actor, instance)
+        or not _task_readable(session, actor, doc.task_record_id)
+    ):
         raise NotFound("文书不存在或无权查看")
     return doc
 
@@ -205,7 +260,11 @@ def attachment_for(session: Session, actor: Actor, attachment_id: int) -> Attach
             raise NotFound("附件不存在或无权查看")
         return row
     instance = session.get(ProcessInstance, row.instance_id)
-    if instance is None or not can_see_instance(session, actor, instance):
+    if (
+        instance is None
+        or not can_see_instance(session, actor, instance)
+        or not _task_readable(session, actor, row.task_record_id)
+    ):
         raise NotFound("附件不存在或无权查看")
     return row
 

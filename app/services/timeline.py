@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from app import clock
 from app.models import Case, CourtMessage, Document, ProcessInstance, TaskRecord, Unit
-from app.services import inspection, queries
+from app.services import access, inspection, queries
 from app.services.actor import Actor
 from app.services.errors import NotFound
 from app.services.messages import NAMES
@@ -89,8 +89,8 @@ def build(session: Session, actor: Actor, case_id: int) -> CaseTimeline:
             entries.append(
                 Entry(inst.ended_at, "instance", f"办结：{inst.definition.name}", inst.id)
             )
-    tasks = session.scalars(select(TaskRecord).where(TaskRecord.case_id == case.id))
-    for task in tasks:
+    all_tasks = list(session.scalars(select(TaskRecord).where(TaskRecord.case_id == case.id)))
+    for task in all_tasks:
         state = deadline_state(task, now)
         detail = {
             "task_id": task.id, "bpmn_id": task.bpmn_id, "status": task.status,
@@ -116,18 +116,22 @@ def build(session: Session, actor: Actor, case_id: int) -> CaseTimeline:
                          "delivered_to": message.delivered_to, "started": message.started},
                   STEP["message"])
         )  # fmt: skip
+    readable = _readable_tasks(session, actor, instances, all_tasks)
     for doc in session.scalars(
         select(Document).where(
             or_(Document.case_id == case.id, Document.instance_id.in_([i.id for i in instances]))
         )
     ):
+        if doc.instance_id not in readable or not (
+            doc.task_record_id is None or doc.task_record_id in readable[doc.instance_id]
+        ):
+            continue  # a document is read as the task that produced it is
         entries.append(
             Entry(doc.created_at, "document", doc.name, doc.instance_id,
                   {"document_id": doc.id, "kind": doc.kind, "sha256": doc.sha256},
                   STEP["document"])
         )  # fmt: skip
     entries.sort(key=lambda e: (e.at, e.step, e.detail.get("task_id", 0)), reverse=True)
-    all_tasks = list(session.scalars(select(TaskRecord).where(TaskRecord.case_id == case.id)))
     states = {
         inst.id: inspection.element_states(
             session, inst, [t for t in all_tasks if t.instance_id == inst.id]
@@ -135,6 +139,20 @@ def build(session: Session, actor: Actor, case_id: int) -> CaseTimeline:
         for inst in instances
     }
     return CaseTimeline(case, instances, entries, states)
+
+
+def _readable_tasks(
+    session: Session, actor: Actor, instances: list[ProcessInstance], tasks: list[TaskRecord]
+) -> dict[int, frozenset[int]]:
+    """Instance id -> the ids of its tasks the actor may read, for the instances they may open."""
+    found = {}
+    for inst in instances:
+        if not queries.can_see_instance(session, actor, inst):
+            continue
+        own = [t for t in tasks if t.instance_id == inst.id]
+        reading = access.reading(session, actor, inst, own)
+        found[inst.id] = frozenset(t.id for t in own if reading.task(t))
+    return found
 
 
 def timeline_json(timeline: CaseTimeline) -> dict[str, Any]:

@@ -30,7 +30,7 @@ PROPERTY_LABELS = {
     FORM_PROPERTY: "表单", UI_PROPERTY: "表单布局", "role": "角色",
     "assignee": "指派规则", "documents": "生成文书", "escalate_to": "催办对象",
     "ladder": "提醒阶梯", "basis": "期限依据", "purpose": "定时器用途",
-    "starts": "办结时启动的流程",
+    "starts": "办结时启动的流程", "readers": "读取范围",
 }  # fmt: skip
 
 

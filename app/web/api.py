@@ -20,6 +20,7 @@ from werkzeug.wrappers import Response
 
 from app.models import ProcessInstance
 from app.services import (
+    access,
     attachments,
     calendar,
     completion,
@@ -121,7 +122,8 @@ def _instance_json(view: queries.InstanceView) -> dict[str, Any]:
                 "provisional": t.provisional,
                 "completed_at": t.completed_at.isoformat() if t.completed_at else None,
                 "completed_by": t.completed_by,
-                "data": t.data,
+                "readable": t.id in view.readable,
+                "data": view.data_of(t),
             }
             for t in view.tasks
         ],
@@ -185,7 +187,9 @@ def get_task(task_id: int) -> Response:
         assert instance is not None
         body["form"] = task.form
         body["schema"] = instance.definition.forms.get(task.form or "")
-        body["data"] = task.data
+        readable = access.may_read_task(session, _actor(), task)
+        body["readable"] = readable
+        body["data"] = task.data if readable else None
     return jsonify(body)
 
 

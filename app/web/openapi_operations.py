@@ -60,7 +60,8 @@ SCHEMAS: dict[str, Schema] = {
     "TaskDetail": {
         "allOf": [
             TASK,
-            _obj({"form": _nullable("string"), "schema": _nullable("object"), "data": {}}),
+            _obj({"form": _nullable("string"), "schema": _nullable("object"),
+                  "readable": BOOL, "data": {}}),
         ]
     },
     "Instance": _obj(
@@ -72,7 +73,7 @@ SCHEMAS: dict[str, Schema] = {
                 {"id": INT, "name": STR, "bpmn_id": STR, "unit": _nullable("string"),
                  "status": STR, "created_at": STR, "due_at": _nullable("string"),
                  "provisional": BOOL, "completed_at": _nullable("string"),
-                 "completed_by": _nullable("string"), "data": {}}
+                 "completed_by": _nullable("string"), "readable": BOOL, "data": {}}
             )},
             "timers": {"type": "array", "items": _obj(
                 {"id": INT, "name": STR, "bpmn_id": STR, "task_id": _nullable("integer"),

@@ -7,6 +7,7 @@ from werkzeug.wrappers import Response
 from app import clock
 from app.models import ProcessInstance
 from app.services import (
+    access,
     assignment,
     attachments,
     completion,
@@ -121,12 +122,15 @@ def task_page(task_id: int) -> str | Response:
             return redirect(url_for("instances.instance_page", instance_id=task.instance_id))
     with db().read() as session:
         task = runtime.open_task_for(session, me, task_id)
-        values = data or task.data or task.prefill
+        view = queries.instance_view(session, me, task.instance_id)
+        can_work = runtime.can_work_on(me, task) and task.status == "open"
+        readable = task.id in view.readable
+        prefill = access.visible_prefill(task.prefill, view.tasks, view.readable)
+        values = data or (task.data if readable else None) or (prefill if can_work else None)
         schema, fields, instance = _form_context(session, task, values, errors)
         flag = None
         if instance.process_id == "legality_review" and task.unit and task.unit.kind == "agency":
             flag = units.adviser_flag(session, task.unit)
-        view = queries.instance_view(session, me, instance.id)
         receipt = (
             deadlines.receipt_start(session, task)
             if deadlines.may_record_service(me, task)
@@ -143,7 +147,8 @@ def task_page(task_id: int) -> str | Response:
         view=view,
         days_left=days_left,
         overdue=task.status == "open" and queries.is_overdue(task.due_at),
-        can_work=runtime.can_work_on(me, task) and task.status == "open",
+        can_work=can_work,
+        readable=readable,
         adviser_flag=flag,
         may_reassign=task.status == "open"
         and me.role in assignment.REASSIGNERS

@@ -112,6 +112,13 @@ def test_owner_changes_the_agency_deadline_and_only_new_cases_follow(
     days.fill("5")
     expect(preview.locator(".huajie-due")).to_have_text(f"截止 {five}")
     expect(preview).to_contain_text("5 个工作日")
+    # Who reads what the task holds: ``readers``, checked against the product's vocabulary.
+    readers = panel.get_by_label("读取范围")
+    entry = panel.locator('[data-entry-id="huajie-readers"]')
+    readers.fill("own_unit,everyone")
+    expect(entry).to_contain_text("未知的读取范围：everyone")
+    readers.fill("own_unit,center,bureau")
+    expect(entry).to_contain_text("可查看本任务内容：承办本任务的单位（全体人员）、区调处中心")
     page.get_by_role("button", name="校验").click()
     expect(page.locator("#problems-summary")).to_have_text("校验通过：没有错误或警告")
     expect(page.locator("#canvas g.huajie-problem-error")).to_have_count(0)
@@ -137,6 +144,7 @@ def test_owner_changes_the_agency_deadline_and_only_new_cases_follow(
     parsed = parse_bpmn(saved.read_bytes(), saved.name)
     (reply,) = [t for t in parsed.user_tasks if t.bpmn_id == "agency_reply"]
     assert reply.properties["formJsonSchemaFilename"] == FORM
+    assert reply.properties["readers"] == "own_unit,center,bureau"
     assert [t.expression for t in reply.timers] == ["working_days(received(), 5)"]
 
     # Reopening the modeler loads what was deployed.

@@ -32,6 +32,7 @@ const UI_FORM = "formUiSchemaFilename";
 const ROLE = "role";
 const ASSIGNEE = "assignee";
 const DOCUMENTS = "documents";
+const READERS = "readers";
 
 function withCurrent(options, current, label) {
   if (current && !options.some((o) => o.value === current)) {
@@ -134,6 +135,36 @@ function DocumentsEntry(props) {
       validate={(value) => {
         const unknown = documentKinds(value).filter((k) => !(k in context.documents));
         return unknown.length ? `未知的文书类型：${unknown.join("、")}` : null;
+      }}
+    />
+  );
+}
+
+// Who reads what the task holds (its data, documents, attachments): the ``readers`` property.
+function ReadersEntry(props) {
+  const { element, id } = props;
+  const context = useService("huajieContext");
+  const injector = useService("injector");
+  const debounce = useService("debounceInput");
+  const current = documentKinds(getSpiffProperty(element, READERS));
+  const labels = current.map((k) => context.readers[k]).filter(Boolean);
+  return (
+    <TextFieldEntry
+      id={id}
+      element={element}
+      label="读取范围"
+      description={labels.length ? `可查看本任务内容：${labels.join("、")}（及审计人员、办理人）` : `不填则按泳道默认；可选：${Object.keys(context.readers).join(", ")}`}
+      debounce={debounce}
+      getValue={() => getSpiffProperty(element, READERS)}
+      setValue={(value) => {
+        const names = documentKinds(value);
+        if (names.every((k) => k in context.readers)) {
+          setSpiffProperty(injector, element, READERS, names.join(","));
+        }
+      }}
+      validate={(value) => {
+        const unknown = documentKinds(value).filter((k) => !(k in context.readers));
+        return unknown.length ? `未知的读取范围：${unknown.join("、")}` : null;
       }}
     />
   );
@@ -448,6 +479,7 @@ export default class HuajiePropertiesProvider {
             { id: "huajie-role", component: RoleEntry, isEdited: isSelectEntryEdited, element },
             { id: "huajie-assignee", component: AssigneeEntry, isEdited: isSelectEntryEdited, element },
             { id: "huajie-documents", component: DocumentsEntry, isEdited: isTextFieldEntryEdited, element },
+            { id: "huajie-readers", component: ReadersEntry, isEdited: isTextFieldEntryEdited, element },
           ],
         });
       }
