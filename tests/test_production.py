@@ -100,6 +100,9 @@ def test_server_processes_fire_each_missed_timer_once(empty_postgres, clock, tmp
             time.sleep(0.05)
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=30) as response:
             assert response.status == 200
+        started = time.monotonic()  # both workers run (one may still be starting under load)
+        while log.read_text().count("Started worker-") < 2 and time.monotonic() - started < 60:
+            time.sleep(0.1)
         assert log.read_text().count("Started worker-") == 2
     finally:
         server.send_signal(signal.SIGTERM)
