@@ -3,6 +3,10 @@
 Writers and readers are kept apart: on SQLite a write transaction starts with
 ``BEGIN IMMEDIATE`` (so two writers queue instead of failing half-way), while readers stay
 deferred and never block writers in WAL mode.
+
+Before a flush, every string bound for a ``String(n)`` or ``Text`` column is checked (length,
+NUL, invalid characters), so that what PostgreSQL would refuse with an error, and SQLite would
+store, is the same field error on both.
 """
 
 from __future__ import annotations
@@ -13,12 +17,16 @@ import threading
 import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from itertools import chain
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, make_url, text
+from sqlalchemy import Engine, String, create_engine, event, make_url, text
+from sqlalchemy import inspect as inspect_mapper
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.attributes import instance_state
 
-from app import jsontext
+from app import inputs, jsontext
+from app.services.errors import InvalidInput
 
 try:
     import fcntl
@@ -66,6 +74,35 @@ def exclusive(session: Session, job: str) -> None:
     if session.get_bind().dialect.name == "postgresql":
         key = zlib.crc32(f"huajie:{job}".encode())
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+
+
+_TEXT_COLUMNS: dict[type, list[tuple[str, int | None]]] = {}
+
+
+def _text_columns(cls: type) -> list[tuple[str, int | None]]:
+    """(attribute, length or None) of a mapped class's String and Text columns."""
+    found = _TEXT_COLUMNS.get(cls)
+    if found is None:
+        found = _TEXT_COLUMNS[cls] = [
+            (attr.key, attr.columns[0].type.length)
+            for attr in inspect_mapper(cls).column_attrs
+            if isinstance(attr.columns[0].type, String)
+        ]
+    return found
+
+
+def _refuse_unstorable_text(session: Session, _context: Any, _instances: Any) -> None:
+    """A field error, before the flush, for text a column cannot hold as given (new rows, and
+    the attributes changed in others: what an older version stored is not judged again)."""
+    changed = ((obj, instance_state(obj).committed_state) for obj in session.dirty)
+    for obj, only in chain(((obj, None) for obj in session.new), changed):
+        values = obj.__dict__
+        for key, length in _text_columns(type(obj)):
+            value = values.get(key)
+            if isinstance(value, str) and (only is None or key in only):
+                problem = inputs.text_problem(value, length)
+                if problem:
+                    raise InvalidInput(f"提交的内容有误：{problem}", {key: [problem]})
 
 
 class _WriterQueue:
@@ -174,6 +211,7 @@ class Database:
             self.write_engine = create_engine(url, pool_pre_ping=True, **_JSON_TEXT)
             self.read_engine = self.write_engine
         self._writer = sessionmaker(self.write_engine, expire_on_commit=False)
+        event.listen(self._writer, "before_flush", _refuse_unstorable_text)
         self._reader = sessionmaker(self.read_engine, expire_on_commit=False)
         self.after_write: list[Callable[[dict[str, Any]], None]] = []
         path = make_url(url).database

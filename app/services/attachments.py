@@ -1,4 +1,5 @@
-"""Uploaded attachments: size and type checked, stored outside the web root, random names."""
+"""Uploaded attachments: name, size and type checked, stored outside the web root under random
+names; a file whose transaction does not commit is removed again."""
 
 from __future__ import annotations
 
@@ -8,9 +9,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from app import clock
+from app import clock, inputs
 from app.models import Attachment
 from app.services.actor import Actor
 from app.services.errors import InvalidInput, NotFound
@@ -33,6 +35,7 @@ TYPES: dict[str, tuple[str, tuple[bytes, ...]]] = {
     ".zip": ("application/zip", (b"PK",)),
     ".txt": ("text/plain; charset=utf-8", ()),
 }
+MAX_NAME = 255  # Attachment.name
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,9 @@ def _problem(upload: Upload) -> str | None:
     name = Path(upload.name or "").name
     if not name:
         return "文件名为空"
+    bad_name = inputs.text_problem(name, MAX_NAME)
+    if bad_name:
+        return f"文件名有误：{bad_name}"
     ext = Path(name).suffix.lower()
     if ext not in TYPES:
         return f"不支持的文件类型：{name}（可上传 {'、'.join(sorted(TYPES))}）"
@@ -87,7 +93,10 @@ def store(
         raise InvalidInput(problem, {field: [problem]})
     storage.mkdir(parents=True, exist_ok=True)
     storage_name = secrets.token_hex(16)
-    (storage / storage_name).write_bytes(upload.content)
+    path = storage / storage_name
+    path.write_bytes(upload.content)
+    # the transaction may still fail (a later file, the step itself): then the file goes too
+    event.listen(session, "after_rollback", lambda _session: path.unlink(missing_ok=True))
     name = Path(upload.name).name
     row = Attachment(
         name=name,

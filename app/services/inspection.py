@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from app import clock
+from app import clock, inputs
 from app.models import Case, ProcessDefinition, ProcessInstance, TaskRecord, Unit
 from app.services import calendar, queries
 from app.services.actor import Actor
@@ -40,11 +40,9 @@ class InstanceFilter:
             if not raw:
                 return None
             try:
-                return date.fromisoformat(raw)
-            except ValueError as exc:
-                raise InvalidInput(
-                    "日期格式应为 YYYY-MM-DD", {name: ["日期格式应为 YYYY-MM-DD"]}
-                ) from exc
+                return inputs.parse_day(raw)
+            except inputs.DateInputError as exc:
+                raise InvalidInput(str(exc), {name: [str(exc)]}) from exc
 
         status = (args.get("status") or "").strip()
         if status and status not in STATUSES:

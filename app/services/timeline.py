@@ -9,11 +9,11 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from app import clock
+from app import clock, inputs
 from app.models import Case, CourtMessage, Document, ProcessInstance, TaskRecord, Unit
 from app.services import access, inspection, queries
 from app.services.actor import Actor
-from app.services.errors import NotFound
+from app.services.errors import InvalidInput, NotFound
 from app.services.messages import NAMES
 
 
@@ -191,7 +191,14 @@ def timeline_json(timeline: CaseTimeline) -> dict[str, Any]:
     }
 
 
+MAX_SEARCH = 200  # the longest column searched (plaintiff, unit name)
+
+
 def search(session: Session, actor: Actor, q: str, limit: int = 50) -> list[Case]:
+    """Cases whose number, plaintiff or unit matches ``q``."""
+    problem = inputs.text_problem(q, MAX_SEARCH)
+    if problem:
+        raise InvalidInput(f"查询内容有误：{problem}", {"q": [problem]})
     stmt = select(Case).join(Unit, Unit.id == Case.agency_unit_id).order_by(Case.id.desc())
     if q:
         like = f"%{q}%"

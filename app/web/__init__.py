@@ -9,6 +9,7 @@ from flask.sessions import SecureCookieSessionInterface
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy import select
+from sqlalchemy.exc import DataError
 from werkzeug.routing import IntegerConverter, Map
 
 from app.services.errors import Forbidden, ServiceError
@@ -18,6 +19,7 @@ from app.web import (  # api_manage: its routes join api.bp on import
     auth,
     cases,
     dashboard,
+    guard,
     instances,
     modeler,
     oidc,
@@ -115,6 +117,10 @@ def register(app: Flask) -> None:
     oidc.init(app, app.extensions["huajie.settings"])
 
     @app.before_request
+    def _refuse_bad_text():  # type: ignore[no-untyped-def]
+        guard.check(request, app.view_functions.get(request.endpoint or ""))
+
+    @app.before_request
     def _permission_table():  # type: ignore[no-untyped-def]
         """Every logged-in request passes the permission table (API tokens: in token_required).
 
@@ -133,6 +139,16 @@ def register(app: Flask) -> None:
         if request.path.startswith("/api/"):
             return jsonify(error=exc.message, errors=getattr(exc, "errors", None)), exc.status
         return render_template("error.html", message=exc.message, status=exc.status), exc.status
+
+    @app.errorhandler(DataError)
+    def _unstorable(exc: DataError):  # type: ignore[no-untyped-def]
+        """The database refused a value the checks before it let through: bad input, and the
+        transaction is rolled back. (The checks name the field; this is the net under them.)"""
+        current_app.logger.warning("database refused a value: %s", exc.orig)
+        message = "提交的内容无法保存（含有无效字符或超出范围），请检查后重试"
+        if request.path.startswith("/api/"):
+            return jsonify(error=message, errors={"": [message]}), 400
+        return render_template("error.html", message=message, status=400), 400
 
     @app.errorhandler(CSRFError)
     def _csrf_error(exc: CSRFError):  # type: ignore[no-untyped-def]
