@@ -15,7 +15,7 @@ from app.services.errors import ServiceError
 
 
 def _db(settings: Settings) -> Database:
-    return Database(settings.database_url)
+    return Database(settings.database_url, settings.lock_timeout_s)
 
 
 def _fail(exc: ServiceError) -> None:

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import DataError
 from werkzeug.routing import IntegerConverter, Map
 
+from app.db import RETRY_AFTER_S, WriterBusy
 from app.services.errors import Forbidden, ServiceError
 from app.web import (  # api_manage: its routes join api.bp on import
     api,
@@ -139,6 +140,20 @@ def register(app: Flask) -> None:
         if request.path.startswith("/api/"):
             return jsonify(error=exc.message, errors=getattr(exc, "errors", None)), exc.status
         return render_template("error.html", message=exc.message, status=exc.status), exc.status
+
+    @app.errorhandler(WriterBusy)
+    def _busy(exc: WriterBusy):  # type: ignore[no-untyped-def]
+        """Another writer holds the lock past the timeout: try again shortly (reads go on)."""
+        message = "系统正忙（其他操作正在写入），请稍后重试"
+        if request.path.startswith("/api/"):
+            response = jsonify(error=message)
+        else:
+            response = current_app.make_response(
+                render_template("error.html", message=message, status=503)
+            )
+        response.status_code = 503
+        response.headers["Retry-After"] = str(RETRY_AFTER_S)
+        return response
 
     @app.errorhandler(DataError)
     def _unstorable(exc: DataError):  # type: ignore[no-untyped-def]
