@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from datetime import date
 from pathlib import Path
@@ -117,6 +118,9 @@ def _granian(host: str, port: int, workers: int, threads: int) -> None:
     except ImportError:
         _fail(ServiceError("多进程运行需要 granian：pip install 'huajie[prod]'"))
 
+    from app import MASTER_PID_ENV
+
+    os.environ[MASTER_PID_ENV] = str(os.getpid())  # workers end with this process
     Granian(
         "app.wsgi:app", address=host, port=port, interface=Interfaces.WSGI, workers=workers,
         blocking_threads=threads, http=HTTPModes.http1, websockets=False,
