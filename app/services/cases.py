@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app import clock, inputs
+from app import case_numbers, clock, inputs
 from app.models import Case, ProcessInstance
 from app.services import audit, definitions, org, runtime
 from app.services.actor import Actor
@@ -45,8 +45,9 @@ def _clean(payload: dict[str, Any]) -> dict[str, str]:
         if not isinstance(value, str):
             errors[name] = ["应为文本"]
             continue
-        cleaned[name] = value.strip()
-        problem = inputs.text_problem(cleaned[name], MAX_LENGTHS.get(name, 2000))
+        problem = inputs.text_problem(value)  # before the case number sheds invisible characters
+        cleaned[name] = case_numbers.normalize(value) if name == "court_case_no" else value.strip()
+        problem = problem or inputs.text_problem(cleaned[name], MAX_LENGTHS.get(name, 2000))
         if name in REQUIRED and not cleaned[name]:
             errors[name] = ["此项为必填项"]
         elif problem:

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from app import clock, inputs
+from app import case_numbers, clock, inputs
 from app.models import Case, ProcessDefinition, ProcessInstance, TaskRecord, Unit
 from app.services import calendar, queries
 from app.services.actor import Actor
@@ -52,7 +52,7 @@ class InstanceFilter:
             unit=(args.get("unit") or "").strip(),
             status=status,
             overdue=(args.get("overdue") or "") in {"1", "true", "on"},
-            case_no=(args.get("case_no") or "").strip(),
+            case_no=case_numbers.normalize(args.get("case_no") or ""),
             started_from=day("started_from"),
             started_to=day("started_to"),
         )

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app import inputs
+from app import case_numbers, inputs
 from app.models import ProcessDefinition, ProcessInstance
 from app.services import definitions, lanes, org, runtime
 from app.services.actor import Actor
@@ -96,7 +96,7 @@ def _clean(data: Any) -> dict[str, Any]:
         errors[""] = ["启动数据过大"]
     if errors:
         raise InvalidInput("启动数据有误", errors)
-    return dict(data)
+    return case_numbers.in_data(dict(data))
 
 
 def start(session: Session, actor: Actor, process_id: str, data: Any = None) -> ProcessInstance:
