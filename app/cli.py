@@ -376,6 +376,7 @@ SETTINGS = {
     "loss_rate_threshold": "loss rate above which a unit is interviewed, e.g. 0.3",
     "many_lost_threshold": "lost cases in three years that flag a unit's adviser firm, e.g. 3",
     "interview_min_concluded": "concluded cases before a rate alone calls a 约谈, e.g. 3",
+    "attachment_quota_mb": "MiB of attachments each unit may keep in all, e.g. 2048",
 }
 
 
@@ -386,13 +387,14 @@ def settings() -> None:
 
 @settings.command("show")
 def settings_show() -> None:
-    from app.services import stats, units
+    from app.services import attachments, stats, units
 
     defaults = {
         "lost_outcomes": units.DEFAULT_LOST_OUTCOMES,
         "loss_rate_threshold": stats.DEFAULT_THRESHOLD,
         "many_lost_threshold": units.DEFAULT_MANY_LOST,
         "interview_min_concluded": stats.DEFAULT_MIN_CONCLUDED,
+        attachments.QUOTA_SETTING: attachments.DEFAULT_QUOTA_MB,
     }
     with _db(Settings.from_env()).read() as session:
         for key, default in defaults.items():
@@ -418,6 +420,7 @@ def settings_set(key: str, value: str) -> None:
         "loss_rate_threshold": isinstance(parsed, int | float) and 0 <= parsed <= 1,
         "many_lost_threshold": isinstance(parsed, int) and parsed >= 1,
         "interview_min_concluded": isinstance(parsed, int) and parsed >= 1,
+        "attachment_quota_mb": type(parsed) is int and parsed >= 1,
     }[key]
     if not valid:
         click.echo(f"错误：{key} 的取值不合法（{SETTINGS[key]}）", err=True)

@@ -158,7 +158,7 @@ def complete_task(
             if name in data and files:
                 if storage is None:
                     raise InvalidInput("附件存储未配置")
-                rows = [attachments.store(session, actor, storage, f) for f in files]
+                rows = [attachments.store(session, actor, storage, f, name) for f in files]
                 stored.extend(rows)
                 data[name] = [row.as_ref() for row in rows]
     with calendar.in_scope(session):
