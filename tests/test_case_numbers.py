@@ -9,6 +9,7 @@ import pytest
 from alembic import command
 from sqlalchemy import select, update
 
+from app import clock
 from app.migrate import alembic_config
 from app.models import Case, CourtMessage
 from app.services import org
@@ -108,11 +109,36 @@ def test_searches_and_filters_find_a_lookalike(client, db, tokens):
     assert NUMBER in cases_page.get_data(as_text=True)
 
 
+def _reconsideration(db) -> None:
+    """A reconsideration decision, whose number is a 文号 (〔〕 and all), not a case number."""
+    with db.write() as session:
+        session.add(Case(
+            kind="reconsideration", case_no=DECISION_NO, plaintiff="某公司",
+            agency_unit_id=org.unit_by_code(session, "GTZY").id, subject="x", claims="",
+            court="洪泽区人民政府", received_on="2026-09-01", created_at=clock.now(),
+            created_by="bureau",
+        ))  # fmt: skip
+
+
+DECISION_NO = "洪政复决〔2026〕3号"
+
+
 def test_the_migration_rewrites_numbers_stored_before(db, settings):
     register(db)
+    _reconsideration(db)
     config = alembic_config(settings.database_url)
     command.downgrade(config, "0014-1")
     with db.write() as session:
-        session.execute(update(Case).values(case_no="(2026)苏0813行诉前12号\u200b"))
+        session.execute(
+            update(Case)
+            .where(Case.kind == "litigation")
+            .values(case_no="(2026)苏0813行诉前12号\u200b")
+        )
     command.upgrade(config, "head")
-    assert _numbers(db) == [NUMBER]
+    assert _numbers(db) == [NUMBER, DECISION_NO]
+
+
+def test_a_reconsideration_decision_is_found_by_its_own_number(client, db, tokens):
+    _reconsideration(db)
+    found = client.get("/api/v1/cases", query_string={"q": DECISION_NO}, headers=tokens["center"])
+    assert [c["case_no"] for c in found.get_json()] == [DECISION_NO]

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from app import case_numbers, clock, inputs
@@ -52,7 +52,7 @@ class InstanceFilter:
             unit=(args.get("unit") or "").strip(),
             status=status,
             overdue=(args.get("overdue") or "") in {"1", "true", "on"},
-            case_no=case_numbers.normalize(args.get("case_no") or ""),
+            case_no=(args.get("case_no") or "").strip(),
             started_from=day("started_from"),
             started_to=day("started_to"),
         )
@@ -95,8 +95,9 @@ def list_instances(
     if flt.overdue:
         stmt = stmt.where(ProcessInstance.id.in_(_overdue_ids(now)))
     if flt.case_no:
+        number = case_numbers.normalize(flt.case_no)  # a court's case number, any spelling
         stmt = stmt.join(Case, Case.id == ProcessInstance.case_id).where(
-            Case.case_no.contains(flt.case_no)
+            or_(Case.case_no.contains(number), Case.case_no.contains(flt.case_no))
         )
     if flt.started_from:
         stmt = stmt.where(ProcessInstance.started_at >= _local_midnight_utc(flt.started_from))

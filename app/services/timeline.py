@@ -203,7 +203,8 @@ def search(session: Session, actor: Actor, q: str, limit: int = 50) -> list[Case
     if q:
         like, number = f"%{q}%", f"%{case_numbers.normalize(q)}%"
         stmt = stmt.where(
-            or_(Case.case_no.like(number), Case.plaintiff.like(like), Unit.name.like(like),
+            or_(Case.case_no.like(number), Case.case_no.like(like), Case.plaintiff.like(like),
+                Unit.name.like(like),
                 Unit.code == q)
         )  # fmt: skip
     if not queries.sees_everything(actor):

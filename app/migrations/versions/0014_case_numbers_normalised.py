@@ -4,7 +4,7 @@ Revision ID: 0014
 Revises: 0012
 Create Date: 2026-12-06
 
-Case numbers entered before normalisation (``app/case_numbers.py``) are rewritten in the
+Court case numbers entered before normalisation (``app/case_numbers.py``) are rewritten in the
 canonical form, so that a court message or a search with either spelling finds them. A number
 whose canonical form another case already has is left as it was (two rows that are one case:
 an administrator merges them by hand) and named in the log.
@@ -25,13 +25,19 @@ branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
 log = logging.getLogger("alembic.runtime.migration")
-cases = sa.table("cases", sa.column("id", sa.Integer), sa.column("case_no", sa.String))
+cases = sa.table(
+    "cases", sa.column("id", sa.Integer), sa.column("case_no", sa.String),
+    sa.column("kind", sa.String),
+)  # fmt: skip
 
 
 def upgrade() -> None:
     connection = op.get_bind()
-    rows = connection.execute(sa.select(cases.c.id, cases.c.case_no)).all()
-    taken = {case_no for _, case_no in rows}
+    taken = set(connection.scalars(sa.select(cases.c.case_no)))
+    # court cases only: a reconsideration decision's number (its 文号, 〔〕 and all) stays
+    rows = connection.execute(
+        sa.select(cases.c.id, cases.c.case_no).where(cases.c.kind == "litigation")
+    ).all()
     for case_id, case_no in rows:
         canonical = normalize(case_no)
         if canonical == case_no:
