@@ -140,8 +140,9 @@ def _refuse_unstorable_text(session: Session, _context: Any, _instances: Any) ->
             value = values.get(key)
             if isinstance(value, str) and (only is None or key in only):
                 problem = inputs.text_problem(value, length)
-                if problem:
-                    raise InvalidInput(f"提交的内容有误：{problem}", {key: [problem]})
+                if problem:  # "" too: a form whose field is named otherwise shows it on top
+                    message = f"提交的内容有误：{problem}"
+                    raise InvalidInput(message, {key: [problem], "": [message]})
 
 
 class _WriterQueue:
