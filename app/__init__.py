@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import ctypes
 import gc
+import logging
+import os
+import signal
+import sys
 
 from flask import Flask
 
@@ -30,7 +35,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     )
     app.json = jsontext.FlaskJSON(app)  # not ASCII-escaped, written by orjson
     app.extensions["huajie.settings"] = settings
-    app.extensions["huajie.db"] = Database(settings.database_url)
+    app.extensions["huajie.db"] = Database(settings.database_url, settings.lock_timeout_s)
 
     if settings.proxy_hops:
         from werkzeug.middleware.proxy_fix import ProxyFix
@@ -57,3 +62,38 @@ def freeze_for_serving() -> None:
     live as long as the process anyway.
     """
     gc.freeze()
+
+
+MASTER_PID_ENV = "HUAJIE_SERVER_PID"  # set by ``huajie serve --workers N`` in its master
+_PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+
+
+def exit_with_master() -> None:
+    """In a worker of ``huajie serve --workers N``: be sent SIGTERM when the master dies.
+
+    granian's master watches its workers and stops them, but a master killed outright
+    (SIGKILL, the out-of-memory killer) cannot, and its workers would serve on as orphans,
+    holding the port and running timer schedulers nobody supervises. Linux's
+    ``prctl(PR_SET_PDEATHSIG)`` (through ctypes; granian has no such option) asks the kernel to
+    signal the worker when its parent ends; SIGTERM stops a granian worker as the master's own
+    stop does. Workers are forked by the master's main thread, which lives as long as the
+    master. A master that died before this call is noticed by the parent id.
+
+    Until granian installs the worker's own handlers (after this module is imported), the
+    worker runs with the handler it inherited from the master by the fork, which would take a
+    SIGTERM for the master's and carry on: SIGTERM is set back to its default meanwhile, so
+    that a master dying while a worker starts ends that worker too.
+    """
+    master = os.environ.get(MASTER_PID_ENV, "")
+    if not master.isdigit() or int(master) == os.getpid() or not sys.platform.startswith("linux"):
+        return
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0) != 0:
+        logging.getLogger(__name__).warning(
+            "prctl(PR_SET_PDEATHSIG) failed (errno %s): this worker outlives its master",
+            ctypes.get_errno(),
+        )
+        return
+    if os.getppid() != int(master):
+        os.kill(os.getpid(), signal.SIGTERM)

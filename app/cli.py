@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from datetime import date
 from pathlib import Path
@@ -15,7 +16,7 @@ from app.services.errors import ServiceError
 
 
 def _db(settings: Settings) -> Database:
-    return Database(settings.database_url)
+    return Database(settings.database_url, settings.lock_timeout_s)
 
 
 def _fail(exc: ServiceError) -> None:
@@ -117,6 +118,9 @@ def _granian(host: str, port: int, workers: int, threads: int) -> None:
     except ImportError:
         _fail(ServiceError("多进程运行需要 granian：pip install 'huajie[prod]'"))
 
+    from app import MASTER_PID_ENV
+
+    os.environ[MASTER_PID_ENV] = str(os.getpid())  # workers end with this process
     Granian(
         "app.wsgi:app", address=host, port=port, interface=Interfaces.WSGI, workers=workers,
         blocking_threads=threads, http=HTTPModes.http1, websockets=False,
@@ -372,6 +376,7 @@ SETTINGS = {
     "loss_rate_threshold": "loss rate above which a unit is interviewed, e.g. 0.3",
     "many_lost_threshold": "lost cases in three years that flag a unit's adviser firm, e.g. 3",
     "interview_min_concluded": "concluded cases before a rate alone calls a 约谈, e.g. 3",
+    "attachment_quota_mb": "MiB of attachments each unit may keep in all, e.g. 2048",
 }
 
 
@@ -382,13 +387,14 @@ def settings() -> None:
 
 @settings.command("show")
 def settings_show() -> None:
-    from app.services import stats, units
+    from app.services import attachments, stats, units
 
     defaults = {
         "lost_outcomes": units.DEFAULT_LOST_OUTCOMES,
         "loss_rate_threshold": stats.DEFAULT_THRESHOLD,
         "many_lost_threshold": units.DEFAULT_MANY_LOST,
         "interview_min_concluded": stats.DEFAULT_MIN_CONCLUDED,
+        attachments.QUOTA_SETTING: attachments.DEFAULT_QUOTA_MB,
     }
     with _db(Settings.from_env()).read() as session:
         for key, default in defaults.items():
@@ -414,6 +420,7 @@ def settings_set(key: str, value: str) -> None:
         "loss_rate_threshold": isinstance(parsed, int | float) and 0 <= parsed <= 1,
         "many_lost_threshold": isinstance(parsed, int) and parsed >= 1,
         "interview_min_concluded": isinstance(parsed, int) and parsed >= 1,
+        "attachment_quota_mb": type(parsed) is int and parsed >= 1,
     }[key]
     if not valid:
         click.echo(f"错误：{key} 的取值不合法（{SETTINGS[key]}）", err=True)

@@ -31,6 +31,8 @@ class Settings:
     oidc_client_id: str = ""
     oidc_client_secret: str = ""
     oidc_username_claim: str = "preferred_username"
+    # a writer waits this long for a held writer lock, then gets a 503 (see app/db.py)
+    lock_timeout_s: float = 5.0
 
     @property
     def oidc_enabled(self) -> bool:
@@ -60,6 +62,7 @@ class Settings:
             oidc_client_secret=os.environ.get("HUAJIE_OIDC_CLIENT_SECRET", ""),
             oidc_username_claim=os.environ.get("HUAJIE_OIDC_USERNAME_CLAIM")
             or "preferred_username",
+            lock_timeout_s=_int_env("HUAJIE_LOCK_TIMEOUT_SECONDS", 5) or 5,
         )
 
 

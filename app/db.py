@@ -3,22 +3,36 @@
 Writers and readers are kept apart: on SQLite a write transaction starts with
 ``BEGIN IMMEDIATE`` (so two writers queue instead of failing half-way), while readers stay
 deferred and never block writers in WAL mode.
+
+A writer waits for the writer lock (SQLite's one writer; on PostgreSQL the row locks of an
+instance and the audit chain's advisory lock) at most ``lock_timeout`` seconds, then gets
+``WriterBusy`` (HTTP 503 with ``Retry-After``) instead of queueing without end behind a held
+lock; readers take no such lock and never wait for one. Before a flush, every string bound for
+a ``String(n)`` or ``Text`` column is checked (length, NUL, invalid characters), so that what
+PostgreSQL would refuse with an error, and SQLite would store, is the same field error on both.
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import sqlite3
 import threading
+import time
 import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from itertools import chain
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, make_url, text
+from sqlalchemy import Engine, String, create_engine, event, make_url, text
+from sqlalchemy import inspect as inspect_mapper
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.attributes import instance_state
 
-from app import jsontext
+from app import inputs, jsontext
+from app.services.errors import InvalidInput
 
 try:
     import fcntl
@@ -29,11 +43,30 @@ except ImportError:  # not POSIX: SQLite's busy handler orders the processes
 _COMMIT_CHECKPOINT_PAGES = 10_000  # ~40 MB of WAL
 # JSON columns (task data, audit details) written and read by orjson
 _JSON_TEXT = {"json_serializer": jsontext.dumps, "json_deserializer": jsontext.loads}
+# How long a writer waits for the writer lock before a 503. A step holds it for milliseconds
+# (a completion ~2 ms; a queue of every worker's writers well under a second), so 5 s is only
+# exceeded behind a lock that something holds on purpose or by mistake.
+LOCK_TIMEOUT_S = 5.0
+RETRY_AFTER_S = 2  # what a refused writer is told to wait before trying again
 
 
-def _sqlite_engine(url: str, begin: str) -> Engine:
+class WriterBusy(Exception):
+    """The writer lock stayed held longer than ``lock_timeout``: try again shortly."""
+
+
+def _lock_timed_out(exc: OperationalError | sqlite3.OperationalError) -> bool:
+    # BEGIN IMMEDIATE runs on the driver (``_on_begin``): its error comes unwrapped
+    orig = exc.orig if isinstance(exc, OperationalError) else exc
+    if isinstance(orig, sqlite3.OperationalError):  # SQLITE_BUSY past busy_timeout
+        return getattr(orig, "sqlite_errorcode", None) == sqlite3.SQLITE_BUSY or (
+            "database is locked" in str(orig)
+        )
+    return getattr(orig, "sqlstate", None) == "55P03"  # PostgreSQL lock_not_available
+
+
+def _sqlite_engine(url: str, begin: str, lock_timeout: float) -> Engine:
     engine = create_engine(
-        url, connect_args={"timeout": 30, "check_same_thread": False}, **_JSON_TEXT
+        url, connect_args={"timeout": lock_timeout, "check_same_thread": False}, **_JSON_TEXT
     )
 
     @event.listens_for(engine, "connect")
@@ -41,7 +74,7 @@ def _sqlite_engine(url: str, begin: str) -> Engine:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={int(lock_timeout * 1000)}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         # the WAL goes back into the file in the background (``_Checkpointer``); a commit does
@@ -56,16 +89,60 @@ def _sqlite_engine(url: str, begin: str) -> Engine:
     return engine
 
 
+def _postgresql_engine(url: str, lock_timeout: float) -> Engine:
+    engine = create_engine(url, pool_pre_ping=True, **_JSON_TEXT)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute(f"SET lock_timeout = {int(lock_timeout * 1000)}")
+        dbapi_connection.commit()  # a session setting, kept for the connection's life
+
+    return engine
+
+
 def exclusive(session: Session, job: str) -> None:
     """One process at a time runs ``job`` in this transaction (held until it ends).
 
     For the scheduler's daily and quarterly jobs when several processes (server workers,
-    machines) share one PostgreSQL database: the second one waits, then sees what the first
-    committed. SQLite admits one writer at a time already.
+    machines) share one PostgreSQL database: the second one waits (a background job has no
+    one to answer 503 to, so without the lock timeout), then sees what the first committed.
+    SQLite admits one writer at a time already.
     """
     if session.get_bind().dialect.name == "postgresql":
         key = zlib.crc32(f"huajie:{job}".encode())
+        session.execute(text("SET LOCAL lock_timeout = 0"))
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+
+
+_TEXT_COLUMNS: dict[type, list[tuple[str, int | None]]] = {}
+
+
+def _text_columns(cls: type) -> list[tuple[str, int | None]]:
+    """(attribute, length or None) of a mapped class's String and Text columns."""
+    found = _TEXT_COLUMNS.get(cls)
+    if found is None:
+        found = _TEXT_COLUMNS[cls] = [
+            (attr.key, attr.columns[0].type.length)
+            for attr in inspect_mapper(cls).column_attrs
+            if isinstance(attr.columns[0].type, String)
+        ]
+    return found
+
+
+def _refuse_unstorable_text(session: Session, _context: Any, _instances: Any) -> None:
+    """A field error, before the flush, for text a column cannot hold as given (new rows, and
+    the attributes changed in others: what an older version stored is not judged again)."""
+    changed = ((obj, instance_state(obj).committed_state) for obj in session.dirty)
+    for obj, only in chain(((obj, None) for obj in session.new), changed):
+        values = obj.__dict__
+        for key, length in _text_columns(type(obj)):
+            value = values.get(key)
+            if isinstance(value, str) and (only is None or key in only):
+                problem = inputs.text_problem(value, length)
+                if problem:  # "" too: a form whose field is named otherwise shows it on top
+                    message = f"提交的内容有误：{problem}"
+                    raise InvalidInput(message, {key: [problem], "": [message]})
 
 
 class _WriterQueue:
@@ -80,31 +157,114 @@ class _WriterQueue:
 
     def __init__(self, database_path: str | None) -> None:
         self._thread_lock = threading.Lock()
-        self._fd: int | None = None
+        self._file: _FileLock | None = None
         if database_path and database_path != ":memory:" and fcntl is not None:
             try:
-                self._fd = os.open(f"{database_path}-writer.lock", os.O_RDWR | os.O_CREAT, 0o600)
+                fd = os.open(f"{database_path}-writer.lock", os.O_RDWR | os.O_CREAT, 0o600)
             except OSError:  # a read-only folder: SQLite's busy handler orders the processes
-                self._fd = None
+                pass
+            else:
+                self._file = _FileLock(fd)
 
-    def acquire(self) -> None:
-        self._thread_lock.acquire()
-        if self._fd is not None:
+    def acquire(self, timeout: float) -> None:
+        """Wait at most ``timeout`` seconds, else ``WriterBusy``."""
+        deadline = time.monotonic() + timeout
+        if not self._thread_lock.acquire(timeout=timeout):
+            raise WriterBusy
+        if self._file is not None:
             try:
-                fcntl.lockf(self._fd, fcntl.LOCK_EX)  # blocks without holding the GIL
+                if not self._file.acquire(max(deadline - time.monotonic(), 0)):
+                    raise WriterBusy
             except BaseException:
                 self._thread_lock.release()
                 raise
 
     def release(self) -> None:
-        if self._fd is not None:
-            fcntl.lockf(self._fd, fcntl.LOCK_UN)
+        if self._file is not None:
+            self._file.release()
         self._thread_lock.release()
 
     def close(self) -> None:
-        if self._fd is not None:
-            os.close(self._fd)
-            self._fd = None
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+
+class _FileLock:
+    """An exclusive POSIX record lock that a waiter may stop waiting for.
+
+    A blocked ``lockf`` takes no timeout, and the kernel hands a released lock to a blocked
+    waiter at once (polling would not), so a helper thread does the blocking wait while the
+    caller waits on a condition with its timeout. Record locks belong to the process: what the
+    helper takes, the caller holds. A caller that gave up leaves the helper waiting; the next
+    caller waits for the same ``lockf``, and if none comes the helper lets the lock go again.
+    One caller at a time (``_WriterQueue``'s thread lock).
+    """
+
+    def __init__(self, fd: int) -> None:
+        self._fd = fd
+        self._changed = threading.Condition()
+        self._helper_waits = False  # the helper is blocked in lockf
+        self._wanted = False  # a caller waits for what the helper gets
+        self._held = False  # this process holds the lock for a caller
+        self._helper: threading.Thread | None = None
+
+    def acquire(self, timeout: float) -> bool:
+        with self._changed:
+            if not self._helper_waits:
+                try:
+                    fcntl.lockf(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except OSError as exc:
+                    if exc.errno not in (errno.EACCES, errno.EAGAIN):
+                        raise
+                    self._helper_waits = True
+                    self._start_helper()
+                    self._changed.notify_all()
+                else:
+                    self._held = True
+                    return True
+            self._wanted = True
+            got = self._changed.wait_for(lambda: self._held, timeout)
+            self._wanted = False
+            return got
+
+    def release(self) -> None:
+        with self._changed:
+            self._held = False
+            fcntl.lockf(self._fd, fcntl.LOCK_UN)
+
+    def _start_helper(self) -> None:
+        if self._helper is None:
+            self._helper = threading.Thread(
+                target=self._wait_for_lock, name="huajie-writer-lock", daemon=True
+            )
+            self._helper.start()
+
+    def _wait_for_lock(self) -> None:
+        while True:
+            with self._changed:
+                self._changed.wait_for(lambda: self._helper_waits)
+                fd = self._fd
+            if fd < 0:
+                return
+            try:
+                fcntl.lockf(fd, fcntl.LOCK_EX)  # blocks without holding the GIL
+            except OSError:  # closed meanwhile (``close``)
+                return
+            with self._changed:
+                self._helper_waits = False
+                if self._wanted:
+                    self._held = True
+                    self._changed.notify_all()
+                else:  # the caller gave up, and no other came
+                    fcntl.lockf(fd, fcntl.LOCK_UN)
+
+    def close(self) -> None:
+        with self._changed:
+            fd, self._fd = self._fd, -1
+            self._helper_waits = True  # wakes an idle helper, which then ends
+            self._changed.notify_all()
+        os.close(fd)
 
 
 class _Checkpointer:
@@ -164,16 +324,18 @@ class Database:
     """Engines and sessions; ``after_write`` hooks see what a committed transaction left in
     ``session.info`` (e.g. new timer due times, so the scheduler can wake for them)."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, lock_timeout: float = LOCK_TIMEOUT_S) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
+        self.lock_timeout = lock_timeout
         if self.is_sqlite:
-            self.write_engine = _sqlite_engine(url, "BEGIN IMMEDIATE")
-            self.read_engine = _sqlite_engine(url, "BEGIN")
+            self.write_engine = _sqlite_engine(url, "BEGIN IMMEDIATE", lock_timeout)
+            self.read_engine = _sqlite_engine(url, "BEGIN", lock_timeout)
         else:
-            self.write_engine = create_engine(url, pool_pre_ping=True, **_JSON_TEXT)
+            self.write_engine = _postgresql_engine(url, lock_timeout)
             self.read_engine = self.write_engine
         self._writer = sessionmaker(self.write_engine, expire_on_commit=False)
+        event.listen(self._writer, "before_flush", _refuse_unstorable_text)
         self._reader = sessionmaker(self.read_engine, expire_on_commit=False)
         self.after_write: list[Callable[[dict[str, Any]], None]] = []
         path = make_url(url).database
@@ -183,15 +345,21 @@ class Database:
 
     @contextmanager
     def write(self) -> Iterator[Session]:
-        """One transaction: committed when the block ends, rolled back on any error."""
+        """One transaction: committed when the block ends, rolled back on any error.
+
+        ``WriterBusy`` when the writer lock stays held past ``lock_timeout``."""
         lock = self._write_lock
         if lock is not None:
-            lock.acquire()
+            lock.acquire(self.lock_timeout)
         try:
             with self._writer() as session:
                 with session.begin():
                     yield session
                 info = dict(session.info)
+        except (OperationalError, sqlite3.OperationalError) as exc:
+            if _lock_timed_out(exc):
+                raise WriterBusy from exc
+            raise
         finally:
             if lock is not None:
                 lock.release()

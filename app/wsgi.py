@@ -18,9 +18,10 @@ from __future__ import annotations
 import atexit
 import os
 
-from app import create_app, freeze_for_serving
+from app import create_app, exit_with_master, freeze_for_serving
 from app.scheduler import TimerScheduler
 
+exit_with_master()  # a worker of ``huajie serve --workers N`` ends with its master
 app = create_app()
 
 if os.environ.get("HUAJIE_SCHEDULER", "1") != "0":

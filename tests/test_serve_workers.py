@@ -1,14 +1,16 @@
 """``huajie serve --workers 2`` on SQLite: granian's processes share one database file, their
-writers queue across processes, concurrent API completions all succeed once each, and a large
-upload arrives whole."""
+writers queue across processes, concurrent API completions all succeed once each, a large
+upload arrives whole, and the workers end when their master is killed."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import http.client
 import json
 import os
 import re
+import select as io_select
 import signal
 import socket
 import subprocess
@@ -163,3 +165,45 @@ def test_a_server_process_leaves_its_startup_objects_out_of_full_collections(tmp
     )
     frozen, walked = map(int, out.stdout.split())
     assert frozen > 10 * walked, out.stdout
+
+
+def test_workers_end_when_the_master_is_killed(db, tmp_path):
+    """A master killed outright (SIGKILL, the out-of-memory killer) cannot stop its workers:
+    they must not serve on as orphans. Each worker's exit is awaited on a pidfd (an event, not
+    a poll), for at most half a minute."""
+    db.dispose()
+    port, log = _free_port(), tmp_path / "serve.log"
+    with open(log, "wb") as out:
+        server = subprocess.Popen(
+            [str(HUAJIE), "serve", "--workers", "2", "--port", str(port)],
+            env=dict(os.environ), stdout=out, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    workers: list[int] = []
+    try:
+        _wait_until_serving(server, port, log)
+        workers = [
+            int(p) for p in re.findall(r"Spawning worker-\d+ with PID: (\d+)", log.read_text())
+        ]
+        assert len(workers) == 2
+        running = {os.pidfd_open(pid) for pid in workers}
+        exits = io_select.poll()  # not select(): a long test run has descriptors past 1024
+        for fd in running:
+            exits.register(fd, io_select.POLLIN)
+        server.send_signal(signal.SIGKILL)
+        server.wait(timeout=60)
+        deadline = time.monotonic() + 30
+        while running and time.monotonic() < deadline:
+            for fd, _ in exits.poll(max(deadline - time.monotonic(), 0) * 1000):
+                exits.unregister(fd)
+                running.discard(fd)
+                os.close(fd)
+        for fd in running:
+            os.close(fd)
+        assert not running, "workers still running 30 s after their master died"
+    finally:
+        if server.poll() is None:
+            server.send_signal(signal.SIGTERM)
+            server.wait(timeout=60)
+        for pid in workers:  # the orphans this test made, if the assertion above failed
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)

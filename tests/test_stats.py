@@ -7,7 +7,7 @@ from datetime import date
 
 import openpyxl
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from app import clock
 from app.models import Case, Unit
@@ -123,6 +123,24 @@ def test_dashboard_page_and_excel_export(client, seeded):
         "期限执行",
         "败诉原因",
     }
+
+
+def test_excel_export_writes_formula_like_text_as_text(client, seeded):
+    """A unit name (or a reason category) that a spreadsheet would take for a formula is a
+    text cell in the export: opening it runs nothing."""
+    names = {"GTZY": '=HYPERLINK("http://example.invalid","点此查看")', "SCJG": "@SUM(1+1)"}
+    with seeded.write() as session:
+        for code, name in names.items():
+            session.execute(update(Unit).where(Unit.code == code).values(name=name))
+    login(client, "bureau")
+    response = client.get("/dashboard.xlsx?from=2026-01-01&to=2026-09-30")
+    book = openpyxl.load_workbook(io.BytesIO(response.data))
+    cells = {row[0].value: row[1] for row in book["败诉率"].iter_rows(min_row=3) if row[0].value}
+    for code, name in names.items():
+        assert cells[code].value == name
+        assert cells[code].data_type == "s" and cells[code].quotePrefix
+    formulas = [c for sheet in book for row in sheet.iter_rows() for c in row if c.data_type == "f"]
+    assert formulas == []
 
 
 def test_evaluation_interviews_units_above_the_threshold_once(seeded):

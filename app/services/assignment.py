@@ -7,7 +7,7 @@ from datetime import date
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from app import clock
+from app import clock, inputs
 from app.models import Substitution, TaskRecord, User
 from app.services import audit, ladder
 from app.services.actor import Actor
@@ -41,10 +41,19 @@ def name_substitute(
         raise NotFound(f"用户不存在：{substitute}")
     if other.unit_id != actor.unit_id or other.id == actor.user_id:
         raise InvalidInput("代理人须为本单位的其他人员", {"substitute": ["须为本单位的其他人员"]})
-    try:
-        start, end = date.fromisoformat(starts_on), date.fromisoformat(ends_on)
-    except ValueError as exc:
-        raise InvalidInput("日期格式应为 YYYY-MM-DD", {"starts_on": ["YYYY-MM-DD"]}) from exc
+    errors: dict[str, list[str]] = {}
+    days = {}
+    for name, raw in (("starts_on", starts_on), ("ends_on", ends_on)):
+        try:
+            days[name] = inputs.parse_day(raw)
+        except inputs.DateInputError as exc:
+            errors[name] = [str(exc)]
+    problem = inputs.text_problem(reason, 200)
+    if problem:
+        errors["reason"] = [problem]
+    if errors:
+        raise InvalidInput("代理设置有误", errors)
+    start, end = days["starts_on"], days["ends_on"]
     if end < start:
         raise InvalidInput("结束日期不能早于开始日期", {"ends_on": ["不能早于开始日期"]})
     row = Substitution(

@@ -1,4 +1,6 @@
-"""Uploaded attachments: size and type checked, stored outside the web root, random names."""
+"""Uploaded attachments: name, size, type and (for zip containers) expansion checked, each
+unit's total held to its quota, stored outside the web root under random names; a file whose
+transaction does not commit is removed again."""
 
 from __future__ import annotations
 
@@ -8,10 +10,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
-from app import clock
-from app.models import Attachment
+from app import clock, inputs
+from app.models import Attachment, Unit
+from app.services import archives, units
 from app.services.actor import Actor
 from app.services.errors import InvalidInput, NotFound
 
@@ -33,6 +37,14 @@ TYPES: dict[str, tuple[str, tuple[bytes, ...]]] = {
     ".zip": ("application/zip", (b"PK",)),
     ".txt": ("text/plain; charset=utf-8", ()),
 }
+ZIP_CONTAINERS = {".zip", ".docx", ".xlsx", ".ofd"}
+MAX_NAME = 255  # Attachment.name
+QUOTA_SETTING = "attachment_quota_mb"  # what a unit's attachments may take in all
+DEFAULT_QUOTA_MB = 2048
+
+
+class QuotaExceeded(InvalidInput):
+    status = 413
 
 
 @dataclass(frozen=True)
@@ -45,6 +57,9 @@ def _problem(upload: Upload) -> str | None:
     name = Path(upload.name or "").name
     if not name:
         return "文件名为空"
+    bad_name = inputs.text_problem(name, MAX_NAME)
+    if bad_name:
+        return f"文件名有误：{bad_name}"
     ext = Path(name).suffix.lower()
     if ext not in TYPES:
         return f"不支持的文件类型：{name}（可上传 {'、'.join(sorted(TYPES))}）"
@@ -60,6 +75,10 @@ def _problem(upload: Upload) -> str | None:
             upload.content.decode("utf-8")
         except UnicodeDecodeError:
             return f"文本文件须为 UTF-8 编码：{name}"
+    if ext in ZIP_CONTAINERS:
+        archive = archives.problem(upload.content)
+        if archive:
+            return f"{archive}：{name}"
     return None
 
 
@@ -85,9 +104,13 @@ def store(
     problem = _problem(upload)
     if problem:
         raise InvalidInput(problem, {field: [problem]})
+    _check_quota(session, actor, upload, field)
     storage.mkdir(parents=True, exist_ok=True)
     storage_name = secrets.token_hex(16)
-    (storage / storage_name).write_bytes(upload.content)
+    path = storage / storage_name
+    path.write_bytes(upload.content)
+    # the transaction may still fail (a later file, the step itself): then the file goes too
+    event.listen(session, "after_rollback", lambda _session: path.unlink(missing_ok=True))
     name = Path(upload.name).name
     row = Attachment(
         name=name,
@@ -102,6 +125,32 @@ def store(
     session.add(row)
     session.flush()
     return row
+
+
+def _check_quota(session: Session, actor: Actor, upload: Upload, field: str) -> None:
+    """The unit's attachments, this one included, within the setting (in MiB)."""
+    if actor.unit_id is None:
+        return
+    if session.get_bind().dialect.name == "postgresql":  # concurrent uploads count in turn
+        session.execute(select(Unit.id).where(Unit.id == actor.unit_id).with_for_update())
+    quota_mb = units.setting(session, QUOTA_SETTING, DEFAULT_QUOTA_MB)
+    limit = int(quota_mb) * 1024 * 1024  # type: ignore[call-overload]
+    used = session.scalar(
+        select(func.coalesce(func.sum(Attachment.size), 0)).where(
+            Attachment.unit_id == actor.unit_id
+        )
+    )
+    if int(used or 0) + len(upload.content) > limit:
+        message = (
+            f"本单位附件已达上限 {quota_mb} MiB（已用 {_mib(int(used or 0))} MiB），"
+            f"无法再上传 {Path(upload.name).name}（{_mib(len(upload.content))} MiB）；"
+            "请清理或联系管理员调整附件配额"
+        )
+        raise QuotaExceeded(message, {field: [message]})
+
+
+def _mib(size: int) -> str:
+    return f"{size / 1024 / 1024:.1f}"
 
 
 def resolve(session: Session, actor: Actor, refs: Any, field: str) -> list[dict[str, Any]]:

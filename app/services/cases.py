@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app import clock
+from app import case_numbers, clock, inputs
 from app.models import Case, ProcessInstance
 from app.services import audit, definitions, org, runtime
 from app.services.actor import Actor
@@ -26,6 +25,8 @@ CASE_FIELDS = {
     "court": "管辖法院",
 }
 REQUIRED = ("court_case_no", "plaintiff", "agency_unit", "subject", "court")
+# what each field's column holds (Case.case_no, .plaintiff, .court; subject and claims: text)
+MAX_LENGTHS = {"court_case_no": 100, "plaintiff": 200, "agency_unit": 64, "court": 200}
 
 
 @dataclass
@@ -44,21 +45,22 @@ def _clean(payload: dict[str, Any]) -> dict[str, str]:
         if not isinstance(value, str):
             errors[name] = ["应为文本"]
             continue
-        cleaned[name] = value.strip()
+        problem = inputs.text_problem(value)  # before the case number sheds invisible characters
+        cleaned[name] = case_numbers.normalize(value) if name == "court_case_no" else value.strip()
+        problem = problem or inputs.text_problem(cleaned[name], MAX_LENGTHS.get(name, 2000))
         if name in REQUIRED and not cleaned[name]:
             errors[name] = ["此项为必填项"]
-        elif len(cleaned[name]) > 2000:
-            errors[name] = ["最多 2000 个字"]
+        elif problem:
+            errors[name] = [problem]
     unknown = sorted(set(payload) - set(CASE_FIELDS) - {"received_on"})
     if unknown:
         errors[""] = [f"包含未定义的字段：{', '.join(unknown)}"]
     received = payload.get("received_on")
     if received:
         try:
-            date.fromisoformat(str(received))
-            cleaned["received_on"] = str(received)
-        except ValueError:
-            errors["received_on"] = ["请输入有效日期（YYYY-MM-DD）"]
+            cleaned["received_on"] = inputs.parse_day(received).isoformat()
+        except inputs.DateInputError as exc:
+            errors["received_on"] = [str(exc)]
     if errors:
         raise InvalidInput("案件信息填写有误", errors)
     return cleaned

@@ -18,7 +18,7 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import manager_of_class
 
-from app import clock
+from app import case_numbers, clock
 from app.clocks import system_event
 from app.driver_sql import DriverStatement
 from app.engine import EngineError, TaskNotReady, TimerState
@@ -94,6 +94,7 @@ def prepare_completion(
     or refused submissions fail here, before any write lock. None for forms with files (they
     are stored in the write transaction).
     """
+    data = case_numbers.in_data(data)
     task, instance, open_count = _completable(session, actor, task_id, lock=False)
     schema = task_schema(session, task, instance)
     if forms.attachment_fields(schema):
@@ -128,6 +129,7 @@ def complete_task(
     ``uploads`` (web form) or, in ``data``, as ids of attachments uploaded before (API).
     ``prepared`` (from ``prepare_completion``) is used when the instance has not changed since.
     """
+    data = case_numbers.in_data(data)
     if prepared is not None and not _still_current(session, prepared, task_id, data):
         prepared = None  # another writer changed the instance or the task since: run it again
     if prepared is not None:
@@ -156,7 +158,7 @@ def complete_task(
             if name in data and files:
                 if storage is None:
                     raise InvalidInput("附件存储未配置")
-                rows = [attachments.store(session, actor, storage, f) for f in files]
+                rows = [attachments.store(session, actor, storage, f, name) for f in files]
                 stored.extend(rows)
                 data[name] = [row.as_ref() for row in rows]
     with calendar.in_scope(session):

@@ -65,6 +65,7 @@ DOC_NO_FIELD = {
     "discipline_transfer_letter": "transfer_no",
 }
 AGENCY_LANE = "案涉行政机关"
+MAX_DOC_NO = 100
 
 
 def _next_doc_no(session: Session, kind: str, year: int) -> str:
@@ -128,6 +129,9 @@ def render_for_task(
         doc_no = str(data.get(DOC_NO_FIELD.get(kind, ""), "") or "") or _next_doc_no(
             session, kind, today.year
         )
+        if len(doc_no) > MAX_DOC_NO:  # Document.doc_no; the form field it came from is named
+            message = f"文号最多 {MAX_DOC_NO} 个字"
+            raise InvalidInput(message, {DOC_NO_FIELD.get(kind, ""): [message]})
         fields = {
             **case_fields(case), **data, **next_deadline,
             "submitted_days": submitted_days(data),

@@ -1,13 +1,27 @@
-"""The dashboard as an Excel workbook (openpyxl)."""
+"""The dashboard as an Excel workbook (openpyxl).
+
+Text that a spreadsheet would read as a formula (``=``, ``+``, ``-``, ``@``, or a leading tab or
+carriage return: unit names and reason categories come from users) is written as a text cell
+marked with Excel's quote prefix, never as a formula: opening the export runs nothing.
+"""
 
 from __future__ import annotations
 
 import io
 
 from openpyxl import Workbook
+from openpyxl.cell import Cell
 from openpyxl.styles import Font
 
 from app.services.stats import Dashboard
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def as_text_if_formula_like(cell: Cell) -> None:
+    if isinstance(cell.value, str) and cell.value.startswith(FORMULA_STARTS):
+        cell.data_type = "s"  # openpyxl makes "=…" a formula
+        cell.quotePrefix = True  # and Excel keeps it text when someone edits the cell
 
 
 def dashboard_xlsx(board: Dashboard) -> bytes:
@@ -40,9 +54,11 @@ def dashboard_xlsx(board: Dashboard) -> bytes:
             cell.font = Font(bold=True)
         for row in rows:
             sheet.append(row)
-        for row in sheet.iter_rows(min_row=3):
+        for row in sheet.iter_rows():
             for cell in row:
-                if isinstance(cell.value, float) and header[cell.column - 1].endswith("率"):
+                as_text_if_formula_like(cell)
+                rate = cell.row >= 3 and header[cell.column - 1].endswith("率")
+                if rate and isinstance(cell.value, float):
                     cell.number_format = "0.0%"
         for column in sheet.columns:
             sheet.column_dimensions[column[0].column_letter].width = 16

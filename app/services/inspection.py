@@ -9,10 +9,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
-from app import clock
+from app import case_numbers, clock, inputs
 from app.models import Case, ProcessDefinition, ProcessInstance, TaskRecord, Unit
 from app.services import calendar, queries
 from app.services.actor import Actor
@@ -40,11 +40,9 @@ class InstanceFilter:
             if not raw:
                 return None
             try:
-                return date.fromisoformat(raw)
-            except ValueError as exc:
-                raise InvalidInput(
-                    "日期格式应为 YYYY-MM-DD", {name: ["日期格式应为 YYYY-MM-DD"]}
-                ) from exc
+                return inputs.parse_day(raw)
+            except inputs.DateInputError as exc:
+                raise InvalidInput(str(exc), {name: [str(exc)]}) from exc
 
         status = (args.get("status") or "").strip()
         if status and status not in STATUSES:
@@ -97,8 +95,9 @@ def list_instances(
     if flt.overdue:
         stmt = stmt.where(ProcessInstance.id.in_(_overdue_ids(now)))
     if flt.case_no:
+        number = case_numbers.normalize(flt.case_no)  # a court's case number, any spelling
         stmt = stmt.join(Case, Case.id == ProcessInstance.case_id).where(
-            Case.case_no.contains(flt.case_no)
+            or_(Case.case_no.contains(number), Case.case_no.contains(flt.case_no))
         )
     if flt.started_from:
         stmt = stmt.where(ProcessInstance.started_at >= _local_midnight_utc(flt.started_from))

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app import clock, jsontext
+from app import case_numbers, clock, jsontext
 from app.models import Case, CourtMessage, Unit
 from app.services import audit, court_facts, judgments
 from app.services.actor import Actor
@@ -47,7 +47,7 @@ def receive(session: Session, actor: Actor, body: Any) -> Received:
     name = body.get("name")
     if name not in NAMES:
         errors["name"] = [f"未知的消息类型（可选：{', '.join(NAMES)}）"]
-    case_no = court_facts.text(body, "case_no", errors)
+    case_no = case_numbers.normalize(court_facts.text(body, "case_no", errors))
     key = court_facts.text(body, "idempotency_key", errors)
     payload = body.get("payload", {})
     if not isinstance(payload, dict):

@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from app import inputs
 from app.documents import DOCUMENT_KINDS
 from app.engine import BpmnDefinitionError, DefinitionProblem, executable_process_ids
 from app.models import ROLES, ProcessDefinition
@@ -150,6 +151,9 @@ def deadline_preview(session: Session, kind: str, days: str, start: str) -> Dead
         first = date.fromisoformat(start)
     except ValueError as exc:
         raise InvalidInput("示例日期须为 YYYY-MM-DD 格式", {"date": ["日期无效"]}) from exc
+    problem = inputs.day_problem(first)
+    if problem:
+        raise InvalidInput(f"示例日期：{problem}", {"date": [problem]})
     working = n if kind == "working" else None
     result = calendar.deadline(session, first, working, None if working else n)
     return DeadlinePreview(result.due_date, result.explain(), result.provisional)

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app import case_numbers, inputs
 from app.models import ProcessDefinition, ProcessInstance
 from app.services import definitions, lanes, org, runtime
 from app.services.actor import Actor
@@ -89,11 +90,13 @@ def _clean(data: Any) -> dict[str, Any]:
             errors[str(key)] = ["字段名不合法（字母开头，仅字母、数字、下划线；不可用保留名）"]
         elif not isinstance(value, str | int | float | bool | type(None)):
             errors[key] = ["只接受文本、数字、布尔值"]
+        elif isinstance(value, str) and inputs.text_problem(value):
+            errors[key] = [inputs.text_problem(value) or ""]
     if len(json.dumps(data, ensure_ascii=False)) > MAX_START_DATA:
         errors[""] = ["启动数据过大"]
     if errors:
         raise InvalidInput("启动数据有误", errors)
-    return dict(data)
+    return case_numbers.in_data(dict(data))
 
 
 def start(session: Session, actor: Actor, process_id: str, data: Any = None) -> ProcessInstance:

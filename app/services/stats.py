@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app import clock
+from app import clock, inputs
 from app.models import Case, ProcessInstance, TaskRecord, Unit
 from app.models.case import LITIGATION, RECONSIDERATION
 from app.services import units
@@ -32,13 +32,16 @@ class Period:
     @classmethod
     def parse(cls, raw_from: str | None, raw_to: str | None) -> Period:
         today = clock.local_now().date()
-        try:
-            start = date.fromisoformat(raw_from) if raw_from else date(today.year, 1, 1)
-            end = date.fromisoformat(raw_to) if raw_to else today
-        except ValueError as exc:
-            raise InvalidInput(
-                "日期格式应为 YYYY-MM-DD", {"from": ["日期格式应为 YYYY-MM-DD"]}
-            ) from exc
+        errors: dict[str, list[str]] = {}
+        days = {"from": date(today.year, 1, 1), "to": today}
+        for name, raw in (("from", raw_from), ("to", raw_to)):
+            try:
+                days[name] = inputs.parse_day(raw) if raw else days[name]
+            except inputs.DateInputError as exc:
+                errors[name] = [str(exc)]
+        if errors:
+            raise InvalidInput("统计期间有误", errors)
+        start, end = days["from"], days["to"]
         if end < start:
             raise InvalidInput("结束日期不能早于开始日期", {"to": ["结束日期不能早于开始日期"]})
         return cls(start, end)

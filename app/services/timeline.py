@@ -9,11 +9,11 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from app import clock
+from app import case_numbers, clock, inputs
 from app.models import Case, CourtMessage, Document, ProcessInstance, TaskRecord, Unit
 from app.services import access, inspection, queries
 from app.services.actor import Actor
-from app.services.errors import NotFound
+from app.services.errors import InvalidInput, NotFound
 from app.services.messages import NAMES
 
 
@@ -191,12 +191,20 @@ def timeline_json(timeline: CaseTimeline) -> dict[str, Any]:
     }
 
 
+MAX_SEARCH = 200  # the longest column searched (plaintiff, unit name)
+
+
 def search(session: Session, actor: Actor, q: str, limit: int = 50) -> list[Case]:
+    """Cases whose number, plaintiff or unit matches ``q`` (a lookalike case number too)."""
+    problem = inputs.text_problem(q, MAX_SEARCH)
+    if problem:
+        raise InvalidInput(f"查询内容有误：{problem}", {"q": [problem]})
     stmt = select(Case).join(Unit, Unit.id == Case.agency_unit_id).order_by(Case.id.desc())
     if q:
-        like = f"%{q}%"
+        like, number = f"%{q}%", f"%{case_numbers.normalize(q)}%"
         stmt = stmt.where(
-            or_(Case.case_no.like(like), Case.plaintiff.like(like), Unit.name.like(like),
+            or_(Case.case_no.like(number), Case.case_no.like(like), Case.plaintiff.like(like),
+                Unit.name.like(like),
                 Unit.code == q)
         )  # fmt: skip
     if not queries.sees_everything(actor):

@@ -9,8 +9,10 @@ from flask.sessions import SecureCookieSessionInterface
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy import select
+from sqlalchemy.exc import DataError
 from werkzeug.routing import IntegerConverter, Map
 
+from app.db import RETRY_AFTER_S, WriterBusy
 from app.services.errors import Forbidden, ServiceError
 from app.web import (  # api_manage: its routes join api.bp on import
     api,
@@ -18,6 +20,7 @@ from app.web import (  # api_manage: its routes join api.bp on import
     auth,
     cases,
     dashboard,
+    guard,
     instances,
     modeler,
     oidc,
@@ -115,6 +118,10 @@ def register(app: Flask) -> None:
     oidc.init(app, app.extensions["huajie.settings"])
 
     @app.before_request
+    def _refuse_bad_text():  # type: ignore[no-untyped-def]
+        guard.check(request, app.view_functions.get(request.endpoint or ""))
+
+    @app.before_request
     def _permission_table():  # type: ignore[no-untyped-def]
         """Every logged-in request passes the permission table (API tokens: in token_required).
 
@@ -133,6 +140,30 @@ def register(app: Flask) -> None:
         if request.path.startswith("/api/"):
             return jsonify(error=exc.message, errors=getattr(exc, "errors", None)), exc.status
         return render_template("error.html", message=exc.message, status=exc.status), exc.status
+
+    @app.errorhandler(WriterBusy)
+    def _busy(exc: WriterBusy):  # type: ignore[no-untyped-def]
+        """Another writer holds the lock past the timeout: try again shortly (reads go on)."""
+        message = "系统正忙（其他操作正在写入），请稍后重试"
+        if request.path.startswith("/api/"):
+            response = jsonify(error=message)
+        else:
+            response = current_app.make_response(
+                render_template("error.html", message=message, status=503)
+            )
+        response.status_code = 503
+        response.headers["Retry-After"] = str(RETRY_AFTER_S)
+        return response
+
+    @app.errorhandler(DataError)
+    def _unstorable(exc: DataError):  # type: ignore[no-untyped-def]
+        """The database refused a value the checks before it let through: bad input, and the
+        transaction is rolled back. (The checks name the field; this is the net under them.)"""
+        current_app.logger.warning("database refused a value: %s", exc.orig)
+        message = "提交的内容无法保存（含有无效字符或超出范围），请检查后重试"
+        if request.path.startswith("/api/"):
+            return jsonify(error=message, errors={"": [message]}), 400
+        return render_template("error.html", message=message, status=400), 400
 
     @app.errorhandler(CSRFError)
     def _csrf_error(exc: CSRFError):  # type: ignore[no-untyped-def]

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, ExitStack, contextmanager
-from datetime import date
 from functools import wraps
 from io import BytesIO
 from typing import Any
@@ -18,6 +17,7 @@ from flask import Blueprint, g, jsonify, request, send_file
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
+from app import inputs
 from app.models import ProcessInstance
 from app.services import (
     access,
@@ -36,7 +36,7 @@ from app.services import cases as case_service
 from app.services.actor import Actor
 from app.services.errors import Forbidden, InvalidInput, ServiceError
 from app.web import openapi, permissions
-from app.web.context import db, settings
+from app.web.context import db, json_body, settings
 from app.web.instances import DOCX, send_attachment
 from app.web.jsonform import validate_submission
 
@@ -92,7 +92,7 @@ def _writing() -> AbstractContextManager[Session]:
 
 def _body() -> dict[str, Any]:
     """The JSON body, checked against the endpoint's request schema in the OpenAPI document."""
-    return openapi.validate_body(request.endpoint or "", request.get_json(silent=True))
+    return openapi.validate_body(request.endpoint or "", json_body())
 
 
 def _instance_json(view: queries.InstanceView) -> dict[str, Any]:
@@ -250,11 +250,10 @@ def _days_arg(name: str) -> int | None:
 @token_required
 def deadline() -> Response:
     _forbid_court()
-    raw = request.args.get("from", "")
     try:
-        start = date.fromisoformat(raw)
-    except ValueError as exc:
-        raise InvalidInput("from 须为 YYYY-MM-DD 日期", {"from": ["须为 YYYY-MM-DD"]}) from exc
+        start = inputs.parse_day(request.args.get("from", ""))
+    except inputs.DateInputError as exc:
+        raise InvalidInput(f"from：{exc}", {"from": [str(exc)]}) from exc
     with _reading() as session:
         result = calendar.deadline(
             session, start, _days_arg("working_days"), _days_arg("calendar_days")

@@ -8,17 +8,23 @@ from app.services import cases as case_service
 from app.services import messages, queries, reconsiderations, timeline
 from app.services.errors import InvalidInput
 from app.web.context import actor, db
+from app.web.guard import shows_field_errors
 
 bp = Blueprint("cases", __name__)
 
 
 @bp.get("/cases")
+@shows_field_errors
 @login_required
-def case_list() -> str:
+def case_list() -> tuple[str, int]:
     q = request.args.get("q", "").strip()
-    with db().read() as session:
-        rows = [(c, None) for c in timeline.search(session, actor(), q, 200)]
-    return render_template("cases.html", rows=rows, q=q)
+    errors: dict[str, list[str]] = {}
+    try:
+        with db().read() as session:
+            rows = [(c, None) for c in timeline.search(session, actor(), q, 200)]
+    except InvalidInput as exc:
+        rows, errors = [], exc.errors
+    return render_template("cases.html", rows=rows, q=q, errors=errors), (400 if errors else 200)
 
 
 @bp.get("/cases/<int:case_id>")
@@ -75,6 +81,7 @@ def record_reconsideration() -> str | Response:
 
 
 @bp.route("/cases/new", methods=["GET", "POST"])
+@shows_field_errors
 @login_required
 def register() -> str | Response:
     me = actor()

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from flask import current_app, g
+from typing import Any
+
+from flask import current_app, g, request
 from flask_login import current_user
 
+from app import jsontext
 from app.config import Settings
 from app.db import Database
 from app.services.actor import Actor
+from app.services.errors import InvalidInput
 
 
 def db() -> Database:
@@ -28,3 +32,16 @@ def actor() -> Actor:
             acting = assignment.acting_for(session, current_user)  # type: ignore[arg-type]
         found = g.huajie_actor = Actor.of(current_user, acting)  # type: ignore[arg-type]
     return found
+
+
+def json_body() -> Any:
+    """The request's JSON body; None when it is not sent as JSON. A body too deeply nested,
+    holding a NUL or a lone surrogate, or not JSON at all is a 400 naming the field."""
+    if not request.is_json:
+        return None
+    try:
+        return jsontext.request_body(request.get_data())
+    except jsontext.RefusedBody as exc:
+        raise InvalidInput(exc.message, {exc.field: [exc.message]}) from exc
+    except ValueError as exc:
+        raise InvalidInput("请求体不是有效的 JSON") from exc

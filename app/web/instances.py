@@ -9,6 +9,7 @@ from werkzeug.wrappers import Response
 from app.services import audit, downloads, inspection, queries
 from app.services.errors import Forbidden
 from app.web.context import actor, db, settings
+from app.web.guard import record_ids
 
 bp = Blueprint("instances", __name__)
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -19,7 +20,8 @@ AUDIT_ROLES = {"auditor", "admin", "bureau"}
 @login_required
 def instance_list() -> str:
     flt = inspection.InstanceFilter.parse(request.args)
-    before = request.args.get("before", type=int)
+    raw_before = request.args.get("before")
+    before = record_ids([raw_before], "before")[0] if raw_before else None
     with db().read() as session:
         page = inspection.list_instances(session, actor(), flt, before)
         choices = inspection.process_choices(session)

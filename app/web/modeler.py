@@ -17,7 +17,7 @@ from app import clock
 from app.services import definitions, modeling
 from app.services.errors import InvalidInput, ServiceError
 from app.web import permissions
-from app.web.context import actor, db, settings
+from app.web.context import actor, db, json_body, settings
 
 bp = Blueprint("modeler", __name__)
 JSON_ENDPOINTS = {"modeler.validate", "modeler.deploy", "modeler.forms", "modeler.preview"}
@@ -35,7 +35,7 @@ def _service_error(exc: ServiceError) -> Any:
 
 
 def _json_body() -> dict[str, Any]:
-    body = request.get_json(silent=True)
+    body = json_body()
     if not isinstance(body, dict):
         raise InvalidInput("请求须为 JSON 对象")
     xml = body.get("xml")

@@ -20,7 +20,7 @@ from werkzeug.wrappers import Response
 
 from app.services.errors import InvalidInput
 from app.web.jsonform import validate_submission
-from app.web.openapi_operations import BODIES, OPERATIONS, SCHEMAS, Schema
+from app.web.openapi_operations import BODIES, ERRORS, OPERATIONS, SCHEMAS, Schema
 
 PREFIX = "/api/v1"
 bp = Blueprint("openapi", __name__, url_prefix=PREFIX)
@@ -49,6 +49,8 @@ def document(app: Flask) -> Schema:
         if (method, path) in served:
             op = copy.deepcopy(operation)
             op["operationId"] = op["x-endpoint"].replace(".", "_")
+            if method == "post":  # a write may find the writer lock held (app/db.py)
+                op["responses"]["503"] = BUSY
             paths.setdefault(path, {})[method] = op
     return {
         "openapi": "3.1.0",
@@ -66,6 +68,13 @@ def document(app: Flask) -> Schema:
             "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}},
         },
     }
+
+
+BUSY = {
+    "description": ERRORS[503],
+    "headers": {"Retry-After": {"schema": {"type": "integer"}, "description": "秒"}},
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+}
 
 
 @bp.get("/openapi.json")

@@ -125,9 +125,11 @@ SCHEMAS: dict[str, Schema] = {
 # What each JSON-body endpoint accepts; the endpoints validate against these (validate_body).
 BODIES: dict[str, Schema] = {
     "api.create_case": _obj(
-        {"court_case_no": TEXT, "plaintiff": TEXT, "agency_unit": TEXT, "subject": TEXT},
+        {"court_case_no": {"type": "string", "maxLength": 100},
+         "plaintiff": {"type": "string", "maxLength": 200},
+         "agency_unit": {"type": "string", "maxLength": 64}, "subject": TEXT},
         {"claims": _nullable("string") | {"maxLength": 2000},
-         "court": _nullable("string") | {"maxLength": 2000}, "received_on": DATE},
+         "court": _nullable("string") | {"maxLength": 200}, "received_on": DATE},
     ),
     "api.complete_task": _obj({"data": {"type": "object"}}),
     "api.start_process": _obj({}, {"data": {"type": ["object", "null"]}}),
@@ -168,7 +170,8 @@ ERRORS = {
     403: "角色或单位无权进行此操作",
     404: "记录不存在",
     409: "冲突：状态已改变或并发写入",
-    413: "请求体过大",
+    413: "请求体过大，或超出本单位附件配额",
+    503: "写入繁忙（其他写入持有锁超过等待时限）：按 Retry-After 秒数后重试；读取不受影响",
 }
 
 
@@ -222,7 +225,8 @@ OPERATIONS: dict[tuple[str, str], Schema] = {
     },
     ("get", "/cases"): {
         "x-endpoint": "api.search_cases", "summary": "按案号、当事人或单位查找案件",
-        "parameters": [_query("q", STR, "案号、当事人、单位名称或单位代码")],
+        "parameters": [_query("q", {"type": "string", "maxLength": 200},
+                              "案号（全角、半角括号或数字均可）、当事人、单位名称或单位代码")],
         "responses": _responses({200: _json({"type": "array", "items": _ref("Case")})}),
     },
     ("get", "/cases/{case_id}"): {

@@ -21,6 +21,7 @@ from app.services import (
 )
 from app.services.errors import InvalidInput
 from app.web.context import actor, db, settings
+from app.web.guard import record_ids, shows_field_errors
 from app.web.jsonform import fields_for, parse_submission, validate_submission
 
 bp = Blueprint("tasks", __name__)
@@ -54,7 +55,7 @@ def inbox() -> str:
 @login_required
 def bulk() -> Response:
     """Reassign or remind the ticked tasks; one line of result per task."""
-    ids = [int(i) for i in request.form.getlist("task_id") if i.isdigit()]
+    ids = record_ids(request.form.getlist("task_id"), "task_id")
     if not ids:
         flash("请先勾选任务", "error")
         return redirect(url_for("tasks.inbox"))
@@ -94,6 +95,7 @@ def _form_context(session, task, data, errors):  # type: ignore[no-untyped-def]
 
 
 @bp.route("/tasks/<int:task_id>", methods=["GET", "POST"])
+@shows_field_errors
 @login_required
 def task_page(task_id: int) -> str | Response:
     me = actor()

@@ -9,6 +9,7 @@ from app.services import migration, versions
 from app.services.errors import InvalidInput
 from app.web import permissions
 from app.web.context import actor, db
+from app.web.guard import record_ids
 
 bp = Blueprint("versions", __name__)
 
@@ -59,10 +60,7 @@ def migrate(process_id: str) -> str:
         return render_template(
             "migrate.html", process_id=process_id, target=target, plans=plans, results=None
         )
-    try:
-        chosen = [int(i) for i in request.form.getlist("instance_id")]
-    except ValueError:
-        raise InvalidInput("实例编号有误") from None
+    chosen = record_ids(request.form.getlist("instance_id"), "instance_id")
     if not chosen:
         raise InvalidInput("请至少选择一个要迁移的流程实例")
     results = migration.apply(db(), actor(), process_id, to, chosen)

@@ -11,6 +11,7 @@ import orjson
 from jsonschema import FormatChecker, ValidationError
 from jsonschema.validators import Draft202012Validator, validator_for
 
+from app import inputs
 from app.web.jsonform.common import (
     CHECK_MSG,
     ENUM_MSG,
@@ -35,10 +36,10 @@ def _is_date(instance: object) -> bool:
     if not _DATE_RE.fullmatch(instance):
         return False
     try:
-        date.fromisoformat(instance)
+        day = date.fromisoformat(instance)
     except ValueError:
         return False
-    return True
+    return inputs.day_problem(day) is None
 
 
 def _is_datetime(instance: object) -> bool:
@@ -52,10 +53,20 @@ def _is_datetime(instance: object) -> bool:
     elif not _DATETIME_LOCAL_RE.fullmatch(text):
         return False
     try:
-        datetime.fromisoformat(text[:10] + "T" + text[11:])
+        moment = datetime.fromisoformat(text[:10] + "T" + text[11:])
     except ValueError:
         return False
-    return True
+    return inputs.day_problem(moment.date()) is None
+
+
+def _range_problem(instance: object) -> str | None:
+    """Why a well-formed date or date-time was refused: it lies outside the accepted years."""
+    if isinstance(instance, str) and _DATE_RE.match(instance):
+        try:
+            return inputs.day_problem(date.fromisoformat(instance[:10]))
+        except ValueError:
+            return None
+    return None
 
 
 def _format_checker() -> FormatChecker:
@@ -106,6 +117,13 @@ def validate_submission(schema: dict[str, Any], data: Mapping[str, Any]) -> dict
     for error in sorted(_validator(schema).iter_errors(data), key=_error_order(properties)):
         for name, message in _messages(error, schema, properties):
             add(name, message)
+    if isinstance(data, Mapping):
+        for key, value in data.items():
+            problem = inputs.text_problem(key) if isinstance(key, str) else None
+            if problem:
+                add("", problem)
+            elif problem := inputs.nested_text_problem(value):
+                add(str(key), problem)
     return errors
 
 
@@ -230,7 +248,10 @@ def _message_for(
     if kind == "pattern":
         return "格式不符合要求"
     if kind == "format":
-        return FORMAT_MSGS.get(str(value), "格式不符合要求")
+        dated = value in ("date", "date-time")
+        return (dated and _range_problem(error.instance)) or FORMAT_MSGS.get(
+            str(value), "格式不符合要求"
+        )
     if kind == "minItems":
         return "此项为必填项" if value == 1 else f"至少填写 {value} 项"
     if kind == "uniqueItems":
