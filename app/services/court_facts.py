@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app import clock
+from app import clock, inputs
 from app.clocks import COURT, SYSTEM, StartEvent
 from app.models import Case, CourtMessage, ProcessInstance, Unit
 from app.services import definitions, org, runtime
@@ -55,9 +55,9 @@ def _date_or_error(
     value: Any, name: str, errors: dict, past: bool, not_before: date | None
 ) -> date | None:
     try:
-        found = date.fromisoformat(str(value))
-    except ValueError:
-        errors.setdefault(name, []).append(f"请输入有效日期（YYYY-MM-DD）：{str(value)[:20]}")
+        found = inputs.parse_day(value)
+    except inputs.DateInputError as exc:
+        errors.setdefault(name, []).append(f"{exc}：{str(value)[:20]}")
         return None
     if past and found > clock.local_now().date():
         errors.setdefault(name, []).append(f"{found.isoformat()} 晚于今天")
