@@ -76,6 +76,7 @@ from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG  # noqa: E402
 from SpiffWorkflow.util.task import TaskState  # noqa: E402
 from sqlalchemy import insert, select  # noqa: E402
 
+from app.anchor import Anchor  # noqa: E402
 from app.db import Database  # noqa: E402
 from app.demo import UNITS, USERS, demo_password  # noqa: E402
 from app.migrate import upgrade  # noqa: E402
@@ -316,7 +317,8 @@ class Workspace:
             contextlib.closing(sqlite3.connect(target)) as dst,
         ):
             src.backup(dst)
-        return data_dir, Database(f"sqlite:///{target}")
+        # the audit chain signed and checkpointed as in production (the key in the data folder)
+        return data_dir, Database(f"sqlite:///{target}", anchor=Anchor.in_folder(data_dir))
 
 
 def definition_ids(db: Database) -> dict[str, int]:
