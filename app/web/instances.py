@@ -17,7 +17,7 @@ from werkzeug.wrappers import Response
 
 from app.scheduler import VerificationRunner
 from app.services import audit, audit_verify, downloads, inspection, queries
-from app.services.errors import Forbidden
+from app.services.errors import Forbidden, NotFound
 from app.web.context import actor, db, settings
 from app.web.guard import record_ids
 
@@ -91,8 +91,11 @@ def attachment(attachment_id: int) -> Response:
 
 
 def send_attachment(row) -> Response:  # type: ignore[no-untyped-def]
+    path = settings().data_dir / "attachments" / row.storage_name
+    if not path.is_file():  # e.g. a database restored without its files
+        raise NotFound(f"附件文件缺失：{row.name}（请管理员从完整备份恢复）")
     response = send_file(
-        settings().data_dir / "attachments" / row.storage_name,
+        path,
         mimetype=row.content_type,
         as_attachment=True,
         download_name=row.name,
