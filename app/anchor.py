@@ -192,9 +192,9 @@ class CheckpointLog:
         except FileNotFoundError:
             return True
 
-    def tail(self) -> LogTail:
-        """Read backwards from the end until the newest ``verified`` entry: a verification
-        reads what it needs, not twenty years of checkpoints."""
+    def tail(self, max_bytes: int | None = None) -> LogTail:
+        """Read backwards from the end until the newest ``verified`` entry (or ``max_bytes``):
+        a verification reads what it needs, not twenty years of checkpoints."""
         try:
             handle = self.path.open("rb")
         except FileNotFoundError:
@@ -206,7 +206,8 @@ class CheckpointLog:
             first = Checkpoint.parse(first_line) if first_line else None
             position = handle.seek(0, os.SEEK_END)
             rest = b""
-            while position > 0:
+            end = position
+            while position > 0 and (max_bytes is None or end - position < max_bytes):
                 start = max(0, position - _BLOCK)
                 handle.seek(start)
                 parts = (handle.read(position - start) + rest).split(b"\n")

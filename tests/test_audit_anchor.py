@@ -330,3 +330,30 @@ def test_events_written_before_the_key_stay_verifiable_after_upgrading(empty_url
         assert "（第 6 个）没有签名，却写在启用审计密钥之后" in report.problems[0]
     finally:
         db.dispose()
+
+
+def test_the_log_is_read_from_its_end_back_to_the_newest_verified_checkpoint(tmp_path):
+    anchor = Anchor.in_folder(tmp_path)
+    key = anchor.signing_key(0, audit.GENESIS, tail_signed=False)  # writes the seal
+    for n in range(1, 3001):  # ~600 KiB: several blocks
+        anchor.sign(VERIFIED if n == 1000 else "head", n, f"{n:064x}")
+    with anchor.log.path.open("ab") as log:
+        log.write(b'{"kind": "head", "cou')  # a line torn by a power cut
+    tail = anchor.log.tail()
+    assert tail.first is not None and tail.first.kind == "seal" and tail.first.valid(key)
+    assert [c.count for c in tail.entries] == list(range(1000, 3001))
+    assert tail.unreadable == 1
+    assert all(c.valid(key) for c in tail.entries)
+
+
+def test_an_edited_checkpoint_is_named(db):
+    _busy(db)
+    db.anchor.flush()
+    lines = db.anchor.log.path.read_bytes().splitlines(keepends=True)
+    record = json.loads(lines[-1])
+    record["count"] -= 2  # someone shortens the signed head to match a shortened chain
+    lines[-1] = json.dumps(record).encode() + b"\n"
+    db.anchor.log.path.write_bytes(b"".join(lines))
+    result = _verify()
+    assert result.exit_code == 1
+    assert "检查点（" in result.output and f"{record['count']} 个事件）的签名不符" in result.output

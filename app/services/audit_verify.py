@@ -35,6 +35,7 @@ from app.services.actor import Actor
 ACTION = "audit.verify"
 ALERT_KIND = "audit"
 _BATCH = 5000
+_PAGE_LOG_BYTES = 256 * 1024  # the page reads at most this much of the checkpoint log
 _ROW = (
     AuditEvent.id, AuditEvent.seq, AuditEvent.chain, AuditEvent.at, AuditEvent.actor,
     AuditEvent.action, AuditEvent.instance_id, AuditEvent.case_id,
@@ -58,11 +59,10 @@ class Verification:
     legacy: int = 0  # events checked that were chained before the key existed
     start: Checkpoint | None = None  # the verified checkpoint it started from
     latest: Checkpoint | None = None  # the newest signed checkpoint
-    problems: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # the first is what broke first
+    notes: list[str] = field(default_factory=list)  # worth saying, not a failure
     first_broken_id: int | None = None
     deep: Any = None  # audit_deep.DeepReport when asked for
-
-    notes: list[str] = field(default_factory=list)  # worth saying, not a failure
 
     @property
     def reason(self) -> str:
@@ -344,7 +344,7 @@ def status(session: Session, anchor: Anchor | None) -> AnchorStatus:
             key = anchor.key()
         except AnchorError:
             key = None
-        entries = anchor.log.tail().entries
+        entries = anchor.log.tail(max_bytes=_PAGE_LOG_BYTES).entries
         latest = max(entries, key=lambda c: c.count, default=None)
         verified = max(
             (c for c in entries if c.kind == VERIFIED), key=lambda c: c.count, default=None
