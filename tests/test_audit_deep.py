@@ -9,7 +9,7 @@ from sqlalchemy import select, text
 
 from app.cli import main
 from app.models import Attachment, Case, Document, TaskRecord
-from app.services import attachments, deadlines, timers
+from app.services import attachments, deadlines, messages, timers
 from tests.helpers import actor, co_defendant_reviews, open_task, register, step
 
 pytestmark = pytest.mark.both_databases
@@ -29,7 +29,8 @@ def _edit(db, sql: str, **params) -> None:
 @pytest.fixture
 def history(db, clock, settings):
     """Many kinds of state change: a mediation to its agreement (documents), a deadline
-    suspended, a timer fired, a judgment (case outcome, four started processes), an upload."""
+    suspended, a timer fired, judgments (case outcomes, started processes), one corrected to a
+    win (the processes the loss started cancelled), an upload."""
     done = register(db)
     for expect, user in [
         ("register_materials", "center"),
@@ -48,6 +49,21 @@ def history(db, clock, settings):
     clock.set("2026-10-20T10:00:00+08:00")
     assert timers.run_pass(db).fired == 1
     co_defendant_reviews(db, "（2026）苏0813行初5号")
+    corrected = "（2026）苏0813行初6号"
+    for key, name, payload in [
+        ("6a", "pre_filing_notice",
+         {"plaintiff": "乙", "agency_unit": "SCJG", "subject": "y", "court": "法院"}),
+        ("6b", "judgment", {"outcome": "败诉", "effective_on": "2026-09-25",
+                            "performance_deadline": "2026-10-30", "defendants": ["SCJG"]}),
+        # corrected to a win: what the loss started is withdrawn
+        ("6c", "judgment", {"outcome": "胜诉", "effective_on": "2026-09-25",
+                            "defendants": ["SCJG"], "correction": True,
+                            "correction_reason": "误录裁判结果"}),
+    ]:  # fmt: skip
+        with db.write() as session:
+            messages.receive(session, actor(db, "court"), {
+                "name": name, "case_no": corrected, "idempotency_key": key, "payload": payload,
+            })  # fmt: skip
     with db.write() as session:
         attachments.store(
             session, actor(db, "gtzy"), settings.data_dir / "attachments",
@@ -60,7 +76,7 @@ def test_an_untouched_database_passes_deep_verification(history):
     result = _deep()
     assert result.exit_code == 0, result.output
     assert "审计链完整" in result.output
-    assert "深度比对：附件 1、案件 4、文书 4、流程实例 8、任务 7" in result.output
+    assert "深度比对：附件 1、案件 5、文书 4、流程实例 12、任务 7" in result.output
     assert "未覆盖" not in result.output  # a database that never ran without the key
 
 
