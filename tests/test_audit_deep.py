@@ -9,7 +9,7 @@ from sqlalchemy import select, text
 
 from app.cli import main
 from app.models import Attachment, Case, Document, TaskRecord
-from app.services import attachments, deadlines, messages, timers
+from app.services import attachments, deadlines, messages, reconsiderations, timers
 from tests.helpers import actor, co_defendant_reviews, open_task, register, step
 
 pytestmark = pytest.mark.both_databases
@@ -64,6 +64,12 @@ def history(db, clock, settings):
             messages.receive(session, actor(db, "court"), {
                 "name": name, "case_no": corrected, "idempotency_key": key, "payload": payload,
             })  # fmt: skip
+    with db.write() as session:  # 行政复议决定 correcting an act: a case with its outcome
+        reconsiderations.record(session, actor(db, "bureau"), {
+            "decision_no": "洪政复决〔2026〕12号", "unit": "GTZY", "applicant": "某某公司",
+            "subject": "不服行政处罚决定", "outcome": "撤销", "decided_on": "2026-10-09",
+            "received_on": "2026-10-12",
+        })  # fmt: skip
     with db.write() as session:
         attachments.store(
             session, actor(db, "gtzy"), settings.data_dir / "attachments",
@@ -76,7 +82,7 @@ def test_an_untouched_database_passes_deep_verification(history):
     result = _deep()
     assert result.exit_code == 0, result.output
     assert "审计链完整" in result.output
-    assert "深度比对：附件 1、案件 5、文书 4、流程实例 12、任务 7" in result.output
+    assert "深度比对：附件 1、案件 6、文书 4、流程实例 13、任务 7" in result.output
     assert "未覆盖" not in result.output  # a database that never ran without the key
 
 
