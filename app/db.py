@@ -32,9 +32,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.attributes import instance_state
 
 from app import inputs, jsontext
-from app.services.errors import InvalidInput
 from app.anchor import ANCHOR_INFO, HEAD_INFO, Anchor
 from app.config import Settings
+from app.services.errors import InvalidInput
 
 try:
     import fcntl
