@@ -6,7 +6,7 @@ lifted for the numbering and put back. After upgrading, ``huajie audit verify --
 old chain once and signs the first checkpoint (see docs/operations.md).
 
 Revision ID: 0013
-Revises: 0012
+Revises: 0014
 Create Date: 2026-12-01
 
 """
@@ -18,7 +18,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision: str = "0013"
-down_revision: str | Sequence[str] | None = "0012"
+down_revision: str | Sequence[str] | None = "0014"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
