@@ -35,7 +35,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     )
     app.json = jsontext.FlaskJSON(app)  # not ASCII-escaped, written by orjson
     app.extensions["huajie.settings"] = settings
-    app.extensions["huajie.db"] = Database(settings.database_url, settings.lock_timeout_s)
+    app.extensions["huajie.db"] = Database.open(settings)
 
     if settings.proxy_hops:
         from werkzeug.middleware.proxy_fix import ProxyFix

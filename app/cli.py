@@ -16,7 +16,7 @@ from app.services.errors import ServiceError
 
 
 def _db(settings: Settings) -> Database:
-    return Database(settings.database_url, settings.lock_timeout_s)
+    return Database.open(settings)
 
 
 def _fail(exc: ServiceError) -> None:
@@ -289,17 +289,46 @@ def audit() -> None:
 
 
 @audit.command("verify")
-def audit_verify() -> None:
-    """Check the whole hash chain; name the first broken event (exit 1)."""
-    from app.services import audit as audit_service
+@click.option(
+    "--full", is_flag=True, help="the whole chain, not only what the last verification left"
+)
+@click.option("--deep", is_flag=True, help="also compare tasks, instances, cases, documents, files")
+def audit_verify(full: bool, deep: bool) -> None:
+    """Check the audit chain against its signed checkpoints; name what is wrong (exit 1).
 
-    with _db(Settings.from_env()).read() as session:
-        report = audit_service.verify(session)
-    if report.ok:
-        click.echo(f"OK: {report.events} events, chain intact")
-        return
-    click.echo(f"BROKEN at event {report.first_broken_id}: {report.reason}")
-    sys.exit(1)
+    By default only the events added since the last verified checkpoint are read. The result
+    is recorded, a verified checkpoint signed when intact, and administrators are alerted when
+    not."""
+    from app.services import audit_verify as verification
+
+    settings = Settings.from_env()
+    db = _db(settings)
+    try:
+        report = verification.run(
+            db, "cli", full=full, deep=deep, files=settings.data_dir / "attachments"
+        )
+    finally:
+        db.dispose()
+    click.echo(report.summary())
+    for problem in report.problems[1:]:
+        click.echo(f"  {problem}")
+    for note in report.notes:
+        click.echo(f"  注：{note}")
+    if report.legacy:
+        click.echo(f"  其中 {report.legacy} 个事件写于启用审计密钥之前（仅 SHA-256 链，未签名）")
+    if report.deep is not None:
+        from app.services.audit_deep import KIND_NAMES
+
+        def counts(found: dict[str, int]) -> str:
+            return "、".join(f"{KIND_NAMES[k]} {v}" for k, v in sorted(found.items())) or "无"
+
+        click.echo(f"  深度比对：{counts(report.deep.checked)}")
+        if report.deep.uncovered:
+            click.echo(
+                f"  未覆盖（最后写于启用密钥之前，无法比对）：{counts(report.deep.uncovered)}"
+            )
+    if not report.ok:
+        sys.exit(1)
 
 
 @main.group()
@@ -344,31 +373,52 @@ def export_instance(instance_id: int, out: Path | None, username: str | None) ->
 @main.command()
 @click.argument("target", type=click.Path(dir_okay=False, path_type=Path))
 def backup(target: Path) -> None:
-    """Write a consistent online copy of the SQLite database to TARGET."""
+    """Write one archive of the SQLite database, the attachments and the audit checkpoints
+    (the app may keep running; the audit key is not included)."""
     from app.backup import BackupError
     from app.backup import backup as do_backup
 
     try:
-        do_backup(Settings.from_env().database_url, target)
+        done = do_backup(Settings.from_env(), target)
     except BackupError as exc:
         click.echo(f"错误：{exc}", err=True)
         sys.exit(2)
-    click.echo(str(target))
+    click.echo(f"已备份到 {done.path}：{done.events} 个审计事件，{done.attachments} 个附件")
+    click.echo("审计密钥不在备份中：请另行保管密钥文件（见 docs/operations.md）")
 
 
 @main.command()
 @click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def restore(source: Path) -> None:
-    """Bring back a backup made by `huajie backup` (stop the app first)."""
+    """Check an archive made by `huajie backup` whole, then replace the database, attachments
+    and checkpoints with it (stop the app first; the audit key must be in place)."""
     from app.backup import BackupError
     from app.backup import restore as do_restore
+    from app.migrate import upgrade
+    from app.services import audit as audit_service
+    from app.services import audit_verify
 
+    settings = Settings.from_env()
     try:
-        do_restore(Settings.from_env().database_url, source)
+        manifest = do_restore(settings, source)
     except BackupError as exc:
         click.echo(f"错误：{exc}", err=True)
         sys.exit(2)
-    click.echo(f"已从 {source} 恢复")
+    upgrade(settings.database_url)  # a backup of an older schema is brought up to date
+    db = _db(settings)
+    try:
+        with db.write() as session:
+            audit_service.record(
+                session, "cli", "backup.restore", file=source.name,
+                backup_created_at=manifest.get("created_at"), events=manifest.get("events"),
+            )  # fmt: skip
+        report = audit_verify.run(db, "cli")
+    finally:
+        db.dispose()
+    click.echo(f"已从 {source} 恢复（备份时间 {manifest.get('created_at')}）")
+    click.echo(report.summary())
+    if not report.ok:
+        sys.exit(1)
 
 
 SETTINGS = {

@@ -18,6 +18,8 @@ class Settings:
     forms_dir: Path
     secret_key: str
     testing: bool
+    # the audit chain's key (app.anchor); kept apart from the database and its backups
+    audit_key_file: Path = Path("audit.key")
     secure_cookies: bool = False
     # behind N reverse proxies: trust the last N X-Forwarded-For/-Proto hops (0: trust none)
     proxy_hops: int = 0
@@ -50,6 +52,9 @@ class Settings:
             forms_dir=Path(os.environ.get("HUAJIE_FORMS") or ROOT / "forms"),
             secret_key=os.environ.get("HUAJIE_SECRET_KEY") or _persistent_secret(data_dir),
             testing=os.environ.get("HUAJIE_ENV") == "test",
+            audit_key_file=Path(
+                os.environ.get("HUAJIE_AUDIT_KEY_FILE") or data_dir / "audit.key"
+            ).resolve(),
             secure_cookies=os.environ.get("HUAJIE_SECURE_COOKIES", "") in {"1", "true", "yes"},
             proxy_hops=_int_env("HUAJIE_PROXY_HOPS", 0),
             login_ip_max_failures=_int_env("HUAJIE_LOGIN_IP_MAX_FAILURES", 20),

@@ -32,6 +32,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.attributes import instance_state
 
 from app import inputs, jsontext
+from app.anchor import ANCHOR_INFO, HEAD_INFO, Anchor
+from app.config import Settings
 from app.services.errors import InvalidInput
 
 try:
@@ -322,10 +324,24 @@ class _Checkpointer:
 
 class Database:
     """Engines and sessions; ``after_write`` hooks see what a committed transaction left in
-    ``session.info`` (e.g. new timer due times, so the scheduler can wake for them)."""
+    ``session.info`` (e.g. new timer due times, so the scheduler can wake for them).
 
-    def __init__(self, url: str, lock_timeout: float = LOCK_TIMEOUT_S) -> None:
+    ``anchor`` (``app.anchor``) signs the audit chain and checkpoints its head after commits;
+    without one, events are chained by sha256 alone, as before the key existed (tests of
+    upgrading build such databases; a chain already signed refuses them).
+    """
+
+    @classmethod
+    def open(cls, settings: Settings) -> Database:
+        """The installation's database, its audit chain anchored in the data folder."""
+        anchor = Anchor.in_folder(settings.data_dir, settings.audit_key_file)
+        return cls(settings.database_url, settings.lock_timeout_s, anchor=anchor)
+
+    def __init__(
+        self, url: str, lock_timeout: float = LOCK_TIMEOUT_S, *, anchor: Anchor | None = None
+    ) -> None:
         self.url = url
+        self.anchor = anchor
         self.is_sqlite = url.startswith("sqlite")
         self.lock_timeout = lock_timeout
         if self.is_sqlite:
@@ -334,9 +350,10 @@ class Database:
         else:
             self.write_engine = _postgresql_engine(url, lock_timeout)
             self.read_engine = self.write_engine
-        self._writer = sessionmaker(self.write_engine, expire_on_commit=False)
+        info = {ANCHOR_INFO: anchor} if anchor is not None else {}
+        self._writer = sessionmaker(self.write_engine, expire_on_commit=False, info=info)
         event.listen(self._writer, "before_flush", _refuse_unstorable_text)
-        self._reader = sessionmaker(self.read_engine, expire_on_commit=False)
+        self._reader = sessionmaker(self.read_engine, expire_on_commit=False, info=info)
         self.after_write: list[Callable[[dict[str, Any]], None]] = []
         path = make_url(url).database
         self._write_lock = _WriterQueue(path) if self.is_sqlite else None
@@ -365,6 +382,9 @@ class Database:
                 lock.release()
         if self._checkpointer is not None:
             self._checkpointer.wrote()
+        head = info.get(HEAD_INFO)
+        if head is not None and self.anchor is not None:
+            self.anchor.committed(*head)
         for hook in self.after_write:
             hook(info)
 
@@ -374,6 +394,8 @@ class Database:
             yield session
 
     def dispose(self) -> None:
+        if self.anchor is not None:
+            self.anchor.close()
         if self._checkpointer is not None:
             self._checkpointer.stop()
         if self._write_lock is not None:

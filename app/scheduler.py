@@ -15,7 +15,8 @@ from apscheduler.triggers.cron import CronTrigger
 
 from app import clock
 from app.db import Database, exclusive
-from app.services import mail, timers
+from app.services import audit_verify, mail, timers
+from app.services.actor import SYSTEM
 
 log = logging.getLogger(__name__)
 SAFETY_INTERVAL = timedelta(seconds=5)  # catches timers written by other processes
@@ -52,6 +53,11 @@ class TimerScheduler:
             self._digest, CronTrigger(hour=8, minute=30, timezone=clock.SHANGHAI),
             id="daily-digest", replace_existing=True,
         )  # fmt: skip
+        # the audit chain since the last verified checkpoint; a failure alerts the admins
+        self._scheduler.add_job(
+            self._verify_audit, CronTrigger(hour=2, minute=30, timezone=clock.SHANGHAI),
+            id="audit-verification", replace_existing=True,
+        )  # fmt: skip
         smtp = mail.SmtpSettings.from_env()
         if smtp is not None:  # e-mail is off unless SMTP is configured
             self._sender = mail.smtp_sender(smtp)
@@ -76,9 +82,14 @@ class TimerScheduler:
         except Exception:
             log.exception("mail batch failed")
 
+    def _verify_audit(self) -> None:
+        try:
+            audit_verify.run(self.db, SYSTEM.username, daily=True)
+        except Exception:
+            log.exception("daily audit verification failed to run")
+
     def _evaluate(self) -> None:
         from app.services import evaluation
-        from app.services.actor import SYSTEM
 
         try:
             with self.db.write() as session:
@@ -115,3 +126,39 @@ class TimerScheduler:
         self._scheduler.add_job(
             self._pass, "date", run_date=run_at, id="timer-pass", replace_existing=True
         )
+
+
+class VerificationRunner:
+    """An audit verification started from the page (审计日志), run beside the requests; one at a
+    time per process. ``wait`` is for tests and shutdown."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def start(self, username: str, full: bool) -> bool:
+        """False when one is running already."""
+        with self._lock:
+            if self.running:
+                return False
+            self._thread = threading.Thread(
+                target=self._run, args=(username, full), name="huajie-audit-verify", daemon=True
+            )
+            self._thread.start()
+            return True
+
+    def _run(self, username: str, full: bool) -> None:
+        try:
+            audit_verify.run(self.db, username, full=full)
+        except Exception:
+            log.exception("audit verification failed to run")
+
+    def wait(self, timeout: float | None = None) -> None:
+        thread = self._thread
+        if thread is not None:
+            thread.join(timeout)

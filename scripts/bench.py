@@ -76,6 +76,7 @@ from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG  # noqa: E402
 from SpiffWorkflow.util.task import TaskState  # noqa: E402
 from sqlalchemy import insert, select  # noqa: E402
 
+from app.anchor import Anchor  # noqa: E402
 from app.db import Database  # noqa: E402
 from app.demo import UNITS, USERS, demo_password  # noqa: E402
 from app.migrate import upgrade  # noqa: E402
@@ -89,14 +90,14 @@ SEQUENCE_STEPS = 10
 LANE = "区调处中心"  # the center's lane: every benchmark task goes to the center unit
 USERNAME = "center"
 FORM_FILE = "bench/note.schema.json"
-# ``due`` and ``start_date`` are the timer diagram's start data; naming them in the form makes
-# them fields the process has, which deployment requires of a deadline expression's arguments.
+# ``due`` and ``received_on`` are the timer diagram's start data: ``due`` is named in the form,
+# which makes it a field the process has; ``received_on`` is one the services record (a deadline
+# may not count from a date the timed party types itself).
 FORM = {
     "type": "object",
     "properties": {
         "note": {"type": "string"},
         "due": {"type": "string"},
-        "start_date": {"type": "string", "format": "date"},
     },
     "additionalProperties": False,
 }
@@ -260,7 +261,7 @@ def bpmn_timer() -> bytes:
         f'attachedToRef="work">{_properties(escalate_to="")}'
         "<bpmn:outgoing>f_late</bpmn:outgoing>"
         '<bpmn:timerEventDefinition id="TimerEventDefinition_deadline">'
-        '<bpmn:timeDate xsi:type="bpmn:tFormalExpression">due or working_days(start_date, 1)'
+        '<bpmn:timeDate xsi:type="bpmn:tFormalExpression">due or working_days(received_on, 1)'
         "</bpmn:timeDate></bpmn:timerEventDefinition></bpmn:boundaryEvent>",
         '    <bpmn:endEvent id="end"><bpmn:incoming>f_end</bpmn:incoming></bpmn:endEvent>',
         '    <bpmn:endEvent id="end_late"><bpmn:incoming>f_late</bpmn:incoming></bpmn:endEvent>',
@@ -316,7 +317,8 @@ class Workspace:
             contextlib.closing(sqlite3.connect(target)) as dst,
         ):
             src.backup(dst)
-        return data_dir, Database(f"sqlite:///{target}")
+        # the audit chain signed and checkpointed as in production (the key in the data folder)
+        return data_dir, Database(f"sqlite:///{target}", anchor=Anchor.in_folder(data_dir))
 
 
 def definition_ids(db: Database) -> dict[str, int]:
@@ -800,10 +802,10 @@ def _due_timer_rounds(db: Database, def_id: int, actor: Actor, rounds: int) -> l
     groups = []
     first = datetime.fromisoformat(FIXED_NOW).date()
     for r in range(rounds):
-        start_date = (first + timedelta(days=7 * (r + 1))).isoformat()
+        received_on = (first + timedelta(days=7 * (r + 1))).isoformat()
         groups.append(
             [
-                service_start(db, actor, def_id, {"due": "", "start_date": start_date})
+                service_start(db, actor, def_id, {"due": "", "received_on": received_on})
                 for _ in range(10)
             ]
         )
@@ -964,7 +966,7 @@ class TimerLag:
         self.instance_ids = []
         for i in range(sizes.lag_timers):
             due = base + timedelta(seconds=i * step)
-            body = {"data": {"due": due.isoformat(), "start_date": due.date().isoformat()}}
+            body = {"data": {"due": due.isoformat(), "received_on": due.date().isoformat()}}
             status, answer = api(conn, token, "POST", f"/api/v1/processes/{TIMER}/instances", body)
             assert status == 201, (status, answer)
             self.instance_ids.append(answer["instance_id"])

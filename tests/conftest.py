@@ -9,6 +9,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from app import create_app
+from app.anchor import KEY_FILE_NAME, LOG_FILE_NAME, Anchor
 from app.config import Settings
 from app.db import Database
 from app.demo import seed
@@ -68,20 +69,33 @@ def postgres_server() -> Iterator[postgres.Server]:
     server.close()
 
 
-def _prepare(url: str) -> None:
-    """Schema, demo organisation and deployed processes: what every database test starts from."""
+def _prepare(url: str, folder: Path) -> None:
+    """Schema, demo organisation and deployed processes: what every database test starts from.
+
+    Its audit chain is signed with a key in ``folder`` (with the checkpoints), which each test
+    copies into its data folder with the database (``db``)."""
     upgrade(url)
-    database = Database(url)
+    database = Database(url, anchor=Anchor.in_folder(folder))
     with database.write() as session:
         seed(session)
         definitions.deploy_directory(session, SYSTEM, ROOT / "processes", ROOT / "forms")
     database.dispose()  # on SQLite the last connection closing checkpoints the WAL into the file
 
 
+def copy_anchor(source: Path, data_dir: Path) -> None:
+    """The audit key and checkpoints that go with a copied database (as a restore brings them)."""
+    for name in (KEY_FILE_NAME, LOG_FILE_NAME):
+        shutil.copyfile(source / name, data_dir / name)
+
+
 @pytest.fixture(scope="session")
-def postgres_template(postgres_server: postgres.Server) -> str:
-    """The PostgreSQL twin of ``template_db``: each test gets ``CREATE DATABASE … TEMPLATE``."""
-    return postgres_server.template(_prepare)
+def postgres_template(
+    postgres_server: postgres.Server, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[str, Path]:
+    """The PostgreSQL twin of ``template_db``: each test gets ``CREATE DATABASE … TEMPLATE``;
+    the name, and the folder of its audit key and checkpoints."""
+    folder = tmp_path_factory.mktemp("postgres-template")
+    return postgres_server.template(lambda url: _prepare(url, folder)), folder
 
 
 @pytest.fixture
@@ -93,7 +107,7 @@ def database_url(
         yield None
         return
     server: postgres.Server = request.getfixturevalue("postgres_server")
-    template = request.getfixturevalue("postgres_template")
+    template, _ = request.getfixturevalue("postgres_template")
     name = server.create_from(template)
     yield server.url_for(name)
     server.drop(name)
@@ -116,7 +130,7 @@ def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Migrated, seeded and deployed once; each test gets a copy (argon2 and parsing are slow)."""
     folder = tmp_path_factory.mktemp("template")
     path = folder / "huajie.sqlite3"
-    _prepare(f"sqlite:///{path}")
+    _prepare(f"sqlite:///{path}", folder)
     assert not path.with_name(path.name + "-wal").exists()
     return path
 
@@ -126,7 +140,10 @@ def db(settings: Settings, request: pytest.FixtureRequest) -> Iterator[Database]
     if settings.database_url.startswith("sqlite"):
         template: Path = request.getfixturevalue("template_db")
         shutil.copyfile(template, settings.data_dir / "huajie.sqlite3")
-    database = Database(settings.database_url)
+        copy_anchor(template.parent, settings.data_dir)
+    else:
+        copy_anchor(request.getfixturevalue("postgres_template")[1], settings.data_dir)
+    database = Database.open(settings)
     yield database
     database.dispose()
 

@@ -34,7 +34,7 @@ WORKER = {"agency_reply": "gtzy"}  # every other mechanism-4 step is the center'
 
 
 def run_timers(go: Path, out: Path) -> None:
-    db = Database(Settings.from_env().database_url)
+    db = Database.open(Settings.from_env())
     while not go.exists():  # start together, so the passes really overlap
         time.sleep(0.005)
     totals = {"passes": 0, "fired": 0, "instances": 0, "conflicts": 0, "skipped": 0}
@@ -88,7 +88,7 @@ def _next_open(db: Database) -> TaskRecord | None:
 
 
 def run_steps(journal_path: Path) -> None:
-    db = Database(Settings.from_env().database_url)
+    db = Database.open(Settings.from_env())
     journal = Journal(journal_path)
     with db.read() as session:
         names = {i: b for i, b in session.execute(select(TaskRecord.id, TaskRecord.bpmn_id))}
@@ -101,7 +101,7 @@ def run_steps(journal_path: Path) -> None:
 
 
 def run_step(task_id: int) -> None:
-    db = Database(Settings.from_env().database_url)
+    db = Database.open(Settings.from_env())
     with db.read() as session:
         bpmn_id = session.scalar(select(TaskRecord.bpmn_id).where(TaskRecord.id == task_id))
     assert bpmn_id is not None, task_id

@@ -88,7 +88,7 @@ def test_a_killed_writer_loses_no_committed_step_and_repeats_none(db, settings, 
     assert writer.returncode == -signal.SIGKILL, "the writer finished before it was killed"
     db.dispose()  # the app stops; what follows is the restart
 
-    restarted = Database(settings.database_url)
+    restarted = Database.open(settings)
     if restarted.is_sqlite:  # WAL recovery on open: the file is sound
         with restarted.read() as session:
             assert session.execute(text("PRAGMA integrity_check")).scalar() == "ok"

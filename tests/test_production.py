@@ -20,6 +20,7 @@ from click.testing import CliRunner
 from sqlalchemy import func, select
 
 from app.cli import main
+from app.config import Settings
 from app.db import Database
 from app.models import AuditEvent, ProcessDefinition, Timer
 from app.services import audit
@@ -54,7 +55,7 @@ def test_init_creates_the_schema_and_deploys_on_an_empty_postgresql(empty_postgr
     assert "center" in first  # the demo users
     again = _init()  # upgrading an up-to-date schema; unchanged diagrams keep their version
     assert "pre_litigation_mediation v1" in again and " v2" not in again
-    db = Database(empty_postgres)
+    db = Database.open(Settings.from_env())
     with db.read() as session:
         versions = session.scalars(select(ProcessDefinition.version)).all()
     db.dispose()
@@ -66,7 +67,7 @@ def test_append_only_audit_trigger_holds_on_postgresql(empty_postgres):
     from sqlalchemy.exc import DBAPIError
 
     _init("--demo")
-    db = Database(empty_postgres)
+    db = Database.open(Settings.from_env())
     for statement in ("UPDATE audit_events SET actor = 'x'", "DELETE FROM audit_events"):
         with pytest.raises(DBAPIError, match="append-only"), db.write() as session:
             session.execute(text(statement))
@@ -83,7 +84,7 @@ def _free_port() -> int:
 
 def test_server_processes_fire_each_missed_timer_once(empty_postgres, clock, tmp_path):
     _init("--demo")
-    db = Database(empty_postgres)
+    db = Database.open(Settings.from_env())
     instances = [register(db, court_case_no=f"（2026）苏0813行诉前{n}号") for n in range(6)]
     for instance_id in instances:
         step(db, instance_id, "center", "register_materials")

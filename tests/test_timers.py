@@ -24,7 +24,7 @@ def test_timer_due_during_downtime_fires_once_after_restart(db, settings, clock)
     assert "fired 1 timers" in result.output
     again = CliRunner().invoke(main, ["timers", "run"], catch_exceptions=False)
     assert "fired 0 timers" in again.output
-    fresh = Database(settings.database_url)
+    fresh = Database.open(settings)
     with fresh.read() as session:
         timer = session.scalar(select(Timer).where(Timer.instance_id == instance_id))
         reminders = list(session.scalars(select(Reminder)))

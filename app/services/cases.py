@@ -92,6 +92,7 @@ def register(session: Session, actor: Actor, payload: dict[str, Any]) -> Registe
     session.add(case)
     session.flush()
     audit.record(session, actor, "case.register", case_id=case.id, case_no=case.case_no)
+    audit.covers(session, case)
     definition = definitions.latest_definition(session, MEDIATION_PROCESS)
     assert definition is not None
     data = {

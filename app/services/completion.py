@@ -179,6 +179,7 @@ def complete_task(
                 "data": data,
             },
         )
+        audit.covers(session, task)
         if task.due_at is not None:  # a task without a due date has no ladder steps
             ladder.plan(session, calendar.current(), task, None)  # done: no more reminders
         for name in forms.attachment_fields(schema):

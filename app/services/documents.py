@@ -11,7 +11,7 @@ from app import clock
 from app.documents import DOCUMENT_KINDS, DocumentError, document_title, render_document
 from app.engine import SUBMITTED_PREFIX
 from app.models import Case, Document, DocumentCounter, ProcessInstance, TaskRecord
-from app.services import lanes
+from app.services import audit, lanes
 from app.services.errors import InvalidInput, NotFound, ServiceError
 
 # 发文字号 prefixes
@@ -159,6 +159,7 @@ def render_for_task(
             created_at=clock.now(),
         )
         session.add(doc)
+        audit.covers(session, doc)
         stored.append(doc)
     session.flush()
     return stored

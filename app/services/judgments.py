@@ -69,6 +69,7 @@ def receive(session: Session, actor: Actor, case_no: str, payload: dict, key: st
     case.outcome, case.outcome_on, case.judgment = outcome, effective_on, payload
     case.defendants = [u.code for u in defendants]
     case.losing_units = [u.code for u in losers]
+    audit.covers(session, case)
     message = court_facts.record(session, actor, "judgment", case, payload, key)
     message.delivered_to = court_facts.deliver(session, case, "judgment", payload)
     if correction:
@@ -120,6 +121,7 @@ def reverse_if_no_longer_lost(
     was_lost = bool(case.losing_units) or case.outcome in lost_outcomes(session)
     if was_lost and outcome not in lost_outcomes(session):
         case.losing_units = []
+        audit.covers(session, case)
         withdraw(session, actor, case, f"案件以“{outcome}”结案（消息 {message.idempotency_key}）")
 
 

@@ -107,6 +107,7 @@ def _pre_filing_notice(
         session.add(case)
         session.flush()
         audit.record(session, actor, "case.register", case_id=case.id, case_no=case_no)
+        audit.covers(session, case)
     elif errors:
         raise InvalidInput("预立案信息通报内容有误", errors)
     message = court_facts.record(session, actor, "pre_filing_notice", case, payload, key)
@@ -170,6 +171,7 @@ def _case_closed(
     judgments.reverse_if_no_longer_lost(session, actor, case, outcome, message)
     case.outcome = outcome
     case.outcome_on = closed_on or clock.local_now().date().isoformat()
+    audit.covers(session, case)
     message.delivered_to = court_facts.deliver(
         session, case, "case_closed_without_judgment", payload
     )

@@ -75,6 +75,7 @@ def store_state(session: Session, instance: ProcessInstance, state: str) -> None
     for key in _STORED_COLUMNS:  # as written: nothing left for the next flush to send
         set_committed_value(instance, key, values[key])
     set_committed_value(instance, "lock_version", version + 1)
+    audit.covers(session, instance)
 
 
 def sync(

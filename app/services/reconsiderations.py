@@ -87,6 +87,7 @@ def record(session: Session, actor: Actor, payload: Any) -> Recorded:
     )  # fmt: skip
     session.add(case)
     session.flush()
+    audit.covers(session, case)
     started: list[int] = []
     if corrected:
         receipt = losses.receipt(

@@ -59,6 +59,7 @@ def start(
             summary=summarize(data),
         )
         projections.insert_row(session, instance)
+        audit.covers(session, instance)
         audit.record(
             session, actor, "instance.start", instance_id=instance.id, case_id=case_id,
             process_id=definition.process_id, version=definition.version,
@@ -185,6 +186,7 @@ def advance_instance(session: Session, instance_id: int) -> StepResult:
             ENGINE.advance(workflow)
         except EngineError as exc:
             instance.status = "error"
+            audit.covers(session, instance)
             audit.record(
                 session, "system", "instance.error", instance_id=instance.id, error=str(exc)
             )

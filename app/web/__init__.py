@@ -83,6 +83,10 @@ ACTION_LABELS = {
     "substitute.name": "指定代理人",
     "ladder.head": "逾期催办（主要负责人）",
     "ladder.escalation": "逾期督办",
+    "audit.verify": "校验审计链",
+    "state.write": "状态写入",
+    "deadline.recompute": "重新计算期限（节假日安排变更）",
+    "backup.restore": "从备份恢复",
 }
 
 
@@ -125,7 +129,8 @@ def register(app: Flask) -> None:
     def _permission_table():  # type: ignore[no-untyped-def]
         """Every logged-in request passes the permission table (API tokens: in token_required).
 
-        Auditors read everything and change nothing: the table gives them no write anywhere.
+        Auditors read everything and change nothing: the table gives them no write anywhere
+        but starting an audit verification, which only records its own result.
         """
         if request.path.startswith("/api/") or not current_user.is_authenticated:
             return None

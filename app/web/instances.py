@@ -2,12 +2,22 @@ from __future__ import annotations
 
 from io import BytesIO
 
-from flask import Blueprint, render_template, request, send_file
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_login import login_required
 from werkzeug.wrappers import Response
 
-from app.services import audit, downloads, inspection, queries
-from app.services.errors import Forbidden
+from app.scheduler import VerificationRunner
+from app.services import audit, audit_verify, downloads, inspection, queries
+from app.services.errors import Forbidden, NotFound
 from app.web.context import actor, db, settings
 from app.web.guard import record_ids
 
@@ -81,8 +91,11 @@ def attachment(attachment_id: int) -> Response:
 
 
 def send_attachment(row) -> Response:  # type: ignore[no-untyped-def]
+    path = settings().data_dir / "attachments" / row.storage_name
+    if not path.is_file():  # e.g. a database restored without its files
+        raise NotFound(f"附件文件缺失：{row.name}（请管理员从完整备份恢复）")
     response = send_file(
-        settings().data_dir / "attachments" / row.storage_name,
+        path,
         mimetype=row.content_type,
         as_attachment=True,
         download_name=row.name,
@@ -105,9 +118,30 @@ def outage_report() -> str:
 @bp.get("/audit")
 @login_required
 def audit_log() -> str:
+    """The chain's state as last verified (verifying it here would read every event)."""
     if actor().role not in AUDIT_ROLES:
         raise Forbidden("只有审计、司法局和管理员可以查看审计日志")
     with db().read() as session:
-        report = audit.verify(session)
+        state = audit_verify.status(session, db().anchor)
         events = audit.recent(session, 200)
-    return render_template("audit.html", report=report, events=events)
+    return render_template("audit.html", state=state, events=events, running=_verifier().running)
+
+
+@bp.post("/audit/verify")
+@login_required
+def audit_verify_start() -> Response:
+    """Start a verification (new events since the last verified checkpoint, or all): the one
+    thing an auditor may start, and it changes no record, it only adds its result."""
+    if actor().role not in AUDIT_ROLES:
+        raise Forbidden("只有审计、司法局和管理员可以校验审计链")
+    full = request.form.get("scope") == "full"
+    if _verifier().start(actor().username, full):
+        flash("已开始校验审计链，完成后刷新本页可见结果。")
+    else:
+        flash("上一次校验尚未完成，请稍后刷新本页。")
+    return redirect(url_for("instances.audit_log"))
+
+
+def _verifier() -> VerificationRunner:
+    runner = VerificationRunner(db())  # one per process, kept on the app
+    return current_app.extensions.setdefault("huajie.audit_verifier", runner)

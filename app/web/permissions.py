@@ -62,6 +62,8 @@ TABLE: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "instances.download": (READERS, NONE),
     "instances.attachment": (READERS, NONE),
     "instances.audit_log": (AUDIT, NONE),
+    # auditors included: a verification changes no record, it only adds its result
+    "instances.audit_verify_start": (NONE, AUDIT),
     "instances.outage_report": (AUDIT | {"center"}, NONE),
     "dashboard.dashboard": (READERS, NONE),
     "dashboard.dashboard_excel": (READERS, NONE),
