@@ -17,7 +17,7 @@ from app.db import Database
 
 
 def create_app(settings: Settings | None = None) -> Flask:
-    from app.services.attachments import MAX_REQUEST_BYTES
+    from app.services.records.attachments import MAX_REQUEST_BYTES
 
     settings = settings or Settings.from_env()
     app = Flask(__name__)

@@ -37,8 +37,8 @@ def main() -> None:
 def init(demo: bool) -> None:
     """Create or upgrade the schema and deploy processes/."""
     from app.migrate import upgrade
-    from app.services import definitions
     from app.services.actor import SYSTEM
+    from app.services.design import definitions
 
     settings = Settings.from_env()
     upgrade(settings.database_url)
@@ -138,8 +138,8 @@ def units() -> None:
 @click.argument("name")
 @click.option("--kind", required=True, help="government, bureau, center, agency, court, discipline")
 def units_add(code: str, name: str, kind: str) -> None:
-    from app.services import org
     from app.services.actor import SYSTEM
+    from app.services.identity import org
 
     try:
         with _db(Settings.from_env()).write() as session:
@@ -154,8 +154,8 @@ def units_add(code: str, name: str, kind: str) -> None:
 @click.argument("username")
 def units_set_reviewer(code: str, username: str) -> None:
     """Name the unit's designated legality reviewer (合法性审查专人)."""
-    from app.services import units as unit_service
     from app.services.actor import SYSTEM
+    from app.services.identity import units as unit_service
 
     try:
         with _db(Settings.from_env()).write() as session:
@@ -170,8 +170,8 @@ def units_set_reviewer(code: str, username: str) -> None:
 @click.argument("firm")
 def units_set_adviser_firm(code: str, firm: str) -> None:
     """Record the unit's legal-adviser firm (法律顾问单位)."""
-    from app.services import units as unit_service
     from app.services.actor import SYSTEM
+    from app.services.identity import units as unit_service
 
     try:
         with _db(Settings.from_env()).write() as session:
@@ -189,7 +189,7 @@ def timers() -> None:
 @timers.command("run")
 def timers_run() -> None:
     """Fire every due timer once and exit (for cron-style deployments)."""
-    from app.services import timers as timer_service
+    from app.services.execution import timer_pass as timer_service
 
     report = timer_service.run_pass(_db(Settings.from_env()))
     click.echo(f"fired {report.fired} timers in {report.instances} instances")
@@ -211,7 +211,7 @@ def calendar_deadline(
     """Print the deadline date, then `provisional` when no official data covered it.
 
     Works before `huajie init` too, on the statutory holiday data alone (and says so)."""
-    from app.services import calendar as calendar_service
+    from app.services.execution import holidays as calendar_service
 
     try:
         day = date.fromisoformat(start)
@@ -256,9 +256,9 @@ def _initialised(db: Database) -> bool:
 def calendar_import(file: Path) -> None:
     """Import a year's holiday schedule (a declared year replaces what was stored for it) and
     recompute every waiting deadline it may move; each moved one is audited and its unit told."""
-    from app.services import calendar as calendar_service
-    from app.services import timers as timer_service
     from app.services.actor import SYSTEM
+    from app.services.execution import holidays as calendar_service
+    from app.services.execution import timer_pass as timer_service
 
     db = _db(Settings.from_env())
     if not _initialised(db):
@@ -299,7 +299,7 @@ def audit_verify(full: bool, deep: bool) -> None:
     By default only the events added since the last verified checkpoint are read. The result
     is recorded, a verified checkpoint signed when intact, and administrators are alerted when
     not."""
-    from app.services import audit_verify as verification
+    from app.services.records import audit_verify as verification
 
     settings = Settings.from_env()
     db = _db(settings)
@@ -317,7 +317,7 @@ def audit_verify(full: bool, deep: bool) -> None:
     if report.legacy:
         click.echo(f"  其中 {report.legacy} 个事件写于启用审计密钥之前（仅 SHA-256 链，未签名）")
     if report.deep is not None:
-        from app.services.audit_deep import KIND_NAMES
+        from app.services.records.audit_deep import KIND_NAMES
 
         def counts(found: dict[str, int]) -> str:
             return "、".join(f"{KIND_NAMES[k]} {v}" for k, v in sorted(found.items())) or "无"
@@ -350,9 +350,9 @@ def export_instance(instance_id: int, out: Path | None, username: str | None) ->
     from sqlalchemy import select
 
     from app.models import User
-    from app.services import downloads
     from app.services.actor import Actor
     from app.services.errors import NotFound
+    from app.services.records import downloads
 
     try:  # audited like a download from the page (actor "cli", or the user named)
         with _db(Settings.from_env()).write() as session:
@@ -395,8 +395,8 @@ def restore(source: Path) -> None:
     from app.backup import BackupError
     from app.backup import restore as do_restore
     from app.migrate import upgrade
-    from app.services import audit as audit_service
-    from app.services import audit_verify
+    from app.services.records import audit as audit_service
+    from app.services.records import audit_verify
 
     settings = Settings.from_env()
     try:
@@ -437,7 +437,9 @@ def settings() -> None:
 
 @settings.command("show")
 def settings_show() -> None:
-    from app.services import attachments, stats, units
+    from app.services.identity import units
+    from app.services.records import attachments
+    from app.services.reporting import stats
 
     defaults = {
         "lost_outcomes": units.DEFAULT_LOST_OUTCOMES,
@@ -457,8 +459,8 @@ def settings_show() -> None:
 @click.argument("value")
 def settings_set(key: str, value: str) -> None:
     """Set KEY to VALUE (JSON)."""
-    from app.services import units
     from app.services.actor import SYSTEM
+    from app.services.identity import units
 
     try:
         parsed = json.loads(value)

@@ -1,8 +1,9 @@
 """``huajie users …`` and ``huajie tokens …``: accounts and API tokens from the command line.
 
-Every operation is a service of ``app.services.accounts`` or ``app.services.org`` run as the
-system, audited like the same operation from a page. ``app.cli`` imports this module once its
-helpers exist and adds both groups to ``huajie``: import ``app.cli``, not this module, first."""
+Every operation is a service of ``app.services.identity.accounts`` or
+``app.services.identity.org`` run as the system, audited like the same operation from a page.
+``app.cli`` imports this module once its helpers exist and adds both groups to ``huajie``:
+import ``app.cli``, not this module, first."""
 
 from __future__ import annotations
 
@@ -27,8 +28,8 @@ def users() -> None:
 def users_add(
     username: str, unit_code: str, role: str, password: str | None, display_name: str
 ) -> None:
-    from app.services import org
     from app.services.actor import SYSTEM
+    from app.services.identity import org
 
     try:
         with _db(Settings.from_env()).write() as session:
@@ -43,7 +44,7 @@ def users_add(
 
 
 def _account(change, done: str) -> None:  # type: ignore[no-untyped-def]
-    """Run one account operation (``app.services.accounts``) as the system, audited."""
+    """Run one account operation (``app.services.identity.accounts``) as the system, audited."""
     from app.services.actor import SYSTEM
 
     try:
@@ -61,7 +62,7 @@ def _account(change, done: str) -> None:  # type: ignore[no-untyped-def]
 @click.option("--reason", default="")
 def users_deactivate(username: str, reason: str) -> None:
     """停用: ends every login session of the user and stops their API tokens."""
-    from app.services import accounts
+    from app.services.identity import accounts
 
     _account(lambda s, a: accounts.deactivate(s, a, username, reason), f"已停用用户 {username}")
 
@@ -69,7 +70,7 @@ def users_deactivate(username: str, reason: str) -> None:
 @users.command("reactivate")
 @click.argument("username")
 def users_reactivate(username: str) -> None:
-    from app.services import accounts
+    from app.services.identity import accounts
 
     _account(lambda s, a: accounts.reactivate(s, a, username), f"已恢复用户 {username}")
 
@@ -78,7 +79,7 @@ def users_reactivate(username: str) -> None:
 @click.argument("username")
 def users_unlock(username: str) -> None:
     """Lift a lock-out after too many wrong passwords."""
-    from app.services import accounts
+    from app.services.identity import accounts
 
     _account(lambda s, a: accounts.unlock(s, a, username), f"已解除 {username} 的锁定")
 
@@ -87,7 +88,7 @@ def users_unlock(username: str) -> None:
 @click.argument("username")
 def users_reset_password(username: str) -> None:
     """Print a temporary password the user must change at the next login."""
-    from app.services import accounts
+    from app.services.identity import accounts
 
     _account(
         lambda s, a: "临时密码：" + accounts.reset_password(s, a, username),
@@ -100,7 +101,7 @@ def users_reset_password(username: str) -> None:
 @click.argument("role")
 def users_set_role(username: str, role: str) -> None:
     """Change the user's role; ends their login sessions."""
-    from app.services import accounts
+    from app.services.identity import accounts
 
     _account(lambda s, a: accounts.change_role(s, a, username, role), f"{username} 的角色：{role}")
 
@@ -110,7 +111,7 @@ def users_set_role(username: str, role: str) -> None:
 @click.argument("code")
 def users_set_unit(username: str, code: str) -> None:
     """Move the user to another unit; ends their login sessions."""
-    from app.services import accounts
+    from app.services.identity import accounts
 
     _account(lambda s, a: accounts.change_unit(s, a, username, code), f"{username} 的单位：{code}")
 
@@ -126,8 +127,8 @@ def tokens() -> None:
     "--days", type=int, default=None, help="Valid for N days [default: HUAJIE_TOKEN_DAYS, 365]."
 )
 def tokens_create(username: str, days: int | None) -> None:
-    from app.services import org
     from app.services.actor import SYSTEM
+    from app.services.identity import org
 
     settings = Settings.from_env()
     try:
@@ -143,7 +144,7 @@ def tokens_list() -> None:
     """List API tokens: id, user, role, created, expires, state (active, expired or revoked).
 
     Never the tokens themselves: only their hashes are stored."""
-    from app.services import org
+    from app.services.identity import org
 
     with _db(Settings.from_env()).read() as session:
         for row in org.list_tokens(session):
@@ -159,8 +160,8 @@ def tokens_list() -> None:
 @tokens.command("revoke")
 @click.argument("token_id", type=int)
 def tokens_revoke(token_id: int) -> None:
-    from app.services import org
     from app.services.actor import SYSTEM
+    from app.services.identity import org
 
     try:
         with _db(Settings.from_env()).write() as session:

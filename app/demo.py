@@ -6,8 +6,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.models import Unit, User
-from app.services import org, units
 from app.services.actor import SYSTEM
+from app.services.identity import org, units
 
 UNITS = [
     ("QZF", "洪泽区人民政府", "government"),

@@ -1,4 +1,4 @@
-"""The timer scheduler: wakes at the next due time (and on a safety interval), fires due timers.
+"""The timer scheduler: wakes at the next due time (and on a safety interval), fires due timer_pass.
 
 It never scans waiting instances: each pass reads the indexed ``timers`` projection. On start it
 runs one pass at once, so timers that fell due while the app was down fire (once) on start-up.
@@ -15,8 +15,10 @@ from apscheduler.triggers.cron import CronTrigger
 
 from app import clock
 from app.db import Database, exclusive
-from app.services import audit_verify, mail, timers
 from app.services.actor import SYSTEM
+from app.services.execution import timer_pass
+from app.services.notify import mail
+from app.services.records import audit_verify
 
 log = logging.getLogger(__name__)
 SAFETY_INTERVAL = timedelta(seconds=5)  # catches timers written by other processes
@@ -89,7 +91,7 @@ class TimerScheduler:
             log.exception("daily audit verification failed to run")
 
     def _evaluate(self) -> None:
-        from app.services import evaluation
+        from app.services.reporting import evaluation
 
         try:
             with self.db.write() as session:
@@ -108,11 +110,11 @@ class TimerScheduler:
     def _pass(self) -> None:
         with self._lock:
             try:
-                timers.run_pass(self.db, missed_before=self._started)
+                timer_pass.run_pass(self.db, missed_before=self._started)
                 self._started = None
             except Exception:  # a bad pass must not stop future ones
                 log.exception("timer pass failed")
-            self._plan(timers.next_due(self.db))
+            self._plan(timer_pass.next_due(self.db))
 
     def _plan(self, due: datetime | None) -> None:
         now = clock.now()

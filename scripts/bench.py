@@ -8,7 +8,7 @@ stderr and the last line of stdout is one JSON object:
 * ``raw_engine_per_s``: SpiffWorkflow alone, in memory, instances/s of a process of ten
   sequential user tasks (the physical limit of this stack);
 * ``raw_engine_serialized_per_s``: the same with serialize/deserialize after every step;
-* ``service_per_s``: the same process through ``app.services.runtime`` (start + ten
+* ``service_per_s``: the same process through ``app.services.execution.instances`` (start + ten
   ``complete_task``), one ``db.write()`` transaction per step, SQLite file;
   ``service_tasks_per_s`` counts the ``complete_task`` transactions alone;
 * ``http_task_complete_p50_ms`` / ``_p99_ms`` and ``http_tasks_per_s``: ``POST
@@ -19,8 +19,8 @@ stderr and the last line of stdout is one JSON object:
 * ``step_cost_ratio_200_vs_10``: through the service layer, the cost of one more step of a
   looping process with 200 completed steps divided by the same with 10 (flat is 1.0);
   ``raw_step_cost_ratio_200_vs_10`` is the same for SpiffWorkflow alone, serialized;
-* ``inbox_p95_ms_100k``: ``app.services.queries.inbox`` of a unit with 100,000 open tasks;
-* ``timer_pass_ms_due10_of_100k``: ``app.services.timers.run_pass`` firing 10 due timers
+* ``inbox_p95_ms_100k``: ``queries.inbox`` of a unit with 100,000 open tasks;
+* ``timer_pass_ms_due10_of_100k``: ``timer_pass.run_pass`` firing 10 due timers
   (real instances) among 100,000 waiting ones;
 * ``timer_lag_p99_s``: with ``huajie serve`` running on the real clock, how late timers
   created through the API (a few seconds ahead) fire after their due time;
@@ -81,8 +81,11 @@ from app.db import Database  # noqa: E402
 from app.demo import UNITS, USERS, demo_password  # noqa: E402
 from app.migrate import upgrade  # noqa: E402
 from app.models import ProcessDefinition, ProcessInstance, TaskRecord, Timer, User  # noqa: E402
-from app.services import completion, definitions, org, queries, runtime, timers  # noqa: E402
 from app.services.actor import SYSTEM, Actor  # noqa: E402
+from app.services.design import definitions  # noqa: E402
+from app.services.execution import completion, instances, timer_pass  # noqa: E402
+from app.services.identity import org  # noqa: E402
+from app.services.reporting import queries  # noqa: E402
 from app.web.jsonform import validate_submission  # noqa: E402
 
 SEQUENCE, LOOP, TIMER = "bench_sequence", "bench_loop", "bench_timer"
@@ -406,7 +409,7 @@ def service_start(db: Database, actor: Actor, definition_id: int, data: dict[str
     with db.write() as session:
         definition = session.get(ProcessDefinition, definition_id)
         assert definition is not None
-        return runtime.start(session, actor, definition, dict(data)).id
+        return instances.start(session, actor, definition, dict(data)).id
 
 
 def service_complete(db: Database, actor: Actor, task_id: int) -> int | None:
@@ -928,7 +931,7 @@ def bench_100k(ws: Workspace, sizes: Sizes) -> dict[str, Any]:
     for due in dues:
         _set_clock(due + timedelta(minutes=1))
         t = time.perf_counter()
-        report = timers.run_pass(db)
+        report = timer_pass.run_pass(db)
         passes.append(time.perf_counter() - t)
         assert report.fired == 10 and report.instances == 10, report
     os.environ["HUAJIE_NOW"] = FIXED_NOW

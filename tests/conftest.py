@@ -14,8 +14,8 @@ from app.config import Settings
 from app.db import Database
 from app.demo import seed
 from app.migrate import upgrade
-from app.services import definitions
 from app.services.actor import SYSTEM
+from app.services.design import definitions
 from tests import postgres
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -25,8 +25,8 @@ from sqlalchemy import select
 from app.config import Settings
 from app.db import Database
 from app.models import TaskRecord
-from app.services import completion, timers
 from app.services.errors import Conflict
+from app.services.execution import completion, timer_pass
 from app.web.jsonform import validate_submission
 from tests.helpers import FORM_DATA, actor
 
@@ -39,7 +39,7 @@ def run_timers(go: Path, out: Path) -> None:
         time.sleep(0.005)
     totals = {"passes": 0, "fired": 0, "instances": 0, "conflicts": 0, "skipped": 0}
     while True:
-        report = timers.run_pass(db)
+        report = timer_pass.run_pass(db)
         totals["passes"] += 1
         for key in ("fired", "instances", "conflicts", "skipped"):
             totals[key] += getattr(report, key)

@@ -8,8 +8,9 @@ from sqlalchemy import select
 
 from app.db import Database
 from app.models import TaskRecord, User
-from app.services import cases, completion, messages
 from app.services.actor import Actor
+from app.services.court import cases, messages
+from app.services.execution import completion
 from app.web.jsonform import validate_submission
 
 CASE = {

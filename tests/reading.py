@@ -22,8 +22,11 @@ from sqlalchemy import select
 from app.config import Settings
 from app.db import Database
 from app.models import Attachment, Document, ProcessInstance, TaskRecord, Unit
-from app.services import attachments, cases, completion, definitions, messages, processes, runtime
 from app.services.actor import SYSTEM
+from app.services.court import cases, messages
+from app.services.design import definitions
+from app.services.execution import completion, instances, processes
+from app.services.records import attachments
 from app.web.jsonform import validate_submission
 from tests.helpers import CASE, FORM_DATA, actor
 from tests.samples import PathData, load
@@ -163,7 +166,7 @@ def _start(db: Database, process_id: str, sample: dict, path: PathData) -> tuple
             **sample["start"], **path.start(), "court_case_no": case_no,
             "lane_owners": {"区调处中心": "TCZX", **sample["lane_owners"]},
         }  # fmt: skip
-        instance = runtime.start(session, SYSTEM, definition, data, case_id, agency.id)
+        instance = instances.start(session, SYSTEM, definition, data, case_id, agency.id)
         return instance.id, case_id
 
 
@@ -192,10 +195,10 @@ def complete(
     db: Database, settings: Settings, task: TaskRecord, data: dict[str, Any], process_id: str
 ) -> Done:
     """Complete the task as the first demo user who may, with its data marked."""
-    who = next(u for u in WORKERS if runtime.can_work_on(actor(db, u), task))
+    who = next(u for u in WORKERS if instances.can_work_on(actor(db, u), task))
     text = marker(task.id)
     with db.read() as session:
-        data = mark(runtime.task_schema(session, task), data, text)
+        data = mark(instances.task_schema(session, task), data, text)
     data, uploads = _split_uploads(data)
     with db.write() as session:
         completion.complete_task(
@@ -273,7 +276,7 @@ class Viewer:
     """One demo user, logged in on the web and holding an API token."""
 
     def __init__(self, app: Flask, db: Database, username: str) -> None:
-        from app.services import org
+        from app.services.identity import org
 
         self.username = username
         self.web = app.test_client()

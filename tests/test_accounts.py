@@ -10,9 +10,9 @@ from sqlalchemy import select
 
 from app.cli import main
 from app.models import AuditEvent, User
-from app.services import accounts, org
 from app.services.actor import SYSTEM
 from app.services.errors import Conflict, InvalidInput
+from app.services.identity import accounts, org
 from tests.test_web import _csrf, login
 
 pytestmark = pytest.mark.both_databases

@@ -8,8 +8,8 @@ import json
 import docx
 import pytest
 
-from app.services import org
 from app.services.actor import SYSTEM
+from app.services.identity import org
 from tests.helpers import CASE, FORM_DATA
 
 pytestmark = pytest.mark.both_databases

@@ -34,8 +34,8 @@ from schemathesis.specs.openapi.checks import (
 from sqlalchemy import func, select
 
 from app.models import Attachment, AuditEvent, Case, CourtMessage
-from app.services import org
 from app.services.actor import SYSTEM
+from app.services.identity import org
 from tests.helpers import register
 
 pytestmark = pytest.mark.both_databases

@@ -6,8 +6,8 @@ import pytest
 from sqlalchemy import select
 
 from app.models import ApiToken, TaskRecord, User
-from app.services import org
 from app.services.actor import SYSTEM
+from app.services.identity import org
 from tests.helpers import open_task, register, step
 
 pytestmark = pytest.mark.both_databases

@@ -6,9 +6,11 @@ import pytest
 from sqlalchemy import select
 
 from app.models import AuditEvent, Notification, TaskRecord
-from app.services import assignment, completion, org, queries, runtime
 from app.services.actor import SYSTEM, Actor
 from app.services.errors import Forbidden, InvalidInput
+from app.services.execution import assignment, completion, instances
+from app.services.identity import org
+from app.services.reporting import queries
 from app.web.jsonform import validate_submission
 from tests.helpers import FORM_DATA, actor, open_task, register, step
 
@@ -35,7 +37,7 @@ def test_a_substitute_sees_and_does_the_absent_persons_tasks_only_in_the_range(d
         head_task = session.get(TaskRecord, task.id)
         head_task.role = "agency_head"  # a task only the head may do
     outside = _with_substitution(db, "gtzy_reviewer")  # 09-30: not yet
-    assert not runtime.can_work_on(outside, open_task(db, instance_id))
+    assert not instances.can_work_on(outside, open_task(db, instance_id))
     clock.set("2026-10-09T10:00:00+08:00")
     inside = _with_substitution(db, "gtzy_reviewer")
     with db.read() as session:

@@ -13,9 +13,11 @@ import pytest
 from sqlalchemy import func, select
 
 from app.models import Attachment
-from app.services import attachments, completion, org, processes, units
 from app.services.actor import SYSTEM
 from app.services.errors import InvalidInput
+from app.services.execution import completion, processes
+from app.services.identity import org, units
+from app.services.records import attachments
 from app.web.jsonform import validate_submission
 from tests.helpers import actor, open_task
 from tests.samples import PathData, load

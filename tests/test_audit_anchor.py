@@ -21,8 +21,10 @@ from app.db import Database
 from app.migrate import alembic_config, upgrade
 from app.models import AuditEvent, MailOutbox, Notification, User
 from app.scheduler import TimerScheduler
-from app.services import audit, audit_verify, mail, org
 from app.services.actor import SYSTEM
+from app.services.identity import org
+from app.services.notify import mail
+from app.services.records import audit, audit_verify
 from tests.helpers import register, step
 from tests.test_auditing import _drop_append_only
 from tests.test_web import login

@@ -9,7 +9,9 @@ from sqlalchemy import select, text
 
 from app.cli import main
 from app.models import Attachment, Case, Document, TaskRecord
-from app.services import attachments, deadlines, messages, reconsiderations, timers
+from app.services.court import messages, reconsiderations
+from app.services.execution import deadlines, timer_pass
+from app.services.records import attachments
 from tests.helpers import actor, co_defendant_reviews, open_task, register, step
 
 pytestmark = pytest.mark.both_databases
@@ -47,7 +49,7 @@ def history(db, clock, settings):
     late = register(db, court_case_no="（2026）苏0813行诉前21号")
     step(db, late, "center", "register_materials")
     clock.set("2026-10-20T10:00:00+08:00")
-    assert timers.run_pass(db).fired == 1
+    assert timer_pass.run_pass(db).fired == 1
     co_defendant_reviews(db, "（2026）苏0813行初5号")
     corrected = "（2026）苏0813行初6号"
     for key, name, payload in [

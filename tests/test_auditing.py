@@ -11,8 +11,9 @@ from click.testing import CliRunner
 from sqlalchemy import text
 
 from app.cli import main
-from app.services import audit, inspection
 from app.services.errors import InvalidInput
+from app.services.records import audit
+from app.services.reporting import inspection
 from tests.helpers import actor, register, step
 from tests.test_web import login
 
@@ -94,13 +95,13 @@ def test_bad_filter_is_a_clear_400(client, db):
 
 
 def test_instance_page_marks_states_and_shows_what_changed(client, db, three):
-    from app.services import timers
+    from app.services.execution import timer_pass
 
     first, second, third = three
     login(client, "auditor")
     page = client.get(f"/instances/{second}").get_data(as_text=True)
     assert '"agency_reply_deadline": "waiting"' in page.replace("&#34;", '"')
-    timers.run_pass(db)
+    timer_pass.run_pass(db)
     page = client.get(f"/instances/{second}").get_data(as_text=True)
     states = json.loads(page.split("data-states='", 1)[1].split("'", 1)[0].replace("&#34;", '"'))
     assert states["register_materials"] == "completed"
@@ -229,8 +230,8 @@ def _rules(app):
 
 
 def test_auditor_cannot_write_through_any_route(app, client, db):
-    from app.services import org
     from app.services.actor import SYSTEM
+    from app.services.identity import org
 
     instance_id = register(db)
     assert instance_id == 1

@@ -19,8 +19,8 @@ from app.cli import main
 from app.config import Settings
 from app.db import Database
 from app.models import Case
-from app.services import org
 from app.services.actor import SYSTEM
+from app.services.identity import org
 from tests.helpers import register
 from tests.samples import PathData, load
 

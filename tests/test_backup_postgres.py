@@ -17,8 +17,8 @@ from app import create_app
 from app.anchor import KEY_FILE_NAME, LOG_FILE_NAME
 from app.cli import main
 from app.config import Settings
-from app.services import org
 from app.services.actor import SYSTEM
+from app.services.identity import org
 from tests.test_backup import PDF, _h, _upload_and_use
 
 

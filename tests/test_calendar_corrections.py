@@ -11,8 +11,8 @@ from sqlalchemy import select
 
 from app import clock as product_clock
 from app.models import AuditEvent, CalendarDay, Notification, User
-from app.services import calendar, timers
 from app.services.actor import SYSTEM
+from app.services.execution import holidays, timer_pass
 from tests.helpers import open_task, register, step
 
 pytestmark = pytest.mark.both_databases
@@ -20,8 +20,8 @@ pytestmark = pytest.mark.both_databases
 
 def _import(db, text: str) -> int:
     with db.write() as session:
-        _, years = calendar.import_schedule(session, SYSTEM, text, "correction.txt")
-    return timers.recompute_after_import(db, years)
+        _, years = holidays.import_schedule(session, SYSTEM, text, "correction.txt")
+    return timer_pass.recompute_after_import(db, years)
 
 
 def test_a_corrected_import_moves_a_waiting_deadline_and_tells_its_unit(db, clock):
@@ -53,7 +53,7 @@ def test_importing_a_declared_year_again_replaces_it_whole(db, clock):
     _import(db, "year,2027\n2027-01-01,休,元旦\n")  # 01-04 was a mistake
     with db.read() as session:
         days = [d.day.isoformat() for d in session.scalars(select(CalendarDay))]
-        work = calendar.load(session)
+        work = holidays.load(session)
     assert days == ["2027-01-01"]
     assert work.is_workday(date(2027, 1, 4))
 

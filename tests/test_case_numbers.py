@@ -12,8 +12,8 @@ from sqlalchemy import select, update
 from app import clock
 from app.migrate import alembic_config
 from app.models import Case, CourtMessage
-from app.services import org
 from app.services.actor import SYSTEM
+from app.services.identity import org
 from tests.helpers import CASE, register
 from tests.test_web import login
 

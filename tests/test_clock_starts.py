@@ -13,8 +13,9 @@ from sqlalchemy import func, select
 
 from app import clock as product_clock
 from app.models import Attachment, AuditEvent, ProcessInstance, TaskRecord, Timer
-from app.services import attachments, deadlines
 from app.services.errors import Forbidden, InvalidInput
+from app.services.execution import deadlines
+from app.services.records import attachments
 from tests.helpers import FORM_DATA, actor, complete, open_task, register, step
 
 pytestmark = pytest.mark.both_databases
@@ -203,12 +204,12 @@ def test_the_head_signing_off_the_review_starts_the_rectification(db, clock):
 
 def test_existing_timers_keep_their_dates_when_recomputed(db, clock):
     """A waiting deadline keeps its recorded start when the calendar is read again."""
-    from app.services import runtime
+    from app.services.execution import instances
 
     reply = _reply_task(db, clock)
     clock.set("2026-10-09T09:00:00+08:00")
     with db.write() as session:
-        moved = runtime.recompute_timers(session, reply.instance_id)
+        moved = instances.recompute_timers(session, reply.instance_id)
     assert moved == []
     with db.read() as session:
         timer = session.scalar(select(Timer).where(Timer.task_record_id == reply.id))
@@ -241,8 +242,8 @@ def test_the_center_records_a_service_on_the_task_page(client, db, clock):
 def test_a_service_is_recorded_through_the_api_with_an_uploaded_receipt(client, db, clock):
     import io
 
-    from app.services import org
     from app.services.actor import SYSTEM
+    from app.services.identity import org
 
     reply = _reply_task(db, clock)
     clock.set("2026-10-09T11:00:00+08:00")

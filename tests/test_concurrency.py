@@ -6,8 +6,8 @@ import threading
 
 import pytest
 
-from app.services import org
 from app.services.actor import SYSTEM
+from app.services.identity import org
 from tests.helpers import CASE, FORM_DATA
 
 pytestmark = pytest.mark.both_databases
@@ -50,8 +50,8 @@ def test_a_stale_instance_version_is_a_conflict_not_a_lost_update(db):
     from sqlalchemy import text
 
     from app.models import ProcessInstance
-    from app.services import completion
     from app.services.errors import Conflict
+    from app.services.execution import completion
     from app.web.jsonform import validate_submission
     from tests.helpers import actor, open_task, register
 
@@ -79,8 +79,8 @@ def test_many_threads_on_parallel_tasks_of_one_instance_lose_no_update(db, setti
     from sqlalchemy import select
 
     from app.models import TaskRecord
-    from app.services import completion
     from app.services.errors import Conflict, Forbidden
+    from app.services.execution import completion
     from app.web.jsonform import validate_submission
     from tests.helpers import actor, co_defendant_reviews
     from tests.samples import PathData, load

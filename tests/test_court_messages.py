@@ -6,8 +6,8 @@ import pytest
 from sqlalchemy import func, select
 
 from app.models import Case, CourtMessage, ProcessInstance
-from app.services import org
 from app.services.actor import SYSTEM
+from app.services.identity import org
 from tests.samples import PathData, load
 
 pytestmark = pytest.mark.both_databases

@@ -6,8 +6,8 @@ import pytest
 from sqlalchemy import select
 
 from app.models import AuditEvent, Timer
-from app.services import deadlines, timers
 from app.services.errors import Conflict, Forbidden, InvalidInput
+from app.services.execution import deadlines, timer_pass
 from tests.helpers import actor, open_task, register, step
 
 pytestmark = pytest.mark.both_databases
@@ -27,7 +27,7 @@ def test_suspend_keeps_the_remaining_working_days_and_resume_counts_them_again(d
     suspended = open_task(db, instance_id)
     assert suspended.due_at is None and "剩余 2 个工作日" in suspended.due_rule
     clock.set("2026-10-20T10:00:00+08:00")  # the old deadline has long passed
-    assert timers.run_pass(db).fired == 0  # a suspended deadline does not fire
+    assert timer_pass.run_pass(db).fired == 0  # a suspended deadline does not fire
     with db.write() as session:
         deadlines.resume(session, actor(db, "center"), task.id, "已联系上当事人")
     resumed = open_task(db, instance_id)
@@ -39,7 +39,7 @@ def test_suspend_keeps_the_remaining_working_days_and_resume_counts_them_again(d
     assert timer.status == "waiting" and timer.due_at == resumed.due_at
     assert "deadline.suspend" in actions and "deadline.resume" in actions
     clock.set("2026-10-23T00:00:01+08:00")
-    assert timers.run_pass(db).fired == 1
+    assert timer_pass.run_pass(db).fired == 1
 
 
 def test_extend_adds_working_days_after_the_current_due_date(db):
@@ -60,7 +60,7 @@ def test_an_extension_waits_for_another_writer_of_the_instance_instead_of_failin
     from sqlalchemy import update
 
     from app.models import ProcessInstance
-    from app.services import runtime
+    from app.services.execution import instances
 
     instance_id, task = _agency_task(db)
     holding, release = threading.Event(), threading.Event()
@@ -68,7 +68,7 @@ def test_an_extension_waits_for_another_writer_of_the_instance_instead_of_failin
 
     def other_writer() -> None:
         with db.write() as session:
-            runtime.lock_instance(session, instance_id)
+            instances.lock_instance(session, instance_id)
             session.execute(
                 update(ProcessInstance)
                 .where(ProcessInstance.id == instance_id)

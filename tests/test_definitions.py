@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.models import ProcessDefinition
-from app.services import definitions
+from app.services.design import definitions
 from app.services.errors import InvalidInput
 from tests.helpers import actor
 from tests.versioning import MEDIATION, REPLY_DEADLINE, ROOT, shipped

@@ -12,8 +12,8 @@ from sqlalchemy import func, select
 
 from app import clock
 from app.models import ProcessDefinition, ProcessInstance
-from app.services import org
 from app.services.actor import SYSTEM
+from app.services.identity import org
 from tests.versioning import REPLY_DEADLINE, shipped
 
 MODELERS = Path(__file__).resolve().parent / "samples" / "modelers"

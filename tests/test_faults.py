@@ -22,7 +22,7 @@ from app.clock import now as product_now
 from app.db import Database
 from app.models import AuditEvent, LadderStep, Reminder, TaskRecord, Timer
 from app.scheduler import TimerScheduler
-from app.services import audit
+from app.services.records import audit
 from tests.helpers import register, step
 
 pytestmark = pytest.mark.both_databases

@@ -16,8 +16,9 @@ import pytest
 from sqlalchemy import func, select
 
 from app.models import Attachment, AuditEvent, Case, CourtMessage, Substitution
-from app.services import org, processes
 from app.services.actor import SYSTEM
+from app.services.execution import processes
+from app.services.identity import org
 from app.workdays import DateOutOfRange, WorkCalendar
 from tests.helpers import CASE, FORM_DATA, actor, open_task, register
 from tests.test_web import _csrf, login

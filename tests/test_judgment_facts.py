@@ -8,8 +8,8 @@ from sqlalchemy import func, select
 
 from app import clock as product_clock
 from app.models import AuditEvent, Case, CourtMessage, ProcessInstance, TaskRecord
-from app.services import org
 from app.services.actor import SYSTEM
+from app.services.identity import org
 
 pytestmark = pytest.mark.both_databases
 
@@ -218,10 +218,10 @@ def test_the_service_of_a_loss_warning_letter_is_checked_and_recorded(client, to
         (instance,) = session.scalars(
             select(ProcessInstance).where(ProcessInstance.process_id == "in_trial_resolution")
         )
-    from app.services import runtime  # the record lives in the process data
+    from app.services.execution import instances  # the record lives in the process data
 
     with db.read() as session:
-        workflow = runtime.restore(session, session.get(ProcessInstance, instance.id))
-        data = runtime.ENGINE.data(workflow)
+        workflow = instances.restore(session, session.get(ProcessInstance, instance.id))
+        data = instances.ENGINE.data(workflow)
     assert data["warning_served"]["on"] == "2026-09-30"
     assert data["warning_served"]["source"] == "court"

@@ -8,7 +8,8 @@ import pytest
 from sqlalchemy import select
 
 from app.models import LadderStep, Notification, User
-from app.services import deadlines, ladder, timers
+from app.services.execution import deadlines, timer_pass
+from app.services.notify import ladder
 from app.workdays import WorkCalendar
 from tests.helpers import actor, open_task, register, step
 from tests.test_web import login
@@ -54,23 +55,23 @@ def test_each_step_reaches_its_people_once_at_its_time(db, clock):
     instance_id = register(db)
     step(db, instance_id, "center", "register_materials")  # agency reply due 10-10
     clock.set("2026-10-09T08:59:00+08:00")
-    timers.run_pass(db)
+    timer_pass.run_pass(db)
     assert _usernames(db, "reminder") == []
     clock.set("2026-10-09T09:00:01+08:00")
-    timers.run_pass(db)
+    timer_pass.run_pass(db)
     # everyone in the unit who may do the task (its head is chased later, if need be)
     assert _usernames(db, "reminder") == ["gtzy", "gtzy_lawyer", "gtzy_reviewer"]
-    timers.run_pass(db)
+    timer_pass.run_pass(db)
     assert len(_usernames(db, "reminder")) == 3  # once
     clock.set("2026-10-11T12:00:00+08:00")  # Sunday: the deadline passed, but a rest day
-    timers.run_pass(db)
+    timer_pass.run_pass(db)
     assert _usernames(db, "head") == []
     clock.set("2026-10-12T09:00:01+08:00")
-    timers.run_pass(db)
+    timer_pass.run_pass(db)
     assert _usernames(db, "head") == ["gtzy_head"]
     assert _usernames(db, "escalation") == []
     clock.set("2026-10-13T09:00:01+08:00")
-    timers.run_pass(db)
+    timer_pass.run_pass(db)
     assert _usernames(db, "escalation") == ["center"]
 
 
@@ -79,7 +80,7 @@ def test_done_tasks_are_not_chased(db, clock):
     step(db, instance_id, "center", "register_materials")
     step(db, instance_id, "gtzy", "agency_reply")
     clock.set("2026-10-09T09:00:01+08:00")
-    timers.run_pass(db)
+    timer_pass.run_pass(db)
     # the center's scheduling (due 10-10, 3 working days after the reply) is reminded today;
     # the agency's reply, done, is not
     assert _usernames(db, "reminder") == ["center"]
@@ -103,7 +104,7 @@ def test_unread_count_and_mark_read(client, db, clock):
     instance_id = register(db)
     step(db, instance_id, "center", "register_materials")
     clock.set("2026-10-09T09:00:01+08:00")
-    timers.run_pass(db)
+    timer_pass.run_pass(db)
     login(client, "gtzy")
     page = client.get("/").get_data(as_text=True)
     assert 'id="unread-count">1<' in page
@@ -117,18 +118,18 @@ def test_unread_count_and_mark_read(client, db, clock):
 
 def test_a_task_property_changes_the_ladder(db):
     """A process owner's `ladder` task property (here: only the escalation) replaces the default."""
-    from app.services import calendar
+    from app.services.execution import holidays
 
     instance_id = register(db)
     step(db, instance_id, "center", "register_materials")
     task = open_task(db, instance_id)
     with db.write() as session:
         row = session.merge(task)
-        ladder.plan(session, calendar.load(session), row, "escalation")
+        ladder.plan(session, holidays.load(session), row, "escalation")
         assert [s.step for s in session.scalars(
             select(LadderStep).where(LadderStep.task_record_id == task.id)
         )] == ["escalation"]  # fmt: skip
-        ladder.plan(session, calendar.load(session), row, "none")
+        ladder.plan(session, holidays.load(session), row, "none")
         assert (
             list(session.scalars(select(LadderStep).where(LadderStep.task_record_id == task.id)))
             == []

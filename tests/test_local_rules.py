@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from app.models import Notification, TaskRecord, User
-from app.services import timers
+from app.services.execution import timer_pass
 from tests.helpers import open_task, register, step
 from tests.samples import PathData, load
 from tests.test_mechanisms_service import complete, start
@@ -42,7 +42,7 @@ def test_a_local_deadline_says_so_on_the_task_and_a_text_deadline_says_whose(cli
 def test_escalation_in_mechanism_1_goes_to_the_bureau_not_the_center(db, settings, clock):
     adviser = _adviser_task(db, settings)
     clock.set("2026-10-20T09:00:01+08:00")  # well past the 5 working days and the next day
-    timers.run_pass(db)
+    timer_pass.run_pass(db)
     with db.read() as session:
         escalated = set(
             session.scalars(

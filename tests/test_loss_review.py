@@ -7,8 +7,9 @@ import pytest
 from sqlalchemy import select
 
 from app.models import Document, ProcessInstance, Reminder, TaskRecord
-from app.services import completion, messages
+from app.services.court import messages
 from app.services.errors import Forbidden
+from app.services.execution import completion
 from app.web.jsonform import validate_submission
 from app.workdays import SHANGHAI
 from tests.helpers import actor
@@ -94,12 +95,12 @@ def test_head_approval_is_a_separate_task_for_the_head_only(db, review_data, clo
 
 
 def test_missed_review_deadline_escalates_to_head_and_bureau(db, clock):
-    from app.services import timers
+    from app.services.execution import timer_pass
 
     _notice(db)
     _judgment(db, ["SCJG"])
     clock.set("2026-10-14T09:00:00+08:00")
-    assert timers.run_pass(db).fired >= 1
+    assert timer_pass.run_pass(db).fired >= 1
     with db.read() as session:
         targets = {(r.unit.code, r.role or "") for r in session.scalars(select(Reminder))}
     assert {("SCJG", "agency_head"), ("SFJ", "")} <= targets

@@ -8,7 +8,8 @@ import pytest
 from sqlalchemy import select, update
 
 from app.models import MailOutbox, Notification, User
-from app.services import mail, timers
+from app.services.execution import timer_pass
+from app.services.notify import mail
 from tests.helpers import register, step
 
 pytestmark = pytest.mark.both_databases
@@ -27,13 +28,13 @@ def test_notifications_are_mailed_in_hourly_batches(db, clock):
     second = register(db, court_case_no="（2026）苏0813行诉前41号")
     step(db, second, "center", "register_materials")
     clock.set("2026-10-09T09:00:01+08:00")
-    timers.run_pass(db)  # two reminders for each GTZY staff member
+    timer_pass.run_pass(db)  # two reminders for each GTZY staff member
     with db.write() as session:
         assert mail.send_batches(session, sent.append) == 3  # gtzy, gtzy_lawyer, gtzy_reviewer
     to_gtzy = [m for m in sent if m["To"] == "gtzy@hz.example"]
     assert len(to_gtzy) == 1 and to_gtzy[0].get_content().count("提醒") == 2
     clock.set("2026-10-12T09:00:01+08:00")  # the deadline passed: the head is chased
-    timers.run_pass(db)
+    timer_pass.run_pass(db)
     clock.set("2026-10-12T09:30:00+08:00")
     with db.write() as session:
         mail.send_batches(session, sent.append)
@@ -49,7 +50,7 @@ def test_at_most_one_mail_an_hour(db, clock):
     instance_id = register(db)
     step(db, instance_id, "center", "register_materials")
     clock.set("2026-10-09T09:00:01+08:00")
-    timers.run_pass(db)
+    timer_pass.run_pass(db)
     with db.write() as session:
         mail.send_batches(session, sent.append)
     with db.write() as session:  # a new notification within the hour waits
@@ -75,7 +76,7 @@ def test_failed_sending_is_recorded(db, clock):
     instance_id = register(db)
     step(db, instance_id, "center", "register_materials")
     clock.set("2026-10-09T09:00:01+08:00")
-    timers.run_pass(db)
+    timer_pass.run_pass(db)
 
     def broken(message: EmailMessage) -> None:
         raise OSError("connection refused")

@@ -8,8 +8,9 @@ import pytest
 from sqlalchemy import select
 
 from app.models import Document, ProcessInstance, TaskRecord
-from app.services import attachments, completion, processes, runtime
 from app.services.errors import Conflict, Forbidden
+from app.services.execution import completion, instances, processes
+from app.services.records import attachments
 from app.web.jsonform import validate_submission
 from tests.helpers import actor
 from tests.samples import PathData, all_paths, load
@@ -54,7 +55,7 @@ def _open_tasks(db, instance_id: int) -> list[TaskRecord]:
 
 def _worker(task: TaskRecord, db) -> str:
     for username in WORKERS:
-        if runtime.can_work_on(actor(db, username), task):
+        if instances.can_work_on(actor(db, username), task):
             return username
     raise AssertionError(f"nobody can work on {task.bpmn_id}")
 
@@ -75,8 +76,8 @@ def start(db, process_id: str, username: str) -> int:
 
 def _start_with_sample(db, process_id: str, path: PathData, sample: dict) -> int:
     """Case-bound mechanisms start with the data a court message or a case gives them."""
-    from app.services import definitions
     from app.services.actor import SYSTEM
+    from app.services.design import definitions
 
     if process_id not in processes.CASE_PROCESSES:
         start_lane = {"enforcement_supervision": "区司法局"}.get(process_id, "案涉行政机关")
@@ -88,7 +89,7 @@ def _start_with_sample(db, process_id: str, path: PathData, sample: dict) -> int
     }
     with db.write() as session:
         definition = definitions.latest_definition(session, process_id)
-        return runtime.start(session, SYSTEM, definition, data).id
+        return instances.start(session, SYSTEM, definition, data).id
 
 
 @pytest.mark.parametrize(("process_id", "path_name"), SAMPLE_PATHS)
@@ -151,7 +152,7 @@ def test_failed_legal_review_sends_the_draft_back(db, settings):
 
 def test_service_refuses_a_decision_task_without_a_passed_review(db, settings):
     """Even if a hand-edited diagram put the decision first, the service refuses it."""
-    from app.services import gates
+    from app.services.execution import gates
 
     instance_id = start(db, "major_enforcement_decision", "gtzy")
     (task,) = _open_tasks(db, instance_id)
@@ -166,8 +167,8 @@ def test_service_refuses_a_decision_task_without_a_passed_review(db, settings):
 def test_hand_edited_diagram_cannot_skip_the_review(db, settings):
     """A new version whose gateway always leads to the decision: the service still refuses."""
     from app.config import ROOT
-    from app.services import definitions
     from app.services.actor import SYSTEM
+    from app.services.design import definitions
     from app.services.errors import Conflict
 
     xml = (ROOT / "processes" / "major_enforcement_decision.bpmn").read_text(encoding="utf-8")
@@ -190,8 +191,8 @@ def test_hand_edited_diagram_cannot_skip_the_review(db, settings):
 
 def test_a_version_without_the_review_task_cannot_be_deployed(db, settings):
     from app.config import ROOT
-    from app.services import definitions
     from app.services.actor import SYSTEM
+    from app.services.design import definitions
     from app.services.errors import InvalidInput
 
     xml = (ROOT / "processes" / "major_enforcement_decision.bpmn").read_text(encoding="utf-8")
@@ -206,7 +207,7 @@ def test_a_version_without_the_review_task_cannot_be_deployed(db, settings):
 
 
 def test_only_the_designated_reviewer_sees_the_review(db, settings):
-    from app.services import queries
+    from app.services.reporting import queries
 
     sample = load("major_enforcement_decision")
     path = PathData(sample["paths"]["passed_first_time"])
@@ -254,14 +255,14 @@ def test_supervision_goes_to_the_chosen_unit_with_a_working_day_deadline(db, set
 
 def test_late_rectification_answer_escalates_to_bureau_and_head(db, settings, clock):
     from app.models import Reminder
-    from app.services import timers
+    from app.services.execution import timer_pass
 
     sample = load("enforcement_supervision")
     path = PathData(sample["paths"]["suggestion_accepted"])
     instance_id = start(db, "enforcement_supervision", "bureau")
     _run_until(db, settings, instance_id, "answer_rectification", path)
     clock.set("2026-12-01T09:00:00+08:00")
-    assert timers.run_pass(db).fired == 1
+    assert timer_pass.run_pass(db).fired == 1
     with db.read() as session:
         targets = sorted((r.unit.code, r.role or "") for r in session.scalars(select(Reminder)))
     assert targets == [("GTZY", "agency_head"), ("SFJ", "")]

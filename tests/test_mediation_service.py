@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import func, select
 
 from app.models import AuditEvent, Document, ProcessInstance, Reminder, TaskRecord
-from app.services import queries
 from app.services.errors import Conflict, Forbidden, InvalidInput
+from app.services.reporting import queries
 from tests.helpers import FORM_DATA, actor, complete, open_task, register, step
 
 pytestmark = pytest.mark.both_databases
@@ -127,16 +127,16 @@ def test_auditor_cannot_complete_tasks(db):
 
 
 def test_missed_deadline_marks_overdue_and_reminds_center_and_agency_head(db, clock):
-    from app.services import timers
+    from app.services.execution import timer_pass
 
     instance_id = register(db)
     step(db, instance_id, "center", "register_materials")
     clock.set("2026-10-10T23:00:00+08:00")  # still inside the make-up working day
-    assert timers.run_pass(db).fired == 0
+    assert timer_pass.run_pass(db).fired == 0
     clock.set("2026-10-11T00:00:01+08:00")
-    report = timers.run_pass(db)
+    report = timer_pass.run_pass(db)
     assert report.fired == 1
-    assert timers.run_pass(db).fired == 0  # fires once
+    assert timer_pass.run_pass(db).fired == 0  # fires once
     with db.read() as session:
         reminders = list(session.scalars(select(Reminder)))
         targets = sorted((r.unit.code, r.role or "") for r in reminders)

@@ -9,8 +9,10 @@ from sqlalchemy import select
 
 from app import clock as product_clock
 from app.models import AuditEvent, ProcessInstance, TaskRecord, Timer
-from app.services import deadlines, messages, migration, processes, versions
+from app.services.court import messages
+from app.services.design import instance_migration, versions
 from app.services.errors import Forbidden, InvalidInput
+from app.services.execution import deadlines, processes
 from tests import test_mechanisms_service as mechanisms
 from tests.helpers import FORM_DATA, actor, complete, open_task, register, step
 from tests.samples import PathData, all_paths, load
@@ -52,7 +54,7 @@ def test_dry_run_shows_the_recomputed_deadline_and_changes_nothing(db):
     assert _due_day(db, instance_id) == "2026-10-10"  # 3 working days (10-10 is a make-up day)
     assert deploy_variant(db, MEDIATION, reply_in(5)) == 2
     with db.read() as session:
-        plans = migration.dry_run(session, MEDIATION, 2)
+        plans = instance_migration.dry_run(session, MEDIATION, 2)
     [plan] = plans
     assert plan.instance_id == instance_id and plan.can_migrate
     assert (plan.from_version, plan.to_version) == (1, 2)
@@ -64,7 +66,7 @@ def test_dry_run_shows_the_recomputed_deadline_and_changes_nothing(db):
 def test_apply_moves_the_instance_and_recomputes_its_deadline(db):
     instance_id = _waiting_at_reply(db)
     deploy_variant(db, MEDIATION, reply_in(5))
-    [result] = migration.apply(db, actor(db, "owner"), MEDIATION, 2, [instance_id])
+    [result] = instance_migration.apply(db, actor(db, "owner"), MEDIATION, 2, [instance_id])
     assert result.migrated
     assert _version(db, instance_id) == 2
     assert _due_day(db, instance_id) == "2026-10-13"
@@ -87,13 +89,13 @@ def test_instance_on_a_task_whose_type_changed_is_left_untouched(db):
     early = _case(db)  # still at register_materials: schedule_mediation is only predicted
     deploy_variant(db, MEDIATION, as_manual_task("schedule_mediation"))
     with db.read() as session:
-        plans = {p.instance_id: p for p in migration.dry_run(session, MEDIATION, 2)}
+        plans = {p.instance_id: p for p in instance_migration.dry_run(session, MEDIATION, 2)}
     assert not plans[stuck].can_migrate
     assert plans[stuck].reasons == ["进行中的环节“确定调处时间地点并告知各方”在新版本中改变了类型"]
     assert plans[early].can_migrate
     with db.read() as session:
         state_before = session.get(ProcessInstance, stuck).state
-    results = migration.apply(db, actor(db, "owner"), MEDIATION, 2, [stuck, early])
+    results = instance_migration.apply(db, actor(db, "owner"), MEDIATION, 2, [stuck, early])
     assert [(r.instance_id, r.migrated) for r in results] == [(stuck, False), (early, True)]
     assert results[0].reasons == plans[stuck].reasons
     with db.read() as session:
@@ -105,9 +107,9 @@ def test_only_a_process_owner_migrates_and_only_older_running_instances(db):
     instance_id = _waiting_at_reply(db)
     deploy_variant(db, MEDIATION, reply_in(5))
     with pytest.raises(Forbidden):
-        migration.apply(db, actor(db, "center"), MEDIATION, 2, [instance_id])
-    migration.apply(db, actor(db, "owner"), MEDIATION, 2, [instance_id])
-    [again] = migration.apply(db, actor(db, "owner"), MEDIATION, 2, [instance_id])
+        instance_migration.apply(db, actor(db, "center"), MEDIATION, 2, [instance_id])
+    instance_migration.apply(db, actor(db, "owner"), MEDIATION, 2, [instance_id])
+    [again] = instance_migration.apply(db, actor(db, "owner"), MEDIATION, 2, [instance_id])
     assert not again.migrated and "不是在 v2 之前版本上运行中的" in again.reasons[0]
 
 
@@ -136,9 +138,9 @@ def test_after_migration_the_instance_uses_the_new_form(db, tmp_path):
     folder = forms_with(tmp_path, f"{MEDIATION}/agency_reply.schema.json", _require_email)
     deploy_variant(db, MEDIATION, reply_in(5), forms_dir=folder)
     with db.read() as session:
-        [plan] = migration.dry_run(session, MEDIATION, 2)
+        [plan] = instance_migration.dry_run(session, MEDIATION, 2)
     assert any("表单新增字段：liaison_email（联络人邮箱）" in line for line in plan.changes)
-    migration.apply(db, actor(db, "owner"), MEDIATION, 2, [old])
+    instance_migration.apply(db, actor(db, "owner"), MEDIATION, 2, [old])
     task = open_task(db, old)
     with pytest.raises(InvalidInput) as refused:
         complete(db, "gtzy", task.id, FORM_DATA["agency_reply"])
@@ -180,10 +182,12 @@ def test_a_new_callee_version_reaches_an_instance_waiting_inside_it(db):
         [change] = versions.diff(session, "in_trial_resolution", 1, 2).changes
     assert (change.change, change.element_id) == ("changed", "self_correction")
     with db.read() as session:
-        [plan] = migration.dry_run(session, "in_trial_resolution", 2)
+        [plan] = instance_migration.dry_run(session, "in_trial_resolution", 2)
     assert plan.can_migrate, plan.reasons
     assert "待办名称：登记纠错事项 → 登记拟纠错事项" in plan.changes
-    [result] = migration.apply(db, actor(db, "owner"), "in_trial_resolution", 2, [instance_id])
+    [result] = instance_migration.apply(
+        db, actor(db, "owner"), "in_trial_resolution", 2, [instance_id]
+    )
     assert result.migrated
     assert open_task(db, instance_id).name == "登记拟纠错事项"
 
@@ -199,9 +203,9 @@ def test_an_open_task_moved_to_another_lane_goes_to_that_lanes_unit(db):
     )
     deploy_variant(db, MEDIATION, move)
     with db.read() as session:
-        [plan] = migration.dry_run(session, MEDIATION, 2)
+        [plan] = instance_migration.dry_run(session, MEDIATION, 2)
     assert plan.changes == ["待办“登记材料并发送交办通知书”的泳道：区调处中心 → 案涉行政机关"]
-    [result] = migration.apply(db, actor(db, "owner"), MEDIATION, 2, [instance_id])
+    [result] = instance_migration.apply(db, actor(db, "owner"), MEDIATION, 2, [instance_id])
     assert result.migrated
     task = open_task(db, instance_id)
     with db.read() as session:
@@ -223,7 +227,7 @@ def test_an_open_task_moving_to_a_lane_nobody_owns_yet_cannot_migrate(db):
     )
     deploy_variant(db, "enforcement_supervision", move)
     with db.read() as session:
-        [plan] = migration.dry_run(session, "enforcement_supervision", 2)
+        [plan] = instance_migration.dry_run(session, "enforcement_supervision", 2)
     assert not plan.can_migrate
     assert plan.reasons == [
         "待办“执法监督检查”将移到泳道“案涉行政机关”：泳道“案涉行政机关”的承办单位未指定（lane_owners）"
@@ -249,7 +253,7 @@ def test_every_mechanism_migrates_midway_and_runs_to_the_end(db, settings, proce
         mechanisms.complete(db, settings, who, task.id, data.next(task.bpmn_id))
     if mechanisms._open_tasks(db, instance_id):
         assert deploy_variant(db, process_id, _renamed_tasks) == 2
-        [result] = migration.apply(db, actor(db, "owner"), process_id, 2, [instance_id])
+        [result] = instance_migration.apply(db, actor(db, "owner"), process_id, 2, [instance_id])
         assert result.migrated, result.reasons
         own = set(re.findall(r'<bpmn:userTask id="([^"]+)"', shipped(process_id)))
         for task in mechanisms._open_tasks(db, instance_id):  # (a callee's tasks keep theirs)
@@ -275,7 +279,7 @@ def test_a_suspended_deadline_whose_rule_changed_blocks_migration(db):
     _suspend_reply(db, instance_id)
     deploy_variant(db, MEDIATION, reply_in(5))
     with db.read() as session:
-        [plan] = migration.dry_run(session, MEDIATION, 2)
+        [plan] = instance_migration.dry_run(session, MEDIATION, 2)
     assert plan.reasons == [
         "期限“答复期限（3个工作日）”已中止，而新版本改变了它的规则：请先恢复期限"
     ]
@@ -285,7 +289,7 @@ def test_a_suspended_deadline_whose_rule_is_unchanged_stays_suspended(db):
     instance_id = _waiting_at_reply(db)
     _suspend_reply(db, instance_id)
     deploy_variant(db, MEDIATION, _renamed_tasks)
-    [result] = migration.apply(db, actor(db, "owner"), MEDIATION, 2, [instance_id])
+    [result] = instance_migration.apply(db, actor(db, "owner"), MEDIATION, 2, [instance_id])
     assert result.migrated
     task = open_task(db, instance_id)
     assert task.name.endswith("（新）") and task.due_at is None and "中止" in task.due_rule

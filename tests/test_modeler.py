@@ -12,7 +12,8 @@ from sqlalchemy import func, select
 
 from app import clock
 from app.models import AuditEvent, ProcessDefinition
-from app.services import calendar, definitions, modeling
+from app.services.design import definitions, modeling
+from app.services.execution import holidays
 from tests.helpers import open_task, register, step
 from tests.test_web import login
 
@@ -165,7 +166,7 @@ def test_a_new_case_gets_the_new_deadline_and_a_running_one_keeps_its_own(client
     for instance_id in (before, after):
         step(db, instance_id, "center", "register_materials")  # the notice reaches GTZY 09-30
     with db.read() as session:
-        work = calendar.load(session)
+        work = holidays.load(session)
     three = work.add_working_days(date(2026, 9, 30), 3).due_date
     five = work.add_working_days(date(2026, 9, 30), 5).due_date
     assert three != five

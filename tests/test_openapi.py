@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask import Flask
 
-from app.services import org
 from app.services.actor import SYSTEM
+from app.services.identity import org
 from app.web import openapi
 
 

@@ -9,7 +9,8 @@ from sqlalchemy import select
 
 from app import clock as product_clock
 from app.models import Notification, ProcessInstance, Reminder, TaskRecord, User
-from app.services import messages, timers
+from app.services.court import messages
+from app.services.execution import timer_pass
 from tests.helpers import actor, complete
 
 pytestmark = pytest.mark.both_databases
@@ -71,16 +72,16 @@ def test_the_unit_is_reminded_before_the_period_ends_and_chased_after(db, clock)
     assert product_clock.to_local(perform.due_at).date().isoformat() == "2026-12-07"
     assert _notified(db, "remind") == []
     clock.set("2026-11-23T09:00:01+08:00")  # 5 working days before 11-30
-    timers.run_pass(db)
+    timer_pass.run_pass(db)
     first = _notified(db, "remind")
     assert first and {u for u, _ in first} >= {"gtzy"}
     assert all("履行期限届满前5个工作日提醒" in m for _, m in first)
     clock.set("2026-11-27T09:00:01+08:00")  # 1 working day before
-    timers.run_pass(db)
+    timer_pass.run_pass(db)
     assert len(_notified(db, "remind")) == 2 * len(first)
     assert _chased(db, perform.instance_id) == []
     clock.set("2026-12-01T09:00:00+08:00")  # the period ended on 11-30 without a report
-    timers.run_pass(db)
+    timer_pass.run_pass(db)
     assert _chased(db, perform.instance_id) == [("GTZY", "agency_head"), ("TCZX", "")]
     (still,) = _open(db, "perform_and_report")
     assert not product_clock.now() > still.due_at  # the report itself is not late yet
@@ -89,7 +90,7 @@ def test_the_unit_is_reminded_before_the_period_ends_and_chased_after(db, clock)
 def test_a_reminder_whose_moment_passed_before_the_task_existed_is_not_sent(db, clock):
     clock.set("2026-11-28T10:00:00+08:00")  # after both reminder moments
     _judgment(db, ["GTZY"])
-    timers.run_pass(db)
+    timer_pass.run_pass(db)
     assert _notified(db, "remind") == []
 
 

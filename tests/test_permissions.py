@@ -8,8 +8,8 @@ import pytest
 from flask.testing import FlaskClient
 
 from app.models import ROLES
-from app.services import org
 from app.services.actor import SYSTEM
+from app.services.identity import org
 from app.web import permissions
 
 # a demo user of every role

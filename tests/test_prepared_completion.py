@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import select
 
 from app.models import AuditEvent, TaskRecord
-from app.services import assignment, completion
 from app.services.errors import Forbidden, InvalidInput
+from app.services.execution import assignment, completion
 from app.web.jsonform import validate_submission
 from tests.helpers import FORM_DATA, actor, co_defendant_reviews, open_task, register, step
 from tests.samples import PathData, load

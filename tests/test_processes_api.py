@@ -6,8 +6,8 @@ import io
 
 import pytest
 
-from app.services import org
 from app.services.actor import SYSTEM
+from app.services.identity import org
 from tests.samples import PathData, load
 from tests.test_web import _csrf, login
 
@@ -154,7 +154,7 @@ def test_adviser_flag_counts_lost_cases_of_the_last_three_years(db):
     from sqlalchemy import update
 
     from app.models import Case
-    from app.services import units
+    from app.services.identity import units
     from tests.helpers import register
 
     for n, (outcome, day) in enumerate(
@@ -169,7 +169,7 @@ def test_adviser_flag_counts_lost_cases_of_the_last_three_years(db):
                 .values(outcome=outcome, outcome_on=day)
             )
     with db.read() as session:
-        from app.services import org as org_service
+        from app.services.identity import org as org_service
 
         scjg = units.adviser_flag(session, org_service.unit_by_code(session, "SCJG"))
         gtzy = units.adviser_flag(session, org_service.unit_by_code(session, "GTZY"))

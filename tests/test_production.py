@@ -23,7 +23,7 @@ from app.cli import main
 from app.config import Settings
 from app.db import Database
 from app.models import AuditEvent, ProcessDefinition, Timer
-from app.services import audit
+from app.services.records import audit
 from tests.helpers import register, step
 from tests.postgres import Server
 

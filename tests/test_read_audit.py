@@ -15,8 +15,8 @@ from sqlalchemy import select
 from app import create_app
 from app.cli import main
 from app.models import AuditEvent, Document
-from app.services import org
 from app.services.actor import SYSTEM
+from app.services.identity import org
 from tests.helpers import register, step
 from tests.test_web import login
 

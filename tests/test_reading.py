@@ -17,8 +17,8 @@ from sqlalchemy import select
 from app.cli import main
 from app.config import ROOT
 from app.models import ProcessInstance, TaskRecord
-from app.services import definitions
 from app.services.actor import SYSTEM
+from app.services.design import definitions
 from app.services.errors import InvalidInput
 from tests.reading import Done, Run, Viewer, continue_path, run_path
 

@@ -7,8 +7,9 @@ from sqlalchemy import select
 
 from app import clock as product_clock
 from app.models import Case, Document, TaskRecord
-from app.services import org, stats
 from app.services.actor import SYSTEM
+from app.services.identity import org
+from app.services.reporting import stats
 from tests.helpers import actor, complete
 from tests.samples import PathData, load
 from tests.test_web import login

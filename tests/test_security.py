@@ -12,9 +12,9 @@ from app import create_app
 from app.cli import main
 from app.engine import BpmnDefinitionError, parse_bpmn
 from app.models import AuditEvent
-from app.services import org
 from app.services.actor import SYSTEM
 from app.services.errors import InvalidInput
+from app.services.identity import org
 from tests.test_web import _csrf
 
 

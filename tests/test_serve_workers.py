@@ -24,8 +24,9 @@ import requests
 from sqlalchemy import func, select
 
 from app.models import AuditEvent, TaskRecord
-from app.services import audit, org
 from app.services.actor import SYSTEM
+from app.services.identity import org
+from app.services.records import audit
 from tests.helpers import FORM_DATA, open_task, register
 
 HUAJIE = Path(sys.executable).with_name("huajie")

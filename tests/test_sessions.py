@@ -13,8 +13,8 @@ from sqlalchemy import select
 from app import create_app
 from app.config import Settings
 from app.models import AuditEvent, User
-from app.services import accounts
 from app.services.actor import SYSTEM
+from app.services.identity import accounts
 from tests.test_web import _csrf, login
 
 pytestmark = pytest.mark.both_databases

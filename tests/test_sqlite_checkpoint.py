@@ -6,8 +6,8 @@ import sqlite3
 import time
 from contextlib import closing
 
-from app.services import org
 from app.services.actor import SYSTEM
+from app.services.identity import org
 
 
 def _in_file_alone(path: str, code: str) -> bool:

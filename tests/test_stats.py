@@ -11,8 +11,9 @@ from sqlalchemy import select, update
 
 from app import clock
 from app.models import Case, Unit
-from app.services import evaluation, org, stats
 from app.services.actor import SYSTEM, Actor
+from app.services.identity import org
+from app.services.reporting import evaluation, stats
 from tests.helpers import actor
 from tests.test_web import login
 
@@ -76,7 +77,7 @@ def test_period_bounds_and_quarters(seeded):
 
 
 def test_lost_outcomes_are_configurable(seeded):
-    from app.services import units
+    from app.services.identity import units
 
     with seeded.write() as session:
         units.put_setting(session, SYSTEM, "lost_outcomes", ["败诉"])
@@ -169,7 +170,7 @@ def test_evaluation_interviews_units_above_the_threshold_once(seeded):
 
 def test_a_unit_with_too_few_concluded_cases_is_not_interviewed_on_its_rate_alone(seeded):
     from app.models import ProcessInstance
-    from app.services import units
+    from app.services.identity import units
 
     bureau = actor(seeded, "bureau")
     period = stats.Period(date(2026, 1, 1), date(2026, 9, 30))
@@ -232,7 +233,7 @@ def test_settings_command_changes_the_threshold_and_refuses_bad_values(seeded):
 
 def test_quarterly_job_evaluates_the_quarter_just_ended(seeded, clock):
     from app.scheduler import TimerScheduler
-    from app.services import units
+    from app.services.identity import units
 
     with seeded.write() as session:  # Q3 alone concluded too few cases for the default of 3
         units.put_setting(session, actor(seeded, "bureau"), "interview_min_concluded", 1)

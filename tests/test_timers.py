@@ -9,7 +9,7 @@ from sqlalchemy import select
 from app.cli import main
 from app.db import Database
 from app.models import Reminder, Timer
-from app.services import timers
+from app.services.execution import timer_pass
 from tests.helpers import open_task, register, step
 
 pytestmark = pytest.mark.both_databases
@@ -39,7 +39,7 @@ def test_completing_before_the_deadline_cancels_the_timer(db, clock):
     step(db, instance_id, "center", "register_materials")
     step(db, instance_id, "gtzy", "agency_reply")
     clock.set("2026-10-20T09:00:00+08:00")
-    timers.run_pass(db)
+    timer_pass.run_pass(db)
     with db.read() as session:
         rows = list(session.scalars(select(Timer).where(Timer.instance_id == instance_id)))
         reminders = list(session.scalars(select(Reminder)))
@@ -52,10 +52,10 @@ def test_completing_before_the_deadline_cancels_the_timer(db, clock):
 
 def test_next_due_is_the_soonest_waiting_timer_or_reminder(db):
     instance_id = register(db)
-    assert timers.next_due(db) is None  # the center's first task has no deadline
+    assert timer_pass.next_due(db) is None  # the center's first task has no deadline
     step(db, instance_id, "center", "register_materials")
     # the agency's deadline is the end of 10-10; its reminder is due 10-09 09:00 (+08:00)
-    assert timers.next_due(db).isoformat() == "2026-10-09T01:00:00+00:00"
+    assert timer_pass.next_due(db).isoformat() == "2026-10-09T01:00:00+00:00"
 
 
 def test_scheduler_start_fires_missed_timers_once_and_reports_them(db, clock, client):

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from app.services import versions
+from app.services.design import versions
 from app.services.errors import NotFound
 from tests.test_migration import _case, _waiting_at_reply
 from tests.test_web import _csrf, login

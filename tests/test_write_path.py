@@ -5,8 +5,10 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from app.models import AuditEvent
-from app.services import audit, definitions, runtime
 from app.services.actor import SYSTEM
+from app.services.design import definitions
+from app.services.execution import instances
+from app.services.records import audit
 from tests.helpers import actor
 from tests.samples import PathData, load
 from tests.test_mechanisms_service import _open_tasks, complete, start
@@ -55,7 +57,7 @@ def test_a_task_that_repeats_at_once_does_not_offer_the_last_rounds_answers(db, 
         definition = definitions.deploy(
             session, SYSTEM, ROUNDS_BPMN, settings.forms_dir, "revise_rounds.bpmn"
         )
-        instance = runtime.start(
+        instance = instances.start(
             session, actor(db, "center"), definition, {"proposed_decision": "警告"}
         )
     (first,) = _open_tasks(db, instance.id)

@@ -19,8 +19,8 @@ from sqlalchemy import select
 
 from app import create_app
 from app.models import ProcessInstance
-from app.services import org
 from app.services.actor import SYSTEM
+from app.services.identity import org
 from tests.helpers import FORM_DATA, open_task, register
 from tests.test_web import _csrf, login
 

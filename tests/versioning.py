@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from app.db import Database
-from app.services import definitions
+from app.services.design import definitions
 from tests.helpers import actor
 
 ROOT = Path(__file__).resolve().parent.parent

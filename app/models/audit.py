@@ -3,7 +3,7 @@
 ``chain`` says how ``hash`` was computed: 1, sha256 (events written before the audit key
 existed); 2, HMAC-SHA256 with the key kept outside the database (``app.anchor``). ``seq`` is the
 event's place in the chain (1, 2, 3 … without gaps). ``state`` holds digests of the rows the
-event's transaction left behind (``app.services.audit_state``).
+event's transaction left behind (``app.services.records.audit_state``).
 """
 
 from __future__ import annotations

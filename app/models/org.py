@@ -70,7 +70,7 @@ class User(Base):
 
     # Flask-Login protocol. What Flask-Login keeps in the cookie (and in a remember-me cookie) is
     # the login session's token, never the user's id: a cookie is only as good as the
-    # server-side session it names (``app.services.login_sessions``).
+    # server-side session it names (``app.services.identity.login_sessions``).
     login_token = None  # type: str | None  (set by login_sessions; not a column)
 
     @property

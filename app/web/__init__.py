@@ -221,7 +221,7 @@ def register(app: Flask) -> None:
     def _unread():  # type: ignore[no-untyped-def]
         if not current_user.is_authenticated:
             return {"unread_notifications": 0}
-        from app.services import ladder
+        from app.services.notify import ladder
 
         with db().read() as session:
             return {"unread_notifications": ladder.unread_count(session, current_user.id)}
@@ -236,7 +236,7 @@ def register(app: Flask) -> None:
 
     @app.template_filter("message_label")
     def _message_label(value: str) -> str:
-        from app.services.messages import NAMES
+        from app.services.court.messages import NAMES
 
         return NAMES.get(value, value)
 

@@ -19,22 +19,14 @@ from werkzeug.wrappers import Response
 
 from app import inputs
 from app.models import ProcessInstance
-from app.services import (
-    access,
-    attachments,
-    calendar,
-    completion,
-    downloads,
-    messages,
-    org,
-    processes,
-    queries,
-    runtime,
-    timeline,
-)
-from app.services import cases as case_service
 from app.services.actor import Actor
+from app.services.court import cases as case_service
+from app.services.court import messages
 from app.services.errors import Forbidden, InvalidInput, ServiceError
+from app.services.execution import completion, holidays, instances, processes
+from app.services.identity import access, org
+from app.services.records import attachments, downloads
+from app.services.reporting import queries, timeline
 from app.web import openapi, permissions
 from app.web.context import db, json_body, settings
 from app.web.instances import DOCX, send_attachment
@@ -181,7 +173,7 @@ def list_tasks() -> Response:
 def get_task(task_id: int) -> Response:
     _forbid_court()
     with _reading() as session:
-        task = runtime.open_task_for(session, _actor(), task_id)
+        task = instances.open_task_for(session, _actor(), task_id)
         body = queries.task_json(session, task)
         instance = session.get(ProcessInstance, task.instance_id)
         assert instance is not None
@@ -240,8 +232,8 @@ def _days_arg(name: str) -> int | None:
         value = int(raw)
     except ValueError:
         value = -1
-    if not 1 <= value <= calendar.MAX_PERIOD_DAYS:
-        limit = f"1 至 {calendar.MAX_PERIOD_DAYS}"
+    if not 1 <= value <= holidays.MAX_PERIOD_DAYS:
+        limit = f"1 至 {holidays.MAX_PERIOD_DAYS}"
         raise InvalidInput(f"{name} 须为 {limit} 的整数", {name: [f"须为 {limit} 的整数"]})
     return value
 
@@ -255,7 +247,7 @@ def deadline() -> Response:
     except inputs.DateInputError as exc:
         raise InvalidInput(f"from：{exc}", {"from": [str(exc)]}) from exc
     with _reading() as session:
-        result = calendar.deadline(
+        result = holidays.deadline(
             session, start, _days_arg("working_days"), _days_arg("calendar_days")
         )
     return jsonify(

@@ -9,17 +9,12 @@ from typing import Any
 from flask import jsonify, request
 from werkzeug.wrappers import Response
 
-from app.services import (
-    assignment,
-    deadlines,
-    definitions,
-    evaluation,
-    org,
-    queries,
-    reconsiderations,
-    stats,
-)
+from app.services.court import reconsiderations
+from app.services.design import definitions
 from app.services.errors import InvalidInput
+from app.services.execution import assignment, deadlines
+from app.services.identity import org
+from app.services.reporting import evaluation, queries, stats
 from app.web.api import _actor, _body, _forbid_court, _reading, _writing, bp, token_required
 from app.web.context import settings
 

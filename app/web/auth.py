@@ -17,8 +17,9 @@ from flask_login import LoginManager, current_user, login_required, login_user, 
 from werkzeug.wrappers import Response
 
 from app.models import User
-from app.services import accounts, audit, login_sessions, org, throttle
 from app.services.errors import InvalidInput
+from app.services.identity import accounts, login_sessions, org, throttle
+from app.services.records import audit
 from app.web.context import db, settings
 
 bp = Blueprint("auth", __name__)
@@ -64,7 +65,8 @@ def after_login(user: User) -> Response:
 
 
 def init(app: Flask) -> None:
-    """Flask-Login over login sessions kept in the database (``app.services.login_sessions``)."""
+    """Flask-Login over login sessions kept in the database
+    (``app.services.identity.login_sessions``)."""
     manager = LoginManager(app)
     manager.login_view = "auth.login"
     config = app.extensions["huajie.settings"]

@@ -4,9 +4,10 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import login_required
 from werkzeug.wrappers import Response
 
-from app.services import cases as case_service
-from app.services import messages, queries, reconsiderations, timeline
+from app.services.court import cases as case_service
+from app.services.court import messages, reconsiderations
 from app.services.errors import InvalidInput
+from app.services.reporting import queries, timeline
 from app.web.context import actor, db
 from app.web.guard import shows_field_errors
 

@@ -26,7 +26,7 @@ def actor() -> Actor:
     """The logged-in user, with the people they substitute for today (once per request)."""
     found = g.get("huajie_actor")
     if found is None:
-        from app.services import assignment
+        from app.services.execution import assignment
 
         with db().read() as session:
             acting = assignment.acting_for(session, current_user)  # type: ignore[arg-type]

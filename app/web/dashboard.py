@@ -8,7 +8,7 @@ from flask import Blueprint, flash, redirect, render_template, request, send_fil
 from flask_login import login_required
 from werkzeug.wrappers import Response
 
-from app.services import evaluation, export, stats
+from app.services.reporting import evaluation, export, stats
 from app.web.context import actor, db
 
 bp = Blueprint("dashboard", __name__)

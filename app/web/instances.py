@@ -16,8 +16,9 @@ from flask_login import login_required
 from werkzeug.wrappers import Response
 
 from app.scheduler import VerificationRunner
-from app.services import audit, audit_verify, downloads, inspection, queries
 from app.services.errors import Forbidden, NotFound
+from app.services.records import audit, audit_verify, downloads
+from app.services.reporting import inspection, queries
 from app.web.context import actor, db, settings
 from app.web.guard import record_ids
 

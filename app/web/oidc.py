@@ -10,7 +10,7 @@ from joserfc.errors import JoseError
 from werkzeug.wrappers import Response
 
 from app.config import Settings
-from app.services import login_sessions, sso
+from app.services.identity import login_sessions, sso
 from app.web.auth import after_login, client_ip
 from app.web.context import db, settings
 

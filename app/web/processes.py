@@ -8,7 +8,7 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from app.models import TaskRecord
-from app.services import processes, runtime
+from app.services.execution import instances, processes
 from app.web import permissions
 from app.web.context import actor, db
 
@@ -40,7 +40,7 @@ def start(process_id: str) -> Response:
             .order_by(TaskRecord.id)
             .limit(1)
         )
-        mine = first is not None and runtime.can_work_on(me, first)
+        mine = first is not None and instances.can_work_on(me, first)
         target = (
             url_for("tasks.task_page", task_id=first.id)
             if mine and first

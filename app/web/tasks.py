@@ -6,20 +6,12 @@ from werkzeug.wrappers import Response
 
 from app import clock
 from app.models import ProcessInstance
-from app.services import (
-    access,
-    assignment,
-    attachments,
-    completion,
-    deadlines,
-    forms,
-    ladder,
-    org,
-    queries,
-    runtime,
-    units,
-)
 from app.services.errors import InvalidInput
+from app.services.execution import assignment, completion, deadlines, instances, task_forms
+from app.services.identity import access, org, units
+from app.services.notify import ladder
+from app.services.records import attachments
+from app.services.reporting import queries
 from app.web.context import actor, db, settings
 from app.web.guard import record_ids, shows_field_errors
 from app.web.jsonform import fields_for, parse_submission, validate_submission
@@ -78,7 +70,7 @@ def bulk() -> Response:
 
 def _uploads(schema: dict) -> dict[str, list[attachments.Upload]]:
     found = {}
-    for name in forms.attachment_fields(schema):
+    for name in task_forms.attachment_fields(schema):
         files = [f for f in request.files.getlist(name) if f.filename]
         if files:
             found[name] = [attachments.Upload(f.filename or "", f.read()) for f in files]
@@ -87,7 +79,7 @@ def _uploads(schema: dict) -> dict[str, list[attachments.Upload]]:
 
 def _form_context(session, task, data, errors):  # type: ignore[no-untyped-def]
     instance = session.get(ProcessInstance, task.instance_id)
-    schema = runtime.task_schema(session, task)
+    schema = instances.task_schema(session, task)
     ui_name = (task.form or "").replace(".schema.json", ".uischema.json")
     uischema = instance.definition.forms.get(ui_name)
     fields = fields_for(schema, uischema, data, clock.local_now().date())
@@ -104,7 +96,7 @@ def task_page(task_id: int) -> str | Response:
     if request.method == "POST":
         try:
             with db().read() as session:
-                task = runtime.open_task_for(session, me, task_id)
+                task = instances.open_task_for(session, me, task_id)
                 schema, _, _ = _form_context(session, task, None, None)
                 data = parse_submission(schema, request.form)
                 uploads = _uploads(schema)
@@ -123,9 +115,9 @@ def task_page(task_id: int) -> str | Response:
             flash(f"“{task.name}”已提交")
             return redirect(url_for("instances.instance_page", instance_id=task.instance_id))
     with db().read() as session:
-        task = runtime.open_task_for(session, me, task_id)
+        task = instances.open_task_for(session, me, task_id)
         view = queries.instance_view(session, me, task.instance_id)
-        can_work = runtime.can_work_on(me, task) and task.status == "open"
+        can_work = instances.can_work_on(me, task) and task.status == "open"
         readable = task.id in view.readable
         prefill = access.visible_prefill(task.prefill, view.tasks, view.readable)
         values = data or (task.data if readable else None) or (prefill if can_work else None)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, render_template, request
 from flask_login import login_required
 
-from app.services import migration, versions
+from app.services.design import instance_migration, versions
 from app.services.errors import InvalidInput
 from app.web import permissions
 from app.web.context import actor, db
@@ -56,14 +56,14 @@ def migrate(process_id: str) -> str:
     if request.method == "GET":
         with db().read() as session:
             target = versions.definition(session, process_id, to)
-            plans = migration.dry_run(session, process_id, to)
+            plans = instance_migration.dry_run(session, process_id, to)
         return render_template(
             "migrate.html", process_id=process_id, target=target, plans=plans, results=None
         )
     chosen = record_ids(request.form.getlist("instance_id"), "instance_id")
     if not chosen:
         raise InvalidInput("请至少选择一个要迁移的流程实例")
-    results = migration.apply(db(), actor(), process_id, to, chosen)
+    results = instance_migration.apply(db(), actor(), process_id, to, chosen)
     with db().read() as session:
         target = versions.definition(session, process_id, to)
     return render_template(

@@ -1,0 +1,157 @@
+"""Cases (案件): registering a court-referred dispute starts mechanism 4."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app import case_numbers, clock, inputs
+from app.models import Case, ProcessInstance
+from app.services.actor import Actor
+from app.services.design import definitions
+from app.services.errors import Conflict, Forbidden, InvalidInput, NotFound
+from app.services.execution import instances
+from app.services.identity import org
+from app.services.records import audit
+
+MEDIATION_PROCESS = "pre_litigation_mediation"
+REGISTER_ROLES = {"center", "admin"}
+CASE_FIELDS = {
+    "court_case_no": "法院案号",
+    "plaintiff": "行政相对人（原告）",
+    "agency_unit": "案涉行政机关",
+    "subject": "争议事项",
+    "claims": "诉讼请求",
+    "court": "管辖法院",
+}
+REQUIRED = ("court_case_no", "plaintiff", "agency_unit", "subject", "court")
+# what each field's column holds (Case.case_no, .plaintiff, .court; subject and claims: text)
+MAX_LENGTHS = {"court_case_no": 100, "plaintiff": 200, "agency_unit": 64, "court": 200}
+
+
+@dataclass
+class Registered:
+    case: Case
+    instance: ProcessInstance
+
+
+def _clean(payload: dict[str, Any]) -> dict[str, str]:
+    errors: dict[str, list[str]] = {}
+    cleaned: dict[str, str] = {}
+    for name in CASE_FIELDS:
+        value = payload.get(name, "")
+        if value is None:
+            value = ""
+        if not isinstance(value, str):
+            errors[name] = ["应为文本"]
+            continue
+        problem = inputs.text_problem(value)  # before the case number sheds invisible characters
+        cleaned[name] = case_numbers.normalize(value) if name == "court_case_no" else value.strip()
+        problem = problem or inputs.text_problem(cleaned[name], MAX_LENGTHS.get(name, 2000))
+        if name in REQUIRED and not cleaned[name]:
+            errors[name] = ["此项为必填项"]
+        elif problem:
+            errors[name] = [problem]
+    unknown = sorted(set(payload) - set(CASE_FIELDS) - {"received_on"})
+    if unknown:
+        errors[""] = [f"包含未定义的字段：{', '.join(unknown)}"]
+    received = payload.get("received_on")
+    if received:
+        try:
+            cleaned["received_on"] = inputs.parse_day(received).isoformat()
+        except inputs.DateInputError as exc:
+            errors["received_on"] = [str(exc)]
+    if errors:
+        raise InvalidInput("案件信息填写有误", errors)
+    return cleaned
+
+
+def register(session: Session, actor: Actor, payload: dict[str, Any]) -> Registered:
+    """Register a court-referred pre-litigation case and start its mediation process."""
+    if actor.role not in REGISTER_ROLES:
+        raise Forbidden("只有调处中心可以登记法院移送案件")
+    fields = _clean(payload)
+    agency = org.unit_by_code(session, fields["agency_unit"])
+    if agency.kind != "agency":
+        raise InvalidInput("案涉行政机关须为镇街或部门", {"agency_unit": ["请选择镇街或部门"]})
+    if session.scalar(select(Case).where(Case.case_no == fields["court_case_no"])):
+        raise Conflict(f"案号已登记：{fields['court_case_no']}")
+    center = org.unit_of_kind(session, "center")
+    received_on = fields.get("received_on") or clock.local_now().date().isoformat()
+    case = Case(
+        case_no=fields["court_case_no"],
+        plaintiff=fields["plaintiff"],
+        agency_unit_id=agency.id,
+        subject=fields["subject"],
+        claims=fields["claims"],
+        court=fields["court"],
+        received_on=received_on,
+        created_at=clock.now(),
+        created_by=actor.username,
+    )
+    session.add(case)
+    session.flush()
+    audit.record(session, actor, "case.register", case_id=case.id, case_no=case.case_no)
+    audit.covers(session, case)
+    definition = definitions.latest_definition(session, MEDIATION_PROCESS)
+    assert definition is not None
+    data = {
+        "court_case_no": case.case_no,
+        "plaintiff": case.plaintiff,
+        "agency_name": agency.name,
+        "subject": case.subject,
+        "claims": case.claims,
+        "court": case.court,
+        "received_on": received_on,
+        "lane_owners": {"案涉行政机关": agency.code, "区调处中心": center.code},
+    }
+    instance = instances.start(session, actor, definition, data, case_id=case.id, unit_id=agency.id)
+    return Registered(case, instance)
+
+
+def get(session: Session, case_id: int) -> Case:
+    case = session.get(Case, case_id)
+    if case is None:
+        raise NotFound("案件不存在")
+    return case
+
+
+# process id -> roles that may start it for a case by hand (others come from court messages)
+CASE_STARTABLE = {"in_trial_resolution": {"agency", "agency_head", "center"}}
+CASE_START_DEFAULTS = {
+    "in_trial_resolution": {
+        "loss_warning_received": False, "warning_letter_no": "", "warning_reason": "",
+    },
+}  # fmt: skip
+
+
+def start_for_case(
+    session: Session, actor: Actor, case_id: int, process_id: str
+) -> ProcessInstance:
+    """Start a case-bound mechanism by hand (e.g. 审中指导化解 once the court takes the case)."""
+    case = get(session, case_id)
+    roles = CASE_STARTABLE.get(process_id)
+    if roles is None:
+        raise InvalidInput(f"该流程不能为案件手动发起：{process_id}")
+    own_case = actor.unit_id == case.agency_unit_id or actor.unit_kind == "center"
+    if actor.role not in roles or not own_case:
+        raise Forbidden("无权为该案件发起此流程")
+    definition = definitions.latest_definition(session, process_id)
+    assert definition is not None
+    center = org.unit_of_kind(session, "center")
+    data = {
+        "court_case_no": case.case_no,
+        "plaintiff": case.plaintiff,
+        "agency_name": case.agency.name,
+        "subject": case.subject,
+        "claims": case.claims,
+        "court": case.court,
+        **CASE_START_DEFAULTS.get(process_id, {}),
+        "lane_owners": {"案涉行政机关": case.agency.code, "区调处中心": center.code},
+    }
+    return instances.start(
+        session, actor, definition, data, case_id=case.id, unit_id=case.agency_unit_id
+    )

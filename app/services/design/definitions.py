@@ -1,0 +1,278 @@
+"""Deploying process definitions: parse, check the product's rules, store a new version."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app import clock
+from app.engine import (
+    MAX_BPMN_BYTES,
+    BpmnDefinitionError,
+    DefinitionProblem,
+    ParsedProcess,
+    called_elements,
+    parse_bpmn,
+    started_processes,
+)
+from app.models import ProcessDefinition
+from app.services.actor import Actor
+from app.services.design import definition_rules
+from app.services.errors import Forbidden, InvalidInput, NotFound
+from app.services.execution import gates, lanes
+from app.services.records import audit
+
+FORM_PROPERTY = "formJsonSchemaFilename"
+UI_PROPERTY = "formUiSchemaFilename"
+
+
+@dataclass
+class Checked:
+    parsed: ParsedProcess
+    forms: dict[str, Any]
+    problems: list[DefinitionProblem]
+
+
+def _load_form(forms_dir: Path, name: str) -> tuple[Any | None, str | None]:
+    path = (forms_dir / name).resolve()
+    if forms_dir.resolve() not in path.parents:
+        return None, f"表单路径越界：{name}"
+    if not path.is_file():
+        return None, f"表单文件不存在：{name}"
+    try:
+        return json.loads(path.read_text(encoding="utf-8")), None
+    except json.JSONDecodeError as exc:
+        return None, f"表单文件不是有效的 JSON：{name}（{exc}）"
+
+
+def check(
+    content: bytes,
+    forms_dir: Path,
+    filename: str = "upload.bpmn",
+    called: dict[str, bytes] | None = None,
+    deployed: set[str] | None = None,
+) -> Checked:
+    """Parse and apply the domain rules; raises BpmnDefinitionError when it cannot parse.
+    ``deployed``: the process ids a ``starts`` property may name (None: not checked)."""
+    parsed = parse_bpmn(content, filename, called)
+    problems: list[DefinitionProblem] = []
+    forms: dict[str, Any] = {}
+    for task in parsed.user_tasks:
+        lane_issue = lanes.lane_problem(task.lane)
+        if lane_issue:
+            problems.append(DefinitionProblem(task.bpmn_id, lane_issue))
+        for prop in (FORM_PROPERTY, UI_PROPERTY):
+            name = task.properties.get(prop)
+            if not name:
+                if prop == FORM_PROPERTY:
+                    problems.append(DefinitionProblem(task.bpmn_id, "用户任务没有指定表单"))
+                continue
+            schema, issue = _load_form(forms_dir, name)
+            if issue:
+                problems.append(DefinitionProblem(task.bpmn_id, issue))
+            else:
+                forms[name] = schema
+        if deployed is not None:
+            for started in starts_of(task.properties):
+                if started not in deployed:
+                    problems.append(
+                        DefinitionProblem(
+                            task.bpmn_id, f"办结时要启动的流程尚未部署：{started}（starts 属性）"
+                        )
+                    )
+    problems.extend(definition_rules.problems(parsed, forms))
+    missing = gates.REQUIRED_TASKS.get(parsed.process_id, set()) - {
+        t.bpmn_id for t in parsed.user_tasks
+    }
+    for bpmn_id in sorted(missing):
+        problems.append(
+            DefinitionProblem(bpmn_id, f"该流程必须包含用户任务 {bpmn_id}（法制审核硬性规则）")
+        )
+    if not parsed.start_lane:
+        problems.append(DefinitionProblem("", "开始事件须位于某一泳道中（泳道决定谁可以发起流程）"))
+    return Checked(parsed, forms, problems)
+
+
+def validate(
+    session: Session, content: bytes, forms_dir: Path, filename: str = "upload.bpmn"
+) -> list[DefinitionProblem]:
+    """Every error and warning deploy() would judge by, without deploying (the modeler's check)."""
+    try:
+        called = _called(session, content)
+        return check(content, forms_dir, filename, called, deployed_ids(session)).problems
+    except BpmnDefinitionError as exc:
+        return exc.problems
+
+
+def deploy(
+    session: Session,
+    actor: Actor,
+    content: bytes,
+    forms_dir: Path,
+    filename: str = "upload.bpmn",
+    comment: str = "",
+) -> ProcessDefinition:
+    """Store a new immutable version; an unchanged file returns the latest version as is."""
+    called = _called(session, content)
+    try:
+        checked = check(content, forms_dir, filename, called, deployed_ids(session))
+    except BpmnDefinitionError as exc:
+        raise InvalidInput(
+            "流程定义无效", {p.element_id: [p.message] for p in exc.problems}
+        ) from exc
+    blocking = [p for p in checked.problems if p.severity == "error"]
+    if blocking:
+        errors: dict[str, list[str]] = {}
+        for p in blocking:
+            errors.setdefault(p.element_id, []).append(p.message)
+        raise InvalidInput("流程定义未通过校验", errors)
+    parsed = checked.parsed
+    # the called processes are bundled into the version, so they are part of what it is
+    # (a new version of a callee makes the next deploy of its caller a new version too)
+    callees = b"".join(called[k] for k in sorted(called))
+    sha = hashlib.sha256(
+        content + json.dumps(checked.forms, sort_keys=True).encode() + callees
+    ).hexdigest()
+    latest = latest_definition(session, parsed.process_id, required=False)
+    if latest is not None and latest.sha256 == sha:
+        return latest
+    version = (
+        session.scalar(
+            select(func.max(ProcessDefinition.version)).where(
+                ProcessDefinition.process_id == parsed.process_id
+            )
+        )
+        or 0
+    ) + 1
+    definition = ProcessDefinition(
+        process_id=parsed.process_id,
+        version=version,
+        name=parsed.name,
+        bpmn_xml=content.decode("utf-8"),
+        sha256=sha,
+        spec_json=parsed.spec_json,
+        forms=checked.forms,
+        deployed_at=clock.now(),
+        deployed_by=actor.username,
+        comment=comment,
+        start_lane=parsed.start_lane,
+    )
+    session.add(definition)
+    session.flush()
+    audit.record(
+        session, actor, "definition.deploy",
+        process_id=parsed.process_id, version=version, sha256=sha, comment=comment,
+    )  # fmt: skip
+    return definition
+
+
+def starts_of(properties: dict[str, str]) -> list[str]:
+    """The task property ``starts``: processes started, without waiting for them, when the
+    task completes (the discipline organ's feedback after a transfer)."""
+    return [p.strip() for p in properties.get("starts", "").split(",") if p.strip()]
+
+
+def deployed_ids(session: Session) -> set[str]:
+    return set(session.scalars(select(ProcessDefinition.process_id).distinct()))
+
+
+UPLOAD_SUFFIXES = (".bpmn", ".xml")
+MAX_UPLOAD_BYTES = MAX_BPMN_BYTES
+DEPLOYER_ROLES = {"process_owner", "admin"}
+
+
+@dataclass
+class Upload:
+    """The outcome of an uploaded diagram: deployed (or unchanged), or refused with problems."""
+
+    definition: ProcessDefinition | None
+    created: bool
+    problems: list[DefinitionProblem]
+
+    @property
+    def errors(self) -> list[DefinitionProblem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+
+def upload(
+    session: Session, actor: Actor, filename: str, content: bytes, forms_dir: Path, comment: str
+) -> Upload:
+    """Validate and deploy an uploaded .bpmn (from our modeler, SpiffArena or Camunda Modeler).
+
+    A refusal changes nothing; an unchanged file deploys nothing and names the current version.
+    """
+    if actor.role not in DEPLOYER_ROLES:
+        raise Forbidden("只有流程管理员可以部署流程定义")
+    if not filename.lower().endswith(UPLOAD_SUFFIXES):
+        return Upload(None, False, [DefinitionProblem("", "请上传 .bpmn 文件（BPMN 2.0 XML）")])
+    if not content.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):
+        return Upload(None, False, [DefinitionProblem("", "不是 BPMN 文件：内容不是 XML")])
+    problems = validate(session, content, forms_dir, filename)
+    if any(p.severity == "error" for p in problems):
+        return Upload(None, False, problems)
+    before = session.scalar(select(func.count()).select_from(ProcessDefinition))
+    definition = deploy(session, actor, content, forms_dir, filename, comment.strip()[:500])
+    after = session.scalar(select(func.count()).select_from(ProcessDefinition))
+    return Upload(definition, bool(after and after > (before or 0)), problems)
+
+
+def _called(session: Session, content: bytes) -> dict[str, bytes]:
+    """The latest deployed BPMN of every process this file calls (and of what they call)."""
+    try:
+        wanted = called_elements(content)
+    except BpmnDefinitionError:
+        return {}  # deploy() reports the XML error
+    found: dict[str, bytes] = {}
+    while wanted:
+        process_id = wanted.pop()
+        definition = latest_definition(session, process_id, required=False)
+        if definition is None or process_id in found:
+            continue
+        found[process_id] = definition.bpmn_xml.encode("utf-8")
+        wanted |= called_elements(found[process_id]) - set(found)
+    return found
+
+
+SHIPPED_NOTE = "随系统从 processes/ 目录部署"
+
+
+def deploy_directory(
+    session: Session, actor: Actor, processes_dir: Path, forms_dir: Path
+) -> list[ProcessDefinition]:
+    """Deploy every file, callees before their callers."""
+    paths = sorted(processes_dir.glob("*.bpmn"))
+    calls = {
+        path.stem: called_elements(path.read_bytes()) | started_processes(path.read_bytes())
+        for path in paths
+    }
+    ordered: list[Path] = []
+    remaining = list(paths)
+    while remaining:
+        ready = [p for p in remaining if not (calls[p.stem] & {r.stem for r in remaining})]
+        for path in ready or remaining:  # a cycle: deploy the rest and let parsing report it
+            ordered.append(path)
+            remaining.remove(path)
+    return [
+        deploy(session, actor, path.read_bytes(), forms_dir, path.name, SHIPPED_NOTE)
+        for path in ordered
+    ]
+
+
+def latest_definition(
+    session: Session, process_id: str, required: bool = True
+) -> ProcessDefinition | None:
+    definition = session.scalar(
+        select(ProcessDefinition)
+        .where(ProcessDefinition.process_id == process_id)
+        .order_by(ProcessDefinition.version.desc())
+        .limit(1)
+    )
+    if definition is None and required:
+        raise NotFound(f"流程未部署：{process_id}")
+    return definition

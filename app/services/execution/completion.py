@@ -1,0 +1,361 @@
+"""Completing a user task: the submission checked, the engine run, the step written.
+
+An API or web completion runs in two transactions: ``prepare_completion`` validates and runs the
+engine in a read transaction (beside other writers: SQLite has one writer at a time), and
+``complete_task`` writes the result in the write transaction if the instance and the task are as
+the prepare read them, else runs the step again. Called alone, ``complete_task`` does it all in
+the caller's write transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import bindparam, func, select
+from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm.attributes import manager_of_class
+
+from app import case_numbers, clock
+from app.clocks import system_event
+from app.driver_sql import DriverStatement
+from app.engine import EngineError, TaskNotReady, TimerState
+from app.models import Attachment, ProcessInstance, TaskRecord
+from app.services.actor import Actor
+from app.services.design import definitions
+from app.services.errors import Conflict, Forbidden, InvalidInput, NotFound
+from app.services.execution import gates, holidays, instances, projections, task_forms
+from app.services.execution.instances import can_work_on, row_locks, task_schema, working_for
+from app.services.execution.workflows import ENGINE, LEAN, EngineRun, StepResult, restore
+from app.services.notify import ladder
+from app.services.records import attachments, audit, documents
+
+# the task and its instance in one round trip (a completion needs both)
+_OPEN_OF_INSTANCE = (
+    select(func.count(TaskRecord.id))
+    .where(TaskRecord.instance_id == ProcessInstance.id, TaskRecord.status == "open")
+    .correlate(ProcessInstance)
+    .scalar_subquery()
+)
+_TASK_AND_INSTANCE = (
+    select(TaskRecord, ProcessInstance, _OPEN_OF_INSTANCE)
+    .join(ProcessInstance, ProcessInstance.id == TaskRecord.instance_id)
+    .where(TaskRecord.id == bindparam("task_id"))
+    .options(*LEAN)
+)
+
+_LOCK_INSTANCE_OF_TASK = (
+    select(ProcessInstance.id)
+    .where(
+        ProcessInstance.id
+        == select(TaskRecord.instance_id)
+        .where(TaskRecord.id == bindparam("task_id"))
+        .scalar_subquery()
+    )
+    .with_for_update()
+)
+
+
+@dataclass
+class Prepared:
+    """A completion computed ahead of its write transaction (``prepare_completion``): the
+    engine's run and the state to store, valid while the instance stays at ``lock_version``."""
+
+    task: TaskRecord  # as read then (detached); adopted by the write transaction if current
+    instance: ProcessInstance
+    open_count: int
+    lock_version: int
+    data: dict[str, Any]
+    workflow: Any
+    properties: dict[str, str]
+    run: EngineRun
+    submitted_at: datetime  # the submission's moment: its record and the task's completed_at
+
+
+def prepare_completion(
+    session: Session, actor: Actor, task_id: int, data: dict[str, Any], validate: Any
+) -> Prepared | None:
+    """Check a submission and run the engine for it in a read transaction.
+
+    Restoring the workflow, running it to its next wait and serializing it is most of a
+    completion's work and needs nothing but the instance's stored state, so it runs before the
+    write transaction, beside other writers (SQLite has one writer at a time). ``complete_task``
+    then uses it if the instance is still at the version read here, else runs it again. Invalid
+    or refused submissions fail here, before any write lock. None for forms with files (they
+    are stored in the write transaction).
+    """
+    data = case_numbers.in_data(data)
+    task, instance, open_count = _completable(session, actor, task_id, lock=False)
+    schema = task_schema(session, task, instance)
+    if task_forms.attachment_fields(schema):
+        return None
+    _check_submission(schema, data, validate, {})
+    gates.check(session, instance.process_id, task)
+    now = clock.now()
+    with holidays.in_scope(session):
+        workflow, properties = _run_completion(session, instance, task, schema, data, now)
+        timers, ready = ENGINE.timers(workflow), ENGINE.ready_user_tasks(workflow)
+        run = EngineRun(timers, ready, ENGINE.dump(workflow))
+    return Prepared(
+        task, instance, open_count, instance.lock_version, dict(data), workflow, properties, run,
+        now,
+    )  # fmt: skip
+
+
+def complete_task(
+    session: Session,
+    actor: Actor,
+    task_id: int,
+    data: dict[str, Any],
+    validate: Any,
+    uploads: dict[str, list[attachments.Upload]] | None = None,
+    storage: Path | None = None,
+    prepared: Prepared | None = None,
+) -> tuple[TaskRecord, StepResult]:
+    """Complete one open user task with validated form data.
+
+    ``validate(schema, data) -> {field: [messages]}`` checks the submission against the
+    task's form as pinned by the instance's definition version. Files arrive either as
+    ``uploads`` (web form) or, in ``data``, as ids of attachments uploaded before (API).
+    ``prepared`` (from ``prepare_completion``) is used when the instance has not changed since.
+    """
+    data = case_numbers.in_data(data)
+    if prepared is not None and not _still_current(session, prepared, task_id, data):
+        prepared = None  # another writer changed the instance or the task since: run it again
+    if prepared is not None:
+        task, instance, open_count = prepared.task, prepared.instance, prepared.open_count
+        if not can_work_on(actor, task):
+            raise Forbidden("无权办理此任务")
+        session.add_all((task, instance))  # as read in the prepare (and checked just now)
+    else:
+        task, instance, open_count = _completable(session, actor, task_id, lock=True)
+    # the form is read again only when the step runs here: a prepared one has no file fields
+    schema = task_schema(session, task, instance) if prepared is None else {}
+    data = dict(data)
+    uploads = uploads or {}
+    stored: list[Attachment] = []
+    if prepared is None:
+        errors: dict[str, list[str]] = {}
+        for name in task_forms.attachment_fields(schema):
+            if uploads.get(name):
+                errors.update(attachments.check(name, uploads[name]))
+                data[name] = [attachments.placeholder(u) for u in uploads[name]]
+            elif name in data:
+                data[name] = attachments.resolve(session, actor, data[name], name)
+        _check_submission(schema, data, validate, errors)
+        gates.check(session, instance.process_id, task)
+        for name, files in uploads.items():
+            if name in data and files:
+                if storage is None:
+                    raise InvalidInput("附件存储未配置")
+                rows = [attachments.store(session, actor, storage, f, name) for f in files]
+                stored.extend(rows)
+                data[name] = [row.as_ref() for row in rows]
+    with holidays.in_scope(session):
+        if prepared is None:
+            now = clock.now()
+            workflow, properties = _run_completion(session, instance, task, schema, data, now)
+            run = None
+        else:
+            workflow, properties, run = prepared.workflow, prepared.properties, prepared.run
+            now = prepared.submitted_at
+        projections.close_task(
+            session,
+            task,
+            {
+                "status": "completed",
+                "completed_at": now,
+                "completed_by": working_for(actor, task),
+                "data": data,
+            },
+        )
+        audit.covers(session, task)
+        if task.due_at is not None:  # a task without a due date has no ladder steps
+            ladder.plan(session, holidays.current(), task, None)  # done: no more reminders
+        for name in task_forms.attachment_fields(schema):
+            for ref in data.get(name) or []:
+                row = session.get(Attachment, ref["id"])
+                if row is not None:
+                    row.task_record_id, row.instance_id = task.id, instance.id
+        audit.record(
+            session, actor, "task.complete", instance_id=instance.id, case_id=instance.case_id,
+            task_id=task.id, bpmn_id=task.bpmn_id, data=data,
+        )  # fmt: skip
+        # the instance's only open task was this one: sync need not look for others
+        result = projections.save(session, instance, workflow, others_open=open_count > 1, run=run)
+        kinds = [k.strip() for k in properties.get("documents", "").split(",") if k.strip()]
+        if kinds:
+            documents.render_for_task(
+                session,
+                instance,
+                task,
+                kinds,
+                ENGINE.task_data(workflow, task.spiff_task_id),
+                _next_deadline(result, run.timers if run else ENGINE.timers(workflow)),
+            )
+        for process_id in definitions.starts_of(properties):
+            _start_after(session, actor, instance, ENGINE.task_data(workflow, task.spiff_task_id),
+                         process_id)  # fmt: skip
+    return task, result
+
+
+def _start_after(
+    session: Session, actor: Actor, instance: ProcessInstance, data: dict[str, Any], process_id: str
+) -> None:
+    """A process the completed task starts without waiting for it (task property ``starts``):
+    for the same case, with the process data as it stands."""
+    definition = definitions.latest_definition(session, process_id, required=False)
+    if definition is None:
+        raise InvalidInput(f"流程定义要求启动的流程尚未部署：{process_id}")
+    handed = {k: v for k, v in data.items() if not k.startswith("_")}
+    started = instances.start(
+        session, actor, definition, handed, case_id=instance.case_id, unit_id=instance.unit_id
+    )
+    audit.record(
+        session, actor, "instance.started_by_task", instance_id=started.id,
+        case_id=instance.case_id, by_instance=instance.id, process_id=process_id,
+    )  # fmt: skip
+
+
+def _next_deadline(result: StepResult, timers: list[TimerState]) -> dict[str, Any]:
+    """The deadline this step started (of the first new task that has one), as documents state
+    it: its date and its period from the timer's own clock."""
+    dated = sorted((t for t in result.new_tasks if t.due_at is not None), key=lambda t: t.due_at)
+    if not dated:
+        return {}
+    first = dated[0]
+    found: dict[str, Any] = {"reply_due": clock.to_local(first.due_at).date().isoformat()}
+    for timer in timers:
+        if timer.host_spiff_id == first.spiff_task_id and timer.purpose == "deadline":
+            clock_ = timer.clock
+            start = clock_.effective_start if clock_ is not None else None
+            if clock_ is not None and clock_.period_words():
+                found["next_period"] = {
+                    "words": clock_.period_words(),
+                    "start": start.kind if start else "",
+                    "what": start.what if start else "",
+                }
+            break
+    return found
+
+
+# what a prepared completion must find unchanged (every write of an instance bumps its version;
+# a task's unit, role or assignee change without it), and the open task count it used
+_CURRENT = DriverStatement(
+    select(
+        ProcessInstance.lock_version,
+        TaskRecord.status,
+        TaskRecord.unit_id,
+        TaskRecord.role,
+        TaskRecord.assignee_id,
+        TaskRecord.due_at,
+        _OPEN_OF_INSTANCE,
+    )
+    .join(ProcessInstance, ProcessInstance.id == TaskRecord.instance_id)
+    .where(TaskRecord.id == bindparam("task_id"))
+)
+
+
+def _still_current(
+    session: Session, prepared: Prepared, task_id: int, data: dict[str, Any]
+) -> bool:
+    if prepared.task.id != task_id or prepared.data != data:
+        return False
+    if row_locks(session):  # queue behind the instance's other writers, then read it
+        session.execute(_LOCK_INSTANCE_OF_TASK, {"task_id": task_id})
+    now = _CURRENT.first(session.connection(), {"task_id": task_id})
+    task = prepared.task
+    then = (
+        prepared.lock_version, task.status, task.unit_id, task.role, task.assignee_id,
+        task.due_at, prepared.open_count,
+    )  # fmt: skip
+    return now is not None and tuple(now) == then
+
+
+def _completable(
+    session: Session, actor: Actor, task_id: int, lock: bool
+) -> tuple[TaskRecord, ProcessInstance, int]:
+    """The open task the actor may complete, its instance, and the instance's open tasks."""
+    if lock:  # this transaction's own objects
+        if row_locks(session):  # queue behind the instance's other writers, then read it
+            session.execute(_LOCK_INSTANCE_OF_TASK, {"task_id": task_id})
+        found = session.execute(_TASK_AND_INSTANCE, {"task_id": task_id}).one_or_none()
+    else:  # to be handed on: detached objects made from one Core row, the session untouched
+        found = _detached_task_and_instance(session, task_id)
+    if found is None:
+        raise NotFound("任务不存在")
+    task, instance, open_count = found
+    if not can_work_on(actor, task):
+        raise Forbidden("无权办理此任务")
+    if task.status != "open":
+        raise Conflict("任务已办结，不能重复提交")
+    return task, instance, open_count
+
+
+_TASKS, _INSTANCES = TaskRecord.__table__, ProcessInstance.__table__
+_TASK_KEYS, _INSTANCE_KEYS = [c.key for c in _TASKS.c], [c.key for c in _INSTANCES.c]
+_TASK_AND_INSTANCE_ROW = DriverStatement(
+    select(*_TASKS.c, *_INSTANCES.c, _OPEN_OF_INSTANCE)
+    .select_from(_TASKS.join(_INSTANCES, _INSTANCES.c.id == _TASKS.c.instance_id))
+    .where(_TASKS.c.id == bindparam("task_id"))
+)
+
+
+def _detached_task_and_instance(
+    session: Session, task_id: int
+) -> tuple[TaskRecord, ProcessInstance, int] | None:
+    row = _TASK_AND_INSTANCE_ROW.first(session.connection(), {"task_id": task_id})
+    if row is None:
+        return None
+    split = len(_TASK_KEYS)
+    task = _loaded(TaskRecord, dict(zip(_TASK_KEYS, row[:split], strict=True)))
+    instance = _loaded(ProcessInstance, dict(zip(_INSTANCE_KEYS, row[split:-1], strict=True)))
+    return task, instance, row[-1]
+
+
+def _loaded(cls: type[Any], values: dict[str, Any]) -> Any:
+    """A detached object as if loaded with ``values``: the session that adopts it inserts
+    nothing and checks the version it read. (Set as loaded attributes, not through the
+    constructor, whose change events cost four times as much.)"""
+    obj = manager_of_class(cls).new_instance()
+    obj.__dict__.update(values)
+    make_transient_to_detached(obj)
+    return obj
+
+
+def _check_submission(
+    schema: dict[str, Any], data: dict[str, Any], validate: Any, errors: dict[str, list[str]]
+) -> None:
+    for name, messages in validate(schema, data).items():
+        errors.setdefault(name, []).extend(messages)
+    if errors:
+        raise InvalidInput("表单填写有误", errors)
+
+
+def _run_completion(
+    session: Session,
+    instance: ProcessInstance,
+    task: TaskRecord,
+    schema: dict[str, Any],
+    data: dict[str, Any],
+    now: datetime,
+) -> tuple[Any, dict[str, str]]:
+    """The instance's workflow with the task completed (its submission recorded at ``now``,
+    which deadlines may count from) and run to its next wait."""
+    workflow = restore(session, instance)
+    properties = ENGINE.task_properties(workflow, task.spiff_task_id)
+    engine_data = dict(data)
+    chosen = task_forms.lane_choices(schema, data)
+    if chosen:
+        current = ENGINE.task_data(workflow, task.spiff_task_id).get("lane_owners") or {}
+        engine_data["lane_owners"] = {**current, **chosen}
+    try:
+        submitted = system_event(now, f"“{task.name}”提交", "submitted")
+        ENGINE.complete(workflow, task.spiff_task_id, engine_data, submitted.to_dict())
+    except TaskNotReady as exc:
+        raise Conflict("任务已办结，不能重复提交") from exc
+    except EngineError as exc:
+        raise InvalidInput(f"流程执行出错：{exc}") from exc
+    return workflow, properties

@@ -1,0 +1,157 @@
+"""E-mail for notifications (off unless SMTP is configured), batched, and the daily digest.
+
+A person gets at most one mail per hour: pending notifications are gathered into one. The
+daily digest (working days, 08:30) lists their open tasks due within three working days; it is
+an in-app notification too, so it is recorded even without SMTP. Every mail sent (or that
+failed) is kept in ``mail_outbox``.
+"""
+
+from __future__ import annotations
+
+import os
+import smtplib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from email.message import EmailMessage
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app import clock
+from app.models import MailOutbox, Notification, User
+from app.services.actor import Actor
+from app.services.execution import holidays
+from app.services.reporting import queries
+
+BATCH_INTERVAL = timedelta(hours=1)
+DIGEST_DAYS = 3
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    host: str
+    port: int
+    sender: str
+    user: str
+    password: str
+    starttls: bool
+
+    @classmethod
+    def from_env(cls) -> SmtpSettings | None:
+        host = os.environ.get("HUAJIE_SMTP_HOST", "")
+        if not host:
+            return None
+        return cls(
+            host=host,
+            port=int(os.environ.get("HUAJIE_SMTP_PORT", "25")),
+            sender=os.environ.get("HUAJIE_SMTP_FROM", "huajie@localhost"),
+            user=os.environ.get("HUAJIE_SMTP_USER", ""),
+            password=os.environ.get("HUAJIE_SMTP_PASSWORD", ""),
+            starttls=os.environ.get("HUAJIE_SMTP_STARTTLS", "") in {"1", "true", "yes"},
+        )
+
+
+Sender = Callable[[EmailMessage], None]
+
+
+def smtp_sender(settings: SmtpSettings) -> Sender:
+    def send(message: EmailMessage) -> None:
+        message["From"] = settings.sender
+        with smtplib.SMTP(settings.host, settings.port, timeout=30) as smtp:
+            if settings.starttls:
+                smtp.starttls()
+            if settings.user:
+                smtp.login(settings.user, settings.password)
+            smtp.send_message(message)
+
+    return send
+
+
+def send_batches(session: Session, send: Sender) -> int:
+    """One mail per person with pending notifications, at most one per hour; returns mails."""
+    now = clock.now()
+    users = session.scalars(
+        select(User)
+        .join(Notification, Notification.user_id == User.id)
+        .where(Notification.mailed_at.is_(None), User.email != "")
+        .distinct()
+    )
+    sent = 0
+    for user in list(users):
+        last = session.scalar(
+            select(func.max(MailOutbox.created_at)).where(MailOutbox.user_id == user.id)
+        )
+        if last is not None and now - last < BATCH_INTERVAL:
+            continue
+        pending = list(
+            session.scalars(
+                select(Notification)
+                .where(Notification.user_id == user.id, Notification.mailed_at.is_(None))
+                .order_by(Notification.id)
+            )
+        )
+        body = "\n".join(f"- {n.message}" for n in pending)
+        _send(session, send, user, f"化解：您有 {len(pending)} 条新通知", body, now)
+        for n in pending:
+            n.mailed_at = now
+        sent += 1
+    return sent
+
+
+def _send(session: Session, send: Sender, user: User, subject: str, body: str, now: object) -> None:
+    message = EmailMessage()
+    message["To"] = user.email
+    message["Subject"] = subject
+    message.set_content(body)
+    error = ""
+    try:
+        send(message)
+    except (OSError, smtplib.SMTPException) as exc:
+        error = str(exc)
+    session.add(
+        MailOutbox(
+            user_id=user.id, address=user.email, subject=subject, body=body,
+            created_at=now, error=error,
+        )
+    )  # fmt: skip
+
+
+def daily_digest(session: Session) -> int:
+    """Each person's open tasks due within three working days, as a notification."""
+    now = clock.now()
+    cal = holidays.load(session)
+    today = clock.local_now().date()
+    if not cal.is_workday(today):
+        return 0
+    start_of_day = clock.to_utc(datetime.combine(today, time(), clock.SHANGHAI))
+    if session.scalar(  # made already today (another process, or a restart)
+        select(Notification.id)
+        .where(Notification.kind == "digest", Notification.created_at >= start_of_day)
+        .limit(1)
+    ):
+        return 0
+    horizon = cal.add_working_days(today, DIGEST_DAYS).due_at
+    made = 0
+    for user in session.scalars(select(User).where(User.active.is_(True))):
+        if user.role in {"auditor", "court"}:
+            continue
+        due = [
+            t for t in queries.inbox(session, Actor.of(user))
+            if t.due_at is not None and t.due_at <= horizon
+        ]  # fmt: skip
+        if not due:
+            continue
+        lines = "；".join(
+            f"“{t.name}”{clock.to_local(t.due_at).strftime('%m-%d')}到期"
+            for t in due
+            if t.due_at is not None
+        )
+        session.add(
+            Notification(
+                user_id=user.id, kind="digest", message=f"三个工作日内到期：{lines}",
+                created_at=now,
+            )
+        )  # fmt: skip
+        made += 1
+    return made
