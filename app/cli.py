@@ -362,7 +362,7 @@ def export_instance(instance_id: int, out: Path | None, username: str | None) ->
                 if user is None:
                     raise NotFound(f"用户不存在：{username}")
                 reader = Actor.of(user)
-            name, content = downloads.dossier(session, reader, instance_id)
+            name, content = downloads.dossier.within(session, reader, instance_id)
     except ServiceError as exc:
         _fail(exc)
     target = out or Path(name)

@@ -96,7 +96,7 @@ class TimerScheduler:
         try:
             with self.db.write() as session:
                 exclusive(session, "evaluation")
-                evaluation.evaluate(session, SYSTEM, evaluation.last_quarter())
+                evaluation.evaluate.within(session, SYSTEM, evaluation.last_quarter())
         except Exception:
             log.exception("quarterly evaluation failed")
 

@@ -27,7 +27,6 @@ from app.db import Database
 from app.models import TaskRecord
 from app.services.errors import Conflict
 from app.services.execution import completion, timer_pass
-from app.web.jsonform import validate_submission
 from tests.helpers import FORM_DATA, actor
 
 WORKER = {"agency_reply": "gtzy"}  # every other mechanism-4 step is the center's
@@ -68,9 +67,7 @@ def _complete(db: Database, journal: Journal, task_id: int, bpmn_id: str) -> Non
     try:
         with db.write() as session:
             user = actor(db, WORKER.get(bpmn_id, "center"))
-            completion.complete_task(
-                session, user, task_id, FORM_DATA[bpmn_id], validate_submission
-            )
+            completion.complete_task(session, user, task_id, FORM_DATA[bpmn_id])
     except Conflict:
         journal.write(f"conflict {task_id}")  # it had committed before the crash
         return
@@ -107,7 +104,7 @@ def run_step(task_id: int) -> None:
     assert bpmn_id is not None, task_id
     with db.write() as session:
         user = actor(db, WORKER.get(bpmn_id, "center"))
-        completion.complete_task(session, user, task_id, FORM_DATA[bpmn_id], validate_submission)
+        completion.complete_task(session, user, task_id, FORM_DATA[bpmn_id])
     db.dispose()
 
 

@@ -11,7 +11,6 @@ from app.models import TaskRecord, User
 from app.services.actor import Actor
 from app.services.court import cases, messages
 from app.services.execution import completion
-from app.web.jsonform import validate_submission
 
 CASE = {
     "court_case_no": "（2026）苏0813行诉前12号",
@@ -63,7 +62,7 @@ def actor(db: Database, username: str) -> Actor:
 
 def register(db: Database, **overrides: str) -> int:
     with db.write() as session:
-        registered = cases.register(session, actor(db, "center"), {**CASE, **overrides})
+        registered = cases.register.within(session, actor(db, "center"), {**CASE, **overrides})
         return registered.instance.id
 
 
@@ -82,7 +81,7 @@ def open_task(db: Database, instance_id: int) -> TaskRecord:
 
 def complete(db: Database, username: str, task_id: int, data: dict[str, Any]) -> None:
     with db.write() as session:
-        completion.complete_task(session, actor(db, username), task_id, data, validate_submission)
+        completion.complete_task(session, actor(db, username), task_id, data)
 
 
 def step(db: Database, instance_id: int, username: str, expect: str, **changes: Any) -> TaskRecord:
@@ -97,11 +96,11 @@ def co_defendant_reviews(db: Database, case_no: str) -> list[TaskRecord]:
     parallel ``write_review`` tasks, in id order."""
     court = actor(db, "court")
     with db.write() as session:
-        messages.receive(session, court, {
+        messages.receive.within(session, court, {
             "name": "pre_filing_notice", "case_no": case_no, "idempotency_key": f"{case_no}a",
             "payload": {"plaintiff": "甲", "agency_unit": "GTZY", "subject": "x", "court": "法院"},
         })  # fmt: skip
-        messages.receive(session, court, {
+        messages.receive.within(session, court, {
             "name": "judgment", "case_no": case_no, "idempotency_key": f"{case_no}b",
             "payload": {"outcome": "败诉", "effective_on": "2026-09-25",
                         "performance_deadline": "2026-10-30", "defendants": ["GTZY", "SCJG"]},

@@ -27,7 +27,6 @@ from app.services.court import cases, messages
 from app.services.design import definitions
 from app.services.execution import completion, instances, processes
 from app.services.records import attachments
-from app.web.jsonform import validate_submission
 from tests.helpers import CASE, FORM_DATA, actor
 from tests.samples import PathData, load
 from tests.test_web import login
@@ -127,7 +126,7 @@ def _new_case(db: Database) -> tuple[int, str]:
     """A case registered by the court's pre-filing notice (which starts mechanism 5 too)."""
     case_no = f"（2026）苏0813行初{900 + next(_case_numbers)}号"
     with db.write() as session:
-        received = messages.receive(session, actor(db, "court"), {
+        received = messages.receive.within(session, actor(db, "court"), {
             "name": "pre_filing_notice", "case_no": case_no, "idempotency_key": case_no,
             "payload": {"plaintiff": "某某", "agency_unit": "GTZY", "subject": "行政处罚",
                         "court": "洪泽区人民法院"},
@@ -139,7 +138,7 @@ def _start(db: Database, process_id: str, sample: dict, path: PathData) -> tuple
     if process_id == MEDIATION:
         case_no = f"（2026）苏0813行诉前{900 + next(_case_numbers)}号"
         with db.write() as session:
-            registered = cases.register(
+            registered = cases.register.within(
                 session, actor(db, "center"), {**CASE, "court_case_no": case_no}
             )
             return registered.instance.id, registered.case.id
@@ -148,7 +147,7 @@ def _start(db: Database, process_id: str, sample: dict, path: PathData) -> tuple
             definition = definitions.latest_definition(session, process_id)
             assert definition is not None
             starter = STARTERS[definition.start_lane]
-            return processes.start(session, actor(db, starter), process_id, {}).id, None
+            return processes.start.within(session, actor(db, starter), process_id, {}).id, None
     case_id, case_no = _new_case(db)
     with db.write() as session:
         if process_id == "pre_filing_notice":  # the notice started it
@@ -202,7 +201,7 @@ def complete(
     data, uploads = _split_uploads(data)
     with db.write() as session:
         completion.complete_task(
-            session, actor(db, who), task.id, data, validate_submission, uploads,
+            session, actor(db, who), task.id, data, uploads,
             settings.data_dir / "attachments",
         )  # fmt: skip
     with db.read() as session:

@@ -11,7 +11,6 @@ from app.services.errors import Forbidden, InvalidInput
 from app.services.execution import assignment, completion, instances
 from app.services.identity import org
 from app.services.reporting import queries
-from app.web.jsonform import validate_submission
 from tests.helpers import FORM_DATA, actor, open_task, register, step
 
 pytestmark = pytest.mark.both_databases
@@ -31,7 +30,7 @@ def test_a_substitute_sees_and_does_the_absent_persons_tasks_only_in_the_range(d
     task = open_task(db, instance_id)  # the agency reply, for GTZY staff
     with db.write() as session:
         # the head is away; the reviewer stands in for the head's own tasks
-        assignment.name_substitute(
+        assignment.name_substitute.within(
             session, actor(db, "gtzy_head"), "gtzy_reviewer", "2026-10-01", "2026-10-20", "出差"
         )
         head_task = session.get(TaskRecord, task.id)
@@ -43,16 +42,14 @@ def test_a_substitute_sees_and_does_the_absent_persons_tasks_only_in_the_range(d
     with db.read() as session:
         assert [t.id for t in queries.inbox(session, inside)] == [task.id]
     with db.write() as session:
-        completion.complete_task(
-            session, inside, task.id, FORM_DATA["agency_reply"], validate_submission
-        )
+        completion.complete_task(session, inside, task.id, FORM_DATA["agency_reply"])
     with db.read() as session:
         assert session.get(TaskRecord, task.id).completed_by == "gtzy_reviewer（代 gtzy_head）"
 
 
 def test_substitute_must_be_a_colleague(db):
     with pytest.raises(InvalidInput), db.write() as session:
-        assignment.name_substitute(
+        assignment.name_substitute.within(
             session, actor(db, "gtzy"), "scjg", "2026-10-01", "2026-10-02", ""
         )
 
@@ -62,11 +59,13 @@ def test_head_reassigns_within_the_unit_with_a_reason(db):
     step(db, instance_id, "center", "register_materials")
     task = open_task(db, instance_id)
     with pytest.raises(Forbidden), db.write() as session:
-        assignment.reassign(session, actor(db, "gtzy"), task.id, "gtzy_reviewer", "忙")
+        assignment.reassign.within(session, actor(db, "gtzy"), task.id, "gtzy_reviewer", "忙")
     with pytest.raises(InvalidInput), db.write() as session:
-        assignment.reassign(session, actor(db, "gtzy_head"), task.id, "scjg", "跨单位")
+        assignment.reassign.within(session, actor(db, "gtzy_head"), task.id, "scjg", "跨单位")
     with db.write() as session:
-        assignment.reassign(session, actor(db, "gtzy_head"), task.id, "gtzy_reviewer", "熟悉案情")
+        assignment.reassign.within(
+            session, actor(db, "gtzy_head"), task.id, "gtzy_reviewer", "熟悉案情"
+        )
     with db.read() as session:
         assert queries.inbox(session, actor(db, "gtzy")) == []
         assert [t.id for t in queries.inbox(session, actor(db, "gtzy_reviewer"))] == [task.id]

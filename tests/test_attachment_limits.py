@@ -18,7 +18,6 @@ from app.services.errors import InvalidInput
 from app.services.execution import completion, processes
 from app.services.identity import org, units
 from app.services.records import attachments
-from app.web.jsonform import validate_submission
 from tests.helpers import actor, open_task
 from tests.samples import PathData, load
 
@@ -74,7 +73,9 @@ def test_files_of_a_submission_past_the_quota_are_all_removed(db, settings):
     back, and the file written goes with it."""
     _quota(db, 1)
     with db.write() as session:
-        instance = processes.start(session, actor(db, "gtzy"), "major_enforcement_decision", {})
+        instance = processes.start.within(
+            session, actor(db, "gtzy"), "major_enforcement_decision", {}
+        )
         instance_id = instance.id
     task_id = open_task(db, instance_id).id
     data = PathData(load("major_enforcement_decision")["paths"]["passed_first_time"]).next(
@@ -84,7 +85,7 @@ def test_files_of_a_submission_past_the_quota_are_all_removed(db, settings):
     files = [attachments.Upload(f"材料{n}.pdf", _pdf(600_000)) for n in (1, 2)]
     with pytest.raises(InvalidInput) as refused, db.write() as session:
         completion.complete_task(
-            session, actor(db, "gtzy"), task_id, data, validate_submission,
+            session, actor(db, "gtzy"), task_id, data,
             {"materials": files}, settings.data_dir / "attachments",
         )  # fmt: skip
     assert refused.value.status == 413 and "materials" in refused.value.errors

@@ -45,7 +45,9 @@ def history(db, clock, settings):
     waiting = register(db, court_case_no="（2026）苏0813行诉前20号")
     step(db, waiting, "center", "register_materials")
     with db.write() as session:
-        deadlines.suspend(session, actor(db, "center"), open_task(db, waiting).id, "当事人申请")
+        deadlines.suspend.within(
+            session, actor(db, "center"), open_task(db, waiting).id, "当事人申请"
+        )
     late = register(db, court_case_no="（2026）苏0813行诉前21号")
     step(db, late, "center", "register_materials")
     clock.set("2026-10-20T10:00:00+08:00")
@@ -62,18 +64,16 @@ def history(db, clock, settings):
                             "defendants": ["SCJG"], "correction": True,
                             "correction_reason": "误录裁判结果"}),
     ]:  # fmt: skip
-        with db.write() as session:
-            messages.receive(session, actor(db, "court"), {
-                "name": name, "case_no": corrected, "idempotency_key": key, "payload": payload,
-            })  # fmt: skip
-    with db.write() as session:  # 行政复议决定 correcting an act: a case with its outcome
-        reconsiderations.record(session, actor(db, "bureau"), {
-            "decision_no": "洪政复决〔2026〕12号", "unit": "GTZY", "applicant": "某某公司",
-            "subject": "不服行政处罚决定", "outcome": "撤销", "decided_on": "2026-10-09",
-            "received_on": "2026-10-12",
+        messages.receive(db, actor(db, "court"), {
+            "name": name, "case_no": corrected, "idempotency_key": key, "payload": payload,
         })  # fmt: skip
+    reconsiderations.record(db, actor(db, "bureau"), {
+        "decision_no": "洪政复决〔2026〕12号", "unit": "GTZY", "applicant": "某某公司",
+        "subject": "不服行政处罚决定", "outcome": "撤销", "decided_on": "2026-10-09",
+        "received_on": "2026-10-12",
+    })  # fmt: skip
     with db.write() as session:
-        attachments.store(
+        attachments.store.within(
             session, actor(db, "gtzy"), settings.data_dir / "attachments",
             attachments.Upload("材料.pdf", b"%PDF-1.4 material"),
         )  # fmt: skip

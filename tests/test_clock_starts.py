@@ -64,7 +64,7 @@ def test_a_paper_service_recorded_by_the_center_moves_the_start(db, settings, cl
     reply = _reply_task(db, clock)
     clock.set("2026-10-09T11:00:00+08:00")
     with db.write() as session:
-        deadlines.record_service(
+        deadlines.record_service.within(
             session, actor(db, "center"), reply.id, "2026-10-08", "送达回证", [RECEIPT],
             storage=settings.data_dir / "attachments",
         )  # fmt: skip
@@ -87,7 +87,7 @@ def test_a_later_service_gives_the_agency_its_full_period(db, settings, clock):
     reply = _reply_task(db, clock)
     clock.set("2026-10-13T09:00:00+08:00")
     with db.write() as session:
-        deadlines.record_service(
+        deadlines.record_service.within(
             session, actor(db, "center"), reply.id, "2026-10-13", "送达回证", [RECEIPT],
             storage=settings.data_dir / "attachments",
         )  # fmt: skip
@@ -111,7 +111,7 @@ def test_a_service_date_is_bounded_and_refusals_change_nothing(
     with db.read() as session:
         state = session.get(ProcessInstance, reply.instance_id).state
     with pytest.raises(InvalidInput) as refused, db.write() as session:
-        deadlines.record_service(
+        deadlines.record_service.within(
             session, actor(db, "center"), reply.id, served_on, "送达回证", [RECEIPT],
             storage=settings.data_dir / "attachments",
         )  # fmt: skip
@@ -125,14 +125,14 @@ def test_a_service_date_is_bounded_and_refusals_change_nothing(
 def test_a_service_needs_its_evidence_and_names_every_problem(db, settings, clock):
     reply = _reply_task(db, clock)
     with pytest.raises(InvalidInput) as refused, db.write() as session:
-        deadlines.record_service(session, actor(db, "center"), reply.id, "明天", "", [])
+        deadlines.record_service.within(session, actor(db, "center"), reply.id, "明天", "", [])
     assert set(refused.value.errors) == {"served_on", "evidence", "files"}
 
 
 def test_another_unit_may_not_record_the_agencys_service(db, settings, clock):
     reply = _reply_task(db, clock)
     with pytest.raises(Forbidden), db.write() as session:
-        deadlines.record_service(
+        deadlines.record_service.within(
             session, actor(db, "scjg"), reply.id, "2026-09-30", "送达回证", [RECEIPT],
             storage=settings.data_dir / "attachments",
         )  # fmt: skip
@@ -143,7 +143,7 @@ def test_a_deadline_from_a_submission_cannot_be_moved_by_a_service(db, settings,
     complete(db, "gtzy", reply.id, FORM_DATA["agency_reply"])
     schedule = open_task(db, reply.instance_id)
     with pytest.raises(InvalidInput) as refused, db.write() as session:
-        deadlines.record_service(
+        deadlines.record_service.within(
             session, actor(db, "center"), schedule.id, "2026-09-30", "送达回证", [RECEIPT],
             storage=settings.data_dir / "attachments",
         )  # fmt: skip
@@ -155,18 +155,14 @@ def test_a_served_start_survives_suspension_extension_and_a_new_calendar(db, set
     clock.set("2026-10-09T11:00:00+08:00")
     center = actor(db, "center")
     storage = settings.data_dir / "attachments"
-    with db.write() as session:
-        deadlines.record_service(session, center, reply.id, "2026-10-09", "送达回证", [RECEIPT],
-                                 storage=storage)  # fmt: skip
+    deadlines.record_service(db, center, reply.id, "2026-10-09", "送达回证", [RECEIPT],
+                             storage=storage)  # fmt: skip
     assert _due(open_task(db, reply.instance_id)) == "2026-10-13"  # 10-10, 10-12, 10-13
-    with db.write() as session:
-        deadlines.extend(session, center, reply.id, 2, "材料较多")
+    deadlines.extend(db, center, reply.id, 2, "材料较多")
     assert _due(open_task(db, reply.instance_id)) == "2026-10-15"
-    with db.write() as session:
-        deadlines.suspend(session, center, reply.id, "当事人申请暂缓")
+    deadlines.suspend(db, center, reply.id, "当事人申请暂缓")
     clock.set("2026-10-19T09:00:00+08:00")
-    with db.write() as session:
-        deadlines.resume(session, center, reply.id, "恢复调处")
+    deadlines.resume(db, center, reply.id, "恢复调处")
     # suspended on 10-09 with 5 working days left (10-10, 10-12 … 10-15), resumed on 10-19
     task = open_task(db, reply.instance_id)
     assert _due(task) == "2026-10-26"

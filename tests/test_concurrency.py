@@ -52,7 +52,6 @@ def test_a_stale_instance_version_is_a_conflict_not_a_lost_update(db):
     from app.models import ProcessInstance
     from app.services.errors import Conflict
     from app.services.execution import completion
-    from app.web.jsonform import validate_submission
     from tests.helpers import actor, open_task, register
 
     instance_id = register(db)
@@ -65,9 +64,7 @@ def test_a_stale_instance_version_is_a_conflict_not_a_lost_update(db):
             text("UPDATE process_instances SET lock_version = lock_version + 1 WHERE id = :id"),
             {"id": instance_id},
         )
-        completion.complete_task(
-            session, center, task.id, FORM_DATA["register_materials"], validate_submission
-        )
+        completion.complete_task(session, center, task.id, FORM_DATA["register_materials"])
     assert open_task(db, instance_id).status == "open"
 
 
@@ -81,7 +78,6 @@ def test_many_threads_on_parallel_tasks_of_one_instance_lose_no_update(db, setti
     from app.models import TaskRecord
     from app.services.errors import Conflict, Forbidden
     from app.services.execution import completion
-    from app.web.jsonform import validate_submission
     from tests.helpers import actor, co_defendant_reviews
     from tests.samples import PathData, load
 
@@ -92,9 +88,7 @@ def test_many_threads_on_parallel_tasks_of_one_instance_lose_no_update(db, setti
     def submit(task_id: int) -> str:
         try:
             with db.write() as session:
-                completion.complete_task(
-                    session, actor(db, who[task_id]), task_id, dict(data), validate_submission
-                )
+                completion.complete_task(session, actor(db, who[task_id]), task_id, dict(data))
         except (Conflict, Forbidden):
             return "conflict"
         return "ok"

@@ -22,14 +22,12 @@ def _agency_task(db):
 def test_suspend_keeps_the_remaining_working_days_and_resume_counts_them_again(db, clock):
     instance_id, task = _agency_task(db)
     clock.set("2026-10-08T10:00:00+08:00")  # 10-09 and 10-10 are left
-    with db.write() as session:
-        deadlines.suspend(session, actor(db, "center"), task.id, "当事人暂时无法联系")
+    deadlines.suspend(db, actor(db, "center"), task.id, "当事人暂时无法联系")
     suspended = open_task(db, instance_id)
     assert suspended.due_at is None and "剩余 2 个工作日" in suspended.due_rule
     clock.set("2026-10-20T10:00:00+08:00")  # the old deadline has long passed
     assert timer_pass.run_pass(db).fired == 0  # a suspended deadline does not fire
-    with db.write() as session:
-        deadlines.resume(session, actor(db, "center"), task.id, "已联系上当事人")
+    deadlines.resume(db, actor(db, "center"), task.id, "已联系上当事人")
     resumed = open_task(db, instance_id)
     assert resumed.due_at.isoformat() == "2026-10-22T15:59:59.999999+00:00"  # 10-21, 10-22
     assert "中止" in resumed.due_rule and "恢复" in resumed.due_rule
@@ -44,8 +42,7 @@ def test_suspend_keeps_the_remaining_working_days_and_resume_counts_them_again(d
 
 def test_extend_adds_working_days_after_the_current_due_date(db):
     instance_id, task = _agency_task(db)
-    with db.write() as session:
-        deadlines.extend(session, actor(db, "bureau"), task.id, 2, "材料较多")
+    deadlines.extend(db, actor(db, "bureau"), task.id, 2, "材料较多")
     extended = open_task(db, instance_id)
     assert extended.due_at.isoformat().startswith("2026-10-13T15:59")  # 10-12, 10-13
     assert "延长 2 个工作日（材料较多）" in extended.due_rule
@@ -79,8 +76,7 @@ def test_an_extension_waits_for_another_writer_of_the_instance_instead_of_failin
 
     def extension() -> None:
         try:
-            with db.write() as session:
-                deadlines.extend(session, actor(db, "bureau"), task.id, 2, "材料较多")
+            deadlines.extend(db, actor(db, "bureau"), task.id, 2, "材料较多")
         except Conflict as exc:
             outcome.append(f"conflict: {exc}")
         else:
@@ -102,15 +98,14 @@ def test_an_extension_waits_for_another_writer_of_the_instance_instead_of_failin
 def test_only_center_or_bureau_and_always_with_a_reason(db):
     _, task = _agency_task(db)
     with pytest.raises(Forbidden), db.write() as session:
-        deadlines.suspend(session, actor(db, "gtzy"), task.id, "想晚点办")
+        deadlines.suspend.within(session, actor(db, "gtzy"), task.id, "想晚点办")
     with pytest.raises(InvalidInput), db.write() as session:
-        deadlines.suspend(session, actor(db, "center"), task.id, "  ")
+        deadlines.suspend.within(session, actor(db, "center"), task.id, "  ")
     with pytest.raises(InvalidInput), db.write() as session:
-        deadlines.extend(session, actor(db, "center"), task.id, 0, "x")
-    with db.write() as session:
-        deadlines.suspend(session, actor(db, "center"), task.id, "原因")
+        deadlines.extend.within(session, actor(db, "center"), task.id, 0, "x")
+    deadlines.suspend(db, actor(db, "center"), task.id, "原因")
     with pytest.raises(Conflict), db.write() as session:
-        deadlines.extend(session, actor(db, "center"), task.id, 2, "中止中不能延长")
+        deadlines.extend.within(session, actor(db, "center"), task.id, 2, "中止中不能延长")
 
 
 def test_deadline_actions_on_the_task_page(client, db, clock):

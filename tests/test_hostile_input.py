@@ -100,8 +100,7 @@ API_CASES = [
 
 def _self_correction(db) -> int:
     """An instance of mechanism 3 whose first form has a date field."""
-    with db.write() as session:
-        return processes.start(session, actor(db, "gtzy"), "self_correction", {}).id
+    return processes.start(db, actor(db, "gtzy"), "self_correction", {}).id
 
 
 def _stored(db, settings) -> tuple[int, ...]:

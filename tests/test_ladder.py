@@ -90,8 +90,7 @@ def test_ladder_follows_an_extended_deadline(db, clock):
     instance_id = register(db)
     step(db, instance_id, "center", "register_materials")
     task = open_task(db, instance_id)
-    with db.write() as session:
-        deadlines.extend(session, actor(db, "center"), task.id, 2, "材料较多")  # due 10-13
+    deadlines.extend(db, actor(db, "center"), task.id, 2, "材料较多")  # due 10-13
     with db.read() as session:
         steps = {
             s.step: _local(s.due_at)

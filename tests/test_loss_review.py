@@ -10,7 +10,6 @@ from app.models import Document, ProcessInstance, Reminder, TaskRecord
 from app.services.court import messages
 from app.services.errors import Forbidden
 from app.services.execution import completion
-from app.web.jsonform import validate_submission
 from app.workdays import SHANGHAI
 from tests.helpers import actor
 from tests.samples import PathData, load
@@ -21,17 +20,16 @@ CASE_NO = "（2026）苏0813行初77号"
 
 
 def _notice(db, agency="GTZY"):
-    with db.write() as session:
-        messages.receive(session, actor(db, "court"), {
-            "name": "pre_filing_notice", "case_no": CASE_NO, "idempotency_key": "n1",
-            "payload": {"plaintiff": "周某", "agency_unit": agency, "subject": "行政处罚",
-                        "court": "洪泽区人民法院"},
-        })  # fmt: skip
+    messages.receive(db, actor(db, "court"), {
+        "name": "pre_filing_notice", "case_no": CASE_NO, "idempotency_key": "n1",
+        "payload": {"plaintiff": "周某", "agency_unit": agency, "subject": "行政处罚",
+                    "court": "洪泽区人民法院"},
+    })  # fmt: skip
 
 
 def _judgment(db, losers, defendants=None):
     with db.write() as session:
-        received = messages.receive(session, actor(db, "court"), {
+        received = messages.receive.within(session, actor(db, "court"), {
             "name": "judgment", "case_no": CASE_NO, "idempotency_key": "j1",
             "payload": {"outcome": "败诉", "effective_on": "2026-09-25",
                         "performance_deadline": "2026-10-30",
@@ -55,7 +53,7 @@ def _open(db, process_id, bpmn_id=None):
 
 def _complete(db, username, task, data):
     with db.write() as session:
-        completion.complete_task(session, actor(db, username), task.id, data, validate_submission)
+        completion.complete_task(session, actor(db, username), task.id, data)
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ from app.models import Document, ProcessInstance, TaskRecord
 from app.services.errors import Conflict, Forbidden
 from app.services.execution import completion, instances, processes
 from app.services.records import attachments
-from app.web.jsonform import validate_submission
 from tests.helpers import actor
 from tests.samples import PathData, all_paths, load
 
@@ -64,14 +63,13 @@ def complete(db, settings, username: str, task_id: int, data: dict[str, Any]) ->
     data, uploads = _split_uploads(dict(data))
     with db.write() as session:
         completion.complete_task(
-            session, actor(db, username), task_id, data, validate_submission, uploads,
+            session, actor(db, username), task_id, data, uploads,
             settings.data_dir / "attachments",
         )  # fmt: skip
 
 
 def start(db, process_id: str, username: str) -> int:
-    with db.write() as session:
-        return processes.start(session, actor(db, username), process_id, {}).id
+    return processes.start(db, actor(db, username), process_id, {}).id
 
 
 def _start_with_sample(db, process_id: str, path: PathData, sample: dict) -> int:
@@ -309,7 +307,7 @@ def test_bad_attachment_type_is_a_field_error_and_changes_nothing(db, settings):
     (draft,) = _open_tasks(db, instance_id)
     with pytest.raises(InvalidInput) as caught, db.write() as session:
         completion.complete_task(
-            session, actor(db, "gtzy"), draft.id, data, validate_submission,
+            session, actor(db, "gtzy"), draft.id, data,
             {"materials": [attachments.Upload("evil.exe", b"MZ...")]},
             settings.data_dir / "attachments",
         )  # fmt: skip

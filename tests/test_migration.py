@@ -162,7 +162,7 @@ def _trial_in_self_correction(db) -> int:
             ("pre_filing_notice", case),
             ("loss_warning_letter", {"letter_no": "洪法预警〔2026〕3号", "reason": "事实不清"}),
         ):
-            messages.receive(session, court, {
+            messages.receive.within(session, court, {
                 "name": name, "case_no": "（2026）苏0813行初88号", "payload": payload,
                 "idempotency_key": name,
             })  # fmt: skip
@@ -214,7 +214,9 @@ def test_an_open_task_moved_to_another_lane_goes_to_that_lanes_unit(db):
 
 def test_an_open_task_moving_to_a_lane_nobody_owns_yet_cannot_migrate(db):
     with db.write() as session:
-        instance_id = processes.start(session, actor(db, "bureau"), "enforcement_supervision").id
+        instance_id = processes.start.within(
+            session, actor(db, "bureau"), "enforcement_supervision"
+        ).id
     assert (
         open_task(db, instance_id).bpmn_id == "supervise"
     )  # it names the agency that owns 案涉行政机关
@@ -271,7 +273,9 @@ def test_every_mechanism_migrates_midway_and_runs_to_the_end(db, settings, proce
 
 def _suspend_reply(db, instance_id: int) -> None:
     with db.write() as session:
-        deadlines.suspend(session, actor(db, "center"), open_task(db, instance_id).id, "等待鉴定")
+        deadlines.suspend.within(
+            session, actor(db, "center"), open_task(db, instance_id).id, "等待鉴定"
+        )
 
 
 def test_a_suspended_deadline_whose_rule_changed_blocks_migration(db):

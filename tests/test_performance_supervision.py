@@ -21,12 +21,12 @@ CASE_NO = "（2026）苏0813行初277号"
 def _judgment(db, defendants: list[str]) -> None:
     court = actor(db, "court")
     with db.write() as session:
-        messages.receive(session, court, {
+        messages.receive.within(session, court, {
             "name": "pre_filing_notice", "case_no": CASE_NO, "idempotency_key": "p",
             "payload": {"plaintiff": "甲", "agency_unit": "GTZY", "subject": "拆除决定",
                         "court": "洪泽区人民法院"},
         })  # fmt: skip
-        messages.receive(session, court, {
+        messages.receive.within(session, court, {
             "name": "judgment", "case_no": CASE_NO, "idempotency_key": "j",
             "payload": {"outcome": "败诉", "effective_on": "2026-09-30",
                         "performance_deadline": "2026-11-30", "defendants": defendants},

@@ -14,7 +14,6 @@ from sqlalchemy import select
 from app.models import AuditEvent, TaskRecord
 from app.services.errors import Forbidden, InvalidInput
 from app.services.execution import assignment, completion
-from app.web.jsonform import validate_submission
 from tests.helpers import FORM_DATA, actor, co_defendant_reviews, open_task, register, step
 from tests.samples import PathData, load
 
@@ -23,16 +22,12 @@ pytestmark = pytest.mark.both_databases
 
 def _prepare(db, username: str, task_id: int, data: dict) -> completion.Prepared | None:  # type: ignore[no-untyped-def]
     with db.read() as session:
-        return completion.prepare_completion(
-            session, actor(db, username), task_id, data, validate_submission
-        )
+        return completion.prepare_completion(session, actor(db, username), task_id, data)
 
 
 def _complete(db, username: str, task_id: int, data: dict, prepared) -> None:  # type: ignore[no-untyped-def]
     with db.write() as session:
-        completion.complete_task(
-            session, actor(db, username), task_id, data, validate_submission, prepared=prepared
-        )
+        completion.complete_task(session, actor(db, username), task_id, data, prepared=prepared)
 
 
 def test_a_prepared_completion_is_run_again_after_another_writer_moved_the_instance(db):
@@ -82,7 +77,9 @@ def test_a_task_given_to_someone_else_after_the_prepare_is_refused(db):
     prepared = _prepare(db, "gtzy", task.id, dict(data))
     assert prepared is not None
     with db.write() as session:  # the head gives it to the reviewer meanwhile
-        assignment.reassign(session, actor(db, "gtzy_head"), task.id, "gtzy_reviewer", "熟悉案情")
+        assignment.reassign.within(
+            session, actor(db, "gtzy_head"), task.id, "gtzy_reviewer", "熟悉案情"
+        )
     with pytest.raises(Forbidden):
         _complete(db, "gtzy", task.id, dict(data), prepared)
     assert open_task(db, instance_id).status == "open"

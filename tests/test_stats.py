@@ -149,12 +149,10 @@ def test_evaluation_interviews_units_above_the_threshold_once(seeded):
 
     bureau = actor(seeded, "bureau")
     period = stats.Period(date(2026, 1, 1), date(2026, 9, 30))
-    with seeded.write() as session:
-        result = evaluation.evaluate(session, bureau, period)
+    result = evaluation.evaluate(seeded, bureau, period)
     # threshold 30%: GTZY 50% and SCJG 33.3% are above it
     assert len(result.started) == 2
-    with seeded.write() as session:
-        assert evaluation.evaluate(session, bureau, period).started == []  # once per period
+    assert evaluation.evaluate(seeded, bureau, period).started == []  # once per period
     with seeded.read() as session:
         tasks = list(
             session.scalars(select(TaskRecord).where(TaskRecord.instance_id.in_(result.started)))
@@ -165,7 +163,7 @@ def test_evaluation_interviews_units_above_the_threshold_once(seeded):
     assert {t.role for t in tasks} == {"leader"}
     assert instance.process_id == "loss_rate_interview"
     with pytest.raises(Exception, match="司法局"), seeded.write() as session:
-        evaluation.evaluate(session, actor(seeded, "gtzy"), period)
+        evaluation.evaluate.within(session, actor(seeded, "gtzy"), period)
 
 
 def test_a_unit_with_too_few_concluded_cases_is_not_interviewed_on_its_rate_alone(seeded):
@@ -176,7 +174,7 @@ def test_a_unit_with_too_few_concluded_cases_is_not_interviewed_on_its_rate_alon
     period = stats.Period(date(2026, 1, 1), date(2026, 9, 30))
     with seeded.write() as session:
         units.put_setting(session, bureau, "interview_min_concluded", 4)
-        result = evaluation.evaluate(session, bureau, period)
+        result = evaluation.evaluate.within(session, bureau, period)
     # SCJG's 33.3% rests on 3 concluded cases: below the minimum of 4, no 约谈
     assert result.above == ["GTZY", "SCJG"] and len(result.started) == 1
     with seeded.read() as session:
@@ -226,8 +224,7 @@ def test_settings_command_changes_the_threshold_and_refuses_bad_values(seeded):
     shown = CliRunner().invoke(main, ["settings", "show"]).output
     assert "loss_rate_threshold = 0.4" in shown
     period = stats.Period(date(2026, 1, 1), date(2026, 9, 30))
-    with seeded.write() as session:
-        result = evaluation.evaluate(session, actor(seeded, "bureau"), period)
+    result = evaluation.evaluate(seeded, actor(seeded, "bureau"), period)
     assert result.above == ["GTZY"]  # 50% > 40%; SCJG's 33.3% no longer is
 
 

@@ -7,8 +7,7 @@ same blueprint.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import AbstractContextManager, ExitStack, contextmanager
+from contextlib import AbstractContextManager
 from functools import wraps
 from io import BytesIO
 from typing import Any
@@ -30,7 +29,6 @@ from app.services.reporting import queries, timeline
 from app.web import openapi, permissions
 from app.web.context import db, json_body, settings
 from app.web.instances import DOCX, send_attachment
-from app.web.jsonform import validate_submission
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -45,22 +43,19 @@ def token_required(view):  # type: ignore[no-untyped-def]
         header = request.headers.get("Authorization", "")
         if not header.startswith("Bearer "):
             raise Unauthorized("缺少访问令牌（Authorization: Bearer …）")
-        # one read transaction for the token check and what the endpoint reads; it ends
-        # before the endpoint writes (``_writing``) and no endpoint reads after its write
-        with ExitStack() as reads:
-            session = reads.enter_context(db().read())
+        with db().read() as session:
             actor = org.actor_for_token(session, header.removeprefix("Bearer ").strip())
-            if actor is None:
-                raise Unauthorized("访问令牌无效或已撤销")
-            g.actor, g.api_reads = actor, (session, reads)
-            if not permissions.allowed(request.endpoint, request.method, actor.role):
-                if actor.role == "auditor":
-                    raise Forbidden("审计人员为只读角色，不能进行任何修改")
-                if actor.role == "court":
-                    raise Forbidden("法院令牌只能发送消息")
-                raise Forbidden("您的角色无权使用此接口")
-            openapi.check_query(request.endpoint or "", request.args.keys())
-            return view(*args, **kwargs)
+        if actor is None:
+            raise Unauthorized("访问令牌无效或已撤销")
+        g.actor = actor
+        if not permissions.allowed(request.endpoint, request.method, actor.role):
+            if actor.role == "auditor":
+                raise Forbidden("审计人员为只读角色，不能进行任何修改")
+            if actor.role == "court":
+                raise Forbidden("法院令牌只能发送消息")
+            raise Forbidden("您的角色无权使用此接口")
+        openapi.check_query(request.endpoint or "", request.args.keys())
+        return view(*args, **kwargs)
 
     return wrapper
 
@@ -69,17 +64,10 @@ def _actor() -> Actor:
     return g.actor
 
 
-@contextmanager
-def _reading() -> Iterator[Session]:
-    """The request's read transaction, begun with its token check."""
-    yield g.api_reads[0]
-
-
-def _writing() -> AbstractContextManager[Session]:
-    """A write transaction, once the request's reads have ended (on SQLite a read left open
-    would keep every commit from resetting the WAL, which would then grow without end)."""
-    g.api_reads[1].close()
-    return db().write()
+def _reading() -> AbstractContextManager[Session]:
+    """A read transaction for what the endpoint shows (changes go through the services, which
+    own their transactions)."""
+    return db().read()
 
 
 def _body() -> dict[str, Any]:
@@ -149,13 +137,12 @@ def _forbid_court() -> None:
 @token_required
 def create_case() -> tuple[Response, int]:
     _forbid_court()
-    with _writing() as session:
-        registered = case_service.register(session, _actor(), _body())
-        result = {
-            "id": registered.case.id,
-            "case_no": registered.case.case_no,
-            "instance_id": registered.instance.id,
-        }
+    registered = case_service.register(db(), _actor(), _body())
+    result = {
+        "id": registered.case.id,
+        "case_no": registered.case.case_no,
+        "instance_id": registered.instance.id,
+    }
     return jsonify(result), 201
 
 
@@ -193,12 +180,8 @@ def complete_task(task_id: int) -> Response:
     data = body.get("data")
     if not isinstance(data, dict):
         raise InvalidInput("请求体须包含 data 对象", {"data": ["应为对象"]})
+    task, _ = completion.submit(db(), _actor(), task_id, data)
     with _reading() as session:
-        ahead = completion.prepare_completion(session, _actor(), task_id, data, validate_submission)
-    with _writing() as session:
-        task, _ = completion.complete_task(
-            session, _actor(), task_id, data, validate_submission, prepared=ahead
-        )
         result = queries.task_json(session, task)
     return jsonify(result)
 
@@ -217,8 +200,7 @@ def get_instance(instance_id: int) -> Response:
 @token_required
 def get_document(document_id: int) -> Response:
     _forbid_court()
-    with _writing() as session:  # the download is audited
-        doc = downloads.document(session, _actor(), document_id)
+    doc = downloads.document(db(), _actor(), document_id)  # audited
     return send_file(
         BytesIO(doc.content), mimetype=DOCX, as_attachment=True, download_name=doc.filename
     )
@@ -287,10 +269,8 @@ def list_processes() -> Response:
 def start_process(process_id: str) -> tuple[Response, int]:
     _forbid_court()
     body = _body()
-    with _writing() as session:
-        instance = processes.start(session, _actor(), process_id, body.get("data"))
-        result = {"instance_id": instance.id}
-    return jsonify(result), 201
+    instance = processes.start(db(), _actor(), process_id, body.get("data"))
+    return jsonify({"instance_id": instance.id}), 201
 
 
 @bp.post("/attachments")
@@ -301,21 +281,18 @@ def upload_attachment() -> tuple[Response, int]:
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         raise InvalidInput("请以 multipart 字段 file 上传文件", {"file": ["缺少文件"]})
-    with _writing() as session:
-        row = attachments.store(
-            session, _actor(), settings().data_dir / "attachments",
-            attachments.Upload(upload.filename, upload.read()),
-        )  # fmt: skip
-        result = row.as_ref()
-    return jsonify(result), 201
+    row = attachments.store(
+        db(), _actor(), settings().data_dir / "attachments",
+        attachments.Upload(upload.filename, upload.read()),
+    )  # fmt: skip
+    return jsonify(row.as_ref()), 201
 
 
 @bp.get("/attachments/<int:attachment_id>")
 @token_required
 def get_attachment(attachment_id: int) -> Response:
     _forbid_court()
-    with _writing() as session:  # the download is audited
-        row = downloads.attachment(session, _actor(), attachment_id)
+    row = downloads.attachment(db(), _actor(), attachment_id)  # audited
     return send_attachment(row)
 
 
@@ -323,9 +300,8 @@ def get_attachment(attachment_id: int) -> Response:
 @token_required
 def receive_message() -> tuple[Response, int]:
     """A court event: {name, case_no, payload, idempotency_key}."""
-    with _writing() as session:
-        received = messages.receive(session, _actor(), _body())
-        result = messages.message_json(received.message, received.duplicate)
+    received = messages.receive(db(), _actor(), _body())
+    result = messages.message_json(received.message, received.duplicate)
     return jsonify(result), 200 if received.duplicate else 201
 
 
@@ -358,9 +334,7 @@ def start_for_case(case_id: int) -> tuple[Response, int]:
     """Start a case-bound mechanism by hand: {process_id}."""
     _forbid_court()
     body = _body()
-    with _writing() as session:
-        instance = case_service.start_for_case(
-            session, _actor(), case_id, str(body.get("process_id", ""))
-        )
-        result = {"instance_id": instance.id}
-    return jsonify(result), 201
+    instance = case_service.start_for_case(
+        db(), _actor(), case_id, str(body.get("process_id", ""))
+    )
+    return jsonify({"instance_id": instance.id}), 201

@@ -15,8 +15,8 @@ from app.services.errors import InvalidInput
 from app.services.execution import assignment, deadlines
 from app.services.identity import org
 from app.services.reporting import evaluation, queries, stats
-from app.web.api import _actor, _body, _forbid_court, _reading, _writing, bp, token_required
-from app.web.context import settings
+from app.web.api import _actor, _body, _forbid_court, _reading, bp, token_required
+from app.web.context import db, settings
 
 
 @bp.get("/stats/loss-rate")
@@ -40,11 +40,9 @@ def loss_rate() -> Response:
 def record_reconsideration() -> tuple[Response, int]:
     """A 行政复议决定 recorded by the bureau; a correcting one starts mechanism 9's review."""
     _forbid_court()
-    with _writing() as session:
-        recorded = reconsiderations.record(session, _actor(), _body())
-        case = recorded.case
-        result = {"id": case.id, "case_no": case.case_no, "started": recorded.started}
-    return jsonify(result), 201
+    recorded = reconsiderations.record(db(), _actor(), _body())
+    case = recorded.case
+    return jsonify({"id": case.id, "case_no": case.case_no, "started": recorded.started}), 201
 
 
 @bp.post("/tasks/<int:task_id>/service")
@@ -53,13 +51,11 @@ def record_service(task_id: int) -> Response:
     """{served_on, evidence, files: [attachment ids]}: 登记送达 of what the task answers."""
     _forbid_court()
     body = _body()
-    with _writing() as session:
-        task = deadlines.record_service(
-            session, _actor(), task_id, body.get("served_on"), body.get("evidence"),
-            file_ids=body.get("files"),
-        )  # fmt: skip
-        result = queries.task_json(session, task)
-    return jsonify(result)
+    task = deadlines.record_service(
+        db(), _actor(), task_id, body.get("served_on"), body.get("evidence"),
+        file_ids=body.get("files"),
+    )  # fmt: skip
+    return _task_json(task)
 
 
 @bp.post("/evaluations")
@@ -69,13 +65,12 @@ def run_evaluation() -> tuple[Response, int]:
     _forbid_court()
     body = _body()
     period = stats.Period.parse(body.get("from"), body.get("to"))
-    with _writing() as session:
-        result = evaluation.evaluate(session, _actor(), period)
-        payload = {
-            "period": result.label, "threshold": result.threshold,
-            "units": [r.as_dict() for r in result.rates], "above_threshold": result.above,
-            "started": result.started,
-        }  # fmt: skip
+    result = evaluation.evaluate(db(), _actor(), period)
+    payload = {
+        "period": result.label, "threshold": result.threshold,
+        "units": [r.as_dict() for r in result.rates], "above_threshold": result.above,
+        "started": result.started,
+    }  # fmt: skip
     return jsonify(payload), 201
 
 
@@ -86,17 +81,15 @@ def manage_deadline(task_id: int) -> Response:
     _forbid_court()
     body = _body()
     action, reason = body.get("action"), str(body.get("reason", ""))
-    with _writing() as session:
-        if action == "suspend":
-            task = deadlines.suspend(session, _actor(), task_id, reason)
-        elif action == "resume":
-            task = deadlines.resume(session, _actor(), task_id, reason)
-        elif action == "extend":
-            task = deadlines.extend(session, _actor(), task_id, body.get("days"), reason)
-        else:
-            raise InvalidInput("action 须为 suspend、resume 或 extend", {"action": ["取值有误"]})
-        result = queries.task_json(session, task)
-    return jsonify(result)
+    if action == "suspend":
+        task = deadlines.suspend(db(), _actor(), task_id, reason)
+    elif action == "resume":
+        task = deadlines.resume(db(), _actor(), task_id, reason)
+    elif action == "extend":
+        task = deadlines.extend(db(), _actor(), task_id, body.get("days"), reason)
+    else:
+        raise InvalidInput("action 须为 suspend、resume 或 extend", {"action": ["取值有误"]})
+    return _task_json(task)
 
 
 @bp.post("/tasks/<int:task_id>/reassign")
@@ -105,12 +98,10 @@ def reassign_task(task_id: int) -> Response:
     """{username, reason}: the unit's head gives the task to someone else in the unit."""
     _forbid_court()
     body = _body()
-    with _writing() as session:
-        task = assignment.reassign(
-            session, _actor(), task_id, str(body.get("username", "")), str(body.get("reason", ""))
-        )
-        result = queries.task_json(session, task)
-    return jsonify(result)
+    task = assignment.reassign(
+        db(), _actor(), task_id, str(body.get("username", "")), str(body.get("reason", ""))
+    )
+    return _task_json(task)
 
 
 @bp.post("/tasks/bulk")
@@ -122,11 +113,10 @@ def bulk_tasks() -> Response:
     ids = body.get("task_ids")
     if not isinstance(ids, list) or not all(isinstance(i, int) for i in ids) or len(ids) > 500:
         raise InvalidInput("task_ids 须为整数列表（最多 500 项）", {"task_ids": ["取值有误"]})
-    with _writing() as session:
-        results = assignment.bulk(
-            session, _actor(), str(body.get("action", "")), ids,
-            str(body.get("username", "")), str(body.get("reason", "")),
-        )  # fmt: skip
+    results = assignment.bulk(
+        db(), _actor(), str(body.get("action", "")), ids,
+        str(body.get("username", "")), str(body.get("reason", "")),
+    )  # fmt: skip
     return jsonify({"results": results})
 
 
@@ -136,12 +126,11 @@ def name_substitute() -> tuple[Response, int]:
     """{substitute, starts_on, ends_on, reason}: someone in my unit works my tasks meanwhile."""
     _forbid_court()
     body = _body()
-    with _writing() as session:
-        row = assignment.name_substitute(
-            session, _actor(), str(body.get("substitute", "")), str(body.get("starts_on", "")),
-            str(body.get("ends_on", "")), str(body.get("reason", "")),
-        )  # fmt: skip
-        result = {"id": row.id, "starts_on": row.starts_on, "ends_on": row.ends_on}
+    row = assignment.name_substitute(
+        db(), _actor(), str(body.get("substitute", "")), str(body.get("starts_on", "")),
+        str(body.get("ends_on", "")), str(body.get("reason", "")),
+    )  # fmt: skip
+    result = {"id": row.id, "starts_on": row.starts_on, "ends_on": row.ends_on}
     org.forget_token_actors()  # the substitute acts for me from the next request on
     return jsonify(result), 201
 
@@ -155,23 +144,27 @@ def deploy_definition() -> tuple[Response, int]:
         message = "请以 multipart 字段 file 上传 .bpmn 文件"
         return jsonify(error=message, errors=[{"element_id": "", "message": message}]), 400
     content = upload.read(definitions.MAX_UPLOAD_BYTES + 1)
-    with _writing() as session:
-        result = definitions.upload(
-            session, _actor(), upload.filename, content, settings().forms_dir,
-            str(request.form.get("comment", "")),
-        )  # fmt: skip
-        warnings = [_problem_json(p) for p in result.problems if p.severity != "error"]
-        if result.definition is None:
-            errors = [_problem_json(p) for p in result.errors]
-            return jsonify(error="流程定义未通过校验", errors=errors, warnings=warnings), 400
-        body = {
-            "process_id": result.definition.process_id,
-            "version": result.definition.version,
-            "sha256": result.definition.sha256,
-            "unchanged": not result.created,
-            "warnings": warnings,
-        }
+    result = definitions.upload(
+        db(), _actor(), upload.filename, content, settings().forms_dir,
+        str(request.form.get("comment", "")),
+    )  # fmt: skip
+    warnings = [_problem_json(p) for p in result.problems if p.severity != "error"]
+    if result.definition is None:
+        errors = [_problem_json(p) for p in result.errors]
+        return jsonify(error="流程定义未通过校验", errors=errors, warnings=warnings), 400
+    body = {
+        "process_id": result.definition.process_id,
+        "version": result.definition.version,
+        "sha256": result.definition.sha256,
+        "unchanged": not result.created,
+        "warnings": warnings,
+    }
     return jsonify(body), 201 if result.created else 200
+
+
+def _task_json(task: Any) -> Response:
+    with _reading() as session:
+        return jsonify(queries.task_json(session, task))
 
 
 def _problem_json(problem: Any) -> dict[str, str]:

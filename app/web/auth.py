@@ -18,8 +18,7 @@ from werkzeug.wrappers import Response
 
 from app.models import User
 from app.services.errors import InvalidInput
-from app.services.identity import accounts, login_sessions, org, throttle
-from app.services.records import audit
+from app.services.identity import login_sessions, logins, throttle
 from app.web.context import db, settings
 
 bp = Blueprint("auth", __name__)
@@ -83,8 +82,7 @@ def init(app: Flask) -> None:
             session.pop("_user_id", None)  # a dead cookie is not looked up again
             return None
         if found.touch and found.session_id is not None:
-            with db().write() as writes:
-                login_sessions.touch(writes, found.session_id)
+            logins.seen(db(), found.session_id)
         return found.user
 
     @manager.unauthorized_handler
@@ -106,29 +104,11 @@ def init(app: Flask) -> None:
 def login() -> str | Response | tuple[str, int, dict[str, str]]:
     error = None
     if request.method == "POST":
-        ip, limits = client_ip(), login_limits()
-        refusal: org.AccountLocked | throttle.LoginThrottled | None = None
-        user = None
-        with db().write() as writes:
-            # refusals are decided inside the transaction, so their audit events are kept
-            blocked = throttle.block_of(writes, ip, limits)
-            try:
-                user = org.authenticate(
-                    writes,
-                    request.form.get("username", "").strip(),
-                    request.form.get("password", ""),
-                    ip=ip,
-                    audit_failures=blocked is None,
-                )
-            except org.AccountLocked as exc:
-                refusal = blocked or exc
-            if user is not None:
-                audit.record(writes, user.username, "auth.login", method="password", ip=ip)
-                login_sessions.start(writes, user, ip)
-            elif blocked is not None:  # refused unless the password was right
-                refusal = blocked
-            elif refusal is None:
-                throttle.note_failure(writes, ip, limits)
+        outcome = logins.with_password(
+            db(), request.form.get("username", ""), request.form.get("password", ""),
+            client_ip(), login_limits(),
+        )  # fmt: skip
+        refusal, user = outcome.refusal, outcome.user
         if isinstance(refusal, throttle.LoginThrottled):
             retry = {"Retry-After": str(refusal.minutes * 60)}
             return render_template("login.html", error=refusal.message), 429, retry
@@ -143,8 +123,7 @@ def login() -> str | Response | tuple[str, int, dict[str, str]]:
 @bp.post("/logout")
 @login_required
 def logout() -> Response:
-    with db().write() as writes:
-        login_sessions.log_out(writes, current_user)  # type: ignore[arg-type]
+    logins.log_out(db(), current_user)  # type: ignore[arg-type]
     logout_user()
     flash("已退出登录")
     return redirect(url_for("auth.login"))
@@ -157,17 +136,12 @@ def password() -> str | Response | tuple[str, int]:
     if request.method == "GET":
         return render_template("password.html", errors={})
     form = request.form
-    refused: InvalidInput | None = None
-    with db().write() as writes:
-        try:
-            user = accounts.change_password(
-                writes, current_user.id, form.get("current_password", ""),
-                form.get("new_password", ""), form.get("repeat_password", ""), client_ip(),
-            )  # fmt: skip
-        except InvalidInput as exc:  # caught inside: a wrong current password stays counted
-            refused = exc
-    if refused is not None:
-        return render_template("password.html", errors=refused.errors), 400
+    user = logins.change_password(
+        db(), current_user.id, form.get("current_password", ""),
+        form.get("new_password", ""), form.get("repeat_password", ""), client_ip(),
+    )  # fmt: skip
+    if isinstance(user, InvalidInput):  # a wrong current password stays counted
+        return render_template("password.html", errors=user.errors), 400
     login_user(user)  # this browser's new session; every other one has ended
     flash("密码已修改；其他设备上的登录已全部退出")
     return redirect(_safe_next(url_for("tasks.inbox")))

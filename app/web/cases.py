@@ -50,10 +50,8 @@ def case_page(case_id: int) -> str:
 @bp.post("/cases/<int:case_id>/start/<process_id>")
 @login_required
 def start_for_case(case_id: int, process_id: str) -> Response:
-    with db().write() as session:
-        instance = case_service.start_for_case(session, actor(), case_id, process_id)
-        instance_id = instance.id
-    return redirect(url_for("instances.instance_page", instance_id=instance_id))
+    instance = case_service.start_for_case(db(), actor(), case_id, process_id)
+    return redirect(url_for("instances.instance_page", instance_id=instance.id))
 
 
 @bp.route("/reconsiderations/new", methods=["GET", "POST"])
@@ -64,9 +62,8 @@ def record_reconsideration() -> str | Response:
     values = {k: request.form.get(k, "") for k in reconsiderations.FIELDS}
     if request.method == "POST":
         try:
-            with db().write() as session:
-                recorded = reconsiderations.record(session, actor(), values)
-                case_id = recorded.case.id
+            recorded = reconsiderations.record(db(), actor(), values)
+            case_id = recorded.case.id
         except InvalidInput as exc:
             errors = exc.errors
         else:
@@ -90,8 +87,7 @@ def register() -> str | Response:
     values = {k: request.form.get(k, "") for k in case_service.CASE_FIELDS}
     if request.method == "POST":
         try:
-            with db().write() as session:
-                registered = case_service.register(session, me, values)
+            registered = case_service.register(db(), me, values)
         except InvalidInput as exc:
             errors = exc.errors
         else:

@@ -44,8 +44,7 @@ def dashboard_excel() -> Response:
 @login_required
 def evaluate() -> Response:
     period = stats.Period.parse(request.form.get("from"), request.form.get("to"))
-    with db().write() as session:
-        result = evaluation.evaluate(session, actor(), period)
+    result = evaluation.evaluate(db(), actor(), period)
     message = f"已完成 {result.label} 的败诉率评估：{len(result.above)} 个单位超过阈值"
     if result.missing_process:
         message += "；约谈流程未部署，未生成约谈任务"

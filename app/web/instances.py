@@ -66,8 +66,7 @@ def diagram(instance_id: int) -> Response:
 @bp.get("/instances/<int:instance_id>/dossier.zip")
 @login_required
 def dossier(instance_id: int) -> Response:
-    with db().write() as session:  # the download is audited
-        name, content = downloads.dossier(session, actor(), instance_id)
+    name, content = downloads.dossier(db(), actor(), instance_id)  # audited
     return send_file(
         BytesIO(content), mimetype="application/zip", as_attachment=True, download_name=name
     )
@@ -76,8 +75,7 @@ def dossier(instance_id: int) -> Response:
 @bp.get("/documents/<int:document_id>")
 @login_required
 def download(document_id: int) -> Response:
-    with db().write() as session:  # the download is audited
-        doc = downloads.document(session, actor(), document_id)
+    doc = downloads.document(db(), actor(), document_id)  # audited
     return send_file(
         BytesIO(doc.content), mimetype=DOCX, as_attachment=True, download_name=doc.filename
     )
@@ -86,8 +84,7 @@ def download(document_id: int) -> Response:
 @bp.get("/attachments/<int:attachment_id>")
 @login_required
 def attachment(attachment_id: int) -> Response:
-    with db().write() as session:  # the download is audited
-        row = downloads.attachment(session, actor(), attachment_id)
+    row = downloads.attachment(db(), actor(), attachment_id)  # audited
     return send_attachment(row)
 
 

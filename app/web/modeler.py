@@ -87,21 +87,19 @@ def validate(process_id: str) -> Response:
 def deploy(process_id: str) -> Response:
     body = _json_body()
     comment = body.get("comment")
-    with db().write() as session:
-        done = modeling.deploy(
-            session,
-            actor(),
-            process_id,
-            body["xml"].encode("utf-8"),
-            comment if isinstance(comment, str) else "",
-            settings().forms_dir,
-        )
-        result = {
-            "process_id": done.definition.process_id,
-            "version": done.definition.version,
-            "unchanged": done.unchanged,
-        }
-    return jsonify(result)
+    done = modeling.deploy(
+        db(),
+        actor(),
+        process_id,
+        body["xml"].encode("utf-8"),
+        comment if isinstance(comment, str) else "",
+        settings().forms_dir,
+    )
+    return jsonify(
+        process_id=done.definition.process_id,
+        version=done.definition.version,
+        unchanged=done.unchanged,
+    )
 
 
 @bp.get("/processes/deadline-preview")

@@ -10,7 +10,7 @@ from joserfc.errors import JoseError
 from werkzeug.wrappers import Response
 
 from app.config import Settings
-from app.services.identity import login_sessions, sso
+from app.services.identity import logins, sso
 from app.web.auth import after_login, client_ip
 from app.web.context import db, settings
 
@@ -63,17 +63,10 @@ def callback() -> Response | tuple[str, int]:
     except requests.RequestException:
         return _refused("统一身份认证服务暂时无法访问，请稍后重试或使用密码登录", 502)
     except (AuthlibBaseError, JoseError, ValueError) as exc:
-        with db().write() as session:
-            sso.refuse(session, "invalid_response", "", error=str(exc)[:200], ip=ip)
+        logins.sso_refused(db(), "invalid_response", str(exc)[:200], ip)
         return _refused("统一身份认证登录未通过校验，请重新登录", 400)
     username = str(claims.get(config.oidc_username_claim) or "")
-    refusal: sso.SsoRefused | None = None
-    with db().write() as session:
-        try:
-            user = sso.login(session, username, config.oidc_issuer, ip)
-            login_sessions.start(session, user, ip)
-        except sso.SsoRefused as exc:  # caught inside the transaction: its audit event stays
-            refusal = exc
-    if refusal is not None:
-        return _refused(refusal.message)
+    user = logins.with_sso(db(), username, config.oidc_issuer, ip)
+    if isinstance(user, sso.SsoRefused):  # its audit event is kept
+        return _refused(user.message)
     return after_login(user)

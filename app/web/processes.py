@@ -32,8 +32,8 @@ def start_page() -> str:
 @login_required
 def start(process_id: str) -> Response:
     me = actor()
-    with db().write() as session:
-        instance = processes.start(session, me, process_id, {})
+    instance = processes.start(db(), me, process_id, {})
+    with db().read() as session:
         first = session.scalar(
             select(TaskRecord)
             .where(TaskRecord.instance_id == instance.id, TaskRecord.status == "open")

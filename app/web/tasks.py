@@ -5,6 +5,7 @@ from flask_login import login_required
 from werkzeug.wrappers import Response
 
 from app import clock
+from app.forms import fields_for
 from app.models import ProcessInstance
 from app.services.errors import InvalidInput
 from app.services.execution import assignment, completion, deadlines, instances, task_forms
@@ -13,8 +14,8 @@ from app.services.notify import ladder
 from app.services.records import attachments
 from app.services.reporting import queries
 from app.web.context import actor, db, settings
+from app.web.form_posts import parse_submission
 from app.web.guard import record_ids, shows_field_errors
-from app.web.jsonform import fields_for, parse_submission, validate_submission
 
 bp = Blueprint("tasks", __name__)
 
@@ -52,11 +53,10 @@ def bulk() -> Response:
         flash("请先勾选任务", "error")
         return redirect(url_for("tasks.inbox"))
     try:
-        with db().write() as session:
-            results = assignment.bulk(
-                session, actor(), request.form.get("action", ""), ids,
-                request.form.get("username", ""), request.form.get("reason", ""),
-            )  # fmt: skip
+        results = assignment.bulk(
+            db(), actor(), request.form.get("action", ""), ids,
+            request.form.get("username", ""), request.form.get("reason", ""),
+        )  # fmt: skip
     except InvalidInput as exc:
         flash(exc.message, "error")
         return redirect(url_for("tasks.inbox"))
@@ -98,17 +98,10 @@ def task_page(task_id: int) -> str | Response:
             with db().read() as session:
                 task = instances.open_task_for(session, me, task_id)
                 schema, _, _ = _form_context(session, task, None, None)
-                data = parse_submission(schema, request.form)
-                uploads = _uploads(schema)
-                # checked and run before the write transaction (forms with files: None)
-                ahead = completion.prepare_completion(
-                    session, me, task_id, data, validate_submission
-                )
-            with db().write() as session:
-                completion.complete_task(
-                    session, me, task_id, data, validate_submission, uploads,
-                    settings().data_dir / "attachments", prepared=ahead,
-                )  # fmt: skip
+            data = parse_submission(schema, request.form)
+            completion.submit(
+                db(), me, task_id, data, _uploads(schema), settings().data_dir / "attachments"
+            )
         except InvalidInput as exc:
             errors = exc.errors
         else:
@@ -164,17 +157,16 @@ def manage_deadline(task_id: int) -> Response:
     action = request.form.get("action", "")
     reason = request.form.get("reason", "")
     try:
-        with db().write() as session:
-            if action == "suspend":
-                deadlines.suspend(session, me, task_id, reason)
-            elif action == "resume":
-                deadlines.resume(session, me, task_id, reason)
-            elif action == "extend":
-                raw = request.form.get("days", "")
-                days: object = int(raw) if raw.strip().isdigit() else raw
-                deadlines.extend(session, me, task_id, days, reason)
-            else:
-                raise InvalidInput("未知的操作")
+        if action == "suspend":
+            deadlines.suspend(db(), me, task_id, reason)
+        elif action == "resume":
+            deadlines.resume(db(), me, task_id, reason)
+        elif action == "extend":
+            raw = request.form.get("days", "")
+            days: object = int(raw) if raw.strip().isdigit() else raw
+            deadlines.extend(db(), me, task_id, days, reason)
+        else:
+            raise InvalidInput("未知的操作")
     except InvalidInput as exc:
         _flash_error(exc)
     else:
@@ -192,12 +184,10 @@ def record_service(task_id: int) -> Response:
         if f.filename
     ]
     try:
-        with db().write() as session:
-            deadlines.record_service(
-                session, actor(), task_id, request.form.get("served_on", ""),
-                request.form.get("evidence", ""), files,
-                storage=settings().data_dir / "attachments",
-            )  # fmt: skip
+        deadlines.record_service(
+            db(), actor(), task_id, request.form.get("served_on", ""),
+            request.form.get("evidence", ""), files, storage=settings().data_dir / "attachments",
+        )  # fmt: skip
     except InvalidInput as exc:
         _flash_error(exc)
     else:
@@ -217,8 +207,7 @@ def notifications() -> str:
 @bp.post("/notifications/read")
 @login_required
 def notifications_read() -> Response:
-    with db().write() as session:
-        ladder.mark_read(session, actor().user_id or 0)
+    ladder.mark_read(db(), actor().user_id or 0)
     return redirect(url_for("tasks.notifications"))
 
 
@@ -226,12 +215,10 @@ def notifications_read() -> Response:
 @login_required
 def reassign(task_id: int) -> Response:
     try:
-        with db().write() as session:
-            task = assignment.reassign(
-                session, actor(), task_id, request.form.get("username", ""),
-                request.form.get("reason", ""),
-            )  # fmt: skip
-            name = task.assignee.label if task.assignee else ""
+        name = assignment.reassign(
+            db(), actor(), task_id, request.form.get("username", ""),
+            request.form.get("reason", ""),
+        ).assignee.label  # fmt: skip
     except InvalidInput as exc:
         _flash_error(exc)
     else:
@@ -246,12 +233,11 @@ def substitutes() -> str | Response:
     me = actor()
     if request.method == "POST":
         try:
-            with db().write() as session:
-                assignment.name_substitute(
-                    session, me, request.form.get("substitute", ""),
-                    request.form.get("starts_on", ""), request.form.get("ends_on", ""),
-                    request.form.get("reason", ""),
-                )  # fmt: skip
+            assignment.name_substitute(
+                db(), me, request.form.get("substitute", ""),
+                request.form.get("starts_on", ""), request.form.get("ends_on", ""),
+                request.form.get("reason", ""),
+            )  # fmt: skip
         except InvalidInput as exc:
             _flash_error(exc)
         else:

@@ -16,6 +16,7 @@ from app.services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.services.execution import instances
 from app.services.identity import org
 from app.services.records import audit
+from app.services.uow import unit_of_work
 
 MEDIATION_PROCESS = "pre_litigation_mediation"
 REGISTER_ROLES = {"center", "admin"}
@@ -69,6 +70,7 @@ def _clean(payload: dict[str, Any]) -> dict[str, str]:
     return cleaned
 
 
+@unit_of_work
 def register(session: Session, actor: Actor, payload: dict[str, Any]) -> Registered:
     """Register a court-referred pre-litigation case and start its mediation process."""
     if actor.role not in REGISTER_ROLES:
@@ -128,6 +130,7 @@ CASE_START_DEFAULTS = {
 }  # fmt: skip
 
 
+@unit_of_work
 def start_for_case(
     session: Session, actor: Actor, case_id: int, process_id: str
 ) -> ProcessInstance:

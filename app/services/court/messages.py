@@ -21,6 +21,7 @@ from app.services.actor import Actor
 from app.services.court import court_facts, judgments
 from app.services.errors import Forbidden, InvalidInput, PayloadTooLarge
 from app.services.records import audit
+from app.services.uow import unit_of_work
 
 NAMES = {
     "pre_filing_notice": "预立案信息通报",
@@ -39,6 +40,7 @@ class Received:
 
 
 # -- intake -------------------------------------------------------------------------------------
+@unit_of_work
 def receive(session: Session, actor: Actor, body: Any) -> Received:
     if actor.role not in SENDER_ROLES:
         raise Forbidden("只有法院的接口令牌可以发送法院消息")

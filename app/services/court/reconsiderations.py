@@ -27,6 +27,7 @@ from app.services.court import court_facts, losses
 from app.services.errors import Conflict, Forbidden, InvalidInput
 from app.services.identity import org
 from app.services.records import audit
+from app.services.uow import unit_of_work
 
 OUTCOMES = ["维持", "驳回", "撤销", "变更", "确认违法", "责令履行"]
 CORRECTED = frozenset({"撤销", "变更", "确认违法", "责令履行"})
@@ -51,6 +52,7 @@ class Recorded:
     started: list[int]  # the loss review a correcting decision started
 
 
+@unit_of_work
 def record(session: Session, actor: Actor, payload: Any) -> Recorded:
     """Record one decision; a correcting one starts mechanism 9 for the unit."""
     if actor.role not in RECORDER_ROLES:

@@ -27,6 +27,7 @@ from app.services.design import definition_rules
 from app.services.errors import Forbidden, InvalidInput, NotFound
 from app.services.execution import gates, lanes
 from app.services.records import audit
+from app.services.uow import unit_of_work
 
 FORM_PROPERTY = "formJsonSchemaFilename"
 UI_PROPERTY = "formUiSchemaFilename"
@@ -200,6 +201,7 @@ class Upload:
         return [p for p in self.problems if p.severity == "error"]
 
 
+@unit_of_work
 def upload(
     session: Session, actor: Actor, filename: str, content: bytes, forms_dir: Path, comment: str
 ) -> Upload:

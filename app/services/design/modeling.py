@@ -24,6 +24,7 @@ from app.services.design.definition_rules import RECORDED_STARTS
 from app.services.errors import InvalidInput
 from app.services.execution import holidays, lanes
 from app.services.identity import access
+from app.services.uow import unit_of_work
 
 SCHEMA_SUFFIX = ".schema.json"
 UI_SUFFIX = ".uischema.json"
@@ -203,6 +204,7 @@ class Deployed:
     unchanged: bool  # the same diagram and forms as the latest version: nothing stored
 
 
+@unit_of_work
 def deploy(
     session: Session,
     actor: Actor,

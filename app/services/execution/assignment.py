@@ -13,6 +13,7 @@ from app.services.actor import Actor
 from app.services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.services.notify import ladder
 from app.services.records import audit
+from app.services.uow import unit_of_work
 
 REASSIGNERS = {"agency_head", "center", "bureau_head", "admin"}
 
@@ -32,6 +33,7 @@ def acting_for(session: Session, user: User, today: date | None = None) -> tuple
     return tuple(Actor.of(row.user) for row in rows)
 
 
+@unit_of_work
 def name_substitute(
     session: Session, actor: Actor, substitute: str, starts_on: str, ends_on: str, reason: str
 ) -> Substitution:
@@ -69,6 +71,7 @@ def name_substitute(
     return row
 
 
+@unit_of_work
 def reassign(
     session: Session, actor: Actor, task_id: int, username: str, reason: str
 ) -> TaskRecord:
@@ -90,7 +93,7 @@ def reassign(
     if task.role is not None and target.role != task.role:
         raise InvalidInput("改派对象的角色不符", {"username": [f"该任务须由 {task.role} 办理"]})
     previous = task.assignee.username if task.assignee else "（本单位）"
-    task.assignee_id = target.id
+    task.assignee = target  # (the returned task names its new assignee after the commit)
     audit.record(
         session, actor, "task.reassign", instance_id=task.instance_id, case_id=task.case_id,
         task_id=task.id, previous=previous, to=username, reason=reason,
@@ -124,6 +127,7 @@ def remind(session: Session, actor: Actor, task_id: int, reason: str) -> TaskRec
     return task
 
 
+@unit_of_work
 def bulk(
     session: Session, actor: Actor, action: str, task_ids: list[int], username: str, reason: str
 ) -> list[dict[str, object]]:
@@ -135,7 +139,7 @@ def bulk(
         try:
             with audit.savepoint(session):
                 if action == "reassign":
-                    reassign(session, actor, task_id, username, reason)
+                    reassign.within(session, actor, task_id, username, reason)
                 else:
                     remind(session, actor, task_id, reason)
         except (Forbidden, NotFound, Conflict, InvalidInput) as exc:

@@ -20,8 +20,10 @@ from sqlalchemy.orm.attributes import manager_of_class
 
 from app import case_numbers, clock
 from app.clocks import system_event
+from app.db import Database
 from app.driver_sql import DriverStatement
 from app.engine import EngineError, TaskNotReady, TimerState
+from app.forms import validate_submission
 from app.models import Attachment, ProcessInstance, TaskRecord
 from app.services.actor import Actor
 from app.services.design import definitions
@@ -75,7 +77,7 @@ class Prepared:
 
 
 def prepare_completion(
-    session: Session, actor: Actor, task_id: int, data: dict[str, Any], validate: Any
+    session: Session, actor: Actor, task_id: int, data: dict[str, Any]
 ) -> Prepared | None:
     """Check a submission and run the engine for it in a read transaction.
 
@@ -91,7 +93,7 @@ def prepare_completion(
     schema = task_schema(session, task, instance)
     if task_forms.attachment_fields(schema):
         return None
-    _check_submission(schema, data, validate, {})
+    _check_submission(schema, data, {})
     gates.check(session, instance.process_id, task)
     now = clock.now()
     with holidays.in_scope(session):
@@ -109,15 +111,14 @@ def complete_task(
     actor: Actor,
     task_id: int,
     data: dict[str, Any],
-    validate: Any,
     uploads: dict[str, list[attachments.Upload]] | None = None,
     storage: Path | None = None,
     prepared: Prepared | None = None,
 ) -> tuple[TaskRecord, StepResult]:
-    """Complete one open user task with validated form data.
+    """Complete one open user task with validated form data, in the caller's transaction.
 
-    ``validate(schema, data) -> {field: [messages]}`` checks the submission against the
-    task's form as pinned by the instance's definition version. Files arrive either as
+    The submission is checked against the task's form as pinned by the instance's definition
+    version (``app.forms``). Files arrive either as
     ``uploads`` (web form) or, in ``data``, as ids of attachments uploaded before (API).
     ``prepared`` (from ``prepare_completion``) is used when the instance has not changed since.
     """
@@ -144,13 +145,13 @@ def complete_task(
                 data[name] = [attachments.placeholder(u) for u in uploads[name]]
             elif name in data:
                 data[name] = attachments.resolve(session, actor, data[name], name)
-        _check_submission(schema, data, validate, errors)
+        _check_submission(schema, data, errors)
         gates.check(session, instance.process_id, task)
         for name, files in uploads.items():
             if name in data and files:
                 if storage is None:
                     raise InvalidInput("附件存储未配置")
-                rows = [attachments.store(session, actor, storage, f, name) for f in files]
+                rows = [attachments.store.within(session, actor, storage, f, name) for f in files]
                 stored.extend(rows)
                 data[name] = [row.as_ref() for row in rows]
     with holidays.in_scope(session):
@@ -199,6 +200,24 @@ def complete_task(
             _start_after(session, actor, instance, ENGINE.task_data(workflow, task.spiff_task_id),
                          process_id)  # fmt: skip
     return task, result
+
+
+def submit(
+    db: Database,
+    actor: Actor,
+    task_id: int,
+    data: dict[str, Any],
+    uploads: dict[str, list[attachments.Upload]] | None = None,
+    storage: Path | None = None,
+) -> tuple[TaskRecord, StepResult]:
+    """Complete a task, owning the unit of work: the step is computed in a read transaction
+    beside other writers (``prepare_completion``), then written in a short write transaction
+    (run again there if another writer moved the instance meanwhile). The page and the API
+    both complete tasks through here."""
+    with db.read() as session:
+        ahead = prepare_completion(session, actor, task_id, data) if not uploads else None
+    with db.write() as session:
+        return complete_task(session, actor, task_id, data, uploads, storage, prepared=ahead)
 
 
 def _start_after(
@@ -326,9 +345,9 @@ def _loaded(cls: type[Any], values: dict[str, Any]) -> Any:
 
 
 def _check_submission(
-    schema: dict[str, Any], data: dict[str, Any], validate: Any, errors: dict[str, list[str]]
+    schema: dict[str, Any], data: dict[str, Any], errors: dict[str, list[str]]
 ) -> None:
-    for name, messages in validate(schema, data).items():
+    for name, messages in validate_submission(schema, data).items():
         errors.setdefault(name, []).extend(messages)
     if errors:
         raise InvalidInput("表单填写有误", errors)

@@ -23,6 +23,7 @@ from app.services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.services.execution import holidays, instances, projections
 from app.services.identity import org
 from app.services.records import attachments, audit
+from app.services.uow import unit_of_work
 
 MANAGER_ROLES = {"center", "bureau", "bureau_head", "admin"}
 MAX_EXTENSION = 60
@@ -83,6 +84,7 @@ def _reason(reason: str) -> str:
     return reason.strip()
 
 
+@unit_of_work
 def suspend(session: Session, actor: Actor, task_id: int, reason: str) -> TaskRecord:
     task, timer = _timer(session, actor, task_id, reason)
     if timer.status == "suspended":
@@ -99,6 +101,7 @@ def suspend(session: Session, actor: Actor, task_id: int, reason: str) -> TaskRe
     return task
 
 
+@unit_of_work
 def resume(session: Session, actor: Actor, task_id: int, reason: str) -> TaskRecord:
     task, timer = _timer(session, actor, task_id, reason)
     if timer.status != "suspended":
@@ -114,6 +117,7 @@ def resume(session: Session, actor: Actor, task_id: int, reason: str) -> TaskRec
     return task
 
 
+@unit_of_work
 def extend(session: Session, actor: Actor, task_id: int, days: Any, reason: str) -> TaskRecord:
     task, timer = _timer(session, actor, task_id, reason)
     if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= MAX_EXTENSION:
@@ -162,6 +166,7 @@ def may_record_service(actor: Actor, task: TaskRecord) -> bool:
     return actor.role in MANAGER_ROLES or actor.unit_id == task.unit_id
 
 
+@unit_of_work
 def record_service(
     session: Session,
     actor: Actor,
@@ -209,7 +214,8 @@ def record_service(
         raise Conflict("期限中止期间不能登记送达，请先恢复")
     assert day is not None
     refs = given or [
-        attachments.store(session, actor, _storage(storage), f, "files").as_ref() for f in files
+        attachments.store.within(session, actor, _storage(storage), f, "files").as_ref()
+        for f in files
     ]
     for ref in refs:
         row = session.get(Attachment, ref["id"])

@@ -17,6 +17,7 @@ from app.services.design import definitions
 from app.services.errors import Forbidden, InvalidInput
 from app.services.execution import instances, lanes
 from app.services.identity import org
+from app.services.uow import unit_of_work
 
 # Started for a case (by registering it, by a court message, or from the case page), never
 # from the generic start button: they need the case's data.
@@ -101,6 +102,7 @@ def _clean(data: Any) -> dict[str, Any]:
     return case_numbers.in_data(dict(data))
 
 
+@unit_of_work
 def start(session: Session, actor: Actor, process_id: str, data: Any = None) -> ProcessInstance:
     definition = definitions.latest_definition(session, process_id)
     assert definition is not None

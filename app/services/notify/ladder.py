@@ -20,6 +20,7 @@ from app import clock
 from app.models import LadderStep, Notification, ProcessInstance, TaskRecord, Unit, User
 from app.services.execution.workflows import ENGINE, pinned_definition
 from app.services.records import audit
+from app.services.uow import unit_of_work
 from app.workdays import WorkCalendar
 
 DEFAULT_LADDER = ("reminder", "head", "escalation")
@@ -192,6 +193,7 @@ def for_user(session: Session, user_id: int, limit: int = 100) -> list[Notificat
     )
 
 
+@unit_of_work
 def mark_read(session: Session, user_id: int) -> None:
     now = clock.now()
     for row in session.scalars(

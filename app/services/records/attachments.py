@@ -19,6 +19,7 @@ from app.services.actor import Actor
 from app.services.errors import InvalidInput, NotFound
 from app.services.identity import units
 from app.services.records import archives
+from app.services.uow import unit_of_work
 
 MAX_BYTES = 20 * 1024 * 1024  # a file
 # a request: a submission's files and fields together (a form may carry several files; a
@@ -98,6 +99,7 @@ def placeholder(upload: Upload) -> dict[str, Any]:
     }
 
 
+@unit_of_work
 def store(
     session: Session, actor: Actor, storage: Path, upload: Upload, field: str = "file"
 ) -> Attachment:

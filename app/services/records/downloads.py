@@ -12,8 +12,10 @@ from app.models import Attachment, Document
 from app.services.actor import Actor
 from app.services.records import audit
 from app.services.reporting import inspection, queries
+from app.services.uow import unit_of_work
 
 
+@unit_of_work
 def document(session: Session, actor: Actor, document_id: int) -> Document:
     doc = queries.document_for(session, actor, document_id)
     audit.record(
@@ -23,6 +25,7 @@ def document(session: Session, actor: Actor, document_id: int) -> Document:
     return doc
 
 
+@unit_of_work
 def attachment(session: Session, actor: Actor, attachment_id: int) -> Attachment:
     row = queries.attachment_for(session, actor, attachment_id)
     audit.record(
@@ -32,6 +35,7 @@ def attachment(session: Session, actor: Actor, attachment_id: int) -> Attachment
     return row
 
 
+@unit_of_work
 def dossier(session: Session, actor: Actor, instance_id: int) -> tuple[str, bytes]:
     """The instance's dossier zip; the event keeps the zip's sha256 (what was handed out)."""
     name, content = inspection.dossier(session, actor, instance_id)

@@ -21,6 +21,7 @@ from app.services.execution import instances
 from app.services.identity import org, units
 from app.services.records import audit
 from app.services.reporting import stats
+from app.services.uow import unit_of_work
 
 INTERVIEW_PROCESS = "loss_rate_interview"
 EVALUATOR_ROLES = {"bureau", "bureau_head", "admin", "system"}
@@ -48,6 +49,7 @@ def _pct(value: float) -> str:
     return f"{value * 100:.1f}%"
 
 
+@unit_of_work
 def evaluate(session: Session, actor: Actor, period: stats.Period) -> Evaluation:
     if actor.role not in EVALUATOR_ROLES:
         raise Forbidden("只有司法局可以开展败诉率评估")

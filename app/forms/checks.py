@@ -8,9 +8,9 @@ from typing import Any
 from jsonschema.exceptions import SchemaError
 from jsonschema.validators import Draft202012Validator, validator_for
 
-from app.web.jsonform.common import enum_values, json_type, primary_type, properties_of, to_str
-from app.web.jsonform.fields import resolve_widget
-from app.web.jsonform.validation import FORMAT_CHECKER
+from app.forms.common import enum_values, json_type, primary_type, properties_of, to_str
+from app.forms.fields import resolve_widget
+from app.forms.validation import FORMAT_CHECKER
 
 _SUPPORTED_TYPES = frozenset({"string", "integer", "number", "boolean", "array"})
 _FIELD_UI_KEYS = frozenset(

@@ -12,7 +12,7 @@ from jsonschema import FormatChecker, ValidationError
 from jsonschema.validators import Draft202012Validator, validator_for
 
 from app import inputs
-from app.web.jsonform.common import (
+from app.forms.common import (
     CHECK_MSG,
     ENUM_MSG,
     FORMAT_MSGS,

@@ -8,7 +8,7 @@ from typing import Any
 
 from werkzeug.datastructures import MultiDict
 
-from app.web.jsonform.common import TRUTHY, enum_values, primary_type, properties_of, to_str
+from app.forms.common import TRUTHY, enum_values, primary_type, properties_of, to_str
 
 
 def parse_submission(schema: dict[str, Any], form: MultiDict[str, str]) -> dict[str, Any]:

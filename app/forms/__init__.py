@@ -1,4 +1,4 @@
-"""Server-side JSON Schema forms for user tasks.
+"""The JSON Schema forms of user tasks (the files under ``forms/``), for the services and the pages.
 
 A user task declares its form as a JSON Schema (a flat ``object`` whose properties are
 strings, numbers, integers, booleans or arrays of strings) plus an optional UI schema in
@@ -6,7 +6,6 @@ react-jsonschema-form style.  This module turns that into:
 
 * :func:`fields_for` – a list of :class:`FormField` to render with the
   ``render_fields`` macro of ``templates/_jsonform.html``;
-* :func:`parse_submission` – HTML form strings converted to JSON types;
 * :func:`validate_submission` – jsonschema validation with Chinese messages per field;
 * :func:`schema_problems` – deploy-time sanity check of a form definition.
 
@@ -16,17 +15,15 @@ options, ``"x-default": "today"`` on date fields, and ajv-errors style ``errorMe
 (a string, or a dict keyed by validator name) to override a property's messages.
 """
 
-from app.web.jsonform.checks import schema_problems
-from app.web.jsonform.common import WIDGETS
-from app.web.jsonform.fields import FormField, fields_for
-from app.web.jsonform.parsing import parse_submission
-from app.web.jsonform.validation import validate_submission
+from app.forms.checks import schema_problems
+from app.forms.common import WIDGETS
+from app.forms.fields import FormField, fields_for
+from app.forms.validation import validate_submission
 
 __all__ = [
     "WIDGETS",
     "FormField",
     "fields_for",
-    "parse_submission",
     "schema_problems",
     "validate_submission",
 ]

@@ -1,4 +1,4 @@
-"""Tests for app.web.jsonform and the _jsonform.html macros."""
+"""Tests for app.forms, app.web.form_posts and the _jsonform.html macros."""
 
 from __future__ import annotations
 
@@ -11,13 +11,8 @@ import pytest
 from flask import Flask, render_template_string
 from werkzeug.datastructures import MultiDict
 
-from app.web.jsonform import (
-    FormField,
-    fields_for,
-    parse_submission,
-    schema_problems,
-    validate_submission,
-)
+from app.forms import FormField, fields_for, schema_problems, validate_submission
+from app.web.form_posts import parse_submission
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "app" / "templates"
 TODAY = date(2026, 3, 16)
@@ -488,7 +483,7 @@ def test_every_form_in_forms_folder_passes_the_schema_check():
     import json
     from pathlib import Path
 
-    from app.web.jsonform import schema_problems
+    from app.forms import schema_problems
 
     root = Path(__file__).resolve().parent.parent / "forms"
     checked = 0

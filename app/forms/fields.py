@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from app.web.jsonform.common import (
+from app.forms.common import (
     COMPATIBLE_WIDGETS,
     TRUTHY,
     WIDGET_ALIASES,
