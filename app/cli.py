@@ -86,8 +86,9 @@ def serve(host: str, port: int, threads: int | None, workers: int) -> None:
         return
     from waitress import serve as waitress_serve
 
-    from app import create_app, freeze_for_serving
     from app.scheduler import TimerScheduler
+    from app.serving import freeze_for_serving
+    from app.web.factory import create_app
 
     app = create_app()
     scheduler = TimerScheduler(app.extensions["huajie.db"])
@@ -118,7 +119,7 @@ def _granian(host: str, port: int, workers: int, threads: int) -> None:
     except ImportError:
         _fail(ServiceError("多进程运行需要 granian：pip install 'huajie[prod]'"))
 
-    from app import MASTER_PID_ENV
+    from app.serving import MASTER_PID_ENV
 
     os.environ[MASTER_PID_ENV] = str(os.getpid())  # workers end with this process
     Granian(

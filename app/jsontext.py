@@ -1,7 +1,7 @@
 """JSON text for stored state, JSON columns and API bodies, by orjson (several times faster
 than the standard library's encoder on a completion's state and rows).
 
-Request bodies (``FlaskJSON.loads``, what ``request.get_json`` calls) are refused with a
+Request bodies (``request_body``, which the web's JSON provider reads them with) are refused with a
 ``RefusedBody`` naming the field when they nest deeper than ``inputs.MAX_DEPTH`` or hold a NUL
 or a lone surrogate, so that no such value reaches a service, the engine or the database.
 
@@ -18,7 +18,6 @@ from collections.abc import Callable
 from typing import Any
 
 import orjson
-from flask.json.provider import DefaultJSONProvider
 
 from app import inputs
 
@@ -92,25 +91,3 @@ def _refuse_text(value: Any, bad: Callable[[str], bool]) -> None:
                 stack.append((key, inner))
         elif isinstance(item, list):
             stack.extend((field, inner) for inner in item)
-
-
-class FlaskJSON(DefaultJSONProvider):
-    """Flask's JSON provider (sorted keys; its conversions of dates, UUIDs and dataclasses)
-    with response bodies written and request bodies read by orjson."""
-
-    ensure_ascii = False
-    _RESPONSE = {"separators": (",", ":")}  # what ``response`` asks for outside debug mode
-    _OPTIONS = (
-        orjson.OPT_SORT_KEYS | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
-    )
-
-    def dumps(self, obj: Any, **kwargs: Any) -> str:
-        if kwargs == self._RESPONSE:
-            try:
-                return orjson.dumps(obj, default=self.default, option=self._OPTIONS).decode()
-            except orjson.JSONEncodeError:
-                pass  # the standard library's answer, value or error
-        return super().dumps(obj, **kwargs)
-
-    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
-        return super().loads(s, **kwargs) if kwargs else request_body(s)

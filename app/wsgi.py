@@ -18,8 +18,9 @@ from __future__ import annotations
 import atexit
 import os
 
-from app import create_app, exit_with_master, freeze_for_serving
 from app.scheduler import TimerScheduler
+from app.serving import exit_with_master, freeze_for_serving
+from app.web.factory import create_app
 
 exit_with_master()  # a worker of ``huajie serve --workers N`` ends with its master
 app = create_app()

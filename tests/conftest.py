@@ -8,7 +8,6 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from app import create_app
 from app.anchor import KEY_FILE_NAME, LOG_FILE_NAME, Anchor
 from app.config import Settings
 from app.db import Database
@@ -16,6 +15,7 @@ from app.demo import seed
 from app.migrate import upgrade
 from app.services.actor import SYSTEM
 from app.services.design import definitions
+from app.web.factory import create_app
 from tests import postgres
 
 ROOT = Path(__file__).resolve().parent.parent

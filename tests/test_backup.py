@@ -13,7 +13,6 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
-from app import create_app
 from app.anchor import KEY_FILE_NAME
 from app.cli import main
 from app.config import Settings
@@ -21,6 +20,7 @@ from app.db import Database
 from app.models import Case
 from app.services.actor import SYSTEM
 from app.services.identity import org
+from app.web.factory import create_app
 from tests.helpers import register
 from tests.samples import PathData, load
 

@@ -13,12 +13,12 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy.engine import make_url
 
-from app import create_app
 from app.anchor import KEY_FILE_NAME, LOG_FILE_NAME
 from app.cli import main
 from app.config import Settings
 from app.services.actor import SYSTEM
 from app.services.identity import org
+from app.web.factory import create_app
 from tests.test_backup import PDF, _h, _upload_and_use
 
 

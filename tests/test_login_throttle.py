@@ -7,8 +7,8 @@ import dataclasses
 import pytest
 from sqlalchemy import select
 
-from app import create_app
 from app.models import AuditEvent
+from app.web.factory import create_app
 from tests.test_web import _csrf
 
 pytestmark = pytest.mark.both_databases

@@ -11,8 +11,9 @@ import pytest
 import requests
 from sqlalchemy import select
 
-from app import clock, create_app
+from app import clock
 from app.models import AuditEvent, User
+from app.web.factory import create_app
 from tests.oidc_provider import CLIENT_ID, CLIENT_SECRET, running_provider
 
 BUTTON = "统一身份认证登录"

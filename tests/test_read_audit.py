@@ -12,11 +12,11 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from app import create_app
 from app.cli import main
 from app.models import AuditEvent, Document
 from app.services.actor import SYSTEM
 from app.services.identity import org
+from app.web.factory import create_app
 from tests.helpers import register, step
 from tests.test_web import login
 

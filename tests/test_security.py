@@ -8,13 +8,13 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from app import create_app
 from app.cli import main
 from app.engine import BpmnDefinitionError, parse_bpmn
 from app.models import AuditEvent
 from app.services.actor import SYSTEM
 from app.services.errors import InvalidInput
 from app.services.identity import org
+from app.web.factory import create_app
 from tests.test_web import _csrf
 
 

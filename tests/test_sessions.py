@@ -10,11 +10,11 @@ import pytest
 from flask_login.utils import encode_cookie
 from sqlalchemy import select
 
-from app import create_app
 from app.config import Settings
 from app.models import AuditEvent, User
 from app.services.actor import SYSTEM
 from app.services.identity import accounts
+from app.web.factory import create_app
 from tests.test_web import _csrf, login
 
 pytestmark = pytest.mark.both_databases

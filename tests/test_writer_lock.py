@@ -17,10 +17,10 @@ from contextlib import AbstractContextManager, contextmanager
 import pytest
 from sqlalchemy import select
 
-from app import create_app
 from app.models import ProcessInstance
 from app.services.actor import SYSTEM
 from app.services.identity import org
+from app.web.factory import create_app
 from tests.helpers import FORM_DATA, open_task, register
 from tests.test_web import _csrf, login
 

@@ -3,8 +3,9 @@
 >>> from app.documents import render_document, DOCUMENT_KINDS, DocumentError
 >>> data = render_document("assignment_notice", fields)  # .docx bytes
 
-Layout after GB/T 9704-2012; see :mod:`app.documents.render`. Wording per kind is
-in :mod:`app.documents.templates`; field validation in :mod:`app.documents.fields`.
+Layout after GB/T 9704-2012; see :mod:`app.documents.render`. Wording per kind is in the
+``kinds_*`` modules, one per mechanism (:mod:`app.documents.kind` says what a kind is); field
+validation in :mod:`app.documents.fields`.
 """
 
 from __future__ import annotations
@@ -19,11 +20,11 @@ from .kinds_accountability import KINDS as ACCOUNTABILITY_KINDS
 from .kinds_correction import KINDS as CORRECTION_KINDS
 from .kinds_court import KINDS as COURT_KINDS
 from .kinds_legality import KINDS as LEGALITY_KINDS
+from .kinds_mediation import KINDS as MEDIATION_KINDS
 from .kinds_review import KINDS as REVIEW_KINDS
 from .kinds_supervision import KINDS as SUPERVISION_KINDS
 from .kinds_trial import KINDS as TRIAL_KINDS
 from .render import render_spec
-from .templates import KINDS as MEDIATION_KINDS
 
 KINDS = {
     **MEDIATION_KINDS,

@@ -10,7 +10,7 @@ from __future__ import annotations
 from . import fields as _fields
 from .blocks import Block, Signature, body, heading, recipient
 from .fields import FieldType, Values, chinese_number, strip_numbering
-from .templates import MECHANISM, KindSpec
+from .kind import MECHANISM, KindSpec
 
 # name -> (Chinese label, type); registered with the shared field table below so that
 # Values can format and validate them and name them in error messages.

@@ -18,7 +18,7 @@ from __future__ import annotations
 from . import fields as _fields
 from .blocks import Block, Signature, blank, body, heading, party, recipient
 from .fields import FieldType, Values
-from .templates import MECHANISM, KindSpec
+from .kind import MECHANISM, KindSpec
 
 #: Fields of these documents (name -> Chinese label, type); registered into ``fields.FIELDS``
 #: below (without replacing a name another module registered) so :class:`Values` can label,

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from .blocks import Block, Signature, body, heading, recipient
 from .fields import FIELDS, FieldType, Values, chinese_number, strip_numbering
-from .templates import MECHANISM, KindSpec
+from .kind import MECHANISM, KindSpec
 
 BUREAU = "区司法局"
 LEGAL = "合法"

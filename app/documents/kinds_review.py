@@ -27,7 +27,7 @@ from collections.abc import Callable
 from . import fields as _fields
 from .blocks import Block, Signature, body, heading, recipient
 from .fields import FieldType, Values, chinese_number, strip_numbering
-from .templates import MECHANISM, KindSpec
+from .kind import MECHANISM, KindSpec
 
 BUREAU = "区司法局"
 GOVERNMENT = "区人民政府"

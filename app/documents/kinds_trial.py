@@ -15,7 +15,7 @@ from __future__ import annotations
 from . import fields as _fields
 from .blocks import Block, Signature, body, heading, recipient
 from .fields import FieldType, Values
-from .templates import MECHANISM, KindSpec
+from .kind import MECHANISM, KindSpec
 
 GOVERNMENT = "区人民政府"
 CENTER = "区行政争议调处中心"

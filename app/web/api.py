@@ -334,7 +334,5 @@ def start_for_case(case_id: int) -> tuple[Response, int]:
     """Start a case-bound mechanism by hand: {process_id}."""
     _forbid_court()
     body = _body()
-    instance = case_service.start_for_case(
-        db(), _actor(), case_id, str(body.get("process_id", ""))
-    )
+    instance = case_service.start_for_case(db(), _actor(), case_id, str(body.get("process_id", "")))
     return jsonify({"instance_id": instance.id}), 201

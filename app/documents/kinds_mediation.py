@@ -1,19 +1,17 @@
-"""Wording of each kind of official document (公文), as plain data.
+"""Documents of mechanism 4 (``pre_litigation_mediation``): 交办通知书, 调处协议, 终止调处通知书
+and 终止调处告知函.
 
-Each ``build_*`` function turns validated :class:`~.fields.Values` into a list of
-blocks (paragraphs with a layout role). User input is only ever interpolated into
-paragraph *text*; python-docx escapes it when writing the XML.
+Each ``build_*`` function turns validated :class:`~.fields.Values` into a list of blocks
+(paragraphs with a layout role). User input is only ever interpolated into paragraph *text*;
+python-docx escapes it when writing the XML.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-
 from .blocks import Block, Signature, blank, body, heading, party, recipient
 from .fields import Values, chinese_number, strip_numbering
+from .kind import MECHANISM, KindSpec
 
-MECHANISM = "洪泽区《十项机制》"
 DATE_TO_FILL = "日期：\u3000\u3000\u3000\u3000年\u3000\u3000月\u3000\u3000日"
 
 COMMON_REQUIRED: tuple[str, ...] = (
@@ -166,18 +164,6 @@ def build_termination_letter(v: Values) -> list[Block]:
         body("特此函告。"),
         _signature(v),
     ]
-
-
-@dataclass(frozen=True)
-class KindSpec:
-    title: str
-    required: tuple[str, ...]
-    build: Callable[[Values], list[Block]]
-    # the title when it depends on the case (a reconsideration instead of a judgment)
-    title_for: Callable[[Values], str] | None = None
-
-    def title_of(self, values: Values) -> str:
-        return self.title_for(values) if self.title_for is not None else self.title
 
 
 KINDS: dict[str, KindSpec] = {
