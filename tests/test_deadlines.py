@@ -5,9 +5,12 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from app.clock import now as clock_now
 from app.models import AuditEvent, Timer
+from app.models.states import DeadlineState
 from app.services.errors import Conflict, Forbidden, InvalidInput
 from app.services.execution import deadlines, timer_pass
+from app.services.reporting import queries
 from tests.helpers import actor, open_task, register, step
 
 pytestmark = pytest.mark.both_databases
@@ -25,12 +28,15 @@ def test_suspend_keeps_the_remaining_working_days_and_resume_counts_them_again(d
     deadlines.suspend(db, actor(db, "center"), task.id, "当事人暂时无法联系")
     suspended = open_task(db, instance_id)
     assert suspended.due_at is None and "剩余 2 个工作日" in suspended.due_rule
+    assert suspended.deadline_suspended
+    assert queries.deadline_state(suspended, clock_now()) == DeadlineState.SUSPENDED
     clock.set("2026-10-20T10:00:00+08:00")  # the old deadline has long passed
     assert timer_pass.run_pass(db).fired == 0  # a suspended deadline does not fire
     deadlines.resume(db, actor(db, "center"), task.id, "已联系上当事人")
     resumed = open_task(db, instance_id)
     assert resumed.due_at.isoformat() == "2026-10-22T15:59:59.999999+00:00"  # 10-21, 10-22
     assert "中止" in resumed.due_rule and "恢复" in resumed.due_rule
+    assert not resumed.deadline_suspended
     with db.read() as session:
         timer = session.scalar(select(Timer).where(Timer.instance_id == instance_id))
         actions = [e.action for e in session.scalars(select(AuditEvent))]

@@ -5,10 +5,20 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import Base, UTCDateTime
+from app.models.states import InstanceStatus, TaskStatus, TimerStatus
 
 
 class ProcessDefinition(Base):
@@ -39,7 +49,7 @@ class ProcessInstance(Base):
     process_id: Mapped[str] = mapped_column(String(100), index=True)
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)  # 承办单位
-    status: Mapped[str] = mapped_column(String(16), default="running", index=True)
+    status: Mapped[str] = mapped_column(String(16), default=InstanceStatus.RUNNING, index=True)
     state: Mapped[str] = mapped_column(Text)  # SpiffWorkflow workflow state, without the spec
     started_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     started_by: Mapped[str] = mapped_column(String(64))
@@ -75,7 +85,7 @@ class TaskRecord(Base):
     role: Mapped[str | None] = mapped_column(String(32), default=None)
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
     form: Mapped[str | None] = mapped_column(String(200), default=None)
-    status: Mapped[str] = mapped_column(String(16), default="open")  # open/completed/cancelled
+    status: Mapped[str] = mapped_column(String(16), default=TaskStatus.OPEN)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     due_rule: Mapped[str] = mapped_column(Text, default="")  # why the due date is what it is
@@ -83,6 +93,8 @@ class TaskRecord(Base):
     # a limit the text does not set), "" (not said): the deadline timer's property ``basis``
     due_basis: Mapped[str] = mapped_column(String(16), default="", server_default="")
     provisional: Mapped[bool] = mapped_column(default=False)
+    # 中止: the deadline is suspended (due_at is then empty until it is resumed)
+    deadline_suspended: Mapped[bool] = mapped_column(default=False, server_default=false())
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     completed_by: Mapped[str | None] = mapped_column(String(64), default=None)
     data: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)  # as submitted
@@ -109,7 +121,7 @@ class Timer(Base):
     due_at: Mapped[datetime] = mapped_column(UTCDateTime())
     provisional: Mapped[bool] = mapped_column(default=False)
     explanation: Mapped[str] = mapped_column(Text, default="")
-    status: Mapped[str] = mapped_column(String(16), default="waiting")  # waiting/fired/cancelled
+    status: Mapped[str] = mapped_column(String(16), default=TimerStatus.WAITING)
     # deadline (the task's due date) / reminder / milestone: the timer property ``purpose``
     purpose: Mapped[str] = mapped_column(String(16), default="deadline", server_default="deadline")
     fired_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)

@@ -217,6 +217,13 @@ def register(app: Flask) -> None:
     def _action_label(value: str) -> str:
         return ACTION_LABELS.get(value, value)
 
+    @app.template_global("may")
+    def _may(action: str) -> bool:
+        """``may('read_audit')`` in a template: what the permission table says of the user."""
+        from app.services.identity.permissions import Action, may
+
+        return current_user.is_authenticated and may(current_user.role, Action(action))
+
     @app.context_processor
     def _unread():  # type: ignore[no-untyped-def]
         if not current_user.is_authenticated:

@@ -4,9 +4,11 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import login_required
 from werkzeug.wrappers import Response
 
+from app.models.states import InstanceStatus
 from app.services.court import cases as case_service
 from app.services.court import messages, reconsiderations
 from app.services.errors import InvalidInput
+from app.services.identity.permissions import Action, may
 from app.services.reporting import queries, timeline
 from app.web.context import actor, db
 from app.web.guard import shows_field_errors
@@ -36,10 +38,11 @@ def case_page(case_id: int) -> str:
     me = actor()
     can_start_trial = (
         found.case.outcome is None
-        and me.role in case_service.CASE_STARTABLE["in_trial_resolution"]
+        and may(me.role, Action.START_FOR_CASE)
         and (me.unit_id == found.case.agency_unit_id or me.unit_kind == "center")
         and not any(
-            i.process_id == "in_trial_resolution" and i.status == "running" for i in found.instances
+            i.process_id == "in_trial_resolution" and i.status == InstanceStatus.RUNNING
+            for i in found.instances
         )
     )
     return render_template(
@@ -101,5 +104,5 @@ def register() -> str | Response:
         values=values,
         errors=errors,
         agencies=agencies,
-        allowed=me.role in case_service.REGISTER_ROLES,
+        allowed=may(me.role, Action.REGISTER_CASE),
     ), (400 if errors else 200)

@@ -8,6 +8,7 @@ from flask import Blueprint, flash, redirect, render_template, request, send_fil
 from flask_login import login_required
 from werkzeug.wrappers import Response
 
+from app.services.identity.permissions import Action, may
 from app.services.reporting import evaluation, export, stats
 from app.web.context import actor, db
 
@@ -26,7 +27,7 @@ def dashboard() -> str:
     with db().read() as session:
         board = stats.dashboard(session, actor(), period)
     return render_template(
-        "dashboard.html", board=board, may_evaluate=actor().role in evaluation.EVALUATOR_ROLES
+        "dashboard.html", board=board, may_evaluate=may(actor().role, Action.EVALUATE)
     )
 
 

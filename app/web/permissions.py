@@ -1,26 +1,16 @@
-"""The one table that decides which roles may use which route (reads and writes apart).
+"""Which action each route is (reads and writes apart); who may do it is the permission table's
+(``app.services.identity.permissions``), which the services consult too.
 
 Which *unit's* records a permitted role sees or changes is the services' business (an agency
-sees its own cases, a task belongs to one unit); this table only decides roles. A route that
+sees its own cases, a task belongs to one unit); this table only names actions. A route that
 is not in the table is refused to everybody but the public ones, so a new route cannot slip
 through unnoticed (the permission test walks every route for every role).
 """
 
 from __future__ import annotations
 
-from app.models import ROLES
-
-ALL = frozenset(ROLES)
-READERS = ALL - {"court"}  # every person; the court's token only sends messages
-STAFF = READERS - {"auditor"}  # people who change things
-CENTER = frozenset({"center", "admin"})
-MANAGERS = frozenset({"center", "bureau", "bureau_head", "admin"})  # 中止/恢复/延长
-REASSIGNERS = frozenset({"agency_head", "center", "bureau_head", "admin"})
-EVALUATORS = frozenset({"bureau", "bureau_head", "admin"})
-AUDIT = frozenset({"auditor", "admin", "bureau"})
-MODELERS = frozenset({"process_owner", "admin"})  # change and deploy diagrams
-MODEL_READERS = MODELERS | {"bureau", "bureau_head", "auditor"}
-NONE: frozenset[str] = frozenset()
+from app.services.identity.permissions import Action as A
+from app.services.identity.permissions import may
 
 PUBLIC = {
     "auth.login",
@@ -31,73 +21,73 @@ PUBLIC = {
     "oidc.callback",
 }
 
-# endpoint -> (roles that may read (GET), roles that may write (POST …))
-TABLE: dict[str, tuple[frozenset[str], frozenset[str]]] = {
-    "auth.logout": (NONE, ALL),
-    "auth.password": (ALL, ALL),  # one's own password, auditors included
-    "tasks.inbox": (READERS, NONE),
-    "tasks.task_page": (READERS, STAFF),
-    "tasks.manage_deadline": (NONE, MANAGERS),
-    "tasks.record_service": (NONE, STAFF),
-    "tasks.reassign": (NONE, REASSIGNERS),
-    "tasks.bulk": (NONE, REASSIGNERS | {"bureau"}),
-    "tasks.notifications": (READERS, NONE),
-    "tasks.notifications_read": (NONE, STAFF),
-    "tasks.substitutes": (READERS, STAFF),
-    "cases.case_list": (READERS, NONE),
-    "cases.case_page": (READERS, NONE),
-    "cases.register": (CENTER, CENTER),
-    "cases.start_for_case": (NONE, frozenset({"agency", "agency_head", "center"})),
-    "processes.start_page": (READERS, NONE),
-    "processes.start": (NONE, STAFF),
-    "modeler.page": (MODEL_READERS, NONE),
-    "modeler.forms": (MODEL_READERS, NONE),
-    "modeler.preview": (MODEL_READERS, NONE),
-    "modeler.validate": (NONE, MODELERS),
-    "modeler.deploy": (NONE, MODELERS),
-    "instances.instance_list": (READERS, NONE),
-    "instances.instance_page": (READERS, NONE),
-    "instances.diagram": (READERS, NONE),
-    "instances.dossier": (READERS, NONE),
-    "instances.download": (READERS, NONE),
-    "instances.attachment": (READERS, NONE),
-    "instances.audit_log": (AUDIT, NONE),
+# endpoint -> (the action a read (GET) is, the action a write (POST …) is); None: not allowed
+TABLE: dict[str, tuple[A | None, A | None]] = {
+    "auth.logout": (None, A.ACCOUNT),
+    "auth.password": (A.ACCOUNT, A.ACCOUNT),  # one's own password, auditors included
+    "tasks.inbox": (A.READ, None),
+    "tasks.task_page": (A.READ, A.WORK),
+    "tasks.manage_deadline": (None, A.MANAGE_DEADLINE),
+    "tasks.record_service": (None, A.WORK),
+    "tasks.reassign": (None, A.REASSIGN),
+    "tasks.bulk": (None, A.REMIND),
+    "tasks.notifications": (A.READ, None),
+    "tasks.notifications_read": (None, A.WORK),
+    "tasks.substitutes": (A.READ, A.WORK),
+    "cases.case_list": (A.READ, None),
+    "cases.case_page": (A.READ, None),
+    "cases.register": (A.REGISTER_CASE, A.REGISTER_CASE),
+    "cases.start_for_case": (None, A.START_FOR_CASE),
+    "processes.start_page": (A.READ, None),
+    "processes.start": (None, A.WORK),
+    "modeler.page": (A.READ_MODELS, None),
+    "modeler.forms": (A.READ_MODELS, None),
+    "modeler.preview": (A.READ_MODELS, None),
+    "modeler.validate": (None, A.DEPLOY),
+    "modeler.deploy": (None, A.DEPLOY),
+    "instances.instance_list": (A.READ, None),
+    "instances.instance_page": (A.READ, None),
+    "instances.diagram": (A.READ, None),
+    "instances.dossier": (A.READ, None),
+    "instances.download": (A.READ, None),
+    "instances.attachment": (A.READ, None),
+    "instances.audit_log": (A.READ_AUDIT, None),
     # auditors included: a verification changes no record, it only adds its result
-    "instances.audit_verify_start": (NONE, AUDIT),
-    "instances.outage_report": (AUDIT | {"center"}, NONE),
-    "dashboard.dashboard": (READERS, NONE),
-    "dashboard.dashboard_excel": (READERS, NONE),
-    "dashboard.evaluate": (NONE, EVALUATORS),
-    "versions.history": (MODEL_READERS, NONE),
-    "versions.download": (MODEL_READERS, NONE),
-    "versions.diff": (MODEL_READERS, NONE),
-    "versions.migrate": (MODEL_READERS, MODELERS),
+    "instances.audit_verify_start": (None, A.VERIFY_AUDIT),
+    "instances.outage_report": (A.READ_OUTAGES, None),
+    "dashboard.dashboard": (A.READ, None),
+    "dashboard.dashboard_excel": (A.READ, None),
+    "dashboard.evaluate": (None, A.EVALUATE),
+    "versions.history": (A.READ_MODELS, None),
+    "versions.download": (A.READ_MODELS, None),
+    "versions.diff": (A.READ_MODELS, None),
+    "versions.migrate": (A.READ_MODELS, A.MIGRATE_INSTANCES),
     # the JSON API (token auth)
-    "api.receive_message": (NONE, frozenset({"court", "center", "admin"})),
-    "api.create_case": (NONE, CENTER),
-    "api.list_tasks": (READERS, NONE),
-    "api.get_task": (READERS, NONE),
-    "api.complete_task": (NONE, STAFF),
-    "api.manage_deadline": (NONE, MANAGERS),
-    "api.reassign_task": (NONE, REASSIGNERS),
-    "api.bulk_tasks": (NONE, REASSIGNERS | {"bureau"}),
-    "api.get_instance": (READERS, NONE),
-    "api.get_document": (READERS, NONE),
-    "api.get_attachment": (READERS, NONE),
-    "api.upload_attachment": (NONE, STAFF),
-    "api.deadline": (READERS, NONE),
-    "api.list_processes": (READERS, NONE),
-    "api.start_process": (NONE, STAFF),
-    "api.search_cases": (READERS, NONE),
-    "api.get_case": (READERS, NONE),
-    "api.start_for_case": (NONE, frozenset({"agency", "agency_head", "center"})),
-    "api.loss_rate": (READERS, NONE),
-    "api.run_evaluation": (NONE, EVALUATORS),
-    "api.record_reconsideration": (NONE, EVALUATORS),
-    "api.record_service": (NONE, STAFF),
-    "cases.record_reconsideration": (EVALUATORS, EVALUATORS),
-    "api.name_substitute": (NONE, STAFF),
-    "api.deploy_definition": (NONE, MODELERS),
+    "api.receive_message": (None, A.SEND_COURT_MESSAGE),
+    "api.create_case": (None, A.REGISTER_CASE),
+    "api.list_tasks": (A.READ, None),
+    "api.get_task": (A.READ, None),
+    "api.complete_task": (None, A.WORK),
+    "api.manage_deadline": (None, A.MANAGE_DEADLINE),
+    "api.reassign_task": (None, A.REASSIGN),
+    "api.bulk_tasks": (None, A.REMIND),
+    "api.get_instance": (A.READ, None),
+    "api.get_document": (A.READ, None),
+    "api.get_attachment": (A.READ, None),
+    "api.upload_attachment": (None, A.WORK),
+    "api.deadline": (A.READ, None),
+    "api.list_processes": (A.READ, None),
+    "api.start_process": (None, A.WORK),
+    "api.search_cases": (A.READ, None),
+    "api.get_case": (A.READ, None),
+    "api.start_for_case": (None, A.START_FOR_CASE),
+    "api.loss_rate": (A.READ, None),
+    "api.run_evaluation": (None, A.EVALUATE),
+    "api.record_reconsideration": (None, A.RECORD_RECONSIDERATION),
+    "api.record_service": (None, A.WORK),
+    "cases.record_reconsideration": (A.RECORD_RECONSIDERATION, A.RECORD_RECONSIDERATION),
+    "api.name_substitute": (None, A.WORK),
+    "api.deploy_definition": (None, A.DEPLOY),
 }
 
 READ_METHODS = {"GET", "HEAD", "OPTIONS"}
@@ -109,5 +99,6 @@ def allowed(endpoint: str | None, method: str, role: str) -> bool:
     entry = TABLE.get(endpoint or "")
     if entry is None:
         return False
-    readers, writers = entry
-    return role in (readers if method in READ_METHODS else writers)
+    reading, writing = entry
+    action = reading if method in READ_METHODS else writing
+    return action is not None and may(role, action)

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from app.models import TaskRecord
+from app.models.states import TaskStatus
 from app.services.execution import instances, processes
 from app.web import permissions
 from app.web.context import actor, db
@@ -36,7 +37,7 @@ def start(process_id: str) -> Response:
     with db().read() as session:
         first = session.scalar(
             select(TaskRecord)
-            .where(TaskRecord.instance_id == instance.id, TaskRecord.status == "open")
+            .where(TaskRecord.instance_id == instance.id, TaskRecord.status == TaskStatus.OPEN)
             .order_by(TaskRecord.id)
             .limit(1)
         )

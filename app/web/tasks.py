@@ -7,9 +7,11 @@ from werkzeug.wrappers import Response
 from app import clock
 from app.forms import fields_for
 from app.models import ProcessInstance
+from app.models.states import TaskStatus
 from app.services.errors import InvalidInput
 from app.services.execution import assignment, completion, deadlines, instances, task_forms
 from app.services.identity import access, org, units
+from app.services.identity.permissions import Action, may
 from app.services.notify import ladder
 from app.services.records import attachments
 from app.services.reporting import queries
@@ -35,7 +37,7 @@ def inbox() -> str:
             for task in queries.inbox(session, me, with_instances=True)
         ]
         reminders = queries.reminders(session, me)
-    may_bulk = me.role in assignment.REASSIGNERS
+    may_bulk = may(me.role, Action.REASSIGN)
     with db().read() as session:
         people = assignment.colleagues(session, me) if may_bulk else []
     return render_template(
@@ -110,7 +112,7 @@ def task_page(task_id: int) -> str | Response:
     with db().read() as session:
         task = instances.open_task_for(session, me, task_id)
         view = queries.instance_view(session, me, task.instance_id)
-        can_work = instances.can_work_on(me, task) and task.status == "open"
+        can_work = instances.can_work_on(me, task) and task.status == TaskStatus.OPEN
         readable = task.id in view.readable
         prefill = access.visible_prefill(task.prefill, view.tasks, view.readable)
         values = data or (task.data if readable else None) or (prefill if can_work else None)
@@ -133,18 +135,18 @@ def task_page(task_id: int) -> str | Response:
         errors=errors,
         view=view,
         days_left=days_left,
-        overdue=task.status == "open" and queries.is_overdue(task.due_at),
+        overdue=task.status == TaskStatus.OPEN and queries.is_overdue(task.due_at),
         can_work=can_work,
         readable=readable,
         adviser_flag=flag,
-        may_reassign=task.status == "open"
-        and me.role in assignment.REASSIGNERS
+        may_reassign=task.status == TaskStatus.OPEN
+        and may(me.role, Action.REASSIGN)
         and (me.unit_id == task.unit_id or me.role == "admin"),
         unit_people=unit_people,
-        may_manage_deadline=me.role in deadlines.MANAGER_ROLES
-        and task.status == "open"
+        may_manage_deadline=may(me.role, Action.MANAGE_DEADLINE)
+        and task.status == TaskStatus.OPEN
         and bool(task.due_at or task.due_rule),
-        suspended=task.status == "open" and task.due_at is None and "中止" in task.due_rule,
+        suspended=task.status == TaskStatus.OPEN and task.deadline_suspended,
         receipt=receipt,
     ), (400 if errors else 200)
 

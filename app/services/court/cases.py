@@ -15,11 +15,11 @@ from app.services.design import definitions
 from app.services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.services.execution import instances
 from app.services.identity import org
+from app.services.identity.permissions import Action, require
 from app.services.records import audit
 from app.services.uow import unit_of_work
 
 MEDIATION_PROCESS = "pre_litigation_mediation"
-REGISTER_ROLES = {"center", "admin"}
 CASE_FIELDS = {
     "court_case_no": "法院案号",
     "plaintiff": "行政相对人（原告）",
@@ -73,8 +73,7 @@ def _clean(payload: dict[str, Any]) -> dict[str, str]:
 @unit_of_work
 def register(session: Session, actor: Actor, payload: dict[str, Any]) -> Registered:
     """Register a court-referred pre-litigation case and start its mediation process."""
-    if actor.role not in REGISTER_ROLES:
-        raise Forbidden("只有调处中心可以登记法院移送案件")
+    require(actor.role, Action.REGISTER_CASE)
     fields = _clean(payload)
     agency = org.unit_by_code(session, fields["agency_unit"])
     if agency.kind != "agency":

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from app import clock, inputs
 from app.clocks import COURT, SYSTEM, StartEvent
 from app.models import Case, CourtMessage, ProcessInstance, Unit
+from app.models.states import InstanceStatus
 from app.services.actor import Actor
 from app.services.design import definitions
 from app.services.errors import NotFound
@@ -154,7 +155,7 @@ def record(
 def deliver(session: Session, case: Case, name: str, payload: dict[str, Any]) -> list[int]:
     running = session.scalars(
         select(ProcessInstance)
-        .where(ProcessInstance.case_id == case.id, ProcessInstance.status == "running")
+        .where(ProcessInstance.case_id == case.id, ProcessInstance.status == InstanceStatus.RUNNING)
         .order_by(ProcessInstance.id)
     )
     return [i.id for i in running if instances.deliver_message(session, i, name, payload)]

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from app.clocks import StartEvent
 from app.models import Case, ProcessInstance, Unit
+from app.models.states import InstanceStatus
 from app.services.actor import Actor
 from app.services.design import definitions
 from app.services.execution import instances
@@ -148,7 +149,7 @@ def withdraw(session: Session, actor: Actor | str, case: Case, reason: str) -> l
         .where(
             ProcessInstance.case_id == case.id,
             ProcessInstance.process_id.in_(LOSS_PROCESSES),
-            ProcessInstance.status == "running",
+            ProcessInstance.status == InstanceStatus.RUNNING,
         )
         .order_by(ProcessInstance.id)
     ).all()

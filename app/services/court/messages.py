@@ -19,7 +19,8 @@ from app import case_numbers, clock, jsontext
 from app.models import Case, CourtMessage, Unit
 from app.services.actor import Actor
 from app.services.court import court_facts, judgments
-from app.services.errors import Forbidden, InvalidInput, PayloadTooLarge
+from app.services.errors import InvalidInput, PayloadTooLarge
+from app.services.identity.permissions import Action, require
 from app.services.records import audit
 from app.services.uow import unit_of_work
 
@@ -29,7 +30,6 @@ NAMES = {
     "judgment": "裁判结果",
     "case_closed_without_judgment": "未经裁判结案",
 }
-SENDER_ROLES = {"court"}
 MAX_PAYLOAD_BYTES = 64 * 1024
 
 
@@ -42,8 +42,7 @@ class Received:
 # -- intake -------------------------------------------------------------------------------------
 @unit_of_work
 def receive(session: Session, actor: Actor, body: Any) -> Received:
-    if actor.role not in SENDER_ROLES:
-        raise Forbidden("只有法院的接口令牌可以发送法院消息")
+    require(actor.role, Action.SEND_COURT_MESSAGE)
     if not isinstance(body, dict):
         raise InvalidInput("请求体须为 JSON 对象")
     errors: dict[str, list[str]] = {}

@@ -24,14 +24,14 @@ from app.models import Case, Unit
 from app.models.case import RECONSIDERATION
 from app.services.actor import Actor
 from app.services.court import court_facts, losses
-from app.services.errors import Conflict, Forbidden, InvalidInput
+from app.services.errors import Conflict, InvalidInput
 from app.services.identity import org
+from app.services.identity.permissions import Action, require
 from app.services.records import audit
 from app.services.uow import unit_of_work
 
 OUTCOMES = ["维持", "驳回", "撤销", "变更", "确认违法", "责令履行"]
 CORRECTED = frozenset({"撤销", "变更", "确认违法", "责令履行"})
-RECORDER_ROLES = frozenset({"bureau", "bureau_head", "admin"})
 DEFAULT_ORGAN = "洪泽区人民政府"
 FIELDS = {
     "decision_no": "复议决定书文号",
@@ -55,8 +55,7 @@ class Recorded:
 @unit_of_work
 def record(session: Session, actor: Actor, payload: Any) -> Recorded:
     """Record one decision; a correcting one starts mechanism 9 for the unit."""
-    if actor.role not in RECORDER_ROLES:
-        raise Forbidden("只有区司法局可以登记行政复议决定")
+    require(actor.role, Action.RECORD_RECONSIDERATION)
     if not isinstance(payload, dict):
         raise InvalidInput("请求体须为 JSON 对象")
     errors: dict[str, list[str]] = {}

@@ -24,8 +24,9 @@ from app.engine import (
 from app.models import ProcessDefinition
 from app.services.actor import Actor
 from app.services.design import definition_rules
-from app.services.errors import Forbidden, InvalidInput, NotFound
+from app.services.errors import InvalidInput, NotFound
 from app.services.execution import gates, lanes
+from app.services.identity.permissions import Action, require
 from app.services.records import audit
 from app.services.uow import unit_of_work
 
@@ -185,7 +186,6 @@ def deployed_ids(session: Session) -> set[str]:
 
 UPLOAD_SUFFIXES = (".bpmn", ".xml")
 MAX_UPLOAD_BYTES = MAX_BPMN_BYTES
-DEPLOYER_ROLES = {"process_owner", "admin"}
 
 
 @dataclass
@@ -209,8 +209,7 @@ def upload(
 
     A refusal changes nothing; an unchanged file deploys nothing and names the current version.
     """
-    if actor.role not in DEPLOYER_ROLES:
-        raise Forbidden("只有流程管理员可以部署流程定义")
+    require(actor.role, Action.DEPLOY)
     if not filename.lower().endswith(UPLOAD_SUFFIXES):
         return Upload(None, False, [DefinitionProblem("", "请上传 .bpmn 文件（BPMN 2.0 XML）")])
     if not content.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):

@@ -17,13 +17,13 @@ from app import clock
 from app.db import Database
 from app.engine import MigrationRefused, migrate
 from app.models import ProcessDefinition, ProcessInstance, TaskRecord
+from app.models.states import InstanceStatus, TaskStatus
 from app.services.actor import Actor
 from app.services.design import versions
-from app.services.errors import Forbidden, ServiceError
+from app.services.errors import ServiceError
 from app.services.execution import holidays, instances, lanes, projections
+from app.services.identity.permissions import Action, require
 from app.services.records import audit
-
-MIGRATOR_ROLES = {"process_owner", "admin"}
 
 
 @dataclass
@@ -46,7 +46,7 @@ def eligible(session: Session, process_id: str, to_version: int) -> list[Process
             .join(ProcessDefinition, ProcessInstance.definition_id == ProcessDefinition.id)
             .where(
                 ProcessInstance.process_id == process_id,
-                ProcessInstance.status == "running",
+                ProcessInstance.status == InstanceStatus.RUNNING,
                 ProcessDefinition.version < to_version,
             )
             .order_by(ProcessInstance.id)
@@ -70,8 +70,7 @@ def apply(
     database: Database, actor: Actor, process_id: str, to_version: int, instance_ids: list[int]
 ) -> list[InstancePlan]:
     """Migrate each chosen instance that can move, each in its own transaction."""
-    if actor.role not in MIGRATOR_ROLES:
-        raise Forbidden("只有流程管理员可以迁移流程实例")
+    require(actor.role, Action.MIGRATE_INSTANCES)
     with database.read() as session:
         versions.definition(session, process_id, to_version)  # NotFound before anything else
     results = []
@@ -94,7 +93,7 @@ def _apply_one(
     if (
         instance is None
         or instance.process_id != process_id
-        or instance.status != "running"
+        or instance.status != InstanceStatus.RUNNING
         or instance.definition.version >= to_version
     ):
         return InstancePlan(
@@ -201,7 +200,9 @@ def _refresh_open_tasks(session: Session, instance: ProcessInstance, workflow: A
     """Open inbox rows take the new version's name, form, lane and role for their task."""
     ready = {t.spiff_id: t for t in instances.ENGINE.ready_user_tasks(workflow)}
     for row in session.scalars(
-        select(TaskRecord).where(TaskRecord.instance_id == instance.id, TaskRecord.status == "open")
+        select(TaskRecord).where(
+            TaskRecord.instance_id == instance.id, TaskRecord.status == TaskStatus.OPEN
+        )
     ):
         task = ready.get(row.spiff_task_id)
         if task is None:

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, undefer
 
 from app.engine import ElementOutline, outline
 from app.models import ProcessDefinition, ProcessInstance
+from app.models.states import InstanceStatus
 from app.services.errors import InvalidInput, NotFound
 
 KIND_LABELS = {
@@ -86,8 +87,8 @@ def history(session: Session, process_id: str) -> list[VersionRow]:
             d.deployed_by,
             d.comment or "",
             d.sha256,
-            counts.get((d.id, "running"), 0),
-            sum(n for (i, s), n in counts.items() if i == d.id and s != "running"),
+            counts.get((d.id, InstanceStatus.RUNNING), 0),
+            sum(n for (i, s), n in counts.items() if i == d.id and s != InstanceStatus.RUNNING),
         )  # fmt: skip
         for d in session.scalars(
             select(ProcessDefinition)

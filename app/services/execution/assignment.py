@@ -9,14 +9,13 @@ from sqlalchemy.orm import Session
 
 from app import clock, inputs
 from app.models import Substitution, TaskRecord, User
+from app.models.states import TaskStatus
 from app.services.actor import Actor
 from app.services.errors import Conflict, Forbidden, InvalidInput, NotFound
+from app.services.identity.permissions import Action, require
 from app.services.notify import ladder
 from app.services.records import audit
 from app.services.uow import unit_of_work
-
-REASSIGNERS = {"agency_head", "center", "bureau_head", "admin"}
-
 
 # built once: every API request asks
 _SUBSTITUTIONS_ON = select(Substitution).where(
@@ -76,14 +75,13 @@ def reassign(
     session: Session, actor: Actor, task_id: int, username: str, reason: str
 ) -> TaskRecord:
     """The unit's head gives a task to someone else in the unit, with a reason."""
-    if actor.role not in REASSIGNERS:
-        raise Forbidden("只有单位主要负责人（或调处中心）可以改派任务")
+    require(actor.role, Action.REASSIGN)
     if not reason.strip():
         raise InvalidInput("请填写改派理由", {"reason": ["此项为必填项"]})
     task = session.get(TaskRecord, task_id)
     if task is None:
         raise NotFound("任务不存在")
-    if task.status != "open":
+    if task.status != TaskStatus.OPEN:
         raise Conflict("任务已办结，不能改派")
     if actor.role != "admin" and task.unit_id != actor.unit_id:
         raise Forbidden("只能改派本单位的任务")
@@ -110,12 +108,11 @@ def _calendar(session: Session):  # type: ignore[no-untyped-def]
 
 def remind(session: Session, actor: Actor, task_id: int, reason: str) -> TaskRecord:
     """A manual 催办 now, to the people who can do the task."""
-    if actor.role not in REASSIGNERS | {"bureau"}:
-        raise Forbidden("无权催办")
+    require(actor.role, Action.REMIND)
     task = session.get(TaskRecord, task_id)
     if task is None:
         raise NotFound("任务不存在")
-    if task.status != "open":
+    if task.status != TaskStatus.OPEN:
         raise Conflict("任务已办结")
     if actor.role == "agency_head" and task.unit_id != actor.unit_id:
         raise Forbidden("只能催办本单位的任务")

@@ -25,6 +25,7 @@ from app.driver_sql import DriverStatement
 from app.engine import EngineError, TaskNotReady, TimerState
 from app.forms import validate_submission
 from app.models import Attachment, ProcessInstance, TaskRecord
+from app.models.states import TaskStatus
 from app.services.actor import Actor
 from app.services.design import definitions
 from app.services.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -37,7 +38,7 @@ from app.services.records import attachments, audit, documents
 # the task and its instance in one round trip (a completion needs both)
 _OPEN_OF_INSTANCE = (
     select(func.count(TaskRecord.id))
-    .where(TaskRecord.instance_id == ProcessInstance.id, TaskRecord.status == "open")
+    .where(TaskRecord.instance_id == ProcessInstance.id, TaskRecord.status == TaskStatus.OPEN)
     .correlate(ProcessInstance)
     .scalar_subquery()
 )
@@ -166,7 +167,7 @@ def complete_task(
             session,
             task,
             {
-                "status": "completed",
+                "status": TaskStatus.COMPLETED,
                 "completed_at": now,
                 "completed_by": working_for(actor, task),
                 "data": data,
@@ -308,7 +309,7 @@ def _completable(
     task, instance, open_count = found
     if not can_work_on(actor, task):
         raise Forbidden("无权办理此任务")
-    if task.status != "open":
+    if task.status != TaskStatus.OPEN:
         raise Conflict("任务已办结，不能重复提交")
     return task, instance, open_count
 

@@ -18,14 +18,15 @@ from sqlalchemy.orm import Session
 from app import clock
 from app.clocks import ENTERED, Clock, Computed, StartEvent
 from app.models import Attachment, ProcessInstance, TaskRecord, Timer
+from app.models.states import TaskStatus, TimerStatus
 from app.services.actor import Actor
 from app.services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.services.execution import holidays, instances, projections
 from app.services.identity import org
+from app.services.identity.permissions import Action, may, require
 from app.services.records import attachments, audit
 from app.services.uow import unit_of_work
 
-MANAGER_ROLES = {"center", "bureau", "bureau_head", "admin"}
 MAX_EXTENSION = 60
 EVIDENCE_LABEL_MAX = 50
 
@@ -33,8 +34,8 @@ EVIDENCE_LABEL_MAX = 50
 def _timer(
     session: Session, actor: Actor, task_id: int, reason: str, manage: bool = True
 ) -> tuple[TaskRecord, Timer]:
-    if manage and actor.role not in MANAGER_ROLES:
-        raise Forbidden("只有调处中心或司法局可以中止、恢复或延长期限")
+    if manage:
+        require(actor.role, Action.MANAGE_DEADLINE)
     if not reason or not reason.strip():
         raise InvalidInput("请填写理由", {"reason": ["此项为必填项"]})
     task = session.get(TaskRecord, task_id)
@@ -44,14 +45,14 @@ def _timer(
     # deadline), then read the task and its timer as they left them
     instances.lock_instance(session, task.instance_id)
     session.refresh(task)
-    if task.status != "open":
+    if task.status != TaskStatus.OPEN:
         raise Conflict("任务已办结，期限不能再调整")
     timer = session.scalar(
         select(Timer)
         .where(
             Timer.task_record_id == task.id,
             Timer.purpose == "deadline",
-            Timer.status.in_(["waiting", "suspended"]),
+            Timer.status.in_([TimerStatus.WAITING, TimerStatus.SUSPENDED]),
         )
         .order_by(Timer.due_at)
         .limit(1)
@@ -87,7 +88,7 @@ def _reason(reason: str) -> str:
 @unit_of_work
 def suspend(session: Session, actor: Actor, task_id: int, reason: str) -> TaskRecord:
     task, timer = _timer(session, actor, task_id, reason)
-    if timer.status == "suspended":
+    if timer.status == TimerStatus.SUSPENDED:
         raise Conflict("期限已处于中止状态")
     today = clock.local_now().date().isoformat()
     computed = _change(
@@ -104,7 +105,7 @@ def suspend(session: Session, actor: Actor, task_id: int, reason: str) -> TaskRe
 @unit_of_work
 def resume(session: Session, actor: Actor, task_id: int, reason: str) -> TaskRecord:
     task, timer = _timer(session, actor, task_id, reason)
-    if timer.status != "suspended":
+    if timer.status != TimerStatus.SUSPENDED:
         raise Conflict("期限未中止，无需恢复")
     today = clock.local_now().date().isoformat()
     computed = _change(
@@ -122,7 +123,7 @@ def extend(session: Session, actor: Actor, task_id: int, days: Any, reason: str)
     task, timer = _timer(session, actor, task_id, reason)
     if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= MAX_EXTENSION:
         raise InvalidInput("延长天数有误", {"days": [f"应为 1 至 {MAX_EXTENSION} 的整数"]})
-    if timer.status == "suspended":
+    if timer.status == TimerStatus.SUSPENDED:
         raise Conflict("期限中止期间不能延长，请先恢复")
     today = clock.local_now().date().isoformat()
     change = {"kind": "extend", "days": days, "reason": _reason(reason), "on": today}
@@ -137,12 +138,12 @@ def extend(session: Session, actor: Actor, task_id: int, days: Any, reason: str)
 def receipt_start(session: Session, task: TaskRecord) -> StartEvent | None:
     """The receipt the task's deadline counts from, when a recorded service may move it
     (None: no waiting deadline, or one that counts from another kind of event)."""
-    if task.status != "open" or task.due_at is None:
+    if task.status != TaskStatus.OPEN or task.due_at is None:
         return None
     timer = session.scalar(
         select(Timer).where(
             Timer.task_record_id == task.id, Timer.purpose == "deadline",
-            Timer.status == "waiting",
+            Timer.status == TimerStatus.WAITING,
         ).limit(1)
     )  # fmt: skip
     instance = session.get(ProcessInstance, task.instance_id)
@@ -161,9 +162,9 @@ def receipt_start(session: Session, task: TaskRecord) -> StartEvent | None:
 def may_record_service(actor: Actor, task: TaskRecord) -> bool:
     """The center and the bureau (not timed by an agency's deadline), or the timed unit itself
     (then, like everyone, only with the evidence): read-only roles never."""
-    if actor.role in instances.READ_ONLY_ROLES:
+    if not may(actor.role, Action.WORK):
         return False
-    return actor.role in MANAGER_ROLES or actor.unit_id == task.unit_id
+    return may(actor.role, Action.MANAGE_DEADLINE) or actor.unit_id == task.unit_id
 
 
 @unit_of_work
@@ -210,7 +211,7 @@ def record_service(
     if errors:
         raise InvalidInput("送达登记有误", errors)
     task, timer = _timer(session, actor, task_id, "送达", manage=False)
-    if timer.status == "suspended":
+    if timer.status == TimerStatus.SUSPENDED:
         raise Conflict("期限中止期间不能登记送达，请先恢复")
     assert day is not None
     refs = given or [

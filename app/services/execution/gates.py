@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.models import TaskRecord
+from app.models.states import TaskStatus
 from app.services.errors import Conflict
 
 
@@ -42,7 +43,10 @@ def check(session: Session, process_id: str, task: TaskRecord) -> None:
     done = list(
         session.scalars(
             select(TaskRecord)
-            .where(TaskRecord.instance_id == task.instance_id, TaskRecord.status == "completed")
+            .where(
+                TaskRecord.instance_id == task.instance_id,
+                TaskRecord.status == TaskStatus.COMPLETED,
+            )
             .order_by(TaskRecord.completed_at, TaskRecord.id)
         )
     )

@@ -17,6 +17,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from app import clock
 from app.engine import EngineError, TimerState
 from app.models import ProcessDefinition, ProcessInstance, TaskRecord
+from app.models.states import InstanceStatus
 from app.services.actor import Actor
 from app.services.errors import Conflict, InvalidInput, NotFound
 from app.services.execution import holidays, projections, task_forms
@@ -28,9 +29,8 @@ from app.services.execution.workflows import (
     remember,
     restore,
 )
+from app.services.identity.permissions import Action, may
 from app.services.records import audit
-
-READ_ONLY_ROLES = {"auditor", "court"}
 
 
 def start(
@@ -53,7 +53,7 @@ def start(
             process_id=definition.process_id,
             case_id=case_id,
             unit_id=unit_id if unit_id is not None else actor.unit_id,
-            status="running",
+            status=InstanceStatus.RUNNING,
             state=ENGINE.dump(workflow),
             started_at=now,
             started_by=actor.username,
@@ -98,7 +98,7 @@ def working_for(actor: Actor, task: TaskRecord) -> str:
 
 
 def _may(actor: Actor, task: TaskRecord) -> bool:
-    if actor.role in READ_ONLY_ROLES:
+    if not may(actor.role, Action.WORK):
         return False
     if task.assignee_id is not None and task.assignee_id != actor.user_id:
         return False
@@ -132,7 +132,7 @@ def deliver_message(
 ) -> bool:
     """Deliver a court message to one running instance; False when it does not wait for it."""
     instance = lock_instance(session, instance.id) or instance
-    if instance.status != "running":
+    if instance.status != InstanceStatus.RUNNING:
         return False
     with holidays.in_scope(session):
         workflow = restore(session, instance)
@@ -179,14 +179,14 @@ def row_locks(session: Session) -> bool:
 def advance_instance(session: Session, instance_id: int) -> StepResult:
     """Let the engine catch up with the clock (fires due timers of this instance)."""
     instance = lock_instance(session, instance_id)
-    if instance is None or instance.status != "running":
+    if instance is None or instance.status != InstanceStatus.RUNNING:
         return StepResult()
     with holidays.in_scope(session):
         workflow = restore(session, instance)
         try:
             ENGINE.advance(workflow)
         except EngineError as exc:
-            instance.status = "error"
+            instance.status = InstanceStatus.ERROR
             audit.covers(session, instance)
             audit.record(
                 session, "system", "instance.error", instance_id=instance.id, error=str(exc)
@@ -202,7 +202,7 @@ def recompute_timers(
     holiday schedule is imported or corrected): each keeps its start and its changes. Returns
     the timers whose due time moved, each with its due time before."""
     instance = lock_instance(session, instance_id)
-    if instance is None or instance.status != "running":
+    if instance is None or instance.status != InstanceStatus.RUNNING:
         return []
     with holidays.in_scope(session):
         workflow = restore(session, instance)
@@ -222,12 +222,12 @@ def cancel_instance(session: Session, actor: Actor | str, instance_id: int, reas
     """Withdraw a running instance (a reversed loss): its open tasks, deadlines and reminders
     end, the record stays. False when it was not running."""
     instance = lock_instance(session, instance_id)
-    if instance is None or instance.status != "running":
+    if instance is None or instance.status != InstanceStatus.RUNNING:
         return False
     with holidays.in_scope(session):
         workflow = restore(session, instance)
         ENGINE.cancel(workflow)
-        instance.status, instance.ended_at = "cancelled", clock.now()
+        instance.status, instance.ended_at = InstanceStatus.CANCELLED, clock.now()
         projections.save(session, instance, workflow)
     audit.record(
         session, actor, "instance.cancel", instance_id=instance.id, case_id=instance.case_id,

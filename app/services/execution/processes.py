@@ -17,6 +17,7 @@ from app.services.design import definitions
 from app.services.errors import Forbidden, InvalidInput
 from app.services.execution import instances, lanes
 from app.services.identity import org
+from app.services.identity.permissions import Action, may
 from app.services.uow import unit_of_work
 
 # Started for a case (by registering it, by a court message, or from the case page), never
@@ -68,7 +69,7 @@ def latest_definitions(session: Session) -> list[ProcessDefinition]:
 
 
 def may_start(actor: Actor, definition: ProcessDefinition) -> bool:
-    if actor.role in instances.READ_ONLY_ROLES or definition.process_id in CASE_PROCESSES:
+    if not may(actor.role, Action.WORK) or definition.process_id in CASE_PROCESSES:
         return False
     kind = lanes.LANE_UNIT_KIND.get(definition.start_lane)
     return kind is not None and kind == actor.unit_kind

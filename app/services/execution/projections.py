@@ -22,6 +22,7 @@ from app.clocks import suspension_text
 from app.driver_sql import DriverStatement
 from app.engine import TimerState
 from app.models import Case, ProcessInstance, Reminder, TaskRecord, Timer, Unit
+from app.models.states import InstanceStatus, TaskStatus, TimerStatus
 from app.services.errors import Conflict, ServiceError
 from app.services.execution import holidays, lanes, task_forms
 from app.services.execution.workflows import (
@@ -115,7 +116,7 @@ def sync(
         ready_ids = {t.spiff_id for t in ready}
         for spiff_id, row in open_rows.items():
             if spiff_id not in ready_ids:
-                row.status = "cancelled"
+                row.status = TaskStatus.CANCELLED
                 if row.due_at is not None:
                     ladder.plan(session, holidays.current(), row, None)  # drops unsent steps
         for task in ready:
@@ -137,8 +138,8 @@ def sync(
         rows = {**open_rows, **{r.spiff_task_id: r for r in result.new_tasks}}
         for timer in timers:
             _sync_timer(session, instance, timer, timer_rows.get(timer.spiff_id), rows, now, result)
-    if ENGINE.is_completed(workflow) and instance.status == "running":
-        instance.status, instance.ended_at = "completed", now
+    if ENGINE.is_completed(workflow) and instance.status == InstanceStatus.RUNNING:
+        instance.status, instance.ended_at = InstanceStatus.COMPLETED, now
         audit.record(session, "system", "instance.complete", instance_id=instance.id,
                      case_id=instance.case_id)  # fmt: skip
     return result
@@ -150,7 +151,7 @@ _TIMERS = select(Timer).where(
     Timer.spiff_task_id.in_(bindparam("ids", expanding=True)),
 )
 _OPEN_TASK_IDS = select(TaskRecord.id).where(
-    TaskRecord.instance_id == bindparam("instance_id"), TaskRecord.status == "open"
+    TaskRecord.instance_id == bindparam("instance_id"), TaskRecord.status == TaskStatus.OPEN
 )
 _TASKS_BY_ID = (
     select(TaskRecord).where(TaskRecord.id.in_(bindparam("ids", expanding=True))).options(*LEAN)
@@ -174,7 +175,7 @@ def _open_task_rows(session: Session, instance_id: int) -> dict[str, TaskRecord]
     if missing:
         rows.extend(session.scalars(_TASKS_BY_ID, {"ids": missing}))
     # not the task this step completed (still open in the table)
-    return {t.spiff_task_id: t for t in rows if t.status == "open"}
+    return {t.spiff_task_id: t for t in rows if t.status == TaskStatus.OPEN}
 
 
 def _new_task_row(
@@ -197,7 +198,7 @@ def _new_task_row(
         role=task.properties.get("role") or None,
         assignee_id=assignee_for(task.properties.get("assignee"), unit),
         form=form,
-        status="open",
+        status=TaskStatus.OPEN,
         created_at=now,
         prefill={k: v for k, v in offered.items() if k not in answered} or None,
     )
@@ -264,36 +265,37 @@ def _sync_timer(
             name=timer.name,
             task_record_id=host.id if host else None,
             due_at=timer.due_at,
-            status="waiting",
+            status=TimerStatus.WAITING,
             purpose=timer.purpose,
         )
         session.add(row)
     if timer.suspended and timer.state == "waiting":
-        row.status = "suspended"  # 中止: parked until resumed; keeps its last real due time
+        # 中止: parked until resumed; keeps its last real due time
+        row.status = TimerStatus.SUSPENDED
         row.explanation = suspension_text(timer.suspended)
         return
-    if row.status == "suspended" and timer.state == "waiting":
-        row.status = "waiting"
+    if row.status == TimerStatus.SUSPENDED and timer.state == "waiting":
+        row.status = TimerStatus.WAITING
     if timer.due_at is not None:
         row.due_at = timer.due_at
         if timer.state == "waiting":
             session.info.setdefault("timer_due", []).append(timer.due_at)
     row.provisional = timer.provisional
     row.explanation = timer.explanation
-    if timer.state == "fired" and row.status == "waiting":
-        row.status, row.fired_at = "fired", now
+    if timer.state == "fired" and row.status == TimerStatus.WAITING:
+        row.status, row.fired_at = TimerStatus.FIRED, now
         result.fired.append(row)
         escalate(session, instance, timer, host)
         if (
             timer.purpose == "reminder"
             and host is not None
-            and host.status == "open"
+            and host.status == TaskStatus.OPEN
             and (timer.due_at is None or host.created_at <= timer.due_at)  # not before it began
         ):
             due = clock.to_local(timer.due_at).date().isoformat() if timer.due_at else ""
             ladder.notify_now(session, host, f"提醒：{timer.name}（{due}）——请办理“{host.name}”")
-    elif timer.state == "cancelled" and row.status == "waiting":
-        row.status = "cancelled"
+    elif timer.state == "cancelled" and row.status == TimerStatus.WAITING:
+        row.status = TimerStatus.CANCELLED
 
 
 def _answered_before(
@@ -313,7 +315,7 @@ def _answered_before(
         if isinstance(obj, TaskRecord) and (obj.instance_id, obj.bpmn_id, obj.status) == (
             instance_id,
             bpmn_id,
-            "completed",
+            TaskStatus.COMPLETED,
         ):
             answered |= fields & set(obj.data or {})
     return answered
@@ -326,7 +328,7 @@ def _answered_statement(names: tuple[str, ...], postgres: bool) -> DriverStateme
         select(*present).where(
             TaskRecord.instance_id == bindparam("instance_id"),
             TaskRecord.bpmn_id == bindparam("bpmn_id"),
-            TaskRecord.status == "completed",
+            TaskRecord.status == TaskStatus.COMPLETED,
         )
     )
 
@@ -367,6 +369,7 @@ def _apply_due(row: TaskRecord, timers: list[TimerState]) -> None:
         return
     row.due_basis = dated[0].properties.get("basis", "")
     parked = [t for t in dated if t.suspended and t.state == "waiting"]
+    row.deadline_suspended = bool(parked)
     if parked:
         row.due_at, row.provisional = None, False
         row.due_rule = suspension_text(parked[0].suspended or {})

@@ -13,6 +13,7 @@ from app import clock
 from app.db import Database
 from app.engine import TimerState
 from app.models import ProcessInstance, TaskRecord, Timer
+from app.models.states import TaskStatus, TimerStatus
 from app.services.errors import Conflict
 from app.services.execution import instances
 from app.services.notify import ladder
@@ -35,7 +36,7 @@ def due_instance_ids(db: Database, now: datetime, limit: int = 500) -> list[int]
         return list(
             session.scalars(
                 select(Timer.instance_id)
-                .where(Timer.status == "waiting", Timer.due_at < now)
+                .where(Timer.status == TimerStatus.WAITING, Timer.due_at < now)
                 .group_by(Timer.instance_id)
                 .order_by(func.min(Timer.due_at))
                 .limit(limit)
@@ -68,7 +69,7 @@ _STILL_DUE = (  # built once: a pass asks it for every instance it fires
     select(Timer.id)
     .where(
         Timer.instance_id == bindparam("instance_id"),
-        Timer.status == "waiting",
+        Timer.status == TimerStatus.WAITING,
         Timer.due_at < bindparam("now", type_=Timer.due_at.type),
     )
     .limit(1)
@@ -113,7 +114,9 @@ def run_pass(db: Database, missed_before: datetime | None = None) -> PassReport:
 def next_due(db: Database) -> datetime | None:
     """The soonest waiting timer or unsent reminder-ladder step."""
     with db.read() as session:
-        timer = session.scalar(select(func.min(Timer.due_at)).where(Timer.status == "waiting"))
+        timer = session.scalar(
+            select(func.min(Timer.due_at)).where(Timer.status == TimerStatus.WAITING)
+        )
         step = ladder.next_due(session)
     return min((t for t in (timer, step) if t is not None), default=None)
 
@@ -128,7 +131,7 @@ def recompute_after_import(db: Database, years: set[int]) -> int:
             session.scalars(
                 select(Timer.instance_id)
                 .where(
-                    Timer.status == "waiting",
+                    Timer.status == TimerStatus.WAITING,
                     or_(Timer.due_at >= first, Timer.provisional.is_(True)),
                 )
                 .distinct()
@@ -157,7 +160,7 @@ def _tell_moved(
         task_id=task.id if task else None, timer=timer.bpmn_id, before=before,
         due_at=timer.due_at, reason="节假日安排导入或更正",
     )  # fmt: skip
-    if task is not None and task.status == "open":
+    if task is not None and task.status == TaskStatus.OPEN:
         ladder.notify_now(
             session, task,
             f"节假日安排已更新：“{task.name}”的期限由 {old} 调整为 {new}（{timer.explanation}）",

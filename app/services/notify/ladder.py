@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from app import clock
 from app.models import LadderStep, Notification, ProcessInstance, TaskRecord, Unit, User
+from app.models.states import TaskStatus
 from app.services.execution.workflows import ENGINE, pinned_definition
 from app.services.records import audit
 from app.services.uow import unit_of_work
@@ -51,7 +52,7 @@ def plan(session: Session, calendar: WorkCalendar, task: TaskRecord, ladder: str
             LadderStep.task_record_id == task.id, LadderStep.fired_at.is_(None)
         )
     )
-    if task.status != "open" or task.due_at is None:
+    if task.status != TaskStatus.OPEN or task.due_at is None:
         return
     steps = DEFAULT_LADDER if ladder is None else tuple(
         s.strip() for s in ladder.split(",") if s.strip() in LABELS
@@ -138,7 +139,7 @@ def fire_due(session: Session) -> int:
         for step in list(due):
             step.fired_at = now
             task = step.task
-            if task.status != "open":
+            if task.status != TaskStatus.OPEN:
                 continue
             key = (task.unit_id, task.assignee_id, task.role, step.step)
             if key not in recipients:

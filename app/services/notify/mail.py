@@ -22,6 +22,7 @@ from app import clock
 from app.models import MailOutbox, Notification, User
 from app.services.actor import Actor
 from app.services.execution import holidays
+from app.services.identity.permissions import Action, may
 from app.services.reporting import queries
 
 BATCH_INTERVAL = timedelta(hours=1)
@@ -134,7 +135,7 @@ def daily_digest(session: Session) -> int:
     horizon = cal.add_working_days(today, DIGEST_DAYS).due_at
     made = 0
     for user in session.scalars(select(User).where(User.active.is_(True))):
-        if user.role in {"auditor", "court"}:
+        if not may(user.role, Action.WORK):
             continue
         due = [
             t for t in queries.inbox(session, Actor.of(user))

@@ -24,6 +24,7 @@ from app import jsontext
 from app.anchor import Anchor
 from app.models import Attachment, Case, Document, ProcessInstance, TaskRecord
 from app.models.audit import LEGACY_CHAIN
+from app.models.states import TaskStatus
 from app.services.records import audit_state
 from app.services.records.audit_verify import Verification, verify
 
@@ -147,7 +148,7 @@ class _Tables:
         statement = select(
             TaskRecord.id, TaskRecord.status, TaskRecord.completed_by, TaskRecord.data,
             TaskRecord.name, TaskRecord.instance_id,
-        ).where(TaskRecord.status == "completed")  # fmt: skip
+        ).where(TaskRecord.status == TaskStatus.COMPLETED)  # fmt: skip
         legacy = self.digests.legacy_tasks
         for task_id, status, completed_by, data, name, instance_id in _stream(
             self.session, statement

@@ -16,15 +16,14 @@ from app import clock
 from app.models import Unit
 from app.services.actor import Actor
 from app.services.design import definitions
-from app.services.errors import Forbidden
 from app.services.execution import instances
 from app.services.identity import org, units
+from app.services.identity.permissions import Action, require
 from app.services.records import audit
 from app.services.reporting import stats
 from app.services.uow import unit_of_work
 
 INTERVIEW_PROCESS = "loss_rate_interview"
-EVALUATOR_ROLES = {"bureau", "bureau_head", "admin", "system"}
 
 
 @dataclass
@@ -51,8 +50,7 @@ def _pct(value: float) -> str:
 
 @unit_of_work
 def evaluate(session: Session, actor: Actor, period: stats.Period) -> Evaluation:
-    if actor.role not in EVALUATOR_ROLES:
-        raise Forbidden("只有司法局可以开展败诉率评估")
+    require(actor.role, Action.EVALUATE)
     everyone = Actor(actor.username, "system")
     rates = stats.loss_rates(session, everyone, period)
     threshold = stats.loss_rate_threshold(session)

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from app import case_numbers, clock, inputs
 from app.models import Case, ProcessDefinition, ProcessInstance, TaskRecord, Unit
+from app.models.states import INSTANCE_STATUS_LABELS, TaskStatus, TimerStatus
 from app.services.actor import Actor
 from app.services.errors import InvalidInput
 from app.services.execution import holidays
@@ -21,7 +22,7 @@ from app.services.execution.instances import ENGINE
 from app.services.reporting import queries
 
 PAGE_SIZE = 50
-STATUSES = {"running": "进行中", "completed": "已办结", "cancelled": "已撤销", "error": "出错"}
+STATUSES = INSTANCE_STATUS_LABELS
 
 
 @dataclass
@@ -72,7 +73,7 @@ def _local_midnight_utc(day: date) -> datetime:
 
 def _overdue_ids(now: datetime) -> Select[tuple[int]]:
     return select(TaskRecord.instance_id).where(
-        TaskRecord.status == "open", TaskRecord.due_at < now
+        TaskRecord.status == TaskStatus.OPEN, TaskRecord.due_at < now
     )
 
 
@@ -189,13 +190,13 @@ def inspect(session: Session, actor: Actor, instance_id: int) -> Inspection:
         known.update(submitted)
         late = None
         if task.due_at is not None:
-            end = task.completed_at or (now if task.status == "open" else None)
+            end = task.completed_at or (now if task.status == TaskStatus.OPEN else None)
             late = working_days_between(session, task.due_at, end) if end else None
         steps.append(HistoryStep(task, submitted, added, changed, late, readable))
     states = element_states(session, view.instance, view.tasks)
     lateness = {}
     for timer in view.timers:
-        if timer.status == "fired":
+        if timer.status == TimerStatus.FIRED:
             host = next((t for t in view.tasks if t.id == timer.task_record_id), None)
             end = host.completed_at if host and host.completed_at else now
             lateness[timer.id] = working_days_between(session, timer.due_at, end)
@@ -211,7 +212,7 @@ def element_states(
         states = ENGINE.element_states(workflow)
     now = clock.now()
     for task in tasks:
-        if task.status == "open" and queries.is_overdue(task.due_at, now):
+        if task.status == TaskStatus.OPEN and queries.is_overdue(task.due_at, now):
             states[task.bpmn_id] = "overdue"
     return states
 

@@ -23,18 +23,16 @@ from app.models import (
     Timer,
     Unit,
 )
+from app.models.states import DeadlineState, TaskStatus
 from app.services.actor import Actor
 from app.services.errors import NotFound
 from app.services.execution import holidays
 from app.services.identity import access
-
-SEE_ALL_ROLES = {
-    "center", "bureau", "bureau_head", "leader", "auditor", "admin", "process_owner", "system",
-}  # fmt: skip
+from app.services.identity.permissions import Action, may
 
 
 def sees_everything(actor: Actor) -> bool:
-    return actor.role in SEE_ALL_ROLES
+    return may(actor.role, Action.SEE_ALL_UNITS)
 
 
 def inbox(
@@ -55,14 +53,14 @@ def _own_inbox(
     session: Session, actor: Actor, limit: int, with_instances: bool
 ) -> list[TaskRecord]:
     """The open tasks of the actor's unit (and role, where a task names one), soonest due first."""
-    if actor.unit_id is None or actor.role in {"auditor", "court"}:
+    if actor.unit_id is None or not may(actor.role, Action.WORK):
         return []
     mine = select(TaskRecord)
     if with_instances:  # the page names each task's process
         mine = mine.options(selectinload(TaskRecord.instance))
     mine = mine.where(
         TaskRecord.unit_id == actor.unit_id,
-        TaskRecord.status == "open",
+        TaskRecord.status == TaskStatus.OPEN,
         or_(TaskRecord.role.is_(None), TaskRecord.role == actor.role),
         or_(TaskRecord.assignee_id.is_(None), TaskRecord.assignee_id == actor.user_id),
     )
@@ -120,10 +118,23 @@ def working_days_left(session: Session, due_at: datetime | None) -> int | None:
     return count
 
 
+def deadline_state(task: TaskRecord, now: datetime) -> DeadlineState | None:
+    """Where a task stands against its deadline; None for a task without one."""
+    if task.status == TaskStatus.OPEN and task.deadline_suspended:
+        return DeadlineState.SUSPENDED
+    if task.due_at is None:
+        return None
+    if task.status == TaskStatus.COMPLETED and task.completed_at is not None:
+        return DeadlineState.MET if task.completed_at <= task.due_at else DeadlineState.LATE
+    if task.status == TaskStatus.OPEN:
+        return DeadlineState.LATE if task.due_at < now else DeadlineState.OPEN
+    return None
+
+
 def can_see_instance(session: Session, actor: Actor, instance: ProcessInstance) -> bool:
     if sees_everything(actor):
         return True
-    if actor.unit_id is None or actor.role == "court":
+    if actor.unit_id is None or not may(actor.role, Action.READ):
         return False
     if instance.case_id is not None:
         case = session.get(Case, instance.case_id)
@@ -310,6 +321,6 @@ def task_json(session: Session, task: TaskRecord) -> dict[str, Any]:
         "created_at": task.created_at.isoformat(),
         "due_at": task.due_at.isoformat() if task.due_at else None,
         "due_rule": task.due_rule or None,
-        "overdue": task.status == "open" and is_overdue(task.due_at),
+        "overdue": task.status == TaskStatus.OPEN and is_overdue(task.due_at),
         "provisional": task.provisional,
     }

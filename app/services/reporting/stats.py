@@ -18,9 +18,11 @@ from sqlalchemy.orm import Session
 from app import clock, inputs
 from app.models import Case, ProcessInstance, TaskRecord, Unit
 from app.models.case import LITIGATION, RECONSIDERATION
+from app.models.states import DeadlineState, InstanceStatus, TaskStatus
 from app.services.actor import Actor
 from app.services.errors import InvalidInput
 from app.services.identity import units
+from app.services.reporting import queries
 from app.services.reporting.queries import sees_everything
 
 
@@ -206,9 +208,9 @@ def mediation_success(session: Session, actor: Actor, period: Period) -> dict[st
         .join(TaskRecord, TaskRecord.instance_id == ProcessInstance.id)
         .where(
             ProcessInstance.process_id == "pre_litigation_mediation",
-            ProcessInstance.status == "completed",
+            ProcessInstance.status == InstanceStatus.COMPLETED,
             TaskRecord.bpmn_id == "record_outcome",
-            TaskRecord.status == "completed",
+            TaskRecord.status == TaskStatus.COMPLETED,
         )
     )
     counts: Counter[str] = Counter()
@@ -233,14 +235,15 @@ def deadline_compliance(session: Session, actor: Actor, period: Period) -> list[
     now = clock.now()
     per_unit: dict[int, Counter[str]] = defaultdict(Counter)
     for task in session.scalars(
-        select(TaskRecord).where(TaskRecord.due_at.is_not(None), TaskRecord.status != "cancelled")
+        select(TaskRecord).where(
+            TaskRecord.due_at.is_not(None), TaskRecord.status != TaskStatus.CANCELLED
+        )
     ):
         if not _in_period(task.created_at, period) or task.unit_id is None:
             continue
-        if task.status == "completed" and task.completed_at is not None:
-            state = "met" if task.due_at and task.completed_at <= task.due_at else "late"
-        else:
-            state = "late" if task.due_at and task.due_at < now else "open"
+        state = queries.deadline_state(task, now)
+        if state is None or state == DeadlineState.SUSPENDED:
+            continue
         per_unit[task.unit_id][state] += 1
         if task.due_basis == "local":
             per_unit[task.unit_id][f"local_{state}"] += 1
@@ -260,7 +263,7 @@ def loss_reasons(session: Session, actor: Actor, period: Period) -> list[dict[st
     counts: Counter[str] = Counter()
     for task in session.scalars(
         select(TaskRecord).where(
-            TaskRecord.bpmn_id == "write_review", TaskRecord.status == "completed"
+            TaskRecord.bpmn_id == "write_review", TaskRecord.status == TaskStatus.COMPLETED
         )
     ):
         if not _in_period(task.completed_at, period):

@@ -15,18 +15,8 @@ from app.services.actor import Actor
 from app.services.court.messages import NAMES
 from app.services.errors import InvalidInput, NotFound
 from app.services.identity import access
+from app.services.identity.permissions import Action, may
 from app.services.reporting import inspection, queries
-
-
-def deadline_state(task: TaskRecord, now: datetime) -> str | None:
-    """met / late / open for a task with a deadline."""
-    if task.due_at is None:
-        return None
-    if task.status == "completed" and task.completed_at is not None:
-        return "met" if task.completed_at <= task.due_at else "late"
-    if task.status == "open":
-        return "late" if task.due_at < now else "open"
-    return None
 
 
 @dataclass
@@ -59,7 +49,7 @@ def visible_case(session: Session, actor: Actor, case_id: int) -> Case:
     if queries.sees_everything(actor):
         return case
     involved = case.agency_unit_id == actor.unit_id or actor.unit_id in _unit_ids(session, case)
-    if not involved or actor.role == "court":
+    if not involved or not may(actor.role, Action.READ):
         raise NotFound("案件不存在或无权查看")
     return case
 
@@ -92,7 +82,7 @@ def build(session: Session, actor: Actor, case_id: int) -> CaseTimeline:
             )
     all_tasks = list(session.scalars(select(TaskRecord).where(TaskRecord.case_id == case.id)))
     for task in all_tasks:
-        state = deadline_state(task, now)
+        state = queries.deadline_state(task, now)
         detail = {
             "task_id": task.id, "bpmn_id": task.bpmn_id, "status": task.status,
             "unit": task.unit.name if task.unit else None,

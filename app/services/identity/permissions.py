@@ -1,0 +1,106 @@
+"""Who may do what: the one table of roles × actions.
+
+Pages (through the route table in ``app/web/permissions.py``), the API and the services all ask
+:func:`may`. The table decides roles only: *which* unit's records a permitted role reads is the
+read rule's business (``access``), and which tasks a person works on is their unit's and the
+task's (``instances``). ``system`` is the actor of timers, the scheduler and the command line;
+no person has that role.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from app.models import ROLES
+from app.services.errors import Forbidden
+
+SYSTEM = "system"
+
+
+class Action(StrEnum):
+    ACCOUNT = "account"  # log out, change one's own password
+    READ = "read"  # inbox, tasks, cases, instances, documents, dashboard (per the read rule)
+    WORK = "work"  # complete a task of one's unit, attach, record service, start, substitutes
+    READ_EVERY_TASK = "read_every_task"  # every task's content, whichever unit did it
+    SEE_ALL_UNITS = "see_all_units"  # every unit's instances, cases and figures
+    MANAGE_DEADLINE = "manage_deadline"  # 中止 / 恢复 / 延长
+    REASSIGN = "reassign"  # hand one task to another person
+    REMIND = "remind"  # 催办 (and the bulk page; each reassignment there is checked as REASSIGN)
+    REGISTER_CASE = "register_case"  # 登记法院移送案件
+    START_FOR_CASE = "start_for_case"  # start a case-bound process by hand (诉中化解)
+    SEND_COURT_MESSAGE = "send_court_message"
+    EVALUATE = "evaluate"  # 败诉率考核
+    RECORD_RECONSIDERATION = "record_reconsideration"  # 登记复议决定
+    READ_MODELS = "read_models"  # diagrams, versions, diffs
+    DEPLOY = "deploy"  # edit and deploy diagrams
+    MIGRATE_INSTANCES = "migrate_instances"
+    READ_AUDIT = "read_audit"  # the audit log and its verification
+    VERIFY_AUDIT = "verify_audit"  # start a verification: changes no record
+    READ_OUTAGES = "read_outages"  # 停机补发
+
+
+PEOPLE = frozenset(ROLES)
+EVERYONE = PEOPLE | {SYSTEM}
+READERS = EVERYONE - {"court"}  # the court's token only sends messages
+STAFF = READERS - {"auditor"}  # those who change things
+AUDIT = frozenset({"auditor", "admin", "bureau"})
+MODELERS = frozenset({"process_owner", "admin"})
+EVALUATORS = frozenset({"bureau", "bureau_head", "admin"})
+REASSIGNERS = frozenset({"agency_head", "center", "bureau_head", "admin"})
+
+ALLOWED: dict[Action, frozenset[str]] = {
+    Action.ACCOUNT: PEOPLE,
+    Action.READ: READERS,
+    Action.WORK: STAFF,
+    Action.READ_EVERY_TASK: frozenset({"auditor", SYSTEM}),
+    Action.SEE_ALL_UNITS: frozenset(
+        {"center", "bureau", "bureau_head", "leader", "auditor", "admin", "process_owner", SYSTEM}
+    ),
+    Action.MANAGE_DEADLINE: frozenset({"center", "bureau", "bureau_head", "admin"}),
+    Action.REASSIGN: REASSIGNERS,
+    Action.REMIND: REASSIGNERS | {"bureau"},
+    Action.REGISTER_CASE: frozenset({"center", "admin"}),
+    Action.START_FOR_CASE: frozenset({"agency", "agency_head", "center"}),
+    Action.SEND_COURT_MESSAGE: frozenset({"court"}),
+    Action.EVALUATE: EVALUATORS | {SYSTEM},
+    Action.RECORD_RECONSIDERATION: EVALUATORS,
+    Action.READ_MODELS: MODELERS | {"bureau", "bureau_head", "auditor"},
+    Action.DEPLOY: MODELERS,
+    Action.MIGRATE_INSTANCES: MODELERS,
+    Action.READ_AUDIT: AUDIT,
+    Action.VERIFY_AUDIT: AUDIT,
+    Action.READ_OUTAGES: AUDIT | {"center"},
+}
+
+# what a refusal says, naming who may
+REFUSALS: dict[Action, str] = {
+    Action.ACCOUNT: "请先登录",
+    Action.READ: "法院接口令牌只能发送法院消息",
+    Action.WORK: "只读账号不能办理任务",
+    Action.READ_EVERY_TASK: "无权查看",
+    Action.SEE_ALL_UNITS: "无权查看其他单位的记录",
+    Action.MANAGE_DEADLINE: "只有调处中心或司法局可以中止、恢复或延长期限",
+    Action.REASSIGN: "只有单位主要负责人（或调处中心）可以改派任务",
+    Action.REMIND: "无权催办",
+    Action.REGISTER_CASE: "只有调处中心可以登记法院移送案件",
+    Action.START_FOR_CASE: "只有行政机关或调处中心可以为案件发起诉中化解",
+    Action.SEND_COURT_MESSAGE: "只有法院的接口令牌可以发送法院消息",
+    Action.EVALUATE: "只有司法局可以开展败诉率评估",
+    Action.RECORD_RECONSIDERATION: "只有区司法局可以登记行政复议决定",
+    Action.READ_MODELS: "只有流程管理员、司法局和审计人员可以查看流程模型",
+    Action.DEPLOY: "只有流程管理员可以部署流程定义",
+    Action.MIGRATE_INSTANCES: "只有流程管理员可以迁移流程实例",
+    Action.READ_AUDIT: "只有审计、司法局和管理员可以查看审计日志",
+    Action.VERIFY_AUDIT: "只有审计、司法局和管理员可以校验审计链",
+    Action.READ_OUTAGES: "只有调处中心、司法局、审计和管理员可以查看",
+}
+
+
+def may(role: str, action: Action) -> bool:
+    return role in ALLOWED[action]
+
+
+def require(role: str, action: Action, refusal: str | None = None) -> None:
+    """Raise :class:`Forbidden` (with the Chinese refusal) unless ``role`` may ``action``."""
+    if not may(role, action):
+        raise Forbidden(refusal or REFUSALS[action])
