@@ -12,7 +12,7 @@ import click
 
 from app.config import Settings
 from app.db import Database
-from app.services.errors import ServiceError
+from app.errors import ServiceError
 
 
 def _db(settings: Settings) -> Database:
@@ -350,9 +350,9 @@ def export_instance(instance_id: int, out: Path | None, username: str | None) ->
     """Write the instance's dossier (history JSON, diagram, documents) as a zip."""
     from sqlalchemy import select
 
+    from app.errors import NotFound
     from app.models import User
     from app.services.actor import Actor
-    from app.services.errors import NotFound
     from app.services.records import downloads
 
     try:  # audited like a download from the page (actor "cli", or the user named)

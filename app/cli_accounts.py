@@ -11,7 +11,7 @@ import click
 
 from app.cli import _db, _fail
 from app.config import Settings
-from app.services.errors import ServiceError
+from app.errors import ServiceError
 
 
 @click.group()

@@ -34,7 +34,7 @@ from sqlalchemy.orm.attributes import instance_state
 from app import inputs, jsontext
 from app.anchor import ANCHOR_INFO, HEAD_INFO, Anchor
 from app.config import Settings
-from app.services.errors import InvalidInput
+from app.errors import InvalidInput
 
 try:
     import fcntl

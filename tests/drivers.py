@@ -24,8 +24,8 @@ from sqlalchemy import select
 
 from app.config import Settings
 from app.db import Database
+from app.errors import Conflict
 from app.models import TaskRecord
-from app.services.errors import Conflict
 from app.services.execution import completion, timer_pass
 from tests.helpers import FORM_DATA, actor
 

@@ -9,9 +9,9 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from app.cli import main
+from app.errors import Conflict, InvalidInput
 from app.models import AuditEvent, User
 from app.services.actor import SYSTEM
-from app.services.errors import Conflict, InvalidInput
 from app.services.identity import accounts, org
 from tests.test_web import _csrf, login
 

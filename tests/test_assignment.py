@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from app.errors import Forbidden, InvalidInput
 from app.models import AuditEvent, Notification, TaskRecord
 from app.services.actor import SYSTEM, Actor
-from app.services.errors import Forbidden, InvalidInput
 from app.services.execution import assignment, completion, instances
 from app.services.identity import org
 from app.services.reporting import queries

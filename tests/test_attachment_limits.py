@@ -12,9 +12,9 @@ import openpyxl
 import pytest
 from sqlalchemy import func, select
 
+from app.errors import InvalidInput
 from app.models import Attachment
 from app.services.actor import SYSTEM
-from app.services.errors import InvalidInput
 from app.services.execution import completion, processes
 from app.services.identity import org, units
 from app.services.records import attachments

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from sqlalchemy import text
 
 from app.cli import main
-from app.services.errors import InvalidInput
+from app.errors import InvalidInput
 from app.services.records import audit
 from app.services.reporting import inspection
 from tests.helpers import actor, register, step

@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import func, select
 
 from app import clock as product_clock
+from app.errors import Forbidden, InvalidInput
 from app.models import Attachment, AuditEvent, ProcessInstance, TaskRecord, Timer
-from app.services.errors import Forbidden, InvalidInput
 from app.services.execution import deadlines
 from app.services.records import attachments
 from tests.helpers import FORM_DATA, actor, complete, open_task, register, step

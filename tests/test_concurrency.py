@@ -49,8 +49,8 @@ def test_a_stale_instance_version_is_a_conflict_not_a_lost_update(db):
     import pytest
     from sqlalchemy import text
 
+    from app.errors import Conflict
     from app.models import ProcessInstance
-    from app.services.errors import Conflict
     from app.services.execution import completion
     from tests.helpers import actor, open_task, register
 
@@ -75,8 +75,8 @@ def test_many_threads_on_parallel_tasks_of_one_instance_lose_no_update(db, setti
 
     from sqlalchemy import select
 
+    from app.errors import Conflict, Forbidden
     from app.models import TaskRecord
-    from app.services.errors import Conflict, Forbidden
     from app.services.execution import completion
     from tests.helpers import actor, co_defendant_reviews
     from tests.samples import PathData, load

@@ -6,9 +6,9 @@ import pytest
 from sqlalchemy import select
 
 from app.clock import now as clock_now
+from app.errors import Conflict, Forbidden, InvalidInput
 from app.models import AuditEvent, Timer
 from app.models.states import DeadlineState
-from app.services.errors import Conflict, Forbidden, InvalidInput
 from app.services.execution import deadlines, timer_pass
 from app.services.reporting import queries
 from tests.helpers import actor, open_task, register, step

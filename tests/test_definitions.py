@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
+from app.errors import InvalidInput
 from app.models import ProcessDefinition
 from app.services.design import definitions
-from app.services.errors import InvalidInput
 from tests.helpers import actor
 from tests.versioning import MEDIATION, REPLY_DEADLINE, ROOT, shipped
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from app.errors import Forbidden
 from app.models import Document, ProcessInstance, Reminder, TaskRecord
 from app.services.court import messages
-from app.services.errors import Forbidden
 from app.services.execution import completion
 from app.workdays import SHANGHAI
 from tests.helpers import actor

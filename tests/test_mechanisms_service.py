@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from app.errors import Conflict, Forbidden
 from app.models import Document, ProcessInstance, TaskRecord
-from app.services.errors import Conflict, Forbidden
 from app.services.execution import completion, instances, processes
 from app.services.records import attachments
 from tests.helpers import actor
@@ -165,9 +165,9 @@ def test_service_refuses_a_decision_task_without_a_passed_review(db, settings):
 def test_hand_edited_diagram_cannot_skip_the_review(db, settings):
     """A new version whose gateway always leads to the decision: the service still refuses."""
     from app.config import ROOT
+    from app.errors import Conflict
     from app.services.actor import SYSTEM
     from app.services.design import definitions
-    from app.services.errors import Conflict
 
     xml = (ROOT / "processes" / "major_enforcement_decision.bpmn").read_text(encoding="utf-8")
     assert 'review_result == "passed"' in xml
@@ -189,9 +189,9 @@ def test_hand_edited_diagram_cannot_skip_the_review(db, settings):
 
 def test_a_version_without_the_review_task_cannot_be_deployed(db, settings):
     from app.config import ROOT
+    from app.errors import InvalidInput
     from app.services.actor import SYSTEM
     from app.services.design import definitions
-    from app.services.errors import InvalidInput
 
     xml = (ROOT / "processes" / "major_enforcement_decision.bpmn").read_text(encoding="utf-8")
     edited = (
@@ -298,7 +298,7 @@ def test_attachments_are_stored_outside_the_web_root_and_listed(db, settings):
 
 
 def test_bad_attachment_type_is_a_field_error_and_changes_nothing(db, settings):
-    from app.services.errors import InvalidInput
+    from app.errors import InvalidInput
 
     sample = load("major_enforcement_decision")
     data = PathData(sample["paths"]["passed_first_time"]).next("draft_decision")

@@ -8,8 +8,8 @@ import docx
 import pytest
 from sqlalchemy import func, select
 
+from app.errors import Conflict, Forbidden, InvalidInput
 from app.models import AuditEvent, Document, ProcessInstance, Reminder, TaskRecord
-from app.services.errors import Conflict, Forbidden, InvalidInput
 from app.services.reporting import queries
 from tests.helpers import FORM_DATA, actor, complete, open_task, register, step
 

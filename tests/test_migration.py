@@ -8,10 +8,10 @@ import pytest
 from sqlalchemy import select
 
 from app import clock as product_clock
+from app.errors import Forbidden, InvalidInput
 from app.models import AuditEvent, ProcessInstance, TaskRecord, Timer
 from app.services.court import messages
 from app.services.design import instance_migration, versions
-from app.services.errors import Forbidden, InvalidInput
 from app.services.execution import deadlines, processes
 from tests import test_mechanisms_service as mechanisms
 from tests.helpers import FORM_DATA, actor, complete, open_task, register, step

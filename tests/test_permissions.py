@@ -105,8 +105,8 @@ def test_services_refuse_what_the_table_refuses_in_chinese(db):
     """The services ask the same table: a page or API cannot be the only guard."""
     from datetime import date
 
+    from app.errors import Forbidden
     from app.services.court import cases, reconsiderations
-    from app.services.errors import Forbidden
     from app.services.reporting import evaluation, stats
 
     agency = Actor("gtzy", "agency")

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from app.errors import Forbidden, InvalidInput
 from app.models import AuditEvent, TaskRecord
-from app.services.errors import Forbidden, InvalidInput
 from app.services.execution import assignment, completion
 from tests.helpers import FORM_DATA, actor, co_defendant_reviews, open_task, register, step
 from tests.samples import PathData, load

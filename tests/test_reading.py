@@ -16,10 +16,10 @@ from sqlalchemy import select
 
 from app.cli import main
 from app.config import ROOT
+from app.errors import InvalidInput
 from app.models import ProcessInstance, TaskRecord
 from app.services.actor import SYSTEM
 from app.services.design import definitions
-from app.services.errors import InvalidInput
 from tests.reading import Done, Run, Viewer, continue_path, run_path
 
 pytestmark = pytest.mark.both_databases

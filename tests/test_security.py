@@ -10,9 +10,9 @@ from sqlalchemy import select
 
 from app.cli import main
 from app.engine import BpmnDefinitionError, parse_bpmn
+from app.errors import InvalidInput
 from app.models import AuditEvent
 from app.services.actor import SYSTEM
-from app.services.errors import InvalidInput
 from app.services.identity import org
 from app.web.factory import create_app
 from tests.test_web import _csrf

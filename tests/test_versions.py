@@ -6,8 +6,8 @@ import re
 
 import pytest
 
+from app.errors import NotFound
 from app.services.design import versions
-from app.services.errors import NotFound
 from tests.test_migration import _case, _waiting_at_reply
 from tests.test_web import _csrf, login
 from tests.versioning import MEDIATION, deploy_variant, deploy_xml, forms_with, reply_in, shipped

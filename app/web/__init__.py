@@ -13,7 +13,7 @@ from sqlalchemy.exc import DataError
 from werkzeug.routing import IntegerConverter, Map
 
 from app.db import RETRY_AFTER_S, WriterBusy
-from app.services.errors import Forbidden, ServiceError
+from app.errors import Forbidden, ServiceError
 from app.web import (  # api_manage: its routes join api.bp on import
     api,
     api_manage,  # noqa: F401

@@ -17,11 +17,11 @@ from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
 from app import inputs
+from app.errors import Forbidden, InvalidInput, ServiceError
 from app.models import ProcessInstance
 from app.services.actor import Actor
 from app.services.court import cases as case_service
 from app.services.court import messages
-from app.services.errors import Forbidden, InvalidInput, ServiceError
 from app.services.execution import completion, holidays, instances, processes
 from app.services.identity import access, org
 from app.services.records import attachments, downloads

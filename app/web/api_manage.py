@@ -9,9 +9,9 @@ from typing import Any
 from flask import jsonify, request
 from werkzeug.wrappers import Response
 
+from app.errors import InvalidInput
 from app.services.court import reconsiderations
 from app.services.design import definitions
-from app.services.errors import InvalidInput
 from app.services.execution import assignment, deadlines
 from app.services.identity import org
 from app.services.reporting import evaluation, queries, stats

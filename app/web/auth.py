@@ -16,8 +16,8 @@ from flask import (
 from flask_login import LoginManager, current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
+from app.errors import InvalidInput
 from app.models import User
-from app.services.errors import InvalidInput
 from app.services.identity import login_sessions, logins, throttle
 from app.web.context import db, settings
 

@@ -4,10 +4,10 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import login_required
 from werkzeug.wrappers import Response
 
+from app.errors import InvalidInput
 from app.models.states import InstanceStatus
 from app.services.court import cases as case_service
 from app.services.court import messages, reconsiderations
-from app.services.errors import InvalidInput
 from app.services.identity.permissions import Action, may
 from app.services.reporting import queries, timeline
 from app.web.context import actor, db

@@ -10,8 +10,8 @@ from flask_login import current_user
 from app import jsontext
 from app.config import Settings
 from app.db import Database
+from app.errors import InvalidInput
 from app.services.actor import Actor
-from app.services.errors import InvalidInput
 
 
 def db() -> Database:

@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 from flask import Request
 
 from app import inputs
-from app.services.errors import InvalidInput
+from app.errors import InvalidInput
 
 MAX_QUERY_LENGTH = 1000  # searches, filters, dates, ids: all far shorter
 MAX_RECORD_ID = 2**63 - 1  # what an id column holds (SQLite cannot even bind a larger int)

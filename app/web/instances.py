@@ -15,8 +15,8 @@ from flask import (
 from flask_login import login_required
 from werkzeug.wrappers import Response
 
+from app.errors import NotFound
 from app.scheduler import VerificationRunner
-from app.services.errors import NotFound
 from app.services.records import audit, audit_verify, downloads
 from app.services.reporting import inspection, queries
 from app.web.context import actor, db, settings

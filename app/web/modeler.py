@@ -14,8 +14,8 @@ from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from app import clock
+from app.errors import InvalidInput, ServiceError
 from app.services.design import definitions, modeling
-from app.services.errors import InvalidInput, ServiceError
 from app.web import permissions
 from app.web.context import actor, db, json_body, settings
 

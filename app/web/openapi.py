@@ -18,8 +18,8 @@ from typing import Any
 from flask import Blueprint, Flask, current_app, jsonify
 from werkzeug.wrappers import Response
 
+from app.errors import InvalidInput
 from app.forms import validate_submission
-from app.services.errors import InvalidInput
 from app.web.openapi_operations import BODIES, ERRORS, OPERATIONS, SCHEMAS, Schema
 
 PREFIX = "/api/v1"

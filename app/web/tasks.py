@@ -5,10 +5,10 @@ from flask_login import login_required
 from werkzeug.wrappers import Response
 
 from app import clock
+from app.errors import InvalidInput
 from app.forms import fields_for
 from app.models import ProcessInstance
 from app.models.states import TaskStatus
-from app.services.errors import InvalidInput
 from app.services.execution import assignment, completion, deadlines, instances, task_forms
 from app.services.identity import access, org, units
 from app.services.identity.permissions import Action, may

@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, Response, render_template, request
 from flask_login import login_required
 
+from app.errors import InvalidInput
 from app.services.design import instance_migration, versions
-from app.services.errors import InvalidInput
 from app.web import permissions
 from app.web.context import actor, db
 from app.web.guard import record_ids

@@ -9,10 +9,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app import case_numbers, clock, inputs
+from app.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.models import Case, ProcessInstance
 from app.services.actor import Actor
 from app.services.design import definitions
-from app.services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.services.execution import instances
 from app.services.identity import org
 from app.services.identity.permissions import Action, require

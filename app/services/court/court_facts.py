@@ -12,11 +12,11 @@ from sqlalchemy.orm import Session
 
 from app import clock, inputs
 from app.clocks import COURT, SYSTEM, StartEvent
+from app.errors import NotFound
 from app.models import Case, CourtMessage, ProcessInstance, Unit
 from app.models.states import InstanceStatus
 from app.services.actor import Actor
 from app.services.design import definitions
-from app.services.errors import NotFound
 from app.services.execution import instances
 from app.services.identity import org
 

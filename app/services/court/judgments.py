@@ -18,10 +18,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.clocks import StartEvent
+from app.errors import Conflict, InvalidInput
 from app.models import Case, CourtMessage, ProcessInstance, Unit
 from app.services.actor import Actor
 from app.services.court import court_facts, losses
-from app.services.errors import Conflict, InvalidInput
 from app.services.identity import units
 from app.services.records import audit
 

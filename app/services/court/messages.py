@@ -16,10 +16,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app import case_numbers, clock, jsontext
+from app.errors import InvalidInput, PayloadTooLarge
 from app.models import Case, CourtMessage, Unit
 from app.services.actor import Actor
 from app.services.court import court_facts, judgments
-from app.services.errors import InvalidInput, PayloadTooLarge
 from app.services.identity.permissions import Action, require
 from app.services.records import audit
 from app.services.uow import unit_of_work

@@ -20,11 +20,11 @@ from sqlalchemy.orm import Session
 
 from app import clock
 from app.clocks import ENTERED
+from app.errors import Conflict, InvalidInput
 from app.models import Case, Unit
 from app.models.case import RECONSIDERATION
 from app.services.actor import Actor
 from app.services.court import court_facts, losses
-from app.services.errors import Conflict, InvalidInput
 from app.services.identity import org
 from app.services.identity.permissions import Action, require
 from app.services.records import audit

@@ -21,10 +21,10 @@ from app.engine import (
     parse_bpmn,
     started_processes,
 )
+from app.errors import InvalidInput, NotFound
 from app.models import ProcessDefinition
 from app.services.actor import Actor
 from app.services.design import definition_rules
-from app.services.errors import InvalidInput, NotFound
 from app.services.execution import gates, lanes
 from app.services.identity.permissions import Action, require
 from app.services.records import audit

@@ -16,11 +16,11 @@ from sqlalchemy.orm import Session
 from app import clock
 from app.db import Database
 from app.engine import MigrationRefused, migrate
+from app.errors import ServiceError
 from app.models import ProcessDefinition, ProcessInstance, TaskRecord
 from app.models.states import InstanceStatus, TaskStatus
 from app.services.actor import Actor
 from app.services.design import versions
-from app.services.errors import ServiceError
 from app.services.execution import holidays, instances, lanes, projections
 from app.services.identity.permissions import Action, require
 from app.services.records import audit

@@ -17,11 +17,11 @@ from sqlalchemy.orm import Session
 from app import inputs
 from app.documents import DOCUMENT_KINDS
 from app.engine import BpmnDefinitionError, DefinitionProblem, executable_process_ids
+from app.errors import InvalidInput
 from app.models import ROLES, ProcessDefinition
 from app.services.actor import Actor
 from app.services.design import definitions
 from app.services.design.definition_rules import RECORDED_STARTS
-from app.services.errors import InvalidInput
 from app.services.execution import holidays, lanes
 from app.services.identity import access
 from app.services.uow import unit_of_work

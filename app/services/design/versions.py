@@ -12,9 +12,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, undefer
 
 from app.engine import ElementOutline, outline
+from app.errors import InvalidInput, NotFound
 from app.models import ProcessDefinition, ProcessInstance
 from app.models.states import InstanceStatus
-from app.services.errors import InvalidInput, NotFound
 
 KIND_LABELS = {
     "userTask": "用户任务", "task": "任务", "manualTask": "人工任务", "scriptTask": "脚本任务",

@@ -8,10 +8,10 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from app import clock, inputs
+from app.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.models import Substitution, TaskRecord, User
 from app.models.states import TaskStatus
 from app.services.actor import Actor
-from app.services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.services.identity.permissions import Action, require
 from app.services.notify import ladder
 from app.services.records import audit

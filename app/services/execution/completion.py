@@ -23,12 +23,12 @@ from app.clocks import system_event
 from app.db import Database
 from app.driver_sql import DriverStatement
 from app.engine import EngineError, TaskNotReady, TimerState
+from app.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.forms import validate_submission
 from app.models import Attachment, ProcessInstance, TaskRecord
 from app.models.states import TaskStatus
 from app.services.actor import Actor
 from app.services.design import definitions
-from app.services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.services.execution import gates, holidays, instances, projections, task_forms
 from app.services.execution.instances import can_work_on, row_locks, task_schema, working_for
 from app.services.execution.workflows import ENGINE, LEAN, EngineRun, StepResult, restore

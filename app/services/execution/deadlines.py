@@ -17,10 +17,10 @@ from sqlalchemy.orm import Session
 
 from app import clock
 from app.clocks import ENTERED, Clock, Computed, StartEvent
+from app.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.models import Attachment, ProcessInstance, TaskRecord, Timer
 from app.models.states import TaskStatus, TimerStatus
 from app.services.actor import Actor
-from app.services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.services.execution import holidays, instances, projections
 from app.services.identity import org
 from app.services.identity.permissions import Action, may, require

@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.errors import Conflict
 from app.models import TaskRecord
 from app.models.states import TaskStatus
-from app.services.errors import Conflict
 
 
 @dataclass(frozen=True)

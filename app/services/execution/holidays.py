@@ -12,9 +12,9 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from app import clock
+from app.errors import InvalidInput
 from app.models import CalendarDay, CalendarYear
 from app.services.actor import Actor
-from app.services.errors import InvalidInput
 from app.services.records import audit
 from app.workdays import (
     CalendarFormatError,

@@ -16,10 +16,10 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from app import clock
 from app.engine import EngineError, TimerState
+from app.errors import Conflict, InvalidInput, NotFound
 from app.models import ProcessDefinition, ProcessInstance, TaskRecord
 from app.models.states import InstanceStatus
 from app.services.actor import Actor
-from app.services.errors import Conflict, InvalidInput, NotFound
 from app.services.execution import holidays, projections, task_forms
 from app.services.execution.workflows import (
     ENGINE,

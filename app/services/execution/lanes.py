@@ -14,8 +14,8 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from app.driver_sql import DriverStatement
+from app.errors import InvalidInput
 from app.models import Unit
-from app.services.errors import InvalidInput
 from app.services.identity import org
 
 LANE_UNIT_KIND: dict[str, str] = {

@@ -11,10 +11,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app import case_numbers, inputs
+from app.errors import Forbidden, InvalidInput
 from app.models import ProcessDefinition, ProcessInstance
 from app.services.actor import Actor
 from app.services.design import definitions
-from app.services.errors import Forbidden, InvalidInput
 from app.services.execution import instances, lanes
 from app.services.identity import org
 from app.services.identity.permissions import Action, may

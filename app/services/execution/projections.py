@@ -21,9 +21,9 @@ from app import clock
 from app.clocks import suspension_text
 from app.driver_sql import DriverStatement
 from app.engine import TimerState
+from app.errors import Conflict, ServiceError
 from app.models import Case, ProcessInstance, Reminder, TaskRecord, Timer, Unit
 from app.models.states import InstanceStatus, TaskStatus, TimerStatus
-from app.services.errors import Conflict, ServiceError
 from app.services.execution import holidays, lanes, task_forms
 from app.services.execution.workflows import (
     ENGINE,

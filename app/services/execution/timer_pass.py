@@ -12,9 +12,9 @@ from sqlalchemy.orm import Session
 from app import clock
 from app.db import Database
 from app.engine import TimerState
+from app.errors import Conflict
 from app.models import ProcessInstance, TaskRecord, Timer
 from app.models.states import TaskStatus, TimerStatus
-from app.services.errors import Conflict
 from app.services.execution import instances
 from app.services.notify import ladder
 from app.services.records import audit

@@ -12,9 +12,9 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app.errors import Conflict, InvalidInput, NotFound
 from app.models import ROLES, User
 from app.services.actor import Actor
-from app.services.errors import Conflict, InvalidInput, NotFound
 from app.services.identity import login_sessions, org, passwords
 from app.services.records import audit
 

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
+from app.errors import InvalidInput
 from app.models import User
-from app.services.errors import InvalidInput
 from app.services.identity import accounts, login_sessions, org, sso, throttle
 from app.services.records import audit
 from app.services.uow import unit_of_work

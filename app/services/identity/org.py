@@ -14,9 +14,9 @@ from sqlalchemy.orm import Session
 
 from app import clock
 from app.driver_sql import DriverStatement
+from app.errors import Conflict, InvalidInput, NotFound, ServiceError
 from app.models import ROLES, UNIT_KINDS, ApiToken, Unit, User
 from app.services.actor import Actor
-from app.services.errors import Conflict, InvalidInput, NotFound, ServiceError
 from app.services.execution import assignment
 from app.services.identity import passwords
 from app.services.records import audit

@@ -9,7 +9,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from zxcvbn import zxcvbn
 
-from app.services.errors import InvalidInput
+from app.errors import InvalidInput
 
 MIN_LENGTH = 8
 MAX_LENGTH = 128

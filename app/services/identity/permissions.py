@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from app.errors import Forbidden
 from app.models import ROLES
-from app.services.errors import Forbidden
 
 SYSTEM = "system"
 

@@ -6,8 +6,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app import clock
+from app.errors import ServiceError
 from app.models import User
-from app.services.errors import ServiceError
 from app.services.records import audit
 
 

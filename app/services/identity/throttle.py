@@ -20,8 +20,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app import clock
+from app.errors import ServiceError
 from app.models import AuditEvent
-from app.services.errors import ServiceError
 from app.services.records import audit
 
 FAILED = "login.failed"

@@ -9,9 +9,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app import clock
+from app.errors import InvalidInput, NotFound
 from app.models import Case, Setting, Unit, User
 from app.services.actor import Actor
-from app.services.errors import InvalidInput, NotFound
 from app.services.identity import org
 from app.services.records import audit
 

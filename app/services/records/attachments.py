@@ -14,9 +14,9 @@ from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 from app import clock, inputs
+from app.errors import InvalidInput, NotFound
 from app.models import Attachment, Unit
 from app.services.actor import Actor
-from app.services.errors import InvalidInput, NotFound
 from app.services.identity import units
 from app.services.records import archives
 from app.services.uow import unit_of_work

@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 from app import clock
 from app.documents import DOCUMENT_KINDS, DocumentError, document_title, render_document
 from app.engine import SUBMITTED_PREFIX
+from app.errors import InvalidInput, NotFound, ServiceError
 from app.models import Case, Document, DocumentCounter, ProcessInstance, TaskRecord
-from app.services.errors import InvalidInput, NotFound, ServiceError
 from app.services.execution import lanes
 from app.services.records import audit
 

@@ -13,10 +13,10 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from app import case_numbers, clock, inputs
+from app.errors import InvalidInput
 from app.models import Case, ProcessDefinition, ProcessInstance, TaskRecord, Unit
 from app.models.states import INSTANCE_STATUS_LABELS, TaskStatus, TimerStatus
 from app.services.actor import Actor
-from app.services.errors import InvalidInput
 from app.services.execution import holidays
 from app.services.execution.instances import ENGINE
 from app.services.reporting import queries

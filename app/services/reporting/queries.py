@@ -11,6 +11,7 @@ from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from app import clock
+from app.errors import NotFound
 from app.models import (
     Attachment,
     AuditEvent,
@@ -25,7 +26,6 @@ from app.models import (
 )
 from app.models.states import DeadlineState, TaskStatus
 from app.services.actor import Actor
-from app.services.errors import NotFound
 from app.services.execution import holidays
 from app.services.identity import access
 from app.services.identity.permissions import Action, may

@@ -16,11 +16,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app import clock, inputs
+from app.errors import InvalidInput
 from app.models import Case, ProcessInstance, TaskRecord, Unit
 from app.models.case import LITIGATION, RECONSIDERATION
 from app.models.states import DeadlineState, InstanceStatus, TaskStatus
 from app.services.actor import Actor
-from app.services.errors import InvalidInput
 from app.services.identity import units
 from app.services.reporting import queries
 from app.services.reporting.queries import sees_everything

@@ -10,10 +10,10 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from app import case_numbers, clock, inputs
+from app.errors import InvalidInput, NotFound
 from app.models import Case, CourtMessage, Document, ProcessInstance, TaskRecord, Unit
 from app.services.actor import Actor
 from app.services.court.messages import NAMES
-from app.services.errors import InvalidInput, NotFound
 from app.services.identity import access
 from app.services.identity.permissions import Action, may
 from app.services.reporting import inspection, queries
