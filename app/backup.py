@@ -87,7 +87,7 @@ def _add(archive: tarfile.TarFile, path: Path, name: str, members: dict[str, Any
     info.mtime = int(clock.wall_now().timestamp())
     with path.open("rb") as handle:
         hashing = _Hashing(handle)
-        archive.addfile(info, hashing)  # type: ignore[arg-type]
+        archive.addfile(info, hashing)
     members[name] = {"size": info.size, "sha256": hashing.sha256.hexdigest()}
 
 

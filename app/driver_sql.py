@@ -12,11 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Connection
 from sqlalchemy.engine import Dialect
-from sqlalchemy.sql import Executable
+from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.dml import ValuesBase
 
 Processor = Callable[[Any], Any] | None
@@ -39,7 +40,7 @@ class DriverStatement:
     parameters, as SQLAlchemy's ``execute(statement, params)`` does.
     """
 
-    def __init__(self, statement: Executable) -> None:
+    def __init__(self, statement: ClauseElement) -> None:
         self.statement = statement
         self._writes_params = isinstance(statement, ValuesBase)
         self._plans: dict[tuple[str, tuple[str, ...]], _Plan] = {}
@@ -80,7 +81,9 @@ class DriverStatement:
             value = params[name] if name in params else plan.fixed[name]
             processor = plan.binds[name]
             values.append(value if processor is None else processor(value))
-        cursor = connection.connection.driver_connection.cursor()
+        driver = connection.connection.driver_connection
+        assert driver is not None  # a checked-out connection has its DBAPI connection
+        cursor = driver.cursor()
         try:
             if plan.positional:
                 cursor.execute(plan.sql, values)
@@ -92,8 +95,11 @@ class DriverStatement:
         return plan, cursor
 
     def _compile(self, dialect: Dialect, keys: list[str]) -> _Plan:
-        compiled = self.statement.compile(
-            dialect=dialect, column_keys=keys if self._writes_params else None
+        compiled = cast(
+            SQLCompiler,
+            self.statement.compile(
+                dialect=dialect, column_keys=keys if self._writes_params else None
+            ),
         )
         if compiled.positional:
             names = tuple(compiled.positiontup or ())
@@ -101,14 +107,15 @@ class DriverStatement:
             names = tuple(dict.fromkeys(compiled.bind_names.values()))
         by_name = {name: bind for bind, name in compiled.bind_names.items()}
         binds = {
-            name: by_name[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names
+            name: cast(Processor, by_name[name].type.dialect_impl(dialect).bind_processor(dialect))
+            for name in names
         }
         if compiled.insert_prefetch or compiled.update_prefetch:  # Python-side defaults
             missing = [c.key for c in (*compiled.insert_prefetch, *compiled.update_prefetch)]
             raise ValueError(f"a driver statement writes only what it is given: {missing}")
         fixed = {  # values the statement carries; a parameter it needs is a KeyError if absent
             name: value
-            for name, value in compiled.construct_params(_check=False).items()
+            for name, value in (compiled.construct_params(_check=False) or {}).items()
             if not (by_name.get(name) is not None and by_name[name].required)
         }
         columns = tuple(  # a select's columns, or what an insert/update returns

@@ -119,7 +119,7 @@ def build_legality_opinion(v: Values) -> list[Block]:
 
     sections: list[tuple[str, list[Block]]] = []
 
-    matter = [
+    matter: list[Block] = [
         body(f"事项类型：{v.text('matter_type')}"),
         body(f"事项名称：{_title(v)}"),
     ]
@@ -142,7 +142,7 @@ def build_legality_opinion(v: Values) -> list[Block]:
         adviser = v.text("adviser_name")
         if v.has("adviser_firm"):
             adviser += f"（{v.text('adviser_firm')}）"
-        review = [body(f"审核人：{adviser}")]
+        review: list[Block] = [body(f"审核人：{adviser}")]
         if v.has("adviser_opinion"):
             review.append(body("审核意见："))
             review += [body(line) for line in v.lines("adviser_opinion")]
@@ -158,7 +158,7 @@ def build_legality_opinion(v: Values) -> list[Block]:
         )
         when = f"于{v.text('consulted_on')}" if v.has("consulted_on") else ""
         opening = f"该事项属于{why}，" if why else ""
-        consultation = [body(f"{opening}{when}与{BUREAU}进行了审查会商。")]
+        consultation: list[Block] = [body(f"{opening}{when}与{BUREAU}进行了审查会商。")]
         if v.has("participants"):
             consultation.append(body(f"参加会商人员：{v.text('participants')}"))
         consultation.append(body("会商意见："))

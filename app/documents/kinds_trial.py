@@ -70,7 +70,7 @@ def _case(v: Values) -> str:
 
 
 def _case_facts(v: Values) -> list[Block]:
-    blocks = [
+    blocks: list[Block] = [
         body(f"行政相对人（原告）：{v.text('plaintiff')}"),
         body(f"案涉行政机关：{v.text('agency_name')}"),
         body(f"案由：{v.text('subject')}"),

@@ -144,9 +144,10 @@ def _describe(spec: Any) -> tuple[list[UserTaskInfo], list[str], list[TimerInfo]
         definition = getattr(task_spec, "event_definition", None)
         if isinstance(task_spec, CatchingEvent) and isinstance(definition, TimerEventDefinition):
             split = next(iter(task_spec.inputs), None)
-            on_boundary = split is not None and split.name.endswith(".BoundaryEventSplit")
+            split_name = split.name if split is not None else ""
+            on_boundary = split_name.endswith(".BoundaryEventSplit")
             # an intermediate timer's input is the element before it, not a host
-            host = split.name.removesuffix(".BoundaryEventSplit") if on_boundary else ""
+            host = split_name.removesuffix(".BoundaryEventSplit") if on_boundary else ""
             info = TimerInfo(
                 task_spec.bpmn_id,
                 task_spec.bpmn_name or task_spec.bpmn_id,
@@ -293,7 +294,8 @@ def parse_bpmn(
         raise
     except Exception as exc:  # the parser raises many kinds; each is a bad definition
         raise BpmnDefinitionError([DefinitionProblem("", f"无法解析流程定义：{exc}")]) from exc
-    user_tasks, lanes = [], []
+    user_tasks: list[UserTaskInfo] = []
+    lanes: list[str] = []
     scripts: list[ScriptInfo] = []
     variables: set[str] = set()
     other_timers: list[TimerInfo] = []

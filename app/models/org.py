@@ -71,7 +71,8 @@ class User(Base):
     # Flask-Login protocol. What Flask-Login keeps in the cookie (and in a remember-me cookie) is
     # the login session's token, never the user's id: a cookie is only as good as the
     # server-side session it names (``app.services.identity.login_sessions``).
-    login_token = None  # type: str | None  (set by login_sessions; not a column)
+    # set by login_sessions; not a column (a type comment: the ORM would map an annotation)
+    login_token = None  # type: str | None
 
     @property
     def is_authenticated(self) -> bool:

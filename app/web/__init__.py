@@ -122,11 +122,11 @@ def register(app: Flask) -> None:
     oidc.init(app, app.extensions["huajie.settings"])
 
     @app.before_request
-    def _refuse_bad_text():  # type: ignore[no-untyped-def]
+    def _refuse_bad_text():
         guard.check(request, app.view_functions.get(request.endpoint or ""))
 
     @app.before_request
-    def _permission_table():  # type: ignore[no-untyped-def]
+    def _permission_table():
         """Every logged-in request passes the permission table (API tokens: in token_required).
 
         Auditors read everything and change nothing: the table gives them no write anywhere
@@ -141,13 +141,13 @@ def register(app: Flask) -> None:
         return None
 
     @app.errorhandler(ServiceError)
-    def _service_error(exc: ServiceError):  # type: ignore[no-untyped-def]
+    def _service_error(exc: ServiceError):
         if request.path.startswith("/api/"):
             return jsonify(error=exc.message, errors=getattr(exc, "errors", None)), exc.status
         return render_template("error.html", message=exc.message, status=exc.status), exc.status
 
     @app.errorhandler(WriterBusy)
-    def _busy(exc: WriterBusy):  # type: ignore[no-untyped-def]
+    def _busy(exc: WriterBusy):
         """Another writer holds the lock past the timeout: try again shortly (reads go on)."""
         message = "系统正忙（其他操作正在写入），请稍后重试"
         if request.path.startswith("/api/"):
@@ -161,7 +161,7 @@ def register(app: Flask) -> None:
         return response
 
     @app.errorhandler(DataError)
-    def _unstorable(exc: DataError):  # type: ignore[no-untyped-def]
+    def _unstorable(exc: DataError):
         """The database refused a value the checks before it let through: bad input, and the
         transaction is rolled back. (The checks name the field; this is the net under them.)"""
         current_app.logger.warning("database refused a value: %s", exc.orig)
@@ -171,17 +171,17 @@ def register(app: Flask) -> None:
         return render_template("error.html", message=message, status=400), 400
 
     @app.errorhandler(CSRFError)
-    def _csrf_error(exc: CSRFError):  # type: ignore[no-untyped-def]
+    def _csrf_error(exc: CSRFError):
         return render_template("error.html", message="页面已过期，请刷新后重试", status=400), 400
 
     @app.errorhandler(404)
-    def _not_found(exc: Exception):  # type: ignore[no-untyped-def]
+    def _not_found(exc: Exception):
         if request.path.startswith("/api/"):
             return jsonify(error="未找到"), 404
         return render_template("error.html", message="页面不存在", status=404), 404
 
     @app.errorhandler(413)
-    def _too_large(exc: Exception):  # type: ignore[no-untyped-def]
+    def _too_large(exc: Exception):
         limit = f"（单次提交上限 {current_app.config['MAX_CONTENT_LENGTH'] // 1024 // 1024} MiB）"
         if request.path.startswith("/api/"):
             return jsonify(error=f"请求体过大{limit}"), 413
@@ -190,7 +190,7 @@ def register(app: Flask) -> None:
     hsts = app.extensions["huajie.settings"].secure_cookies
 
     @app.after_request
-    def _headers(response):  # type: ignore[no-untyped-def]
+    def _headers(response):
         if request.endpoint not in CACHEABLE:
             # pages, downloads and API answers hold records: no copy in any cache (a shared
             # computer's browser, a proxy); only the static assets may be kept
@@ -208,7 +208,7 @@ def register(app: Flask) -> None:
         return response
 
     @app.template_filter("local")
-    def _local(value):  # type: ignore[no-untyped-def]
+    def _local(value):
         from app import clock
 
         return clock.to_local(value).strftime("%Y-%m-%d %H:%M") if value else ""
@@ -225,7 +225,7 @@ def register(app: Flask) -> None:
         return current_user.is_authenticated and may(current_user.role, Action(action))
 
     @app.context_processor
-    def _unread():  # type: ignore[no-untyped-def]
+    def _unread():
         if not current_user.is_authenticated:
             return {"unread_notifications": 0}
         from app.services.notify import ladder
@@ -248,7 +248,7 @@ def register(app: Flask) -> None:
         return NAMES.get(value, value)
 
     @app.template_filter("localdate")
-    def _localdate(value):  # type: ignore[no-untyped-def]
+    def _localdate(value):
         from app import clock
 
         return clock.to_local(value).strftime("%Y-%m-%d") if value else ""

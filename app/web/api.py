@@ -37,7 +37,7 @@ class Unauthorized(ServiceError):
     status = 401
 
 
-def token_required(view):  # type: ignore[no-untyped-def]
+def token_required(view):
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         header = request.headers.get("Authorization", "")

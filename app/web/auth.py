@@ -13,6 +13,7 @@ from flask import (
     session,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 from flask_login import LoginManager, current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
@@ -92,7 +93,7 @@ def init(app: Flask) -> None:
         return redirect(url_for("auth.login", next=target))
 
     @app.before_request
-    def _temporary_password():  # type: ignore[no-untyped-def]
+    def _temporary_password():
         if request.path.startswith("/api/") or request.endpoint in WHILE_MUST_CHANGE:
             return None
         if current_user.is_authenticated and current_user.must_change_password:
@@ -101,7 +102,7 @@ def init(app: Flask) -> None:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-def login() -> str | Response | tuple[str, int, dict[str, str]]:
+def login() -> ResponseReturnValue:
     error = None
     if request.method == "POST":
         outcome = logins.with_password(
@@ -123,7 +124,7 @@ def login() -> str | Response | tuple[str, int, dict[str, str]]:
 @bp.post("/logout")
 @login_required
 def logout() -> Response:
-    logins.log_out(db(), current_user)  # type: ignore[arg-type]
+    logins.log_out(db(), current_user)
     logout_user()
     flash("已退出登录")
     return redirect(url_for("auth.login"))
@@ -131,7 +132,7 @@ def logout() -> Response:
 
 @bp.route("/password", methods=["GET", "POST"])
 @login_required
-def password() -> str | Response | tuple[str, int]:
+def password() -> ResponseReturnValue:
     """修改密码: every user, with the current password and the new one twice."""
     if request.method == "GET":
         return render_template("password.html", errors={})

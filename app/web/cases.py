@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import login_required
 from werkzeug.wrappers import Response
 
@@ -59,7 +60,7 @@ def start_for_case(case_id: int, process_id: str) -> Response:
 
 @bp.route("/reconsiderations/new", methods=["GET", "POST"])
 @login_required
-def record_reconsideration() -> str | Response:
+def record_reconsideration() -> ResponseReturnValue:
     """登记行政复议决定 (the bureau): a correcting one starts mechanism 9's review."""
     errors: dict[str, list[str]] = {}
     values = {k: request.form.get(k, "") for k in reconsiderations.FIELDS}
@@ -84,7 +85,7 @@ def record_reconsideration() -> str | Response:
 @bp.route("/cases/new", methods=["GET", "POST"])
 @shows_field_errors
 @login_required
-def register() -> str | Response:
+def register() -> ResponseReturnValue:
     me = actor()
     errors: dict[str, list[str]] = {}
     values = {k: request.form.get(k, "") for k in case_service.CASE_FIELDS}

@@ -29,8 +29,8 @@ def actor() -> Actor:
         from app.services.execution import assignment
 
         with db().read() as session:
-            acting = assignment.acting_for(session, current_user)  # type: ignore[arg-type]
-        found = g.huajie_actor = Actor.of(current_user, acting)  # type: ignore[arg-type]
+            acting = assignment.acting_for(session, current_user)
+        found = g.huajie_actor = Actor.of(current_user, acting)
     return found
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from io import BytesIO
+from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
 from flask_login import login_required
@@ -54,9 +55,8 @@ def evaluate() -> Response:
     elif result.above:
         message += "（本期间已生成过约谈任务）"
     flash(message)
-    return redirect(
-        url_for(
-            "dashboard.dashboard",
-            **{"from": request.form.get("from", ""), "to": request.form.get("to", "")},
-        )
-    )
+    shown: dict[str, Any] = {
+        "from": request.form.get("from", ""),
+        "to": request.form.get("to", ""),
+    }
+    return redirect(url_for("dashboard.dashboard", **shown))

@@ -31,7 +31,7 @@ def parse_submission(schema: dict[str, Any], form: MultiDict[str, str]) -> dict[
         if typ == "array":
             if prop.get("format") == "attachments":
                 continue  # files are not form fields: the page passes them on as uploads
-            items = prop.get("items") if isinstance(prop.get("items"), dict) else {}
+            items: dict[str, Any] = prop["items"] if isinstance(prop.get("items"), dict) else {}
             values = _array_values(form.getlist(name), enum_values(items) is not None)
             if values:
                 result[name] = [_convert(v, items) for v in values]

@@ -87,7 +87,7 @@ def attachment(attachment_id: int) -> Response:
     return send_attachment(row)
 
 
-def send_attachment(row) -> Response:  # type: ignore[no-untyped-def]
+def send_attachment(row) -> Response:
     path = settings().data_dir / "attachments" / row.storage_name
     if not path.is_file():  # e.g. a database restored without its files
         raise NotFound(f"附件文件缺失：{row.name}（请管理员从完整备份恢复）")

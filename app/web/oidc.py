@@ -35,7 +35,7 @@ def init(app: Flask, config: Settings) -> None:
     app.register_blueprint(bp)
 
 
-def _client():  # type: ignore[no-untyped-def]
+def _client():
     return current_app.extensions["huajie.oauth"].create_client(PROVIDER)
 
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import login_required
 from werkzeug.wrappers import Response
 
@@ -79,7 +80,7 @@ def _uploads(schema: dict) -> dict[str, list[attachments.Upload]]:
     return found
 
 
-def _form_context(session, task, data, errors):  # type: ignore[no-untyped-def]
+def _form_context(session, task, data, errors):
     instance = session.get(ProcessInstance, task.instance_id)
     schema = instances.task_schema(session, task)
     ui_name = (task.form or "").replace(".schema.json", ".uischema.json")
@@ -91,7 +92,7 @@ def _form_context(session, task, data, errors):  # type: ignore[no-untyped-def]
 @bp.route("/tasks/<int:task_id>", methods=["GET", "POST"])
 @shows_field_errors
 @login_required
-def task_page(task_id: int) -> str | Response:
+def task_page(task_id: int) -> ResponseReturnValue:
     me = actor()
     errors: dict[str, list[str]] = {}
     data: dict = {}
@@ -230,7 +231,7 @@ def reassign(task_id: int) -> Response:
 
 @bp.route("/substitutes", methods=["GET", "POST"])
 @login_required
-def substitutes() -> str | Response:
+def substitutes() -> ResponseReturnValue:
     """Name a substitute (代理人) for a date range."""
     me = actor()
     if request.method == "POST":

@@ -286,9 +286,9 @@ def start_words(node: ast.expr) -> str:
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
         if node.func.id == "received" and not node.args:
             return "任务送达"
-        first = node.args[0] if node.args else None
-        if node.func.id == "submitted" and isinstance(first, ast.Constant):
-            return f" {first.value} 提交"
+        task = node.args[0] if node.args else None
+        if node.func.id == "submitted" and isinstance(task, ast.Constant):
+            return f" {task.value!s} 提交"
     if isinstance(node, ast.BoolOp) and isinstance(node.op, ast.Or):
         first, *rest = (start_words(v).strip() for v in node.values)
         return f" {first}（无则{'，'.join(rest)}）"

@@ -16,6 +16,7 @@ from app.services.identity.permissions import Action, require
 from app.services.notify import ladder
 from app.services.records import audit
 from app.services.uow import unit_of_work
+from app.workdays import WorkCalendar
 
 # built once: every API request asks
 _SUBSTITUTIONS_ON = select(Substitution).where(
@@ -100,7 +101,7 @@ def reassign(
     return task
 
 
-def _calendar(session: Session):  # type: ignore[no-untyped-def]
+def _calendar(session: Session) -> WorkCalendar:
     from app.services.execution import holidays
 
     return holidays.load(session)

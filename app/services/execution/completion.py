@@ -242,11 +242,11 @@ def _start_after(
 def _next_deadline(result: StepResult, timers: list[TimerState]) -> dict[str, Any]:
     """The deadline this step started (of the first new task that has one), as documents state
     it: its date and its period from the timer's own clock."""
-    dated = sorted((t for t in result.new_tasks if t.due_at is not None), key=lambda t: t.due_at)
+    dated = [(t.due_at, t) for t in result.new_tasks if t.due_at is not None]
     if not dated:
         return {}
-    first = dated[0]
-    found: dict[str, Any] = {"reply_due": clock.to_local(first.due_at).date().isoformat()}
+    due, first = min(dated, key=lambda pair: pair[0])
+    found: dict[str, Any] = {"reply_due": clock.to_local(due).date().isoformat()}
     for timer in timers:
         if timer.host_spiff_id == first.spiff_task_id and timer.purpose == "deadline":
             clock_ = timer.clock
@@ -298,10 +298,12 @@ def _completable(
     session: Session, actor: Actor, task_id: int, lock: bool
 ) -> tuple[TaskRecord, ProcessInstance, int]:
     """The open task the actor may complete, its instance, and the instance's open tasks."""
+    found: tuple[TaskRecord, ProcessInstance, int] | None
     if lock:  # this transaction's own objects
         if row_locks(session):  # queue behind the instance's other writers, then read it
             session.execute(_LOCK_INSTANCE_OF_TASK, {"task_id": task_id})
-        found = session.execute(_TASK_AND_INSTANCE, {"task_id": task_id}).one_or_none()
+        row = session.execute(_TASK_AND_INSTANCE, {"task_id": task_id}).one_or_none()
+        found = (row[0], row[1], row[2]) if row is not None else None
     else:  # to be handed on: detached objects made from one Core row, the session untouched
         found = _detached_task_and_instance(session, task_id)
     if found is None:

@@ -10,7 +10,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import bindparam, event, select
+from sqlalchemy import Connection, bindparam, event, select
 from sqlalchemy.orm import Session, lazyload
 
 from app import clock
@@ -101,7 +101,8 @@ def _key(session: Session, instance_id: int) -> tuple[str, int]:
     bind = session.get_bind()
     name = _database_names.get(bind)
     if name is None:
-        name = _database_names[bind] = bind.url.render_as_string(hide_password=True)
+        url = bind.engine.url if isinstance(bind, Connection) else bind.url
+        name = _database_names[bind] = url.render_as_string(hide_password=True)
     return name, instance_id
 
 

@@ -81,7 +81,7 @@ class DefinitionReaders:
     @classmethod
     def of(cls, process_id: str, spec_json: str) -> DefinitionReaders:
         specs = ENGINE.user_task_specs(spec_json)
-        named = {}
+        named: dict[str, frozenset[str]] = {}
         for spec in specs:
             known, _ = parse_readers(spec.properties.get(READERS_PROPERTY, ""))
             if known:

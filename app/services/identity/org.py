@@ -8,6 +8,7 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
@@ -126,15 +127,15 @@ def authenticate(
     address already blocked) leaves the failed attempts out of the audit log, where they would
     only flood it; they still count towards the account's lock-out.
     """
-    where = {"ip": ip} if ip else {}
+    where: dict[str, Any] = {"ip": ip} if ip else {}
     now = clock.now()
     user = session.scalar(select(User).where(User.username == username))
     if user is not None and user.locked_until is not None and user.locked_until > now:
         if audit_failures:
             audit.record(session, "anonymous", "login.refused_locked", username=username, **where)
         raise AccountLocked(f"账户已锁定，请于 {LOCK_MINUTES} 分钟后重试或联系管理员")
-    usable = user is not None and user.active
-    if passwords.verify(user.password_hash if usable else None, password) and user is not None:
+    stored = user.password_hash if user is not None and user.active else None
+    if passwords.verify(stored, password) and user is not None:
         user.failed_logins, user.locked_until = 0, None
         return user
     if audit_failures:
@@ -245,13 +246,13 @@ def actor_for_token(session: Session, token: str) -> Actor | None:
     """
     token_hash = _token_hash(token)
     live = _LIVE_TOKEN_USER.first(session.connection(), {"token_hash": token_hash})
-    user_id = live[0] if live else None
-    if user_id is None or live[1] <= clock.now():
+    if live is None or live[1] <= clock.now():
         with _actors_lock:
             _actors.pop(token_hash, None)
-        if user_id is not None:
+        if live is not None:
             raise TokenExpired(live[1])
         return None
+    user_id = live[0]
     today, now = clock.local_now().date(), time.monotonic()
     cached = _actors.get(token_hash)
     if cached and cached.user_id == user_id and cached.day == today and cached.expires > now:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -15,7 +17,7 @@ class SsoRefused(ServiceError):
     status = 403
 
 
-def refuse(session: Session, reason: str, message: str, **detail: str) -> SsoRefused:
+def refuse(session: Session, reason: str, message: str, **detail: Any) -> SsoRefused:
     """Audit a refused SSO login; the caller raises the returned error after its commit."""
     audit.record(session, "anonymous", "login.oidc_refused", reason=reason, **detail)
     return SsoRefused(message)

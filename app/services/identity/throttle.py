@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from app import clock
@@ -42,7 +42,7 @@ class LoginThrottled(ServiceError):
         self.minutes = minutes
 
 
-def _of_ip(ip: str):  # type: ignore[no-untyped-def]
+def _of_ip(ip: str) -> ColumnElement[bool]:
     return AuditEvent.detail["ip"].as_string() == ip
 
 

@@ -71,7 +71,7 @@ def _local_midnight_utc(day: date) -> datetime:
     return datetime.combine(day, datetime.min.time(), clock.SHANGHAI).astimezone(clock.UTC)
 
 
-def _overdue_ids(now: datetime) -> Select[tuple[int]]:
+def _overdue_ids(now: datetime) -> Select[int]:
     return select(TaskRecord.instance_id).where(
         TaskRecord.status == TaskStatus.OPEN, TaskRecord.due_at < now
     )
@@ -194,7 +194,7 @@ def inspect(session: Session, actor: Actor, instance_id: int) -> Inspection:
             late = working_days_between(session, task.due_at, end) if end else None
         steps.append(HistoryStep(task, submitted, added, changed, late, readable))
     states = element_states(session, view.instance, view.tasks)
-    lateness = {}
+    lateness: dict[int, int | None] = {}
     for timer in view.timers:
         if timer.status == TimerStatus.FIRED:
             host = next((t for t in view.tasks if t.id == timer.task_record_id), None)
