@@ -106,7 +106,7 @@ def receive(session: Session, actor: Actor, case_no: str, payload: dict, key: st
         "message.orders_new_act": orders_new_act, "event.performance_due": due,
         **losses.loser_facts(losers, received),
     }  # fmt: skip
-    conditions = {
+    conditions: dict[str, routes.Condition] = {
         "lost": outcome in lost and bool(performance_deadline),
         "not_filed_or_dismissed": outcome in NOT_FILED_OR_DISMISSED,
         "earlier_resolution_failed": lambda: _earlier_resolution_failed(session, case),

@@ -117,8 +117,9 @@ def check_route(
     if problems.count > before:
         return None
     return Route(
-        number=number, on=on, start=start, unit=spec["unit"], lanes=dict(spec.get("lanes", {})),
-        data=data, fixed=dict(fixed), when=when, unless=unless, each=each,
+        number=number, on=str(on), start=str(start), unit=spec["unit"],
+        lanes=dict(spec.get("lanes", {})), data=data, fixed=dict(fixed), when=when,
+        unless=unless, each=each,
     )  # fmt: skip
 
 
