@@ -163,11 +163,16 @@ def _fields(problems: Problems, raw: Any) -> dict[str, Fact]:
             continue
         known_keys(problems, entry, spec, {"type": "类型", "label": "中文名"}, "键")
         kind, label = spec.get("type"), spec.get("label")
-        if kind not in FIELD_TYPES:
+        if not isinstance(kind, str) or kind not in FIELD_TYPES:
             problems.add(entry, f"type 须为以下之一：{names_list(FIELD_TYPES)}")
         if not isinstance(label, str) or not label.strip():
             problems.add(entry, "缺少中文名（label）")
-        if kind in FIELD_TYPES and isinstance(label, str) and label.strip():
+        if (
+            isinstance(kind, str)
+            and kind in FIELD_TYPES
+            and isinstance(label, str)
+            and label.strip()
+        ):
             found[name] = Fact(kind, label.strip())
     return found
 
