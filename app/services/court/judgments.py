@@ -1,5 +1,5 @@
-"""裁判结果 (the court's judgment message): its facts on the case, what a loss starts, what a
-reversal stops.
+"""裁判结果 (the court's judgment message): its facts on the case, the facts and conditions it
+offers the routing table (which decides what it starts), what a reversal stops.
 
 A case has one judgment. A second one for the same case is refused unless it says it corrects
 the first (``correction: true`` with a ``correction_reason``): then the case's facts are

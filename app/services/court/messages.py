@@ -1,7 +1,8 @@
 """Court events (法院消息) as BPMN messages, correlated by the court case number.
 
 Only the court's token sends them. A message goes to every running instance of the case that
-waits for it; when none does, it starts the mechanism it belongs to. A repeated idempotency key
+waits for it; what it starts (as shipped: its mechanism, when nothing waited for it) is the
+routing table's (``processes/routing.toml``). A repeated idempotency key
 has no second effect. The facts a message carries (the day the center received a pre-filing
 notice, the day each defendant was served the judgment) start the deadlines they name, so each
 is checked: a known unit, a real date, not in the future, not before the case.
