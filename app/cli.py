@@ -27,6 +27,16 @@ def _fail(exc: ServiceError) -> None:
     sys.exit(2)
 
 
+def _use_routing(settings: Settings) -> None:
+    """Check the routing table beside the diagrams and put it in use (processes/routing.toml)."""
+    from app.services.design import routing
+
+    try:
+        routing.use(settings.processes_dir)
+    except ServiceError as exc:
+        _fail(exc)
+
+
 @click.group()
 def main() -> None:
     """化解 (huajie): BPMN orchestration of the ten mechanisms."""
@@ -41,6 +51,7 @@ def init(demo: bool) -> None:
     from app.services.design import definitions
 
     settings = Settings.from_env()
+    _use_routing(settings)
     upgrade(settings.database_url)
     db = _db(settings)
     try:
@@ -81,6 +92,7 @@ def serve(host: str, port: int, threads: int | None, workers: int) -> None:
     if workers < 1 or threads < 1:
         _fail(ServiceError("--workers 和 --threads 至少为 1"))
     if workers > 1:
+        _use_routing(Settings.from_env())  # before the workers: each would fail on its own
         click.echo(f"化解 正在运行：http://{host}:{port}/（{workers} 个进程）")
         _granian(host, port, workers, threads)
         return

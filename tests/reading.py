@@ -142,7 +142,7 @@ def _start(db: Database, process_id: str, sample: dict, path: PathData) -> tuple
                 session, actor(db, "center"), {**CASE, "court_case_no": case_no}
             )
             return registered.instance.id, registered.case.id
-    if process_id not in processes.CASE_PROCESSES:
+    if process_id not in processes.case_processes():
         with db.write() as session:
             definition = definitions.latest_definition(session, process_id)
             assert definition is not None

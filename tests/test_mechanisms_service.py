@@ -77,7 +77,7 @@ def _start_with_sample(db, process_id: str, path: PathData, sample: dict) -> int
     from app.services.actor import SYSTEM
     from app.services.design import definitions
 
-    if process_id not in processes.CASE_PROCESSES:
+    if process_id not in processes.case_processes():
         start_lane = {"enforcement_supervision": "区司法局"}.get(process_id, "案涉行政机关")
         return start(db, process_id, STARTERS[start_lane])
     data = {

@@ -6,6 +6,7 @@ from flask import Flask
 
 from app.config import Settings
 from app.db import Database
+from app.services.design import routing
 from app.web.json_provider import FlaskJSON
 
 
@@ -13,6 +14,10 @@ def create_app(settings: Settings | None = None) -> Flask:
     from app.services.records.attachments import MAX_REQUEST_BYTES
 
     settings = settings or Settings.from_env()
+    try:
+        routing.use(settings.processes_dir)
+    except routing.RoutingTableError as exc:  # at startup: say what is wrong, no traceback
+        raise SystemExit(exc.report()) from None
     app = Flask("app")  # templates and static files live in the app package
     app.config.update(
         SECRET_KEY=settings.secret_key,

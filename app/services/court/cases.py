@@ -1,4 +1,5 @@
-"""Cases (案件): registering a court-referred dispute starts mechanism 4."""
+"""Cases (案件): registering a court-referred dispute starts mechanism 4 (as the routing
+table, ``processes/routing.toml``, routes ``case_registered``)."""
 
 from __future__ import annotations
 
@@ -12,14 +13,13 @@ from app import case_numbers, clock, inputs
 from app.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.models import Case, ProcessInstance
 from app.services.actor import Actor
-from app.services.design import definitions
-from app.services.execution import instances
+from app.services.design import routing
+from app.services.execution import routes
 from app.services.identity import org
-from app.services.identity.permissions import Action, require
+from app.services.identity.permissions import Action, may, require
 from app.services.records import audit
 from app.services.uow import unit_of_work
 
-MEDIATION_PROCESS = "pre_litigation_mediation"
 CASE_FIELDS = {
     "court_case_no": "法院案号",
     "plaintiff": "行政相对人（原告）",
@@ -80,7 +80,6 @@ def register(session: Session, actor: Actor, payload: dict[str, Any]) -> Registe
         raise InvalidInput("案涉行政机关须为镇街或部门", {"agency_unit": ["请选择镇街或部门"]})
     if session.scalar(select(Case).where(Case.case_no == fields["court_case_no"])):
         raise Conflict(f"案号已登记：{fields['court_case_no']}")
-    center = org.unit_of_kind(session, "center")
     received_on = fields.get("received_on") or clock.local_now().date().isoformat()
     case = Case(
         case_no=fields["court_case_no"],
@@ -97,19 +96,8 @@ def register(session: Session, actor: Actor, payload: dict[str, Any]) -> Registe
     session.flush()
     audit.record(session, actor, "case.register", case_id=case.id, case_no=case.case_no)
     audit.covers(session, case)
-    definition = definitions.latest_definition(session, MEDIATION_PROCESS)
-    assert definition is not None
-    data = {
-        "court_case_no": case.case_no,
-        "plaintiff": case.plaintiff,
-        "agency_name": agency.name,
-        "subject": case.subject,
-        "claims": case.claims,
-        "court": case.court,
-        "received_on": received_on,
-        "lane_owners": {"案涉行政机关": agency.code, "区调处中心": center.code},
-    }
-    instance = instances.start(session, actor, definition, data, case_id=case.id, unit_id=agency.id)
+    occasion = routes.for_case("case_registered", case)
+    [instance] = routes.start(session, actor, occasion, required=True)
     return Registered(case, instance)
 
 
@@ -120,40 +108,18 @@ def get(session: Session, case_id: int) -> Case:
     return case
 
 
-# process id -> roles that may start it for a case by hand (others come from court messages)
-CASE_STARTABLE = {"in_trial_resolution": {"agency", "agency_head", "center"}}
-CASE_START_DEFAULTS = {
-    "in_trial_resolution": {
-        "loss_warning_received": False, "warning_letter_no": "", "warning_reason": "",
-    },
-}  # fmt: skip
-
-
 @unit_of_work
 def start_for_case(
     session: Session, actor: Actor, case_id: int, process_id: str
 ) -> ProcessInstance:
     """Start a case-bound mechanism by hand (e.g. 审中指导化解 once the court takes the case)."""
     case = get(session, case_id)
-    roles = CASE_STARTABLE.get(process_id)
-    if roles is None:
+    route = routing.current().hand_start(process_id)
+    if route is None:
         raise InvalidInput(f"该流程不能为案件手动发起：{process_id}")
     own_case = actor.unit_id == case.agency_unit_id or actor.unit_kind == "center"
-    if actor.role not in roles or not own_case:
+    if not may(actor.role, Action.START_FOR_CASE) or not own_case:
         raise Forbidden("无权为该案件发起此流程")
-    definition = definitions.latest_definition(session, process_id)
-    assert definition is not None
-    center = org.unit_of_kind(session, "center")
-    data = {
-        "court_case_no": case.case_no,
-        "plaintiff": case.plaintiff,
-        "agency_name": case.agency.name,
-        "subject": case.subject,
-        "claims": case.claims,
-        "court": case.court,
-        **CASE_START_DEFAULTS.get(process_id, {}),
-        "lane_owners": {"案涉行政机关": case.agency.code, "区调处中心": center.code},
-    }
-    return instances.start(
-        session, actor, definition, data, case_id=case.id, unit_id=case.agency_unit_id
-    )
+    occasion = routes.for_case("case_page", case)
+    [instance] = routes.start_route(session, actor, route, occasion, required=True)
+    return instance

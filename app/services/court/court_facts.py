@@ -16,9 +16,7 @@ from app.errors import NotFound
 from app.models import Case, CourtMessage, ProcessInstance, Unit
 from app.models.states import InstanceStatus
 from app.services.actor import Actor
-from app.services.design import definitions
-from app.services.execution import instances
-from app.services.identity import org
+from app.services.execution import instances, routes
 
 MAX_TEXT = 2000
 MAX_UNITS = 50
@@ -161,35 +159,13 @@ def deliver(session: Session, case: Case, name: str, payload: dict[str, Any]) ->
     return [i.id for i in running if instances.deliver_message(session, i, name, payload)]
 
 
-def start_for_case(
-    session: Session, actor: Actor, process_id: str, case: Case, extra: dict[str, Any]
-) -> int | None:
-    definition = definitions.latest_definition(session, process_id, required=False)
-    if definition is None:
-        return None
-    center = org.unit_of_kind(session, "center")
-    data = {
-        "court_case_no": case.case_no, "plaintiff": case.plaintiff,
-        "agency_name": case.agency.name, "subject": case.subject, "claims": case.claims,
-        "court": case.court, **extra,
-        "lane_owners": {"区调处中心": center.code, "案涉行政机关": case.agency.code},
-    }  # fmt: skip
-    instance = instances.start(
-        session, actor, definition, data, case_id=case.id, unit_id=case.agency_unit_id
-    )
-    return instance.id
-
-
 def deliver_or_start(
-    session: Session,
-    actor: Actor,
-    message: CourtMessage,
-    case: Case,
-    process_id: str,
-    extra: dict[str, Any],
+    session: Session, actor: Actor, message: CourtMessage, case: Case, facts: dict[str, Any]
 ) -> None:
-    """Deliver to the case's waiting instances; when none waits, start the mechanism."""
+    """Deliver to the case's waiting instances; then start what the routing table routes the
+    message to (a mechanism starts there when nothing waited for the message)."""
     message.delivered_to = deliver(session, case, message.name, message.payload)
-    if not message.delivered_to:
-        started = start_for_case(session, actor, process_id, case, extra)
-        message.started = [started] if started else []
+    occasion = routes.for_case(
+        message.name, case, facts, {"not_delivered": not message.delivered_to}
+    )
+    message.started = [i.id for i in routes.start(session, actor, occasion)]

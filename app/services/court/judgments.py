@@ -1,5 +1,5 @@
-"""裁判结果 (the court's judgment message): its facts on the case, what a loss starts, what a
-reversal stops.
+"""裁判结果 (the court's judgment message): its facts on the case, the facts and conditions it
+offers the routing table (which decides what it starts), what a reversal stops.
 
 A case has one judgment. A second one for the same case is refused unless it says it corrects
 the first (``correction: true`` with a ``correction_reason``): then the case's facts are
@@ -22,12 +22,13 @@ from app.errors import Conflict, InvalidInput
 from app.models import Case, CourtMessage, ProcessInstance, Unit
 from app.services.actor import Actor
 from app.services.court import court_facts, losses
+from app.services.design import routing
+from app.services.execution import routes
 from app.services.identity import units
 from app.services.records import audit
 
 OUTCOMES = ["胜诉", "败诉", "部分败诉", "撤诉", "驳回起诉", "不予立案"]
 NOT_FILED_OR_DISMISSED = {"驳回起诉", "不予立案"}
-RESOLUTION_PROCESSES = {"pre_litigation_mediation", "in_trial_resolution", "pre_filing_notice"}
 RECEIVED_JUDGMENT = "收到败诉裁判文书"
 
 
@@ -92,26 +93,28 @@ def receive(session: Session, actor: Actor, case_no: str, payload: dict, key: st
         )
         for u in losers
     }
-    started: list[int] = []
-    if outcome in lost and performance_deadline:
-        facts = {
-            "judgment_outcome": outcome, "effective_on": effective_on,
-            "performance_deadline": performance_deadline, "orders_new_act": orders_new_act,
-        }  # fmt: skip
-        due = StartEvent(
+    due = (
+        StartEvent(
             on=date.fromisoformat(performance_deadline), what="判决履行期限届满", source="court"
         )
-        started += losses.start_performance(session, actor, case, losers, facts, due)
-    elif outcome in NOT_FILED_OR_DISMISSED and _earlier_resolution_failed(session, case):
-        started_id = court_facts.start_for_case(
-            session, actor, "post_judgment_explanation", case,
-            {"judgment_outcome": outcome, "effective_on": effective_on},
-        )  # fmt: skip
-        started += [started_id] if started_id else []
-    if losers:
-        started += losses.start_review(session, actor, case, outcome, losers, received)
-        started += losses.start_fault_determination(session, actor, case, outcome, losers)
-    message.started = started
+        if performance_deadline
+        else None
+    )
+    facts = {
+        "message.outcome": outcome, "message.effective_on": effective_on,
+        "message.performance_deadline": performance_deadline,
+        "message.orders_new_act": orders_new_act, "event.performance_due": due,
+        **losses.loser_facts(losers, received),
+    }  # fmt: skip
+    conditions: dict[str, routes.Condition] = {
+        "lost": outcome in lost and bool(performance_deadline),
+        "not_filed_or_dismissed": outcome in NOT_FILED_OR_DISMISSED,
+        "earlier_resolution_failed": lambda: _earlier_resolution_failed(session, case),
+        "has_losers": bool(losers),
+    }
+    each = {"losing_unit": [losses.losing_unit(u) for u in losers]}
+    occasion = routes.for_case("judgment", case, facts, conditions, each)
+    message.started = [i.id for i in routes.start(session, actor, occasion)]
     return message
 
 
@@ -184,13 +187,14 @@ def _facts(case: Case) -> dict[str, Any]:
 
 
 def _earlier_resolution_failed(session: Session, case: Case) -> bool:
-    """经前期化解未能解决: the case went through a resolution process before the ruling."""
+    """经前期化解未能解决: the case went through a resolution process before the ruling (the
+    routing table marks those ``resolution``)."""
     return (
         session.scalar(
             select(ProcessInstance.id)
             .where(
                 ProcessInstance.case_id == case.id,
-                ProcessInstance.process_id.in_(RESOLUTION_PROCESSES),
+                ProcessInstance.process_id.in_(routing.current().resolution_processes()),
             )
             .limit(1)
         )

@@ -1,7 +1,8 @@
 """Court events (法院消息) as BPMN messages, correlated by the court case number.
 
 Only the court's token sends them. A message goes to every running instance of the case that
-waits for it; when none does, it starts the mechanism it belongs to. A repeated idempotency key
+waits for it; what it starts (as shipped: its mechanism, when nothing waited for it) is the
+routing table's (``processes/routing.toml``). A repeated idempotency key
 has no second effect. The facts a message carries (the day the center received a pre-filing
 notice, the day each defendant was served the judgment) start the deadlines they name, so each
 is checked: a known unit, a real date, not in the future, not before the case.
@@ -120,8 +121,8 @@ def _pre_filing_notice(
         else court_facts.arrival_event(what, message, case)
     )
     court_facts.deliver_or_start(
-        session, actor, message, case, "pre_filing_notice",
-        {"notice_received_on": received.on.isoformat(), "notice_received": received.to_dict()},
+        session, actor, message, case,
+        {"event.notice_received_on": received.on.isoformat(), "event.notice_received": received},
     )  # fmt: skip
     return message
 
@@ -151,9 +152,8 @@ def _loss_warning_letter(
         else court_facts.arrival_event(what, message, case)
     )
     court_facts.deliver_or_start(
-        session, actor, message, case, "in_trial_resolution",
-        {"loss_warning_received": True, "warning_letter_no": letter_no, "warning_reason": reason,
-         "warning_served": served.to_dict()},
+        session, actor, message, case,
+        {"message.letter_no": letter_no, "message.reason": reason, "event.warning_served": served},
     )  # fmt: skip
     return message
 
@@ -174,9 +174,7 @@ def _case_closed(
     case.outcome = outcome
     case.outcome_on = closed_on or clock.local_now().date().isoformat()
     audit.covers(session, case)
-    message.delivered_to = court_facts.deliver(
-        session, case, "case_closed_without_judgment", payload
-    )
+    court_facts.deliver_or_start(session, actor, message, case, {"message.outcome": outcome})
     return message
 
 

@@ -19,12 +19,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app import clock
-from app.clocks import ENTERED
+from app.clocks import ENTERED, StartEvent
 from app.errors import Conflict, InvalidInput
 from app.models import Case, Unit
 from app.models.case import RECONSIDERATION
 from app.services.actor import Actor
 from app.services.court import court_facts, losses
+from app.services.execution import routes
 from app.services.identity import org
 from app.services.identity.permissions import Action, require
 from app.services.records import audit
@@ -91,13 +92,20 @@ def record(session: Session, actor: Actor, payload: Any) -> Recorded:
     session.add(case)
     session.flush()
     audit.covers(session, case)
-    started: list[int] = []
+    losers: list[Unit] = []
+    received: dict[str, StartEvent] = {}
     if corrected:
-        receipt = losses.receipt(
+        losers = [unit]
+        received[unit.code] = losses.receipt(
             date.fromisoformat(received_on), clock.local_now(), RECEIVED_DECISION, ENTERED,
             date.fromisoformat(decided_on), by=org.who(session, actor),
         )  # fmt: skip
-        started = losses.start_review(session, actor, case, outcome, [unit], {unit.code: receipt})
+    occasion = routes.for_case(
+        "reconsideration_decision", case,
+        {"message.outcome": outcome, **losses.loser_facts(losers, received)},
+        {"corrected": corrected},
+    )  # fmt: skip
+    started = [i.id for i in routes.start(session, actor, occasion)]
     audit.record(
         session, actor, "case.register", case_id=case.id, case_no=case.case_no,
         kind=RECONSIDERATION, outcome=outcome, unit=unit.code, received_on=received_on,

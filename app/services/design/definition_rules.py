@@ -12,6 +12,7 @@ from typing import Any
 from app.engine import DefinitionProblem, ParsedProcess, TimerInfo, UserTaskInfo, check_source
 from app.engine.sandbox import SAFE_FUNCTIONS
 from app.models import ROLES
+from app.services.design import routing
 from app.services.identity import access
 
 # calendar function -> how many arguments it takes (the start, then N)
@@ -29,21 +30,6 @@ TIMER_PURPOSES = frozenset({"deadline", "reminder", "milestone"})  # projections
 DEADLINE_BASES = {"text": "《十项机制》规定", "local": "本地规则"}
 ASSIGNEE_RULES = frozenset({"designated_reviewer"})  # projections.assignee_for
 ESCALATION_TARGETS = frozenset({"center", "bureau", "agency_head"})  # projections.escalate
-
-# Names the services put into process data when they start an instance or deliver a message
-# (cases.register / start_for_case, messages._start and _start_loss_follow_up, evaluation).
-# A deadline may count from these as well as from form fields and script variables.
-SERVICE_DATA_FIELDS = frozenset({
-    "lane_owners", "court_case_no", "plaintiff", "agency_name", "subject", "claims", "court",
-    "received_on", "loss_warning_received", "warning_letter_no", "warning_reason",
-    "notice_received_on", "judgment_outcome", "effective_on", "performance_deadline",
-    "orders_new_act", "judgment_received_on", "review_units", "government_lost",
-    "losing_unit_names", "unit_name", "unit_code", "period", "lost_cases", "concluded_cases",
-    "loss_rate", "threshold",
-    # recorded events a deadline may count from (``app.clocks.StartEvent`` dicts)
-    "notice_received", "judgment_received_by_unit", "performance_due", "warning_served",
-    "case_kind",
-})  # fmt: skip
 
 
 def problems(parsed: ParsedProcess, forms: dict[str, Any]) -> list[DefinitionProblem]:
@@ -249,8 +235,9 @@ def _called_names(source: str, mode: str) -> set[str]:
 
 
 def known_fields(parsed: ParsedProcess, forms: dict[str, Any]) -> set[str]:
-    """Every name the process data can hold: form fields, script variables, service data."""
-    names = set(SERVICE_DATA_FIELDS) | set(parsed.message_variables)
+    """Every name the process data can hold: form fields, script variables, and the start data
+    the routing table declares for this process (``processes/routing.toml``)."""
+    names = set(routing.current().start_fields(parsed.process_id)) | set(parsed.message_variables)
     for schema in forms.values():
         if isinstance(schema, dict) and isinstance(schema.get("properties"), dict):
             names |= set(schema["properties"])

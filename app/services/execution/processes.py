@@ -14,25 +14,12 @@ from app import case_numbers, inputs
 from app.errors import Forbidden, InvalidInput
 from app.models import ProcessDefinition, ProcessInstance
 from app.services.actor import Actor
-from app.services.design import definitions
+from app.services.design import definitions, routing
 from app.services.execution import instances, lanes
 from app.services.identity import org
 from app.services.identity.permissions import Action, may
 from app.services.uow import unit_of_work
 
-# Started for a case (by registering it, by a court message, or from the case page), never
-# from the generic start button: they need the case's data.
-CASE_PROCESSES = {
-    "pre_litigation_mediation",
-    "pre_filing_notice",
-    "in_trial_resolution",
-    "judgment_performance",
-    "post_judgment_explanation",
-    "loss_review",
-    "fault_determination",
-    "loss_rate_interview",  # started by the loss-rate evaluation
-    "discipline_feedback",  # started by a transfer to discipline inspection
-}
 RESERVED = {
     "lane_owners", "working_days", "calendar_days", "working_days_before", "day_end",
     "received", "submitted",
@@ -68,8 +55,15 @@ def latest_definitions(session: Session) -> list[ProcessDefinition]:
     )
 
 
+def case_processes() -> frozenset[str]:
+    """Processes started for a case (by registering it, by a court message, from the case
+    page) or by the system, never from the generic start button: they need the data the
+    routing table gives them (``case_bound`` there)."""
+    return routing.current().case_processes()
+
+
 def may_start(actor: Actor, definition: ProcessDefinition) -> bool:
-    if not may(actor.role, Action.WORK) or definition.process_id in CASE_PROCESSES:
+    if not may(actor.role, Action.WORK) or definition.process_id in case_processes():
         return False
     kind = lanes.LANE_UNIT_KIND.get(definition.start_lane)
     return kind is not None and kind == actor.unit_kind

@@ -1,7 +1,8 @@
 """Mechanism 10's periodic evaluation: units above the loss-rate threshold are interviewed.
 
 Runs quarterly from the scheduler (the quarter just ended) and on demand; one
-``loss_rate_interview`` per unit and period, however often it runs.
+``loss_rate_interview`` per unit and period, however often it runs (what an evaluation starts,
+with which data, is the routing table's ``loss_rate_evaluation`` route).
 """
 
 from __future__ import annotations
@@ -15,15 +16,15 @@ from sqlalchemy.orm import Session
 from app import clock
 from app.models import Unit
 from app.services.actor import Actor
-from app.services.design import definitions
-from app.services.execution import instances
-from app.services.identity import org, units
+from app.services.design import definitions, routing
+from app.services.execution import routes
+from app.services.identity import units
 from app.services.identity.permissions import Action, require
 from app.services.records import audit
 from app.services.reporting import stats
 from app.services.uow import unit_of_work
 
-INTERVIEW_PROCESS = "loss_rate_interview"
+TRIGGER = "loss_rate_evaluation"  # what it starts is the routing table's: 败诉率约谈
 
 
 @dataclass
@@ -56,9 +57,9 @@ def evaluate(session: Session, actor: Actor, period: stats.Period) -> Evaluation
     threshold = stats.loss_rate_threshold(session)
     minimum = stats.interview_min_concluded(session)
     label = stats.quarter_label(period) if stats.quarters(period) == [period] else period.label()
-    definition = definitions.latest_definition(session, INTERVIEW_PROCESS, required=False)
-    government = org.unit_of_kind(session, "government")
-    started = []
+    interviews = dict.fromkeys(r.start for r in routing.current().routes_on(TRIGGER))
+    deployed = [p for p in interviews if definitions.latest_definition(session, p, False)]
+    started: list[int] = []
     above = []
     for row in rates:
         unit = session.scalar(select(Unit).where(Unit.code == row.unit_code))
@@ -67,22 +68,24 @@ def evaluate(session: Session, actor: Actor, period: stats.Period) -> Evaluation
         above.append(unit.code)
         if row.concluded < minimum:  # a rate over too few cases: not a 约谈 on the rate alone
             continue
-        if definition is None or _already(session, unit, label):
+        if not deployed or _already(session, unit, label):
             continue
-        data = {
-            "unit_name": unit.name, "unit_code": unit.code, "period": label,
-            "lost_cases": row.lost, "concluded_cases": row.concluded,
-            "loss_rate": _pct(row.rate), "threshold": _pct(threshold),
-            "lane_owners": {"区政府": government.code, "案涉行政机关": unit.code},
+        facts = {
+            "evaluation.unit_name": unit.name, "evaluation.unit_code": unit.code,
+            "evaluation.period": label, "evaluation.lost_cases": row.lost,
+            "evaluation.concluded_cases": row.concluded, "evaluation.loss_rate": _pct(row.rate),
+            "evaluation.threshold": _pct(threshold),
         }  # fmt: skip
-        instance = instances.start(session, actor, definition, data, unit_id=unit.id)
-        units.put_setting(session, actor, _key(unit, label), instance.id)
-        started.append(instance.id)
+        occasion = routes.Occasion(TRIGGER, facts, units={"evaluated_unit": unit})
+        interview = [i.id for i in routes.start(session, actor, occasion)]
+        if interview:
+            units.put_setting(session, actor, _key(unit, label), interview[0])
+        started += interview
     audit.record(
         session, actor, "evaluation.run", period=label, threshold=threshold,
         rates=[r.as_dict() for r in rates], started=started, min_concluded=minimum,
     )  # fmt: skip
-    return Evaluation(period, label, rates, threshold, above, started, definition is None)
+    return Evaluation(period, label, rates, threshold, above, started, not deployed)
 
 
 def _key(unit: Unit, label: str) -> str:
