@@ -1,7 +1,9 @@
 """Mechanism 10's periodic evaluation: units above the loss-rate threshold are interviewed.
 
 Runs quarterly from the scheduler (the quarter just ended) and on demand; one
-``loss_rate_interview`` per unit and period, however often it runs.
+``loss_rate_interview`` per unit and period, however often it runs. Which unit was called for
+which period is kept in the ``settings`` table under ``interview:<period>:<unit code>`` (the
+instance's id): a record of what happened, not a setting, so not among ``DISTRICT_SETTINGS``.
 """
 
 from __future__ import annotations
@@ -13,11 +15,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app import clock
-from app.models import Unit
+from app.models import Setting, Unit
 from app.services.actor import Actor
 from app.services.design import definitions
 from app.services.execution import instances
-from app.services.identity import org, units
+from app.services.identity import org
 from app.services.identity.permissions import Action, require
 from app.services.records import audit
 from app.services.reporting import stats
@@ -76,7 +78,7 @@ def evaluate(session: Session, actor: Actor, period: stats.Period) -> Evaluation
             "lane_owners": {"区政府": government.code, "案涉行政机关": unit.code},
         }  # fmt: skip
         instance = instances.start(session, actor, definition, data, unit_id=unit.id)
-        units.put_setting(session, actor, _key(unit, label), instance.id)
+        session.add(Setting(key=_key(unit, label), value=instance.id, updated_at=clock.now()))
         started.append(instance.id)
     audit.record(
         session, actor, "evaluation.run", period=label, threshold=threshold,
@@ -90,4 +92,4 @@ def _key(unit: Unit, label: str) -> str:
 
 
 def _already(session: Session, unit: Unit, label: str) -> bool:
-    return units.setting(session, _key(unit, label), None) is not None
+    return session.get(Setting, _key(unit, label)) is not None
