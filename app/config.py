@@ -41,7 +41,7 @@ def _env(name: str, default: Any, *, minimum: int | None = None, shown: str = ""
 class Settings:
     """The deployment's configuration, from the environment (``Settings.from_env()``)."""
 
-    data_dir: Path = _env("HUAJIE_DATA", Path("./instance"))
+    data_dir: Path = _env("HUAJIE_DATA", Path("./instance"), shown="./instance")
     # the following four default to places derived from data_dir or the checkout (from_env)
     database_url: str = _env("DATABASE_URL", "", shown="sqlite:///$HUAJIE_DATA/huajie.sqlite3")
     processes_dir: Path = _env("HUAJIE_PROCESSES", ROOT / "processes", shown="processes/")
