@@ -28,7 +28,7 @@ RECORDED_STARTS = {
 TIMER_PURPOSES = frozenset({"deadline", "reminder", "milestone"})  # projections._apply_due
 DEADLINE_BASES = {"text": "《十项机制》规定", "local": "本地规则"}
 ASSIGNEE_RULES = frozenset({"designated_reviewer"})  # projections.assignee_for
-ESCALATION_TARGETS = frozenset({"center", "bureau", "agency_head"})  # projections.escalate
+ESCALATION_TARGETS = frozenset({"center", "bureau", "agency_head"})  # escalation.escalate
 
 # Names the services put into process data when they start an instance or deliver a message
 # (cases.register / start_for_case, messages._start and _start_loss_follow_up, evaluation).
