@@ -177,7 +177,7 @@ def _outcomes(value: Any) -> tuple[str, ...]:
     return tuple(value)
 
 
-LOST_OUTCOMES = DistrictSetting(
+LOST_OUTCOMES: DistrictSetting[tuple[str, ...]] = DistrictSetting(
     "lost_outcomes", ("败诉", "部分败诉"),
     {"type": "array", "items": {"type": "string", "minLength": 1, "maxLength": 20},
      "minItems": 1, "uniqueItems": True},

@@ -33,7 +33,8 @@ RECEIVED_JUDGMENT = "收到败诉裁判文书"
 
 
 def lost_outcomes(session: Session) -> set[str]:
-    return set(district_settings.get(session, LOST_OUTCOMES))
+    outcomes = district_settings.get(session, LOST_OUTCOMES)
+    return set(outcomes)
 
 
 def receive(session: Session, actor: Actor, case_no: str, payload: dict, key: str) -> CourtMessage:

@@ -75,7 +75,8 @@ class UnitRate:
 
 
 def _lost_outcomes(session: Session) -> set[str]:
-    return set(district_settings.get(session, LOST_OUTCOMES))
+    outcomes = district_settings.get(session, LOST_OUTCOMES)
+    return set(outcomes)
 
 
 def _concluded_cases(session: Session, period: Period, kind: str = LITIGATION) -> list[Case]:
