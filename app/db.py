@@ -39,7 +39,7 @@ _JSON_TEXT = {"json_serializer": jsontext.dumps, "json_deserializer": jsontext.l
 # How long a writer waits for the writer lock before a 503. A step holds it for milliseconds
 # (a completion ~2 ms; a queue of every worker's writers well under a second), so 5 s is only
 # exceeded behind a lock that something holds on purpose or by mistake.
-LOCK_TIMEOUT_S = 5.0
+LOCK_TIMEOUT_S = Settings.lock_timeout_s  # HUAJIE_LOCK_TIMEOUT_SECONDS's default
 RETRY_AFTER_S = 2  # what a refused writer is told to wait before trying again
 
 
