@@ -1,87 +1,147 @@
-"""Configuration from the environment."""
+"""Everything an installation configures, declared in one place.
+
+* ``Settings``: the deployment (paths, database, secrets, SMTP, OIDC, limits), read once from
+  environment variables when a process starts; each field names its variable.
+* ``DISTRICT_SETTINGS``: the district's own rules (which outcomes count as lost, thresholds,
+  quotas …), which an administrator changes while the app runs (``huajie settings set``). They
+  live in the ``settings`` table; each declares its type and bounds (a JSON Schema), default and
+  Chinese label. Read them with ``app.services.district_settings.get``, change them with
+  ``district_settings.change`` (validated, audited).
+
+docs/operations.md ("Configuration") lists both in one table, which
+``tests/test_configuration.py`` holds to this module.
+
+Two environment variables are process plumbing, not configuration, and are read where they are
+used: ``HUAJIE_ENV=test`` with ``HUAJIE_NOW`` (the test clock, read at every ``clock.now()``,
+``app/clock.py``) and ``HUAJIE_SERVER_PID`` (set by ``huajie serve --workers N`` for its workers,
+``app/serving.py``).
+"""
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
 from pathlib import Path
+from typing import Any, Generic, TypeVar, get_type_hints
 
 ROOT = Path(__file__).resolve().parent.parent
+_YES = {"1", "true", "yes"}
+
+
+def _env(name: str, default: Any, *, minimum: int | None = None, shown: str = "") -> Any:
+    """A ``Settings`` field read from the environment variable ``name``; unset or empty gives
+    ``default``. ``shown``: the default in words, where it is derived from another setting."""
+    return field(default=default, metadata={"env": name, "minimum": minimum, "shown": shown})
 
 
 @dataclass(frozen=True)
 class Settings:
-    data_dir: Path
-    database_url: str
-    processes_dir: Path
-    forms_dir: Path
-    secret_key: str
-    testing: bool
+    """The deployment's configuration, from the environment (``Settings.from_env()``)."""
+
+    data_dir: Path = _env("HUAJIE_DATA", Path("./instance"), shown="./instance")
+    # the following four default to places derived from data_dir or the checkout (from_env)
+    database_url: str = _env("DATABASE_URL", "", shown="sqlite:///$HUAJIE_DATA/huajie.sqlite3")
+    processes_dir: Path = _env("HUAJIE_PROCESSES", ROOT / "processes", shown="processes/")
+    forms_dir: Path = _env("HUAJIE_FORMS", ROOT / "forms", shown="forms/")
+    secret_key: str = _env("HUAJIE_SECRET_KEY", "", shown="$HUAJIE_DATA/secret_key")
     # the audit chain's key (app.anchor); kept apart from the database and its backups
-    audit_key_file: Path = Path("audit.key")
-    secure_cookies: bool = False
+    audit_key_file: Path = _env("HUAJIE_AUDIT_KEY_FILE", Path("audit.key"),
+                                shown="$HUAJIE_DATA/audit.key")  # fmt: skip
+    # 0: this app.wsgi process runs no timer scheduler (another process fires the timers)
+    run_scheduler: bool = _env("HUAJIE_SCHEDULER", True)
+    secure_cookies: bool = _env("HUAJIE_SECURE_COOKIES", False)
     # behind N reverse proxies: trust the last N X-Forwarded-For/-Proto hops (0: trust none)
-    proxy_hops: int = 0
-    login_ip_max_failures: int = 20  # failed logins from one address within …
-    login_ip_block_minutes: int = 15  # … this many minutes block it for as long
-    session_idle_minutes: int = 30  # a login ends after this long without a request …
-    session_max_hours: int = 12  # … and this long after it began, whatever happens
-    token_days: int = 365  # an API token created now expires after this many days
+    proxy_hops: int = _env("HUAJIE_PROXY_HOPS", 0, minimum=0)
+    login_ip_max_failures: int = _env("HUAJIE_LOGIN_IP_MAX_FAILURES", 20, minimum=0)  # within …
+    login_ip_block_minutes: int = _env("HUAJIE_LOGIN_IP_BLOCK_MINUTES", 15, minimum=0)  # … block
+    session_idle_minutes: int = _env("HUAJIE_SESSION_IDLE_MINUTES", 30, minimum=1)
+    session_max_hours: int = _env("HUAJIE_SESSION_MAX_HOURS", 12, minimum=1)
+    token_days: int = _env("HUAJIE_TOKEN_DAYS", 365, minimum=1)  # a new API token's life
     # OpenID Connect login (government SSO); off unless issuer and client id are set
-    oidc_issuer: str = ""
-    oidc_client_id: str = ""
-    oidc_client_secret: str = ""
-    oidc_username_claim: str = "preferred_username"
+    oidc_issuer: str = _env("HUAJIE_OIDC_ISSUER", "")
+    oidc_client_id: str = _env("HUAJIE_OIDC_CLIENT_ID", "")
+    oidc_client_secret: str = _env("HUAJIE_OIDC_CLIENT_SECRET", "")
+    oidc_username_claim: str = _env("HUAJIE_OIDC_USERNAME_CLAIM", "preferred_username")
     # a writer waits this long for a held writer lock, then gets a 503 (see app/db.py)
-    lock_timeout_s: float = 5.0
+    lock_timeout_s: float = _env("HUAJIE_LOCK_TIMEOUT_SECONDS", 5.0, minimum=1)
+    # e-mail for notifications; off unless a host is set
+    smtp_host: str = _env("HUAJIE_SMTP_HOST", "")
+    smtp_port: int = _env("HUAJIE_SMTP_PORT", 25, minimum=1)
+    smtp_from: str = _env("HUAJIE_SMTP_FROM", "huajie@localhost")
+    smtp_user: str = _env("HUAJIE_SMTP_USER", "")
+    smtp_password: str = _env("HUAJIE_SMTP_PASSWORD", "")
+    smtp_starttls: bool = _env("HUAJIE_SMTP_STARTTLS", False)
 
     @property
     def oidc_enabled(self) -> bool:
         return bool(self.oidc_issuer and self.oidc_client_id)
 
+    @property
+    def smtp_enabled(self) -> bool:
+        return bool(self.smtp_host)
+
     @classmethod
-    def from_env(cls) -> Settings:
-        data_dir = Path(os.environ.get("HUAJIE_DATA", "./instance")).resolve()
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Each field from its variable; a malformed number ends the process with a message
+        naming the variable."""
+        environ = os.environ if environ is None else environ
+        types = get_type_hints(cls)
+        values: dict[str, Any] = {}
+        for spec in fields(cls):
+            raw = environ.get(spec.metadata["env"], "")
+            values[spec.name] = _parse(spec.metadata, types[spec.name], raw, spec.default)
+        data_dir = Path(values["data_dir"]).resolve()
         data_dir.mkdir(parents=True, exist_ok=True)
-        url = os.environ.get("DATABASE_URL") or f"sqlite:///{data_dir / 'huajie.sqlite3'}"
-        return cls(
-            data_dir=data_dir,
-            database_url=url,
-            processes_dir=Path(os.environ.get("HUAJIE_PROCESSES") or ROOT / "processes"),
-            forms_dir=Path(os.environ.get("HUAJIE_FORMS") or ROOT / "forms"),
-            secret_key=os.environ.get("HUAJIE_SECRET_KEY") or _persistent_secret(data_dir),
-            testing=os.environ.get("HUAJIE_ENV") == "test",
-            audit_key_file=Path(
-                os.environ.get("HUAJIE_AUDIT_KEY_FILE") or data_dir / "audit.key"
+        return cls(**{
+            **values,
+            "data_dir": data_dir,
+            "database_url": values["database_url"] or f"sqlite:///{data_dir / 'huajie.sqlite3'}",
+            "secret_key": values["secret_key"] or _persistent_secret(data_dir),
+            "audit_key_file": (
+                values["audit_key_file"] if environ.get("HUAJIE_AUDIT_KEY_FILE")
+                else data_dir / "audit.key"
             ).resolve(),
-            secure_cookies=os.environ.get("HUAJIE_SECURE_COOKIES", "") in {"1", "true", "yes"},
-            proxy_hops=_int_env("HUAJIE_PROXY_HOPS", 0),
-            login_ip_max_failures=_int_env("HUAJIE_LOGIN_IP_MAX_FAILURES", 20),
-            login_ip_block_minutes=_int_env("HUAJIE_LOGIN_IP_BLOCK_MINUTES", 15),
-            session_idle_minutes=_int_env("HUAJIE_SESSION_IDLE_MINUTES", 30, minimum=1),
-            session_max_hours=_int_env("HUAJIE_SESSION_MAX_HOURS", 12, minimum=1),
-            token_days=_int_env("HUAJIE_TOKEN_DAYS", 365, minimum=1),
-            oidc_issuer=os.environ.get("HUAJIE_OIDC_ISSUER", "").rstrip("/"),
-            oidc_client_id=os.environ.get("HUAJIE_OIDC_CLIENT_ID", ""),
-            oidc_client_secret=os.environ.get("HUAJIE_OIDC_CLIENT_SECRET", ""),
-            oidc_username_claim=os.environ.get("HUAJIE_OIDC_USERNAME_CLAIM")
-            or "preferred_username",
-            lock_timeout_s=_int_env("HUAJIE_LOCK_TIMEOUT_SECONDS", 5) or 5,
-        )
+            "oidc_issuer": values["oidc_issuer"].rstrip("/"),
+        })  # fmt: skip
 
 
-def _int_env(name: str, default: int, minimum: int = 0) -> int:
-    raw = os.environ.get(name, "").strip()
+def environment_variables() -> dict[str, str]:
+    """Each environment variable ``Settings`` reads, with its default as the docs show it."""
+    shown = {}
+    for spec in fields(Settings):
+        meta = spec.metadata
+        if meta["shown"]:
+            shown[meta["env"]] = meta["shown"]
+        elif isinstance(spec.default, bool):
+            shown[meta["env"]] = "1" if spec.default else "0"
+        else:
+            default = spec.default
+            shown[meta["env"]] = str(int(default) if isinstance(default, float) else default)
+    return shown
+
+
+def _parse(meta: Mapping[str, Any], kind: Any, raw: str, default: Any) -> Any:
+    name = meta["env"]
+    if kind in (int, float):
+        raw = raw.strip()
     if not raw:
         return default
-    try:
-        value = int(raw)
-    except ValueError as exc:
-        raise SystemExit(f"{name} 须为整数：{raw!r}") from exc
-    if value < minimum:
-        raise SystemExit(f"{name} 不能小于 {minimum}：{raw!r}")
-    return value
+    if kind is bool:
+        return raw != "0" if default else raw in _YES
+    if kind is Path:
+        return Path(raw)
+    if kind in (int, float):
+        try:
+            value = kind(raw)
+        except ValueError as exc:
+            raise SystemExit(f"{name} 须为{'整数' if kind is int else '数字'}：{raw!r}") from exc
+        if meta["minimum"] is not None and value < meta["minimum"]:
+            raise SystemExit(f"{name} 不能小于 {meta['minimum']}：{raw!r}")
+        return value
+    return raw
 
 
 def _persistent_secret(data_dir: Path) -> str:
@@ -90,3 +150,71 @@ def _persistent_secret(data_dir: Path) -> str:
         path.write_text(secrets.token_hex(32))
         path.chmod(0o600)
     return path.read_text().strip()
+
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class DistrictSetting(Generic[T]):
+    """One of the district's settings, stored in the ``settings`` table under ``key``.
+
+    ``schema`` (JSON Schema) states its type and bounds, and ``convert`` turns a stored JSON
+    value that satisfies it into what the code uses (e.g. a JSON 3.0 into the int 3)."""
+
+    key: str
+    default: T
+    schema: Mapping[str, Any]
+    convert: Callable[[Any], T]
+    label: str  # Chinese, for administrators
+    description: str  # Chinese: what it changes, and the rule it implements
+
+    def shown_default(self) -> str:
+        return json.dumps(self.default, ensure_ascii=False)
+
+
+def _outcomes(value: Any) -> tuple[str, ...]:
+    return tuple(value)
+
+
+LOST_OUTCOMES: DistrictSetting[tuple[str, ...]] = DistrictSetting(
+    "lost_outcomes", ("败诉", "部分败诉"),
+    {"type": "array", "items": {"type": "string", "minLength": 1, "maxLength": 20},
+     "minItems": 1, "uniqueItems": True},
+    _outcomes, "计为败诉的裁判结果",
+    "裁判结果属于这些之一的案件计为败诉：计入败诉率，并启动败诉案件复盘、过错认定与履行监督",
+)  # fmt: skip
+LOSS_RATE_THRESHOLD = DistrictSetting(
+    "loss_rate_threshold", 0.3, {"type": "number", "minimum": 0, "maximum": 1},
+    float, "败诉率约谈阈值", "败诉率高于此值（0–1）的单位在评估时被约谈（本地规则）",
+)  # fmt: skip
+INTERVIEW_MIN_CONCLUDED = DistrictSetting(
+    "interview_min_concluded", 3, {"type": "integer", "minimum": 1, "maximum": 10000},
+    int, "约谈所需最少审结案件数", "期间内审结案件少于此数的单位，不因败诉率一项被约谈（本地规则）",
+)  # fmt: skip
+MANY_LOST_THRESHOLD = DistrictSetting(
+    "many_lost_threshold", 3, {"type": "integer", "minimum": 1, "maximum": 10000},
+    int, "近三年败诉较多的件数",
+    "近三年败诉达到此数的单位，其法律顾问单位应与区政府保持相对统一（合法性审查时提示）",
+)  # fmt: skip
+ATTACHMENT_QUOTA_MB = DistrictSetting(
+    "attachment_quota_mb", 2048, {"type": "integer", "minimum": 1, "maximum": 1048576},
+    int, "每个单位的附件配额（MiB）", "一个单位保存的附件合计不得超过此大小，超出时拒绝上传",
+)  # fmt: skip
+RECONSIDERATION_ORGAN = DistrictSetting(
+    "reconsideration_organ", "洪泽区人民政府",
+    {"type": "string", "minLength": 1, "maxLength": 200},
+    str, "行政复议机关", "登记行政复议决定时未填写复议机关的，记为此机关",
+)  # fmt: skip
+DIGEST_WORKING_DAYS = DistrictSetting(
+    "digest_working_days", 3, {"type": "integer", "minimum": 1, "maximum": 30},
+    int, "每日待办摘要的天数", "每个工作日 08:30 的待办摘要列出此数个工作日内到期的任务",
+)  # fmt: skip
+
+DISTRICT_SETTINGS: dict[str, DistrictSetting[Any]] = {
+    s.key: s
+    for s in (
+        LOST_OUTCOMES, LOSS_RATE_THRESHOLD, INTERVIEW_MIN_CONCLUDED, MANY_LOST_THRESHOLD,
+        ATTACHMENT_QUOTA_MB, RECONSIDERATION_ORGAN, DIGEST_WORKING_DAYS,
+    )
+}  # fmt: skip

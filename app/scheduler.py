@@ -14,6 +14,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 
 from app import clock
+from app.config import Settings
 from app.db import Database, exclusive
 from app.services.actor import SYSTEM
 from app.services.execution import timer_pass
@@ -25,8 +26,11 @@ SAFETY_INTERVAL = timedelta(seconds=5)  # catches timers written by other proces
 
 
 class TimerScheduler:
-    def __init__(self, db: Database) -> None:
+    """``settings`` with SMTP configured: notifications are also mailed, in batches."""
+
+    def __init__(self, db: Database, settings: Settings | None = None) -> None:
         self.db = db
+        self._settings = settings
         self._lock = threading.RLock()  # a pass commits writes, whose hook re-plans
         self._scheduler = BackgroundScheduler(timezone="UTC")
         self._planned: datetime | None = None  # product-clock time of the next planned pass
@@ -60,9 +64,8 @@ class TimerScheduler:
             self._verify_audit, CronTrigger(hour=2, minute=30, timezone=clock.SHANGHAI),
             id="audit-verification", replace_existing=True,
         )  # fmt: skip
-        smtp = mail.SmtpSettings.from_env()
-        if smtp is not None:  # e-mail is off unless SMTP is configured
-            self._sender = mail.smtp_sender(smtp)
+        if self._settings is not None and self._settings.smtp_enabled:
+            self._sender = mail.smtp_sender(self._settings)
             self._scheduler.add_job(
                 self._mail, "interval", minutes=10, id="mail-batches", replace_existing=True
             )

@@ -16,7 +16,6 @@ database connections.
 from __future__ import annotations
 
 import atexit
-import os
 
 from app.scheduler import TimerScheduler
 from app.serving import exit_with_master, freeze_for_serving
@@ -25,8 +24,9 @@ from app.web.factory import create_app
 exit_with_master()  # a worker of ``huajie serve --workers N`` ends with its master
 app = create_app()
 
-if os.environ.get("HUAJIE_SCHEDULER", "1") != "0":
-    scheduler = TimerScheduler(app.extensions["huajie.db"])
+settings = app.extensions["huajie.settings"]
+if settings.run_scheduler:
+    scheduler = TimerScheduler(app.extensions["huajie.db"], settings)
     scheduler.start()
     atexit.register(scheduler.shutdown)
 

@@ -14,9 +14,10 @@ from sqlalchemy import func, select
 
 from app.errors import InvalidInput
 from app.models import Attachment
+from app.services import district_settings
 from app.services.actor import SYSTEM
 from app.services.execution import completion, processes
-from app.services.identity import org, units
+from app.services.identity import org
 from app.services.records import attachments
 from tests.helpers import actor, open_task
 from tests.samples import PathData, load
@@ -43,8 +44,7 @@ def _kept(db, settings) -> tuple[int, int]:
 
 
 def _quota(db, megabytes: int) -> None:
-    with db.write() as session:
-        units.put_setting(session, SYSTEM, attachments.QUOTA_SETTING, megabytes)
+    district_settings.change(db, SYSTEM, "attachment_quota_mb", megabytes)
 
 
 def _pdf(size: int) -> bytes:

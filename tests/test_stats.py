@@ -77,10 +77,9 @@ def test_period_bounds_and_quarters(seeded):
 
 
 def test_lost_outcomes_are_configurable(seeded):
-    from app.services.identity import units
+    from app.services import district_settings
 
-    with seeded.write() as session:
-        units.put_setting(session, SYSTEM, "lost_outcomes", ["败诉"])
+    district_settings.change(seeded, SYSTEM, "lost_outcomes", ["败诉"])
     # 4号 carries explicit losing units, so it still counts for both
     assert _rates(seeded)["GTZY"] == (2, 4)
     with seeded.write() as session:
@@ -168,12 +167,12 @@ def test_evaluation_interviews_units_above_the_threshold_once(seeded):
 
 def test_a_unit_with_too_few_concluded_cases_is_not_interviewed_on_its_rate_alone(seeded):
     from app.models import ProcessInstance
-    from app.services.identity import units
+    from app.services import district_settings
 
     bureau = actor(seeded, "bureau")
     period = stats.Period(date(2026, 1, 1), date(2026, 9, 30))
     with seeded.write() as session:
-        units.put_setting(session, bureau, "interview_min_concluded", 4)
+        district_settings.change.within(session, SYSTEM, "interview_min_concluded", 4)
         result = evaluation.evaluate.within(session, bureau, period)
     # SCJG's 33.3% rests on 3 concluded cases: below the minimum of 4, no 约谈
     assert result.above == ["GTZY", "SCJG"] and len(result.started) == 1
@@ -230,10 +229,10 @@ def test_settings_command_changes_the_threshold_and_refuses_bad_values(seeded):
 
 def test_quarterly_job_evaluates_the_quarter_just_ended(seeded, clock):
     from app.scheduler import TimerScheduler
-    from app.services.identity import units
+    from app.services import district_settings
 
-    with seeded.write() as session:  # Q3 alone concluded too few cases for the default of 3
-        units.put_setting(session, actor(seeded, "bureau"), "interview_min_concluded", 1)
+    # Q3 alone concluded too few cases for the default of 3
+    district_settings.change(seeded, SYSTEM, "interview_min_concluded", 1)
     clock.set("2026-10-01T09:00:00+08:00")
     TimerScheduler(seeded)._evaluate()
     with seeded.read() as session:

@@ -12,14 +12,8 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 
-from app.workdays import (
-    SHANGHAI,
-    CalendarFormatError,
-    DayOverride,
-    WorkCalendar,
-    parse_calendar_file,
-    to_local_date,
-)
+from app.holiday_file import CalendarFormatError, parse_calendar_file
+from app.workdays import SHANGHAI, DayOverride, WorkCalendar, to_local_date
 
 
 @pytest.fixture

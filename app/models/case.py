@@ -95,7 +95,8 @@ class Attachment(Base):
 
 
 class Setting(Base):
-    """Administrator settings (e.g. which outcomes count as lost)."""
+    """The district's settings (``app.config.DISTRICT_SETTINGS``, e.g. which outcomes count as
+    lost), and the evaluation's record of the units it called (``interview:…``)."""
 
     __tablename__ = "settings"
 

@@ -5,8 +5,10 @@ from flask.typing import ResponseReturnValue
 from flask_login import login_required
 from werkzeug.wrappers import Response
 
+from app.config import RECONSIDERATION_ORGAN
 from app.errors import InvalidInput
 from app.models.states import InstanceStatus
+from app.services import district_settings
 from app.services.court import cases as case_service
 from app.services.court import messages, reconsiderations
 from app.services.identity.permissions import Action, may
@@ -75,10 +77,11 @@ def record_reconsideration() -> ResponseReturnValue:
             return redirect(url_for("cases.case_page", case_id=case_id))
     with db().read() as session:
         agencies = queries.agencies(session)
+        organ = district_settings.get(session, RECONSIDERATION_ORGAN)
     return render_template(
         "reconsideration_new.html", fields=reconsiderations.FIELDS, values=values,
         errors=errors, agencies=agencies, outcomes=reconsiderations.OUTCOMES,
-        corrected=reconsiderations.CORRECTED, organ=reconsiderations.DEFAULT_ORGAN,
+        corrected=reconsiderations.CORRECTED, organ=organ,
     ), (400 if errors else 200)  # fmt: skip
 
 

@@ -18,13 +18,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.clocks import StartEvent
+from app.config import LOST_OUTCOMES
 from app.errors import Conflict, InvalidInput
 from app.models import Case, CourtMessage, ProcessInstance, Unit
+from app.services import district_settings
 from app.services.actor import Actor
 from app.services.court import court_facts, losses
 from app.services.design import routing
 from app.services.execution import routes
-from app.services.identity import units
 from app.services.records import audit
 
 OUTCOMES = ["胜诉", "败诉", "部分败诉", "撤诉", "驳回起诉", "不予立案"]
@@ -33,7 +34,8 @@ RECEIVED_JUDGMENT = "收到败诉裁判文书"
 
 
 def lost_outcomes(session: Session) -> set[str]:
-    return set(units.setting(session, "lost_outcomes", units.DEFAULT_LOST_OUTCOMES))  # type: ignore[arg-type]
+    outcomes = district_settings.get(session, LOST_OUTCOMES)
+    return set(outcomes)
 
 
 def receive(session: Session, actor: Actor, case_no: str, payload: dict, key: str) -> CourtMessage:

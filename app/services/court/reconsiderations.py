@@ -20,9 +20,11 @@ from sqlalchemy.orm import Session
 
 from app import clock
 from app.clocks import ENTERED, StartEvent
+from app.config import RECONSIDERATION_ORGAN
 from app.errors import Conflict, InvalidInput
 from app.models import Case, Unit
 from app.models.case import RECONSIDERATION
+from app.services import district_settings
 from app.services.actor import Actor
 from app.services.court import court_facts, losses
 from app.services.execution import routes
@@ -33,7 +35,6 @@ from app.services.uow import unit_of_work
 
 OUTCOMES = ["维持", "驳回", "撤销", "变更", "确认违法", "责令履行"]
 CORRECTED = frozenset({"撤销", "变更", "确认违法", "责令履行"})
-DEFAULT_ORGAN = "洪泽区人民政府"
 FIELDS = {
     "decision_no": "复议决定书文号",
     "unit": "被申请人（作出原行政行为的单位）",
@@ -66,7 +67,9 @@ def record(session: Session, actor: Actor, payload: Any) -> Recorded:
     decision_no = court_facts.text(payload, "decision_no", errors)
     applicant = court_facts.text(payload, "applicant", errors)
     subject = court_facts.text(payload, "subject", errors)
-    organ = court_facts.text(payload, "organ", errors, required=False) or DEFAULT_ORGAN
+    organ = court_facts.text(payload, "organ", errors, required=False) or district_settings.get(
+        session, RECONSIDERATION_ORGAN
+    )
     outcome = court_facts.text(payload, "outcome", errors)
     if outcome and outcome not in OUTCOMES:
         errors["outcome"] = [f"未知的复议决定（可选：{'、'.join(OUTCOMES)}）"]

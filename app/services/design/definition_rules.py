@@ -29,7 +29,7 @@ RECORDED_STARTS = {
 TIMER_PURPOSES = frozenset({"deadline", "reminder", "milestone"})  # projections._apply_due
 DEADLINE_BASES = {"text": "《十项机制》规定", "local": "本地规则"}
 ASSIGNEE_RULES = frozenset({"designated_reviewer"})  # projections.assignee_for
-ESCALATION_TARGETS = frozenset({"center", "bureau", "agency_head"})  # projections.escalate
+ESCALATION_TARGETS = frozenset({"center", "bureau", "agency_head"})  # escalation.escalate
 
 
 def problems(parsed: ParsedProcess, forms: dict[str, Any]) -> list[DefinitionProblem]:

@@ -29,7 +29,7 @@ from app.models import Attachment, ProcessInstance, TaskRecord
 from app.models.states import TaskStatus
 from app.services.actor import Actor
 from app.services.design import definitions
-from app.services.execution import gates, holidays, instances, projections, task_forms
+from app.services.execution import gates, holidays, instances, projections, row_writes, task_forms
 from app.services.execution.instances import can_work_on, row_locks, task_schema, working_for
 from app.services.execution.workflows import ENGINE, LEAN, EngineRun, StepResult, restore
 from app.services.notify import ladder
@@ -163,7 +163,7 @@ def complete_task(
         else:
             workflow, properties, run = prepared.workflow, prepared.properties, prepared.run
             now = prepared.submitted_at
-        projections.close_task(
+        row_writes.close_task(
             session,
             task,
             {

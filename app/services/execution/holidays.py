@@ -13,17 +13,11 @@ from sqlalchemy.orm import Session
 
 from app import clock
 from app.errors import InvalidInput
+from app.holiday_file import CalendarFormatError, parse_calendar_file
 from app.models import CalendarDay, CalendarYear
 from app.services.actor import Actor
 from app.services.records import audit
-from app.workdays import (
-    CalendarFormatError,
-    DateOutOfRange,
-    DayOverride,
-    Deadline,
-    WorkCalendar,
-    parse_calendar_file,
-)
+from app.workdays import DateOutOfRange, DayOverride, Deadline, WorkCalendar
 
 _cache_lock = threading.Lock()
 _cache: tuple[tuple[object, ...], WorkCalendar] | None = None

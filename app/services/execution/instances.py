@@ -20,7 +20,7 @@ from app.errors import Conflict, InvalidInput, NotFound
 from app.models import ProcessDefinition, ProcessInstance, TaskRecord
 from app.models.states import InstanceStatus
 from app.services.actor import Actor
-from app.services.execution import holidays, projections, task_forms
+from app.services.execution import holidays, projections, row_writes, task_forms
 from app.services.execution.workflows import (
     ENGINE,
     LEAN,
@@ -59,7 +59,7 @@ def start(
             started_by=actor.username,
             summary=summarize(data),
         )
-        projections.insert_row(session, instance)
+        row_writes.insert_row(session, instance)
         audit.covers(session, instance)
         audit.record(
             session, actor, "instance.start", instance_id=instance.id, case_id=case_id,

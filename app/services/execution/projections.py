@@ -1,5 +1,6 @@
 """Keeping the projections in step with a workflow: task rows (inboxes), timers, reminders,
-the instance's status and its stored state, after every engine step.
+the instance's status and its stored state, after every engine step (the rows written by single
+statements in ``row_writes``; a fired deadline's 催办 items in ``escalation``).
 
 Called inside the caller's write transaction by ``runtime``, ``deadlines`` and ``migration``.
 """
@@ -10,10 +11,9 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, bindparam, case, cast, func, insert, select, update
+from sqlalchemy import ColumnElement, bindparam, case, cast, func, select
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.orm import Session, make_transient_to_detached
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.orm.util import identity_key
 
@@ -21,10 +21,10 @@ from app import clock
 from app.clocks import suspension_text
 from app.driver_sql import DriverStatement
 from app.engine import TimerState
-from app.errors import Conflict, ServiceError
-from app.models import Case, ProcessInstance, Reminder, TaskRecord, Timer, Unit
+from app.errors import Conflict
+from app.models import ProcessInstance, TaskRecord, Timer
 from app.models.states import InstanceStatus, TaskStatus, TimerStatus
-from app.services.execution import holidays, lanes, task_forms
+from app.services.execution import escalation, holidays, lanes, row_writes, task_forms
 from app.services.execution.workflows import (
     ENGINE,
     LEAN,
@@ -33,7 +33,6 @@ from app.services.execution.workflows import (
     pinned_definition,
     remember,
 )
-from app.services.identity import org
 from app.services.notify import ladder
 from app.services.records import audit
 
@@ -46,40 +45,15 @@ def save(
     run: EngineRun | None = None,
 ) -> StepResult:
     result = sync(session, instance, workflow, others_open, run)
-    store_state(session, instance, run.state if run and run.state else ENGINE.dump(workflow))
+    row_writes.store_state(
+        session, instance, run.state if run and run.state else ENGINE.dump(workflow)
+    )
     try:
         session.flush()  # the projections (and any other column a caller changed)
     except StaleDataError as exc:
         raise Conflict("该流程实例刚被他人更新，请刷新后重试") from exc
     remember(session, instance, workflow)
     return result
-
-
-# the workflow state, status and version in one Core statement, checked against the version
-# this transaction read (the mapper's optimistic lock, without a unit-of-work pass over it)
-_STORE_STATE = DriverStatement(
-    update(ProcessInstance.__table__)
-    .where(
-        ProcessInstance.__table__.c.id == bindparam("b_id"),
-        ProcessInstance.__table__.c.lock_version == bindparam("b_version"),
-    )
-    .values(lock_version=ProcessInstance.__table__.c.lock_version + 1)
-)
-_STORED_COLUMNS = ("state", "status", "ended_at")
-
-
-def store_state(session: Session, instance: ProcessInstance, state: str) -> None:
-    version = instance.lock_version
-    values = {"state": state, "status": instance.status, "ended_at": instance.ended_at}
-    stored = _STORE_STATE.run(
-        session.connection(), {**values, "b_id": instance.id, "b_version": version}
-    )
-    if stored != 1:
-        raise Conflict("该流程实例刚被他人更新，请刷新后重试")
-    for key in _STORED_COLUMNS:  # as written: nothing left for the next flush to send
-        set_committed_value(instance, key, values[key])
-    set_committed_value(instance, "lock_version", version + 1)
-    audit.covers(session, instance)
 
 
 def sync(
@@ -123,7 +97,7 @@ def sync(
             if task.spiff_id not in open_rows:
                 row = _new_task_row(session, instance, workflow, task, now)
                 _apply_due(row, [t for t in timers if t.host_spiff_id == task.spiff_id])
-                insert_row(session, row)
+                row_writes.insert_row(session, row)
                 result.new_tasks.append(row)
                 if row.due_at is not None:
                     ladder.plan(session, holidays.current(), row, task.properties.get("ladder"))
@@ -204,45 +178,6 @@ def _new_task_row(
     )
 
 
-_UPDATE_TASK = DriverStatement(
-    update(TaskRecord.__table__).where(TaskRecord.__table__.c.id == bindparam("b_id"))
-)
-
-
-def close_task(session: Session, task: TaskRecord, values: dict[str, Any]) -> None:
-    """Write a completed task's columns with one Core statement, the row kept as written."""
-    _UPDATE_TASK.run(session.connection(), {**values, "b_id": task.id})
-    for key, value in values.items():
-        set_committed_value(task, key, value)
-
-
-def insert_row(session: Session, row: TaskRecord | ProcessInstance) -> None:
-    """Insert a new row with one Core statement and attach it to the session as loaded: its
-    id is known at once (ladder steps, timers, events point at it) and no flush tracks it."""
-    table = type(row).__table__
-    values: dict[str, Any] = {}
-    for column in table.columns:
-        if column.primary_key:
-            continue
-        if column.key not in row.__dict__:
-            default = column.default
-            if default is not None and default.is_scalar:
-                setattr(row, column.key, default.arg)
-            elif column.server_default is None:
-                setattr(row, column.key, None)
-            else:
-                continue  # the database's default (read back if asked for)
-        values[column.key] = row.__dict__[column.key]
-    ((row.id,),) = _insert(table).rows(session.connection(), values)
-    make_transient_to_detached(row)
-    session.add(row)
-
-
-@lru_cache(maxsize=8)
-def _insert(table: Any) -> DriverStatement:
-    return DriverStatement(insert(table).returning(table.c.id))
-
-
 def _sync_timer(
     session: Session,
     instance: ProcessInstance,
@@ -285,7 +220,7 @@ def _sync_timer(
     if timer.state == "fired" and row.status == TimerStatus.WAITING:
         row.status, row.fired_at = TimerStatus.FIRED, now
         result.fired.append(row)
-        escalate(session, instance, timer, host)
+        escalation.escalate(session, instance, timer, host)
         if (
             timer.purpose == "reminder"
             and host is not None
@@ -376,50 +311,3 @@ def _apply_due(row: TaskRecord, timers: list[TimerState]) -> None:
         return
     first = min(dated, key=lambda t: t.due_at or datetime.max)
     row.due_at, row.provisional, row.due_rule = first.due_at, first.provisional, first.explanation
-
-
-ESCALATION_TARGETS = {"center": ("center", None), "bureau": ("bureau", None)}
-
-
-def escalate(
-    session: Session, instance: ProcessInstance, timer: TimerState, host: TaskRecord | None
-) -> None:
-    """Raise the 催办 items a fired deadline asks for (``escalate_to`` on the timer)."""
-    targets = [t.strip() for t in timer.properties.get("escalate_to", "").split(",") if t.strip()]
-    due = clock.to_local(timer.due_at).date().isoformat() if timer.due_at else ""
-    subject = f"“{host.name}”" if host else f"“{timer.name}”"
-    message = f"{subject}已超过期限（{due}），请督促办理"
-    created = []
-    for target in targets:
-        unit: Unit | None
-        role: str | None = None
-        if target == "agency_head":
-            role = "agency_head"
-            unit = host.unit if host and host.unit and host.unit.kind == "agency" else None
-            if unit is None and instance.case_id is not None:
-                case = session.get(Case, instance.case_id)
-                unit = case.agency if case else None
-        elif target in ESCALATION_TARGETS:
-            try:
-                unit = org.unit_of_kind(session, ESCALATION_TARGETS[target][0])
-            except ServiceError:
-                unit = None
-        else:
-            unit = None
-        if unit is None:
-            continue
-        session.add(
-            Reminder(
-                instance_id=instance.id,
-                task_record_id=host.id if host else None,
-                unit_id=unit.id,
-                role=role,
-                message=message,
-                created_at=clock.now(),
-            )
-        )
-        created.append(f"{unit.code}:{role or '*'}")
-    audit.record(
-        session, "system", "timer.fired", instance_id=instance.id, case_id=instance.case_id,
-        timer=timer.bpmn_id, due_at=timer.due_at, reminders=created,
-    )  # fmt: skip

@@ -14,6 +14,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from app import clock
+from app.config import Settings
 from app.driver_sql import DriverStatement
 from app.errors import Conflict, InvalidInput, NotFound, ServiceError
 from app.models import ROLES, UNIT_KINDS, ApiToken, Unit, User
@@ -158,7 +159,7 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-DEFAULT_TOKEN_DAYS = 365
+DEFAULT_TOKEN_DAYS = Settings.token_days  # HUAJIE_TOKEN_DAYS's default
 
 
 class TokenExpired(ServiceError):

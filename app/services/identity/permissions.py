@@ -37,6 +37,7 @@ class Action(StrEnum):
     READ_AUDIT = "read_audit"  # the audit log and its verification
     VERIFY_AUDIT = "verify_audit"  # start a verification: changes no record
     READ_OUTAGES = "read_outages"  # 停机补发
+    CHANGE_SETTINGS = "change_settings"  # the district's settings (app.config.DISTRICT_SETTINGS)
 
 
 PEOPLE = frozenset(ROLES)
@@ -70,6 +71,7 @@ ALLOWED: dict[Action, frozenset[str]] = {
     Action.READ_AUDIT: AUDIT,
     Action.VERIFY_AUDIT: AUDIT,
     Action.READ_OUTAGES: AUDIT | {"center"},
+    Action.CHANGE_SETTINGS: frozenset({"admin", SYSTEM}),
 }
 
 # what a refusal says, naming who may
@@ -93,6 +95,7 @@ REFUSALS: dict[Action, str] = {
     Action.READ_AUDIT: "只有审计、司法局和管理员可以查看审计日志",
     Action.VERIFY_AUDIT: "只有审计、司法局和管理员可以校验审计链",
     Action.READ_OUTAGES: "只有调处中心、司法局、审计和管理员可以查看",
+    Action.CHANGE_SETTINGS: "只有系统管理员可以修改设置",
 }
 
 

@@ -9,28 +9,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app import clock
+from app.config import LOST_OUTCOMES, MANY_LOST_THRESHOLD
 from app.errors import InvalidInput, NotFound
-from app.models import Case, Setting, Unit, User
+from app.models import Case, Unit, User
+from app.services import district_settings
 from app.services.actor import Actor
 from app.services.identity import org
 from app.services.records import audit
-
-DEFAULT_LOST_OUTCOMES = ["败诉", "部分败诉"]
-DEFAULT_MANY_LOST = 3  # "近三年行政败诉案件较多": at least this many in three years
-
-
-def setting(session: Session, key: str, default: object) -> object:
-    row = session.get(Setting, key)
-    return default if row is None else row.value
-
-
-def put_setting(session: Session, actor: Actor, key: str, value: object) -> None:
-    row = session.get(Setting, key)
-    if row is None:
-        session.add(Setting(key=key, value=value, updated_at=clock.now()))
-    else:
-        row.value, row.updated_at = value, clock.now()
-    audit.record(session, actor, "setting.change", key=key, value=value)
 
 
 def set_reviewer(session: Session, actor: Actor, unit_code: str, username: str) -> None:
@@ -64,12 +49,12 @@ class AdviserFlag:
 def lost_cases_in_three_years(session: Session, unit_id: int, today: date | None = None) -> int:
     today = today or clock.local_now().date()
     since = today.replace(year=today.year - 3).isoformat()
-    outcomes = setting(session, "lost_outcomes", DEFAULT_LOST_OUTCOMES)
+    outcomes = district_settings.get(session, LOST_OUTCOMES)
     return int(
         session.scalar(
             select(func.count(Case.id)).where(
                 Case.agency_unit_id == unit_id,
-                Case.outcome.in_(list(outcomes)),  # type: ignore[arg-type]
+                Case.outcome.in_(outcomes),
                 Case.outcome_on >= since,
             )
         )
@@ -78,7 +63,7 @@ def lost_cases_in_three_years(session: Session, unit_id: int, today: date | None
 
 
 def adviser_flag(session: Session, unit: Unit) -> AdviserFlag:
-    threshold = int(setting(session, "many_lost_threshold", DEFAULT_MANY_LOST))  # type: ignore[arg-type]
+    threshold = district_settings.get(session, MANY_LOST_THRESHOLD)  # 近三年行政败诉案件较多
     lost = lost_cases_in_three_years(session, unit.id)
     government = session.scalar(select(Unit).where(Unit.kind == "government").limit(1))
     gov_firm = government.legal_adviser_firm if government else ""

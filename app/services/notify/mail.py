@@ -1,17 +1,16 @@
 """E-mail for notifications (off unless SMTP is configured), batched, and the daily digest.
 
 A person gets at most one mail per hour: pending notifications are gathered into one. The
-daily digest (working days, 08:30) lists their open tasks due within three working days; it is
+daily digest (working days, 08:30) lists their open tasks due within three working days (the
+setting ``digest_working_days``); it is
 an in-app notification too, so it is recorded even without SMTP. Every mail sent (or that
 failed) is kept in ``mail_outbox``.
 """
 
 from __future__ import annotations
 
-import os
 import smtplib
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from email.message import EmailMessage
 
@@ -19,51 +18,30 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app import clock
+from app.config import DIGEST_WORKING_DAYS, Settings
 from app.models import MailOutbox, Notification, User
+from app.services import district_settings
 from app.services.actor import Actor
 from app.services.execution import holidays
 from app.services.identity.permissions import Action, may
 from app.services.reporting import queries
 
 BATCH_INTERVAL = timedelta(hours=1)
-DIGEST_DAYS = 3
-
-
-@dataclass(frozen=True)
-class SmtpSettings:
-    host: str
-    port: int
-    sender: str
-    user: str
-    password: str
-    starttls: bool
-
-    @classmethod
-    def from_env(cls) -> SmtpSettings | None:
-        host = os.environ.get("HUAJIE_SMTP_HOST", "")
-        if not host:
-            return None
-        return cls(
-            host=host,
-            port=int(os.environ.get("HUAJIE_SMTP_PORT", "25")),
-            sender=os.environ.get("HUAJIE_SMTP_FROM", "huajie@localhost"),
-            user=os.environ.get("HUAJIE_SMTP_USER", ""),
-            password=os.environ.get("HUAJIE_SMTP_PASSWORD", ""),
-            starttls=os.environ.get("HUAJIE_SMTP_STARTTLS", "") in {"1", "true", "yes"},
-        )
 
 
 Sender = Callable[[EmailMessage], None]
 
 
-def smtp_sender(settings: SmtpSettings) -> Sender:
+def smtp_sender(settings: Settings) -> Sender:
+    """Mail through the configured SMTP server (``settings.smtp_*``)."""
+
     def send(message: EmailMessage) -> None:
-        message["From"] = settings.sender
-        with smtplib.SMTP(settings.host, settings.port, timeout=30) as smtp:
-            if settings.starttls:
+        message["From"] = settings.smtp_from
+        with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=30) as smtp:
+            if settings.smtp_starttls:
                 smtp.starttls()
-            if settings.user:
-                smtp.login(settings.user, settings.password)
+            if settings.smtp_user:
+                smtp.login(settings.smtp_user, settings.smtp_password)
             smtp.send_message(message)
 
     return send
@@ -119,7 +97,8 @@ def _send(session: Session, send: Sender, user: User, subject: str, body: str, n
 
 
 def daily_digest(session: Session) -> int:
-    """Each person's open tasks due within three working days, as a notification."""
+    """Each person's open tasks due within ``digest_working_days`` (3) working days, as a
+    notification."""
     now = clock.now()
     cal = holidays.load(session)
     today = clock.local_now().date()
@@ -132,7 +111,8 @@ def daily_digest(session: Session) -> int:
         .limit(1)
     ):
         return 0
-    horizon = cal.add_working_days(today, DIGEST_DAYS).due_at
+    days = district_settings.get(session, DIGEST_WORKING_DAYS)
+    horizon = cal.add_working_days(today, days).due_at
     made = 0
     for user in session.scalars(select(User).where(User.active.is_(True))):
         if not may(user.role, Action.WORK):

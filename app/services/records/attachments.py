@@ -14,10 +14,11 @@ from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 from app import clock, inputs
+from app.config import ATTACHMENT_QUOTA_MB
 from app.errors import InvalidInput, NotFound
 from app.models import Attachment, Unit
+from app.services import district_settings
 from app.services.actor import Actor
-from app.services.identity import units
 from app.services.records import archives
 from app.services.uow import unit_of_work
 
@@ -41,8 +42,6 @@ TYPES: dict[str, tuple[str, tuple[bytes, ...]]] = {
 }
 ZIP_CONTAINERS = {".zip", ".docx", ".xlsx", ".ofd"}
 MAX_NAME = 255  # Attachment.name
-QUOTA_SETTING = "attachment_quota_mb"  # what a unit's attachments may take in all
-DEFAULT_QUOTA_MB = 2048
 
 
 class QuotaExceeded(InvalidInput):
@@ -136,8 +135,8 @@ def _check_quota(session: Session, actor: Actor, upload: Upload, field: str) -> 
         return
     if session.get_bind().dialect.name == "postgresql":  # concurrent uploads count in turn
         session.execute(select(Unit.id).where(Unit.id == actor.unit_id).with_for_update())
-    quota_mb = units.setting(session, QUOTA_SETTING, DEFAULT_QUOTA_MB)
-    limit = int(quota_mb) * 1024 * 1024  # type: ignore[call-overload]
+    quota_mb = district_settings.get(session, ATTACHMENT_QUOTA_MB)
+    limit = quota_mb * 1024 * 1024
     used = session.scalar(
         select(func.coalesce(func.sum(Attachment.size), 0)).where(
             Attachment.unit_id == actor.unit_id

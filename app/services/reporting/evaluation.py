@@ -2,7 +2,9 @@
 
 Runs quarterly from the scheduler (the quarter just ended) and on demand; one
 ``loss_rate_interview`` per unit and period, however often it runs (what an evaluation starts,
-with which data, is the routing table's ``loss_rate_evaluation`` route).
+with which data, is the routing table's ``loss_rate_evaluation`` route). Which unit was called for
+which period is kept in the ``settings`` table under ``interview:<period>:<unit code>`` (the
+instance's id): a record of what happened, not a setting, so not among ``DISTRICT_SETTINGS``.
 """
 
 from __future__ import annotations
@@ -14,11 +16,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app import clock
-from app.models import Unit
+from app.models import Setting, Unit
 from app.services.actor import Actor
 from app.services.design import definitions, routing
 from app.services.execution import routes
-from app.services.identity import units
 from app.services.identity.permissions import Action, require
 from app.services.records import audit
 from app.services.reporting import stats
@@ -79,7 +80,7 @@ def evaluate(session: Session, actor: Actor, period: stats.Period) -> Evaluation
         occasion = routes.Occasion(TRIGGER, facts, units={"evaluated_unit": unit})
         interview = [i.id for i in routes.start(session, actor, occasion)]
         if interview:
-            units.put_setting(session, actor, _key(unit, label), interview[0])
+            session.add(Setting(key=_key(unit, label), value=interview[0], updated_at=clock.now()))
         started += interview
     audit.record(
         session, actor, "evaluation.run", period=label, threshold=threshold,
@@ -93,4 +94,4 @@ def _key(unit: Unit, label: str) -> str:
 
 
 def _already(session: Session, unit: Unit, label: str) -> bool:
-    return units.setting(session, _key(unit, label), None) is not None
+    return session.get(Setting, _key(unit, label)) is not None

@@ -16,12 +16,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app import clock, inputs
+from app.config import INTERVIEW_MIN_CONCLUDED, LOSS_RATE_THRESHOLD, LOST_OUTCOMES
 from app.errors import InvalidInput
 from app.models import Case, ProcessInstance, TaskRecord, Unit
 from app.models.case import LITIGATION, RECONSIDERATION
 from app.models.states import DeadlineState, InstanceStatus, TaskStatus
+from app.services import district_settings
 from app.services.actor import Actor
-from app.services.identity import units
 from app.services.reporting import queries
 from app.services.reporting.queries import sees_everything
 
@@ -74,7 +75,8 @@ class UnitRate:
 
 
 def _lost_outcomes(session: Session) -> set[str]:
-    return set(units.setting(session, "lost_outcomes", units.DEFAULT_LOST_OUTCOMES))  # type: ignore[arg-type]
+    outcomes = district_settings.get(session, LOST_OUTCOMES)
+    return set(outcomes)
 
 
 def _concluded_cases(session: Session, period: Period, kind: str = LITIGATION) -> list[Case]:
@@ -301,14 +303,11 @@ def dashboard(session: Session, actor: Actor, period: Period) -> Dashboard:
     )
 
 
-DEFAULT_THRESHOLD = 0.3  # 本地规则: the text names no rate
-DEFAULT_MIN_CONCLUDED = 3  # 本地规则: a rate over fewer concluded cases says too little
-
-
 def loss_rate_threshold(session: Session) -> float:
-    return float(units.setting(session, "loss_rate_threshold", DEFAULT_THRESHOLD))  # type: ignore[arg-type]
+    """本地规则: the text names no rate."""
+    return district_settings.get(session, LOSS_RATE_THRESHOLD)
 
 
 def interview_min_concluded(session: Session) -> int:
     """A unit with fewer concluded cases in the period is not called to a 约谈 on its rate."""
-    return int(units.setting(session, "interview_min_concluded", DEFAULT_MIN_CONCLUDED))  # type: ignore[call-overload]
+    return district_settings.get(session, INTERVIEW_MIN_CONCLUDED)

@@ -1,17 +1,22 @@
-"""``huajie users …`` and ``huajie tokens …``: accounts and API tokens from the command line.
+"""``huajie users …``: accounts from the command line.
 
-Every operation is a service of ``app.services.identity.accounts`` or
-``app.services.identity.org`` run as the system, audited like the same operation from a page.
-``app.cli`` imports this module once its helpers exist and adds both groups to ``huajie``:
-import ``app.cli``, not this module, first."""
+Every operation is a service of ``app.services.identity.accounts`` or ``app.services.identity.org``
+run as the system, audited like the same operation from a page."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
 import click
 
-from app.cli import _db, _fail
-from app.config import Settings
+from app.cli.common import fail, open_db
 from app.errors import ServiceError
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from app.services.actor import Actor
 
 
 @click.group()
@@ -32,26 +37,26 @@ def users_add(
     from app.services.identity import org
 
     try:
-        with _db(Settings.from_env()).write() as session:
+        with open_db().write() as session:
             _, used = org.add_user(
                 session, SYSTEM, username, unit_code, role, password, display_name
             )
     except ServiceError as exc:
-        _fail(exc)
+        fail(exc)
     click.echo(f"已添加用户 {username}（{role}@{unit_code}）")
     if password is None:
         click.echo(f"临时密码（首次登录须修改）：{used}")
 
 
-def _account(change, done: str) -> None:  # type: ignore[no-untyped-def]
+def _account(change: Callable[[Session, Actor], Any], done: str) -> None:
     """Run one account operation (``app.services.identity.accounts``) as the system, audited."""
     from app.services.actor import SYSTEM
 
     try:
-        with _db(Settings.from_env()).write() as session:
+        with open_db().write() as session:
             result = change(session, SYSTEM)
     except ServiceError as exc:
-        _fail(exc)
+        fail(exc)
     click.echo(done)
     if result:
         click.echo(result)
@@ -114,58 +119,3 @@ def users_set_unit(username: str, code: str) -> None:
     from app.services.identity import accounts
 
     _account(lambda s, a: accounts.change_unit(s, a, username, code), f"{username} 的单位：{code}")
-
-
-@click.group()
-def tokens() -> None:
-    """API tokens."""
-
-
-@tokens.command("create")
-@click.argument("username")
-@click.option(
-    "--days", type=int, default=None, help="Valid for N days [default: HUAJIE_TOKEN_DAYS, 365]."
-)
-def tokens_create(username: str, days: int | None) -> None:
-    from app.services.actor import SYSTEM
-    from app.services.identity import org
-
-    settings = Settings.from_env()
-    try:
-        with _db(settings).write() as session:
-            token = org.create_token(session, SYSTEM, username, days or settings.token_days)
-    except ServiceError as exc:
-        _fail(exc)
-    click.echo(token)
-
-
-@tokens.command("list")
-def tokens_list() -> None:
-    """List API tokens: id, user, role, created, expires, state (active, expired or revoked).
-
-    Never the tokens themselves: only their hashes are stored."""
-    from app.services.identity import org
-
-    with _db(Settings.from_env()).read() as session:
-        for row in org.list_tokens(session):
-            state = org.token_state(row)
-            if row.revoked_at:
-                state += f" {row.revoked_at.isoformat()}"
-            click.echo(
-                f"{row.id}\t{row.user.username}\t{row.user.role}\t{row.created_at.isoformat()}"
-                f"\texpires {row.expires_at.isoformat()}\t{state}"
-            )
-
-
-@tokens.command("revoke")
-@click.argument("token_id", type=int)
-def tokens_revoke(token_id: int) -> None:
-    from app.services.actor import SYSTEM
-    from app.services.identity import org
-
-    try:
-        with _db(Settings.from_env()).write() as session:
-            org.revoke_token(session, SYSTEM, token_id)
-    except ServiceError as exc:
-        _fail(exc)
-    click.echo(f"已撤销令牌 {token_id}")

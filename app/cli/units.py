@@ -1,0 +1,61 @@
+"""``huajie units …``: units (单位), their legality reviewer and legal-adviser firm."""
+
+from __future__ import annotations
+
+import click
+
+from app.cli.common import fail, open_db
+from app.errors import ServiceError
+
+
+@click.group()
+def units() -> None:
+    """Units (单位)."""
+
+
+@units.command("add")
+@click.argument("code")
+@click.argument("name")
+@click.option("--kind", required=True, help="government, bureau, center, agency, court, discipline")
+def units_add(code: str, name: str, kind: str) -> None:
+    from app.services.actor import SYSTEM
+    from app.services.identity import org
+
+    try:
+        with open_db().write() as session:
+            org.add_unit(session, SYSTEM, code, name, kind)
+    except ServiceError as exc:
+        fail(exc)
+    click.echo(f"已添加单位 {code} {name}")
+
+
+@units.command("set-reviewer")
+@click.argument("code")
+@click.argument("username")
+def units_set_reviewer(code: str, username: str) -> None:
+    """Name the unit's designated legality reviewer (合法性审查专人)."""
+    from app.services.actor import SYSTEM
+    from app.services.identity import units as unit_service
+
+    try:
+        with open_db().write() as session:
+            unit_service.set_reviewer(session, SYSTEM, code, username)
+    except ServiceError as exc:
+        fail(exc)
+    click.echo(f"{code} 的合法性审查专人：{username}")
+
+
+@units.command("set-adviser-firm")
+@click.argument("code")
+@click.argument("firm")
+def units_set_adviser_firm(code: str, firm: str) -> None:
+    """Record the unit's legal-adviser firm (法律顾问单位)."""
+    from app.services.actor import SYSTEM
+    from app.services.identity import units as unit_service
+
+    try:
+        with open_db().write() as session:
+            unit_service.set_adviser_firm(session, SYSTEM, code, firm)
+    except ServiceError as exc:
+        fail(exc)
+    click.echo(f"{code} 的法律顾问单位：{firm}")
