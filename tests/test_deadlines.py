@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
+from typing import Any
+
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from app.clock import now as clock_now
+from app.db import Database
 from app.errors import Conflict, Forbidden, InvalidInput
 from app.models import AuditEvent, Timer
 from app.models.states import DeadlineState
@@ -54,23 +59,51 @@ def test_extend_adds_working_days_after_the_current_due_date(db):
     assert "延长 2 个工作日（材料较多）" in extended.due_rule
 
 
-def test_an_extension_waits_for_another_writer_of_the_instance_instead_of_failing(db):
-    """Another writer (a message, a timer pass) holds the instance while the bureau extends the
-    deadline: the extension waits its turn and then succeeds on what that writer committed."""
-    import threading
-    import time
+def _on_queueing(
+    db: Database, thread: threading.Thread, queued: threading.Event
+) -> Callable[[], None]:
+    """Set ``queued`` when ``thread``, inside its write transaction, asks for the lock another
+    writer of the instance holds: SQLite's one writer (its ``BEGIN IMMEDIATE``), PostgreSQL's
+    row lock on the instance. Returns what removes the listener."""
+    if db.is_sqlite:
+        name = "engine_connect"  # the transaction's connection, just before its BEGIN IMMEDIATE
 
+        def listener(*_args: Any) -> None:
+            if threading.current_thread() is thread:
+                queued.set()
+
+        event.listen(db.write_engine, name, listener)
+    else:
+        name = "before_cursor_execute"
+
+        def listener(*args: Any) -> None:
+            statement = args[2]
+            locks = "FOR UPDATE" in statement and "FROM process_instances" in statement
+            if threading.current_thread() is thread and locks:
+                queued.set()
+
+        event.listen(db.write_engine, name, listener)
+    return lambda: event.remove(db.write_engine, name, listener)
+
+
+def test_an_extension_waits_for_another_writer_of_the_instance_instead_of_failing(db, settings):
+    """Another writer (a message, a timer pass in another process) holds the instance while the
+    bureau extends the deadline: the extension queues for the instance and then succeeds on
+    what that writer committed. The writer lets go only once the extension, inside its
+    transaction, has asked for the lock (no sleep: on PostgreSQL an extension that takes no row
+    lock never asks, and the test fails)."""
     from sqlalchemy import update
 
     from app.models import ProcessInstance
     from app.services.execution import instances
 
     instance_id, task = _agency_task(db)
-    holding, release = threading.Event(), threading.Event()
+    other = Database.open(settings)  # another process's writer: ``db`` waits in the database
+    holding, queued, release = threading.Event(), threading.Event(), threading.Event()
     outcome: list[str] = []
 
     def other_writer() -> None:
-        with db.write() as session:
+        with other.write() as session:
             instances.lock_instance(session, instance_id)
             session.execute(
                 update(ProcessInstance)
@@ -78,11 +111,13 @@ def test_an_extension_waits_for_another_writer_of_the_instance_instead_of_failin
                 .values(lock_version=ProcessInstance.lock_version + 1)
             )
             holding.set()
-            release.wait(10)
+            release.wait(30)
+
+    bureau = actor(db, "bureau")
 
     def extension() -> None:
         try:
-            deadlines.extend(db, actor(db, "bureau"), task.id, 2, "材料较多")
+            deadlines.extend(db, bureau, task.id, 2, "材料较多")
         except Conflict as exc:
             outcome.append(f"conflict: {exc}")
         else:
@@ -90,13 +125,18 @@ def test_an_extension_waits_for_another_writer_of_the_instance_instead_of_failin
 
     writer = threading.Thread(target=other_writer)
     writer.start()
-    assert holding.wait(10)
+    assert holding.wait(30)
     extender = threading.Thread(target=extension)
+    stop_listening = _on_queueing(db, extender, queued)
     extender.start()
-    time.sleep(0.5)  # the extension reaches the instance while the other writer holds it
-    release.set()
-    writer.join(10)
-    extender.join(10)
+    try:
+        assert queued.wait(30), "the extension never asked for the instance's lock"
+    finally:
+        release.set()
+        writer.join(30)
+        extender.join(30)
+        stop_listening()
+        other.dispose()
     assert outcome == ["ok"]
     assert "延长 2 个工作日（材料较多）" in open_task(db, instance_id).due_rule
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 import pytest
+from docx import Document as Docx
 from sqlalchemy import select
 
 from app.errors import Conflict, Forbidden
@@ -24,6 +26,7 @@ WORKERS = [
 ]  # fmt: skip
 PDF = attachments.Upload("材料.pdf", b"%PDF-1.4 sample")
 SAMPLE_PATHS = all_paths()  # fmt: skip
+REVIEW = ["loss_review_report", "rectification_report", "bureau_analysis_report"]
 
 
 def _split_uploads(data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, list]]:
@@ -90,8 +93,58 @@ def _start_with_sample(db, process_id: str, path: PathData, sample: dict) -> int
         return instances.start(session, SYSTEM, definition, data).id
 
 
+# the documents each sample path renders, in order: the diagram's document tasks on that path
+# (a path through none of them renders none, and says so here)
+PATH_DOCUMENTS: dict[tuple[str, str], list[str]] = {
+    ("discipline_feedback", "feedback_recorded"): [],
+    ("enforcement_supervision", "suggestion_accepted"): ["supervision_suggestion"],
+    ("enforcement_supervision", "decision_rejected_once_then_accepted"): ["supervision_decision"],
+    ("enforcement_supervision", "no_instrument"): [],
+    ("fault_determination", "no_fault"): [],
+    ("fault_determination", "fault_transferred"): ["discipline_transfer_letter"],
+    ("in_trial_resolution", "resolved_in_trial"): [],
+    ("in_trial_resolution", "warning_at_start_unresolved_reported"): [
+        "self_correction_decision", "special_report"],
+    ("in_trial_resolution", "warning_at_start_resolved"): [],  # 不予纠正: no decision served
+    ("judgment_performance", "plain_performance"): ["performance_report"],
+    ("judgment_performance", "new_act_with_guidance_and_second_report"): [
+        "performance_report", "performance_report"],
+    ("judgment_performance", "government_lost"): ["performance_report"],
+    ("legality_review", "legal_directly"): ["legality_opinion"],
+    ("legality_review", "consulted_then_illegal"): ["legality_opinion"],
+    ("legality_review", "two_rounds"): ["legality_opinion", "legality_opinion"],
+    ("legality_review", "important_case_consulted"): ["legality_opinion"],
+    ("loss_rate_interview", "with_statement"): ["interview_record"],
+    ("loss_rate_interview", "without_statement"): ["interview_record"],
+    ("loss_review", "single_unit"): REVIEW,
+    ("loss_review", "co_defendants"): [
+        "loss_review_report", "loss_review_report", "rectification_report",
+        "rectification_report", "bureau_analysis_report"],
+    ("loss_review", "government_lost"): REVIEW,
+    ("loss_review", "government_and_agency_lost"): REVIEW,  # the acting unit is the agency
+    ("loss_review", "approval_returned_once"): ["loss_review_report", *REVIEW],
+    ("loss_review", "bureau_returned_once"): [*REVIEW, "bureau_analysis_report"],
+    ("major_enforcement_decision", "passed_first_time"): [],
+    ("major_enforcement_decision", "failed_then_passed"): [],
+    ("major_enforcement_decision", "failed_then_abandoned"): [],
+    ("post_judgment_explanation", "agency_explains_accepted"): ["explanation_record"],
+    ("post_judgment_explanation", "center_explains_followed_up"): ["explanation_record"],
+    ("pre_filing_notice", "notified_in_time"): ["pre_filing_notice_letter"],
+    ("self_correction", "voluntary_revoke"): ["self_correction_decision"],
+    ("self_correction", "not_mandatory_declined"): [],
+    ("self_correction", "mandatory_declined_then_corrected"): ["self_correction_decision"],
+    ("self_correction", "from_loss_warning"): ["self_correction_decision"],
+}  # fmt: skip
+
+
+def test_every_sample_path_says_which_documents_it_renders():
+    assert sorted(PATH_DOCUMENTS) == sorted(SAMPLE_PATHS)
+
+
 @pytest.mark.parametrize(("process_id", "path_name"), SAMPLE_PATHS)
 def test_every_branch_runs_through_the_service_layer(db, settings, process_id, path_name):
+    from tests.test_document_contents import CONTENT
+
     sample = load(process_id)
     data = PathData(sample["paths"][path_name])
     instance_id = _start_with_sample(db, process_id, data, sample)
@@ -107,10 +160,20 @@ def test_every_branch_runs_through_the_service_layer(db, settings, process_id, p
     with db.read() as session:
         instance = session.get(ProcessInstance, instance_id)
         assert instance.status == "completed", done
-        docs = list(session.scalars(select(Document).where(Document.instance_id == instance_id)))
+        docs = list(
+            session.scalars(
+                select(Document).where(Document.instance_id == instance_id).order_by(Document.id)
+            )
+        )
     assert data.counts() == data.expected_counts()
-    for doc in docs:
-        assert doc.content[:2] == b"PK" and len(doc.sha256) == 64
+    assert [doc.kind for doc in docs] == PATH_DOCUMENTS[(process_id, path_name)]
+    case_no = {**sample["start"], **data.start()}.get("court_case_no")
+    for doc in docs:  # each a .docx headed by its number and titled as its kind
+        paragraphs = [p.text for p in Docx(io.BytesIO(doc.content)).paragraphs]
+        assert [p for p in paragraphs if p.strip()][1:3] == [doc.doc_no, CONTENT[doc.kind][1].title]
+        assert len(doc.sha256) == 64
+        if case_no:
+            assert case_no in "\n".join(paragraphs), doc.kind
 
 
 def test_start_permission_follows_the_start_lane(db):

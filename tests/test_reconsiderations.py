@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import io
+
 import pytest
+from docx import Document as Docx
 from sqlalchemy import select
 
 from app import clock as product_clock
@@ -10,7 +13,8 @@ from app.models import Case, Document, TaskRecord
 from app.services.actor import SYSTEM
 from app.services.identity import org
 from app.services.reporting import stats
-from tests.helpers import actor, complete
+from tests.document_paths import Env
+from tests.helpers import actor
 from tests.samples import PathData, load
 from tests.test_web import login
 
@@ -51,19 +55,44 @@ def test_a_correcting_decision_starts_the_units_review_from_its_receipt(client, 
     assert "洪泽区司法局" in review.due_rule and "录入）" in review.due_rule
 
 
-def test_the_review_of_a_corrected_case_is_titled_as_such(client, tokens, db, clock):
+def test_the_review_of_a_corrected_case_is_titled_and_worded_as_such(
+    client, tokens, db, settings, clock
+):
+    """Each of the review's three documents names the reconsideration, not a lawsuit."""
     clock.set("2026-10-14T10:00:00+08:00")
     assert record(client, tokens, CORRECTED).status_code == 201
-    data = PathData(load("loss_review")["paths"]["single_unit"])
     with db.read() as session:
         review = session.scalar(select(TaskRecord).where(TaskRecord.bpmn_id == "write_review"))
-    complete(db, "gtzy", review.id, data.next("write_review"))
-    with db.read() as session:
-        approval = session.scalar(select(TaskRecord).where(TaskRecord.bpmn_id == "approve_review"))
-    complete(db, "gtzy_head", approval.id, data.next("approve_review"))
-    with db.read() as session:
-        (doc,) = session.scalars(select(Document).where(Document.kind == "loss_review_report"))
-    assert doc.name.startswith("行政复议被纠错案件复盘分析报告")
+    Env(db, settings, clock).drive(
+        review.instance_id, PathData(load("loss_review")["paths"]["single_unit"])
+    )
+    case = (
+        "申请人某某公司因不服行政处罚决定申请行政复议一案"
+        "（洪泽区人民政府，复议决定书文号：洪政复决〔2026〕12号）"
+    )
+    said = {
+        "loss_review_report": (
+            "行政复议被纠错案件复盘分析报告",
+            [f"{case}，复议决定为撤销。本单位于2026年10月12日收到行政复议决定书。"],
+        ),
+        "rectification_report": ("复议被纠错案件整改方案及整改情况报告", [f"针对{case}中"]),
+        "bureau_analysis_report": (
+            "行政复议被纠错案件分析报告",
+            [f"{case}，复议决定为撤销。", "\n申请人：某某公司\n", "\n复议机关：洪泽区人民政府\n",
+             "\n复议决定书文号：洪政复决〔2026〕12号\n", "\n复议决定：撤销\n",
+             "\n收到行政复议决定书日期：2026年10月12日\n"],
+        ),
+    }  # fmt: skip
+    for kind, (title, phrases) in said.items():
+        with db.read() as session:
+            (doc,) = session.scalars(select(Document).where(Document.kind == kind))
+        paragraphs = [p.text for p in Docx(io.BytesIO(doc.content)).paragraphs]
+        text = "\n".join(paragraphs)
+        assert doc.name.startswith(title)
+        assert [p for p in paragraphs if p.strip()][2] == title  # after the issuer and number
+        assert [phrase for phrase in phrases if phrase not in text] == [], kind
+        lawsuit = ("原告：", "审理法院：", "案号：", "裁判结果：")
+        assert [p for p in paragraphs if p.startswith(lawsuit)] == [], kind
 
 
 def test_every_decision_counts_in_the_correction_rate_and_none_in_the_loss_rate(

@@ -23,6 +23,7 @@ documents ``agency_name`` is the reviewing unit).
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from . import fields as _fields
 from .blocks import Block, Signature, body, heading, recipient
@@ -227,8 +228,22 @@ def build_rectification_report(v: Values) -> list[Block]:
     return blocks
 
 
+@dataclass(frozen=True)
+class _FactLabels:
+    party: str
+    organ: str
+    number: str
+    outcome: str
+
+
+_LAWSUIT = _FactLabels("原告", "审理法院", "案号", "裁判结果")
+_RECONSIDERATION = _FactLabels("申请人", "复议机关", "复议决定书文号", "复议决定")
+
+
 def build_bureau_analysis_report(v: Values) -> list[Block]:
-    """行政诉讼败诉案件分析报告: the Justice Bureau's per-case analysis, to the government."""
+    """行政诉讼败诉案件分析报告: the Justice Bureau's per-case analysis, to the government; a
+    reconsideration's facts under its own names (申请人, 复议机关, 复议决定), not a lawsuit's."""
+    labels = _RECONSIDERATION if _reconsideration(v) else _LAWSUIT
     blocks: list[Block] = [
         recipient(GOVERNMENT),
         body(
@@ -237,17 +252,17 @@ def build_bureau_analysis_report(v: Values) -> list[Block]:
             "报告如下。"
         ),
         heading("一、案件基本情况"),
-        body(f"原告：{v.text('plaintiff')}"),
+        body(f"{labels.party}：{v.text('plaintiff')}"),
     ]
     if v.has("agency_name"):
         blocks.append(body(f"案涉行政机关：{v.text('agency_name')}"))
     blocks.append(body(f"案由：{v.text('subject')}"))
     if v.has("court"):
-        blocks.append(body(f"审理法院：{v.text('court')}"))
+        blocks.append(body(f"{labels.organ}：{v.text('court')}"))
     if v.has("court_case_no"):
-        blocks.append(body(f"案号：{v.text('court_case_no')}"))
+        blocks.append(body(f"{labels.number}：{v.text('court_case_no')}"))
     if v.has("judgment_outcome"):
-        blocks.append(body(f"裁判结果：{v.text('judgment_outcome')}"))
+        blocks.append(body(f"{labels.outcome}：{v.text('judgment_outcome')}"))
     if _received_on(v):
         blocks.append(body(f"收到{_decision(v)}日期：{_received_on(v)}"))
     blocks += [heading("二、逐案分析"), *_paragraphs(v, "analysis")]
