@@ -11,9 +11,9 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections import Counter
 from pathlib import Path
+from select import POLLIN, poll
 
 import pytest
 from sqlalchemy import func, select, text
@@ -30,10 +30,11 @@ ROOT = Path(__file__).resolve().parent.parent
 AFTER_DEADLINES = "2026-10-12T08:30:00+08:00"  # Monday, past the agency deadlines of 10-10
 
 
-def _driver(*args: str) -> subprocess.Popen[bytes]:
+def _driver(*args: str, fds: tuple[int, ...] = ()) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        [sys.executable, "-m", "tests.drivers", *args], cwd=ROOT, env=dict(os.environ)
-    )
+        [sys.executable, "-m", "tests.drivers", *args], cwd=ROOT, env=dict(os.environ),
+        pass_fds=fds,
+    )  # fmt: skip
 
 
 def _events(db: Database, action: str) -> list[AuditEvent]:
@@ -46,10 +47,11 @@ def test_four_processes_fire_each_due_timer_exactly_once(db, clock, tmp_path):
     for instance_id in instances:
         step(db, instance_id, "center", "register_materials")
     clock.set(AFTER_DEADLINES)
-    go = tmp_path / "go"
+    gate, open_gate = os.pipe()
     outs = [tmp_path / f"out{n}.json" for n in range(4)]
-    workers = [_driver("timers", str(go), str(out)) for out in outs]
-    go.touch()
+    workers = [_driver("timers", str(gate), str(out), fds=(gate,)) for out in outs]
+    os.close(gate)
+    os.close(open_gate)  # every worker reads the end of the pipe at once: they start together
     assert [w.wait(timeout=300) for w in workers] == [0, 0, 0, 0]
 
     totals = [json.loads(out.read_text()) for out in outs]
@@ -77,26 +79,38 @@ def test_four_processes_fire_each_due_timer_exactly_once(db, clock, tmp_path):
     assert chain.ok, chain
 
 
-def test_a_killed_writer_loses_no_committed_step_and_repeats_none(db, settings, clock, tmp_path):
+@pytest.mark.parametrize("crash", ["before_commit", "after_commit"])
+def test_a_killed_writer_loses_no_committed_step_and_repeats_none(
+    db, settings, clock, tmp_path, crash
+):
+    """The writer is killed in the eighth step (all first steps and a few more done): with its
+    transaction still open, or committed but not yet journaled. Restarted, it redoes the first
+    and is refused the second; no step is lost, none done twice."""
     instances = [register(db, court_case_no=f"（2026）苏0813行诉前{n}号") for n in range(5)]
     journal = tmp_path / "journal"
-    writer = _driver("steps", str(journal))
-    while _done(journal) < 7 and writer.poll() is None:  # all first steps and a few more
-        time.sleep(0.01)
+    halted, ready = os.pipe()
+    writer = _driver("steps", str(journal), crash, "7", str(ready), fds=(ready,))
+    os.close(ready)
+    waiting = poll()
+    waiting.register(halted, POLLIN)
+    assert waiting.poll(300_000), "the writer never reached the crash point"
+    assert os.read(halted, 1) == b"!", "the writer ended before the crash point"
+    os.close(halted)
     writer.send_signal(signal.SIGKILL)
     writer.wait()
-    assert writer.returncode == -signal.SIGKILL, "the writer finished before it was killed"
+    assert writer.returncode == -signal.SIGKILL
     db.dispose()  # the app stops; what follows is the restart
 
     restarted = Database.open(settings)
     if restarted.is_sqlite:  # WAL recovery on open: the file is sound
         with restarted.read() as session:
             assert session.execute(text("PRAGMA integrity_check")).scalar() == "ok"
-    lines = journal.read_text().split()
-    done = {int(n) for word, n in zip(lines[::2], lines[1::2], strict=True) if word == "done"}
+    begun, done = _journaled(journal, "begin"), _journaled(journal, "done")
+    (in_flight,) = begun - done
     with restarted.read() as session:
         completed = set(session.scalars(select(TaskRecord.id).where(TaskRecord.status != "open")))
-    assert done <= completed  # every step the writer saw committed is there
+    assert len(done) == 7 and done <= completed  # every step the writer saw committed is there
+    assert (in_flight in completed) == (crash == "after_commit")  # the open one left nothing
 
     clock.set(AFTER_DEADLINES)  # the app was down over the deadlines: the start-up pass
     with restarted.read() as session:
@@ -125,10 +139,13 @@ def test_a_killed_writer_loses_no_committed_step_and_repeats_none(db, settings, 
     completions = Counter(e.detail["task_id"] for e in _events(restarted, "task.complete"))
     assert still_open == 0
     assert set(completions.values()) == {1}  # no step twice, the resubmitted one included
+    resubmitted = "conflict" if crash == "after_commit" else "done"
+    assert in_flight in _journaled(journal, resubmitted)
     assert len(completions) == 5 * 5  # register, reply, schedule, outcome, agreement
     assert chain.ok, chain
     restarted.dispose()
 
 
-def _done(journal: Path) -> int:
-    return journal.read_text().count("done ") if journal.exists() else 0
+def _journaled(journal: Path, word: str) -> set[int]:
+    lines = journal.read_text().split()
+    return {int(n) for w, n in zip(lines[::2], lines[1::2], strict=True) if w == word}
