@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy import Engine, String, create_engine, event, make_url, text
 from sqlalchemy import inspect as inspect_mapper
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Mapper, Session, sessionmaker
 from sqlalchemy.orm.attributes import instance_state
 
 from app import inputs, jsontext
@@ -111,11 +111,12 @@ def _text_columns(cls: type) -> list[tuple[str, int | None]]:
     """(attribute, length or None) of a mapped class's String and Text columns."""
     found = _TEXT_COLUMNS.get(cls)
     if found is None:
-        found = _TEXT_COLUMNS[cls] = [
-            (attr.key, attr.columns[0].type.length)
-            for attr in inspect_mapper(cls).column_attrs
-            if isinstance(attr.columns[0].type, String)
-        ]
+        found = _TEXT_COLUMNS[cls] = []
+        mapper: Mapper[Any] = inspect_mapper(cls)
+        for attr in mapper.column_attrs:
+            column_type = attr.columns[0].type
+            if isinstance(column_type, String):
+                found.append((attr.key, column_type.length))
     return found
 
 

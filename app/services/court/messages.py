@@ -48,8 +48,9 @@ def receive(session: Session, actor: Actor, body: Any) -> Received:
         raise InvalidInput("请求体须为 JSON 对象")
     errors: dict[str, list[str]] = {}
     name = body.get("name")
-    if name not in NAMES:
+    if not isinstance(name, str) or name not in NAMES:
         errors["name"] = [f"未知的消息类型（可选：{', '.join(NAMES)}）"]
+        name = ""
     case_no = case_numbers.normalize(court_facts.text(body, "case_no", errors))
     key = court_facts.text(body, "idempotency_key", errors)
     payload = body.get("payload", {})

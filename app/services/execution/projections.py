@@ -102,13 +102,13 @@ def sync(
                 if row.due_at is not None:
                     ladder.plan(session, holidays.current(), row, task.properties.get("ladder"))
         for task in ready:
-            row = open_rows.get(task.spiff_id)
-            if row is None:
+            open_row = open_rows.get(task.spiff_id)
+            if open_row is None:
                 continue
-            before = row.due_at
-            _apply_due(row, [t for t in timers if t.host_spiff_id == task.spiff_id])
-            if row.due_at != before:
-                ladder.plan(session, holidays.current(), row, task.properties.get("ladder"))
+            before = open_row.due_at
+            _apply_due(open_row, [t for t in timers if t.host_spiff_id == task.spiff_id])
+            if open_row.due_at != before:
+                ladder.plan(session, holidays.current(), open_row, task.properties.get("ladder"))
         rows = {**open_rows, **{r.spiff_task_id: r for r in result.new_tasks}}
         for timer in timers:
             _sync_timer(session, instance, timer, timer_rows.get(timer.spiff_id), rows, now, result)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import bindparam, insert, update
+from sqlalchemy import Table, bindparam, insert, update
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -16,15 +16,18 @@ from app.errors import Conflict
 from app.models import ProcessInstance, TaskRecord
 from app.services.records import audit
 
+_INSTANCES: Table = ProcessInstance.__table__  # type: ignore[assignment]
+_TASKS: Table = TaskRecord.__table__  # type: ignore[assignment]
+
 # the workflow state, status and version in one Core statement, checked against the version
 # this transaction read (the mapper's optimistic lock, without a unit-of-work pass over it)
 _STORE_STATE = DriverStatement(
-    update(ProcessInstance.__table__)
+    update(_INSTANCES)
     .where(
-        ProcessInstance.__table__.c.id == bindparam("b_id"),
-        ProcessInstance.__table__.c.lock_version == bindparam("b_version"),
+        _INSTANCES.c.id == bindparam("b_id"),
+        _INSTANCES.c.lock_version == bindparam("b_version"),
     )
-    .values(lock_version=ProcessInstance.__table__.c.lock_version + 1)
+    .values(lock_version=_INSTANCES.c.lock_version + 1)
 )
 _STORED_COLUMNS = ("state", "status", "ended_at")
 
@@ -43,9 +46,7 @@ def store_state(session: Session, instance: ProcessInstance, state: str) -> None
     audit.covers(session, instance)
 
 
-_UPDATE_TASK = DriverStatement(
-    update(TaskRecord.__table__).where(TaskRecord.__table__.c.id == bindparam("b_id"))
-)
+_UPDATE_TASK = DriverStatement(update(_TASKS).where(_TASKS.c.id == bindparam("b_id")))
 
 
 def close_task(session: Session, task: TaskRecord, values: dict[str, Any]) -> None:
