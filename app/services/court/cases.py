@@ -11,11 +11,10 @@ from sqlalchemy.orm import Session
 
 from app import case_numbers, clock, inputs
 from app.errors import Conflict, Forbidden, InvalidInput, NotFound
-from app.models import Case, ProcessInstance
+from app.models import Case, ProcessInstance, Unit
 from app.services.actor import Actor
 from app.services.design import routing
 from app.services.execution import routes
-from app.services.identity import org
 from app.services.identity.permissions import Action, may, require
 from app.services.records import audit
 from app.services.uow import unit_of_work
@@ -39,7 +38,8 @@ class Registered:
     instance: ProcessInstance
 
 
-def _clean(payload: dict[str, Any]) -> dict[str, str]:
+def _clean(session: Session, payload: dict[str, Any]) -> tuple[dict[str, str], Unit]:
+    """The case's fields and its agency, or every problem at once."""
     errors: dict[str, list[str]] = {}
     cleaned: dict[str, str] = {}
     for name in CASE_FIELDS:
@@ -65,19 +65,23 @@ def _clean(payload: dict[str, Any]) -> dict[str, str]:
             cleaned["received_on"] = inputs.parse_day(received).isoformat()
         except inputs.DateInputError as exc:
             errors["received_on"] = [str(exc)]
-    if errors:
+    agency = None
+    if cleaned.get("agency_unit"):
+        agency = session.scalar(select(Unit).where(Unit.code == cleaned["agency_unit"]))
+        if agency is None:
+            errors["agency_unit"] = [f"单位不存在：{cleaned['agency_unit']}"]
+        elif agency.kind != "agency":
+            errors["agency_unit"] = ["案涉行政机关须为镇街或部门"]
+    if errors or agency is None:
         raise InvalidInput("案件信息填写有误", errors)
-    return cleaned
+    return cleaned, agency
 
 
 @unit_of_work
 def register(session: Session, actor: Actor, payload: dict[str, Any]) -> Registered:
     """Register a court-referred pre-litigation case and start its mediation process."""
     require(actor.role, Action.REGISTER_CASE)
-    fields = _clean(payload)
-    agency = org.unit_by_code(session, fields["agency_unit"])
-    if agency.kind != "agency":
-        raise InvalidInput("案涉行政机关须为镇街或部门", {"agency_unit": ["请选择镇街或部门"]})
+    fields, agency = _clean(session, payload)
     if session.scalar(select(Case).where(Case.case_no == fields["court_case_no"])):
         raise Conflict(f"案号已登记：{fields['court_case_no']}")
     received_on = fields.get("received_on") or clock.local_now().date().isoformat()
