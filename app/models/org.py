@@ -127,6 +127,21 @@ class LoginSession(Base):
     user: Mapped[User] = relationship(lazy="joined")
 
 
+class CalendarFeed(Base):
+    """A user's private calendar feed (日历订阅): the URL carries a random token, this row its
+    sha256. Issuing a new one revokes the old."""
+
+    __tablename__ = "calendar_feeds"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+
+    user: Mapped[User] = relationship(lazy="joined")
+
+
 class Substitution(Base):
     """A named substitute (代理人) who works a user's tasks for a date range (Shanghai dates)."""
 

@@ -18,6 +18,7 @@ from app.web import (  # api_manage: its routes join api.bp on import
     api,
     api_manage,  # noqa: F401
     auth,
+    calendar_feed,
     cases,
     dashboard,
     guard,
@@ -69,6 +70,8 @@ ACTION_LABELS = {
     "unit.add": "添加单位",
     "user.add": "添加用户",
     "token.create": "创建接口令牌",
+    "calendar_feed.issue": "生成日历订阅地址",
+    "calendar_feed.revoke": "停用日历订阅",
     "unit.reviewer": "指定合法性审查专人",
     "unit.adviser_firm": "登记法律顾问单位",
     "setting.change": "修改设置",
@@ -113,7 +116,8 @@ def register(app: Flask) -> None:
     app.session_interface = CookieSessions()
     csrf = CSRFProtect(app)
     auth.init(app)
-    for module in (auth, tasks, cases, instances, processes, modeler, dashboard, vendor):
+    modules = (auth, tasks, cases, instances, processes, modeler, dashboard, vendor, calendar_feed)
+    for module in modules:
         app.register_blueprint(module.bp)
     app.register_blueprint(versions.bp)
     app.register_blueprint(api.bp)

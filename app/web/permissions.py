@@ -19,6 +19,7 @@ PUBLIC = {
     "openapi.document_json",
     "oidc.start",  # only when OIDC is configured
     "oidc.callback",
+    "calendar_feed.feed",  # the token in its URL is the credential (calendar applications)
 }
 
 # endpoint -> (the action a read (GET) is, the action a write (POST …) is); None: not allowed
@@ -34,6 +35,7 @@ TABLE: dict[str, tuple[A | None, A | None]] = {
     "tasks.notifications": (A.READ, None),
     "tasks.notifications_read": (None, A.WORK),
     "tasks.substitutes": (A.READ, A.WORK),
+    "calendar_feed.page": (A.ACCOUNT, A.ACCOUNT),  # one's own deadline feed
     "cases.case_list": (A.READ, None),
     "cases.case_page": (A.READ, None),
     "cases.register": (A.REGISTER_CASE, A.REGISTER_CASE),
