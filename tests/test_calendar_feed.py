@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from app.models import AuditEvent
 from app.services.execution import deadlines
+from app.services.identity import accounts
 from tests.helpers import CASE, FORM_DATA, actor, complete, open_task, register, step
 from tests.test_web import _csrf, login
 
@@ -66,6 +67,14 @@ def test_another_units_deadlines_are_not_in_the_feed(client, db):
     instance_id = register(db)
     step(db, instance_id, "center", "register_materials")  # GTZY's task
     assert _events(client, _open_feed(client, "scjg")) == {}
+
+
+def test_a_deactivated_users_feed_stops(client, db):
+    path = _open_feed(client, "gtzy")
+    assert client.get(path).status_code == 200
+    with db.write() as session:
+        accounts.deactivate(session, actor(db, "admin"), "gtzy", "调离")
+    assert client.get(path).status_code == 404
 
 
 def test_renewing_or_stopping_the_feed_ends_the_old_url(client, db):
