@@ -20,6 +20,7 @@ from app.web import (  # api_manage: its routes join api.bp on import
     auth,
     calendar_feed,
     cases,
+    court_lists,
     dashboard,
     guard,
     instances,
@@ -72,6 +73,9 @@ ACTION_LABELS = {
     "token.create": "创建接口令牌",
     "calendar_feed.issue": "生成日历订阅地址",
     "calendar_feed.revoke": "停用日历订阅",
+    "case.import": "从清单登记案件",
+    "message.import": "从清单导入裁判结果",
+    "court_list.import": "导入法院清单",
     "unit.reviewer": "指定合法性审查专人",
     "unit.adviser_firm": "登记法律顾问单位",
     "setting.change": "修改设置",
@@ -116,7 +120,18 @@ def register(app: Flask) -> None:
     app.session_interface = CookieSessions()
     csrf = CSRFProtect(app)
     auth.init(app)
-    modules = (auth, tasks, cases, instances, processes, modeler, dashboard, vendor, calendar_feed)
+    modules = (
+        auth,
+        tasks,
+        cases,
+        instances,
+        processes,
+        modeler,
+        dashboard,
+        vendor,
+        calendar_feed,
+        court_lists,
+    )
     for module in modules:
         app.register_blueprint(module.bp)
     app.register_blueprint(versions.bp)

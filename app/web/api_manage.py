@@ -10,13 +10,47 @@ from flask import jsonify, request
 from werkzeug.wrappers import Response
 
 from app.errors import InvalidInput
-from app.services.court import reconsiderations
+from app.services.court import court_lists, reconsiderations
 from app.services.design import definitions
 from app.services.execution import assignment, deadlines
 from app.services.identity import org
 from app.services.reporting import evaluation, queries, stats
 from app.web.api import _actor, _body, _forbid_court, _reading, bp, token_required
 from app.web.context import db, settings
+
+
+@bp.post("/imports/<kind>")
+@token_required
+def import_court_list(kind: str) -> tuple[Response, int]:
+    """A court's list (multipart ``file``, .xlsx or .csv); ``dry_run`` (default ``true``) checks
+    every row and stores nothing, ``false`` imports the valid ones."""
+    _forbid_court()
+    found = court_lists.list_kind(kind)
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        raise InvalidInput("请以 multipart 字段 file 上传清单", {"file": ["缺少文件"]})
+    dry_run = request.form.get("dry_run", "true").strip().lower()
+    if dry_run not in ("true", "false"):
+        raise InvalidInput("dry_run 应为 true 或 false", {"dry_run": ["应为 true 或 false"]})
+    content = upload.read()
+    if dry_run == "true":
+        with _reading() as session:
+            report = court_lists.preview(session, _actor(), found, upload.filename, content)
+    else:
+        report = court_lists.run(db(), _actor(), found, upload.filename, content)
+    return jsonify(_report_json(report, dry_run == "true")), 200
+
+
+def _report_json(report: court_lists.Report, dry_run: bool) -> dict[str, Any]:
+    return {
+        "kind": report.kind.key, "filename": report.filename, "sha256": report.sha256,
+        "dry_run": dry_run, "ignored_columns": report.ignored_columns,
+        "counts": {s: report.count(s) for s in court_lists.STATUS_LABELS},
+        "rows": [
+            {"row": r.number, "status": r.status, "values": r.shown, "problems": r.problems}
+            for r in report.rows
+        ],
+    }  # fmt: skip
 
 
 @bp.get("/stats/loss-rate")

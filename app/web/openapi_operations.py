@@ -120,6 +120,17 @@ SCHEMAS: dict[str, Schema] = {
          "correction_rate": _nullable("number")}
     ),
     "InstanceCreated": _obj({"instance_id": INT}),
+    "ImportReport": _obj({
+        "kind": STR, "filename": STR, "sha256": STR, "dry_run": BOOL,
+        "ignored_columns": {"type": "array", "items": STR},
+        "counts": {"type": "object", "additionalProperties": INT},
+        "rows": {"type": "array", "items": _obj({
+            "row": INT, "status": {"enum": ["ready", "skipped", "invalid", "recorded"]},
+            "values": {"type": "object", "additionalProperties": STR},
+            "problems": {"type": "object",
+                         "additionalProperties": {"type": "array", "items": STR}},
+        })},
+    }),
 }  # fmt: skip
 
 # What each JSON-body endpoint accepts; the endpoints validate against these (validate_body).
@@ -314,6 +325,16 @@ OPERATIONS: dict[tuple[str, str], Schema] = {
             ]}}), "图无效（逐元素列出错误）"),
             **{str(c): _json(_ref("Error"), ERRORS[c]) for c in (401, 403, 413)},
         },
+    },
+    ("post", "/imports/{kind}"): {
+        "x-endpoint": "api.import_court_list",
+        "summary": "导入法院清单（multipart 字段 file：.xlsx 或 .csv；dry_run 默认 true，只检查）",
+        "parameters": [{"name": "kind", "in": "path", "required": True,
+                        "schema": {"enum": ["referred_cases", "judgments"]}}],
+        "requestBody": _multipart(
+            {"file": BINARY, "dry_run": {"enum": ["true", "false"]}}, ["file"]
+        ),
+        "responses": _responses({200: _json(_ref("ImportReport"), "逐行的结果")}, 404),
     },
     ("post", "/attachments"): {
         "x-endpoint": "api.upload_attachment", "summary": "上传附件（multipart 字段 file）",

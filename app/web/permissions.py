@@ -40,6 +40,9 @@ TABLE: dict[str, tuple[A | None, A | None]] = {
     "cases.case_page": (A.READ, None),
     "cases.register": (A.REGISTER_CASE, A.REGISTER_CASE),
     "cases.start_for_case": (None, A.START_FOR_CASE),
+    "court_lists.page": (A.IMPORT_COURT_LISTS, None),
+    "court_lists.upload": (None, A.IMPORT_COURT_LISTS),
+    "court_lists.template": (A.IMPORT_COURT_LISTS, None),
     "processes.start_page": (A.READ, None),
     "processes.start": (None, A.WORK),
     "modeler.page": (A.READ_MODELS, None),
@@ -67,6 +70,7 @@ TABLE: dict[str, tuple[A | None, A | None]] = {
     # the JSON API (token auth)
     "api.receive_message": (None, A.SEND_COURT_MESSAGE),
     "api.create_case": (None, A.REGISTER_CASE),
+    "api.import_court_list": (None, A.IMPORT_COURT_LISTS),
     "api.list_tasks": (A.READ, None),
     "api.get_task": (A.READ, None),
     "api.complete_task": (None, A.WORK),

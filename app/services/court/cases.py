@@ -38,8 +38,9 @@ class Registered:
     instance: ProcessInstance
 
 
-def _clean(session: Session, payload: dict[str, Any]) -> tuple[dict[str, str], Unit]:
-    """The case's fields and its agency, or every problem at once."""
+def check(session: Session, payload: dict[str, Any]) -> tuple[dict[str, str], Unit]:
+    """The case's fields and its agency, or every problem at once (``InvalidInput``); changes
+    nothing. Shared by registering one case and importing a court's list of them."""
     errors: dict[str, list[str]] = {}
     cleaned: dict[str, str] = {}
     for name in CASE_FIELDS:
@@ -81,7 +82,7 @@ def _clean(session: Session, payload: dict[str, Any]) -> tuple[dict[str, str], U
 def register(session: Session, actor: Actor, payload: dict[str, Any]) -> Registered:
     """Register a court-referred pre-litigation case and start its mediation process."""
     require(actor.role, Action.REGISTER_CASE)
-    fields, agency = _clean(session, payload)
+    fields, agency = check(session, payload)
     if session.scalar(select(Case).where(Case.case_no == fields["court_case_no"])):
         raise Conflict(f"案号已登记：{fields['court_case_no']}")
     received_on = fields.get("received_on") or clock.local_now().date().isoformat()

@@ -11,6 +11,7 @@ message's arrival.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -38,7 +39,26 @@ def lost_outcomes(session: Session) -> set[str]:
     return set(outcomes)
 
 
-def receive(session: Session, actor: Actor, case_no: str, payload: dict, key: str) -> CourtMessage:
+@dataclass
+class Checked:
+    """A judgment message's facts, checked against its case and changing nothing."""
+
+    case: Case
+    outcome: str
+    effective_on: str
+    performance_deadline: str
+    defendants: list[Unit]
+    losers: list[Unit]
+    served: dict[str, str]
+    orders_new_act: bool
+    correction: bool
+    reason: str
+
+
+def check(session: Session, case_no: str, payload: dict) -> Checked:
+    """The message's facts, or every problem at once (``InvalidInput``); ``NotFound`` for an
+    unknown case, ``Conflict`` for a second judgment that does not say it corrects the first.
+    Shared by the court's message and the center's import of a judgment list."""
     case = court_facts.find_case(session, case_no)
     since = court_facts.case_started_on(case)
     errors: dict[str, list[str]] = {}
@@ -69,6 +89,19 @@ def receive(session: Session, actor: Actor, case_no: str, payload: dict, key: st
             f"案件 {case.case_no} 已有裁判结果（{case.outcome}）：如需更正，请在 payload 中注明 "
             "correction: true 和 correction_reason"
         )
+    return Checked(
+        case, outcome, effective_on, performance_deadline, defendants, losers, served,
+        orders_new_act is True, correction is True, reason,
+    )  # fmt: skip
+
+
+def receive(session: Session, actor: Actor, case_no: str, payload: dict, key: str) -> CourtMessage:
+    checked = check(session, case_no, payload)
+    case, outcome, effective_on = checked.case, checked.outcome, checked.effective_on
+    performance_deadline, defendants = checked.performance_deadline, checked.defendants
+    losers, served, orders_new_act = checked.losers, checked.served, checked.orders_new_act
+    correction, reason = checked.correction, checked.reason
+    lost = lost_outcomes(session)
     was_lost = bool(case.losing_units) or case.outcome in lost
     before = _facts(case)
     case.outcome, case.outcome_on, case.judgment = outcome, effective_on, payload

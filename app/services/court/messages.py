@@ -43,7 +43,26 @@ class Received:
 # -- intake -------------------------------------------------------------------------------------
 @unit_of_work
 def receive(session: Session, actor: Actor, body: Any) -> Received:
+    """A message the court sends (its token)."""
     require(actor.role, Action.SEND_COURT_MESSAGE)
+    return _receive(session, actor, body)
+
+
+@unit_of_work
+def receive_from_list(session: Session, actor: Actor, body: Any, source: str) -> Received:
+    """A row of a court's list that the center imports (``court_lists``), recorded exactly as
+    the court's own message would be; ``source`` names the file (its sha256) as the evidence."""
+    require(actor.role, Action.IMPORT_COURT_LISTS)
+    received = _receive(session, actor, body)
+    if not received.duplicate:
+        audit.record(
+            session, actor, "message.import", case_id=received.message.case_id,
+            name=received.message.name, source=source,
+        )  # fmt: skip
+    return received
+
+
+def _receive(session: Session, actor: Actor, body: Any) -> Received:
     if not isinstance(body, dict):
         raise InvalidInput("请求体须为 JSON 对象")
     errors: dict[str, list[str]] = {}

@@ -27,6 +27,7 @@ class Action(StrEnum):
     REASSIGN = "reassign"  # hand one task to another person
     REMIND = "remind"  # 催办 (and the bulk page; each reassignment there is checked as REASSIGN)
     REGISTER_CASE = "register_case"  # 登记法院移送案件
+    IMPORT_COURT_LISTS = "import_court_lists"  # 导入法院移送案件清单、裁判结果清单
     START_FOR_CASE = "start_for_case"  # start a case-bound process by hand (诉中化解)
     SEND_COURT_MESSAGE = "send_court_message"
     EVALUATE = "evaluate"  # 败诉率考核
@@ -61,6 +62,7 @@ ALLOWED: dict[Action, frozenset[str]] = {
     Action.REASSIGN: REASSIGNERS,
     Action.REMIND: REASSIGNERS | {"bureau"},
     Action.REGISTER_CASE: frozenset({"center", "admin"}),
+    Action.IMPORT_COURT_LISTS: frozenset({"center", "admin"}),
     Action.START_FOR_CASE: frozenset({"agency", "agency_head", "center"}),
     Action.SEND_COURT_MESSAGE: frozenset({"court"}),
     Action.EVALUATE: EVALUATORS | {SYSTEM},
@@ -85,6 +87,7 @@ REFUSALS: dict[Action, str] = {
     Action.REASSIGN: "只有单位主要负责人（或调处中心）可以改派任务",
     Action.REMIND: "无权催办",
     Action.REGISTER_CASE: "只有调处中心可以登记法院移送案件",
+    Action.IMPORT_COURT_LISTS: "只有调处中心可以导入法院的案件清单和裁判结果清单",
     Action.START_FOR_CASE: "只有行政机关或调处中心可以为案件发起诉中化解",
     Action.SEND_COURT_MESSAGE: "只有法院的接口令牌可以发送法院消息",
     Action.EVALUATE: "只有司法局可以开展败诉率评估",
