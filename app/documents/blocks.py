@@ -30,7 +30,15 @@ class Signature:
     date: str
 
 
-Block = Para | Signature
+@dataclass(frozen=True)
+class Table:
+    """A table of the body (a report's figures): a header row, then the rows, all text."""
+
+    header: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+
+
+Block = Para | Signature | Table
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ from docx.oxml.text.run import CT_R
 from docx.shared import Mm, Pt, RGBColor
 from docx.text.paragraph import Paragraph
 
-from .blocks import DocumentSpec, Para, Role, Signature
+from .blocks import DocumentSpec, Para, Role, Signature, Table
 
 TITLE_FONT = "方正小标宋简体"
 BODY_FONT = "仿宋_GB2312"
@@ -275,6 +275,25 @@ def normalise_zip(data: bytes, stamp: dt.datetime) -> bytes:
     return out.getvalue()
 
 
+TABLE_SIZE = 14.0  # 4号: a table's text, smaller than the body
+TABLE_LOOK = Look(size=TABLE_SIZE, align=J.CENTER, line=22.0)
+TABLE_HEADER_LOOK = Look(font=HEADING_FONT, size=TABLE_SIZE, align=J.CENTER, line=22.0)
+
+
+def add_table(doc: DocxDocument, table: Table) -> None:
+    """A bordered table as wide as the 版心, its header in 黑体, the cells centred."""
+    grid = doc.add_table(rows=1 + len(table.rows), cols=len(table.header))
+    grid.style = "Table Grid"
+    for row_index, texts in enumerate((table.header, *table.rows)):
+        look = TABLE_HEADER_LOOK if row_index == 0 else TABLE_LOOK
+        for cell, text in zip(grid.rows[row_index].cells, texts, strict=True):
+            paragraph = cell.paragraphs[0]
+            style_paragraph(paragraph, look)
+            run = paragraph.add_run(text)
+            set_run_font(run._r, look.font, look.size, look.color)
+    add_paragraph(doc, "", ROLE_LOOKS[Role.BLANK])  # the body goes on below the table
+
+
 def render_spec(spec: DocumentSpec, issued_on: dt.date) -> bytes:
     doc = Document()
     setup_page_and_styles(doc)
@@ -287,6 +306,8 @@ def render_spec(spec: DocumentSpec, issued_on: dt.date) -> bytes:
             add_signature(doc, block)
         elif isinstance(block, Para):
             add_paragraph(doc, block.text, ROLE_LOOKS[block.role])
+        elif isinstance(block, Table):
+            add_table(doc, block)
     add_page_numbers(doc)
     stamp = dt.datetime(issued_on.year, issued_on.month, issued_on.day)
     set_core_properties(doc, spec, stamp)

@@ -10,11 +10,13 @@ from flask_login import login_required
 from werkzeug.wrappers import Response
 
 from app.services.identity.permissions import Action, may
+from app.services.reporting import bulletin as bulletin_report
 from app.services.reporting import evaluation, export, stats
 from app.web.context import actor, db
 
 bp = Blueprint("dashboard", __name__)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
 def _period() -> stats.Period:
@@ -40,6 +42,16 @@ def dashboard_excel() -> Response:
         content = export.dashboard_xlsx(stats.dashboard(session, actor(), period))
     name = f"败诉率统计-{period.start.isoformat()}-{period.end.isoformat()}.xlsx"
     return send_file(BytesIO(content), mimetype=XLSX, as_attachment=True, download_name=name)
+
+
+@bp.get("/dashboard/bulletin.docx")
+@login_required
+def bulletin() -> Response:
+    """败诉率通报 for the period, as .docx (those who see every unit)."""
+    period = _period()
+    with db().read() as session:
+        name, content = bulletin_report.render(session, actor(), period)
+    return send_file(BytesIO(content), mimetype=DOCX, as_attachment=True, download_name=name)
 
 
 @bp.post("/dashboard/evaluate")

@@ -62,6 +62,7 @@ TABLE: dict[str, tuple[A | None, A | None]] = {
     "instances.outage_report": (A.READ_OUTAGES, None),
     "dashboard.dashboard": (A.READ, None),
     "dashboard.dashboard_excel": (A.READ, None),
+    "dashboard.bulletin": (A.SEE_ALL_UNITS, None),  # the district's report: every unit's figures
     "dashboard.evaluate": (None, A.EVALUATE),
     "versions.history": (A.READ_MODELS, None),
     "versions.download": (A.READ_MODELS, None),

@@ -57,7 +57,7 @@ def evaluate(session: Session, actor: Actor, period: stats.Period) -> Evaluation
     rates = stats.loss_rates(session, everyone, period)
     threshold = stats.loss_rate_threshold(session)
     minimum = stats.interview_min_concluded(session)
-    label = stats.quarter_label(period) if stats.quarters(period) == [period] else period.label()
+    label = label_of(period)
     interviews = dict.fromkeys(r.start for r in routing.current().routes_on(TRIGGER))
     deployed = [p for p in interviews if definitions.latest_definition(session, p, False)]
     started: list[int] = []
@@ -87,6 +87,18 @@ def evaluate(session: Session, actor: Actor, period: stats.Period) -> Evaluation
         rates=[r.as_dict() for r in rates], started=started, min_concluded=minimum,
     )  # fmt: skip
     return Evaluation(period, label, rates, threshold, above, started, not deployed)
+
+
+def label_of(period: stats.Period) -> str:
+    """How an evaluation names its period: 2026年第3季度, or the dates of another period."""
+    return stats.quarter_label(period) if stats.quarters(period) == [period] else period.label()
+
+
+def interviewed(session: Session, period: stats.Period) -> list[str]:
+    """The codes of the units the evaluation called to 约谈 for the period."""
+    prefix = f"interview:{label_of(period)}:"
+    keys = session.scalars(select(Setting.key).where(Setting.key.startswith(prefix)))
+    return sorted(key.removeprefix(prefix) for key in keys)
 
 
 def _key(unit: Unit, label: str) -> str:
