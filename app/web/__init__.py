@@ -236,6 +236,12 @@ def register(app: Flask) -> None:
     def _action_label(value: str) -> str:
         return ACTION_LABELS.get(value, value)
 
+    @app.template_global("pdf_available")
+    def _pdf_available() -> bool:
+        from app.services.records import pdf
+
+        return pdf.available()
+
     @app.template_global("may")
     def _may(action: str) -> bool:
         """``may('read_audit')`` in a template: what the permission table says of the user."""

@@ -206,6 +206,16 @@ def get_document(document_id: int) -> Response:
     )
 
 
+@bp.get("/documents/<int:document_id>/pdf")
+@token_required
+def get_document_pdf(document_id: int) -> Response:
+    _forbid_court()
+    name, content = downloads.document_pdf(db(), _actor(), document_id)  # audited
+    return send_file(
+        BytesIO(content), mimetype="application/pdf", as_attachment=True, download_name=name
+    )
+
+
 def _days_arg(name: str) -> int | None:
     raw = request.args.get(name)
     if raw is None:

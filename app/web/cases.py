@@ -5,6 +5,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import login_required
 from werkzeug.wrappers import Response
 
+from app import clock
 from app.config import RECONSIDERATION_ORGAN
 from app.errors import InvalidInput
 from app.models.states import InstanceStatus
@@ -51,6 +52,15 @@ def case_page(case_id: int) -> str:
     return render_template(
         "case.html", found=found, messages=messages.NAMES, can_start_trial=can_start_trial
     )
+
+
+@bp.get("/cases/<int:case_id>/print")
+@login_required
+def case_print(case_id: int) -> str:
+    """The case's timeline on A4, oldest first, as the reader may see it."""
+    with db().read() as session:
+        found = timeline.build(session, actor(), case_id)
+    return render_template("case_print.html", found=found, printed_at=clock.now())
 
 
 @bp.post("/cases/<int:case_id>/start/<process_id>")

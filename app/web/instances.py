@@ -80,6 +80,15 @@ def download(document_id: int) -> Response:
     )
 
 
+@bp.get("/documents/<int:document_id>/pdf")
+@login_required
+def download_pdf(document_id: int) -> Response:
+    name, content = downloads.document_pdf(db(), actor(), document_id)  # audited
+    return send_file(
+        BytesIO(content), mimetype="application/pdf", as_attachment=True, download_name=name
+    )
+
+
 @bp.get("/attachments/<int:attachment_id>")
 @login_required
 def attachment(attachment_id: int) -> Response:

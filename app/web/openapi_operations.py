@@ -291,6 +291,13 @@ OPERATIONS: dict[tuple[str, str], Schema] = {
             {200: {"description": "文书", "content": {DOCX: {"schema": BINARY}}}}, 404
         ),
     },
+    ("get", "/documents/{document_id}/pdf"): {
+        "x-endpoint": "api.get_document_pdf",
+        "summary": "下载文书的 PDF（服务器装有 LibreOffice 时；否则 503）",
+        "parameters": [_path_id("document_id")],
+        "responses": _responses({200: {"description": "文书 PDF", "content": {
+            "application/pdf": {"schema": BINARY}}}}, 404, 503),
+    },
     ("get", "/calendar/deadline"): {
         "x-endpoint": "api.deadline", "summary": "按工作日或自然日计算期限",
         "parameters": [

@@ -35,9 +35,10 @@ TABLE: dict[str, tuple[A | None, A | None]] = {
     "tasks.notifications": (A.READ, None),
     "tasks.notifications_read": (None, A.WORK),
     "tasks.substitutes": (A.READ, A.WORK),
-    "calendar_feed.page": (A.ACCOUNT, A.ACCOUNT),  # one's own deadline feed
+    "calendar_feed.page": (A.WORK, A.WORK),  # one's own deadline feed: those who have deadlines
     "cases.case_list": (A.READ, None),
     "cases.case_page": (A.READ, None),
+    "cases.case_print": (A.READ, None),
     "cases.register": (A.REGISTER_CASE, A.REGISTER_CASE),
     "cases.start_for_case": (None, A.START_FOR_CASE),
     "court_lists.page": (A.IMPORT_COURT_LISTS, None),
@@ -55,6 +56,7 @@ TABLE: dict[str, tuple[A | None, A | None]] = {
     "instances.diagram": (A.READ, None),
     "instances.dossier": (A.READ, None),
     "instances.download": (A.READ, None),
+    "instances.download_pdf": (A.READ, None),
     "instances.attachment": (A.READ, None),
     "instances.audit_log": (A.READ_AUDIT, None),
     # auditors included: a verification changes no record, it only adds its result
@@ -80,6 +82,7 @@ TABLE: dict[str, tuple[A | None, A | None]] = {
     "api.bulk_tasks": (None, A.REMIND),
     "api.get_instance": (A.READ, None),
     "api.get_document": (A.READ, None),
+    "api.get_document_pdf": (A.READ, None),
     "api.get_attachment": (A.READ, None),
     "api.upload_attachment": (None, A.WORK),
     "api.deadline": (A.READ, None),

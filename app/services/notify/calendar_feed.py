@@ -24,6 +24,7 @@ from app.errors import Forbidden, NotFound
 from app.models import CalendarFeed, Case, ProcessDefinition, ProcessInstance, User
 from app.services.actor import Actor
 from app.services.execution import assignment
+from app.services.identity.permissions import Action, require
 from app.services.records import audit
 from app.services.reporting import queries
 from app.services.uow import unit_of_work
@@ -61,6 +62,7 @@ def _revoke_all(session: Session, user_id: int) -> int:
 @unit_of_work
 def issue(session: Session, actor: Actor) -> str:
     """A new feed token for the actor (shown once); the previous feed stops working."""
+    require(actor.role, Action.WORK)
     if actor.user_id is None:
         raise Forbidden("只有用户本人可以开通日历订阅")
     replaced = _revoke_all(session, actor.user_id)

@@ -8,9 +8,10 @@ import hashlib
 
 from sqlalchemy.orm import Session
 
+from app.db import Database
 from app.models import Attachment, Document
 from app.services.actor import Actor
-from app.services.records import audit
+from app.services.records import audit, pdf
 from app.services.reporting import inspection, queries
 from app.services.uow import unit_of_work
 
@@ -23,6 +24,27 @@ def document(session: Session, actor: Actor, document_id: int) -> Document:
         document_id=doc.id, kind=doc.kind, name=doc.name, sha256=doc.sha256,
     )  # fmt: skip
     return doc
+
+
+def document_pdf(db: Database, actor: Actor, document_id: int) -> tuple[str, bytes]:
+    """The document as PDF (file name, content), read under the same rule and recorded like
+    the .docx; converted before its audit event is written, so a failed conversion hands out
+    nothing and records nothing."""
+    with db.read() as session:
+        doc = queries.document_for(session, actor, document_id)
+        content, filename = doc.content, doc.filename
+    printed = pdf.from_docx(content)
+    _record_pdf_read(db, actor, document_id)
+    return filename.removesuffix(".docx") + ".pdf", printed
+
+
+@unit_of_work
+def _record_pdf_read(session: Session, actor: Actor, document_id: int) -> None:
+    doc = queries.document_for(session, actor, document_id)
+    audit.record(
+        session, actor, "document.read", instance_id=doc.instance_id, case_id=doc.case_id,
+        document_id=doc.id, kind=doc.kind, name=doc.name, sha256=doc.sha256, format="pdf",
+    )  # fmt: skip
 
 
 @unit_of_work

@@ -1,0 +1,62 @@
+"""Official documents as PDF, ready to print: LibreOffice (Debian's ``libreoffice-writer-nogui``)
+converts the .docx headless, keeping its GB/T 9704 page (A4, margins, page numbers); the fonts
+the standard names fall back to installed CJK fonts of the same kind (``app/documents/fonts.conf``).
+
+Without LibreOffice on the server, PDF is not offered and a request for one says why. Each
+conversion runs in its own LibreOffice profile, so conversions in parallel do not collide.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+from app.errors import ServiceError
+
+FONTS = Path(__file__).resolve().parents[2] / "documents" / "fonts.conf"
+TIMEOUT_S = 120
+
+
+class PdfUnavailable(ServiceError):
+    status = 503
+
+    def __init__(self, why: str) -> None:
+        super().__init__(why)
+
+
+def converter() -> str | None:
+    """The LibreOffice program, or None when it is not installed."""
+    return shutil.which("soffice") or shutil.which("libreoffice")
+
+
+def available() -> bool:
+    return converter() is not None
+
+
+def from_docx(content: bytes) -> bytes:
+    program = converter()
+    if program is None:
+        raise PdfUnavailable("服务器未安装 LibreOffice，暂不能生成 PDF，请下载 .docx 文件打印")
+    with tempfile.TemporaryDirectory(prefix="huajie-pdf-") as folder:
+        work = Path(folder)
+        source = work / "document.docx"
+        source.write_bytes(content)
+        env = {**os.environ, "FONTCONFIG_FILE": str(FONTS), "HOME": folder}
+        command = [
+            program, f"-env:UserInstallation={(work / 'profile').as_uri()}", "--headless",
+            "--norestore", "--convert-to", "pdf:writer_pdf_Export", "--outdir", folder,
+            str(source),
+        ]  # fmt: skip
+        try:
+            subprocess.run(
+                command, env=env, cwd=folder, capture_output=True, timeout=TIMEOUT_S, check=True
+            )
+        except (subprocess.TimeoutExpired, subprocess.CalledProcessError, OSError) as exc:
+            raise PdfUnavailable("PDF 生成失败，请稍后重试或下载 .docx 文件打印") from exc
+        result = work / "document.pdf"
+        if not result.exists():
+            raise PdfUnavailable("PDF 生成失败，请稍后重试或下载 .docx 文件打印")
+        return result.read_bytes()
