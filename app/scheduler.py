@@ -18,7 +18,7 @@ from app.config import Settings
 from app.db import Database, exclusive
 from app.services.actor import SYSTEM
 from app.services.execution import timer_pass
-from app.services.notify import mail
+from app.services.notify import mail, webhooks
 from app.services.records import audit_verify
 
 log = logging.getLogger(__name__)
@@ -64,6 +64,10 @@ class TimerScheduler:
             self._verify_audit, CronTrigger(hour=2, minute=30, timezone=clock.SHANGHAI),
             id="audit-verification", replace_existing=True,
         )  # fmt: skip
+        # the units' group robots (群机器人): queued messages, retried with back-off
+        self._scheduler.add_job(
+            self._webhooks, "interval", minutes=1, id="webhook-deliveries", replace_existing=True
+        )
         if self._settings is not None and self._settings.smtp_enabled:
             self._sender = mail.smtp_sender(self._settings)
             self._scheduler.add_job(
@@ -78,6 +82,12 @@ class TimerScheduler:
                 mail.daily_digest(session)
         except Exception:
             log.exception("daily digest failed")
+
+    def _webhooks(self) -> None:
+        try:
+            webhooks.deliver_due(self.db)
+        except Exception:
+            log.exception("webhook delivery failed")
 
     def _mail(self) -> None:
         try:

@@ -59,3 +59,20 @@ def units_set_adviser_firm(code: str, firm: str) -> None:
     except ServiceError as exc:
         fail(exc)
     click.echo(f"{code} 的法律顾问单位：{firm}")
+
+
+@units.command("set-webhook")
+@click.argument("code")
+@click.argument("kind", type=click.Choice(["wecom", "dingtalk", "off"]))
+@click.argument("url", required=False, default="")
+@click.option("--secret", default="", help="钉钉 加签 secret")
+def units_set_webhook(code: str, kind: str, url: str, secret: str) -> None:
+    """The unit's group robot (群机器人) for its notifications; KIND off removes it."""
+    from app.services.actor import SYSTEM
+    from app.services.notify import webhooks
+
+    try:
+        webhooks.configure(open_db(), SYSTEM, code, kind, url, secret)
+    except ServiceError as exc:
+        fail(exc)
+    click.echo(f"{code} 的群机器人：{'已移除' if kind == 'off' else webhooks.KINDS[kind]}")

@@ -11,6 +11,7 @@ from app.models.case import (
     DocumentCounter,
     Setting,
 )
+from app.models.office import UnitWebhook, WebhookDelivery
 from app.models.org import (
     ROLES,
     UNIT_KINDS,
@@ -59,4 +60,6 @@ __all__ = [
     "Timer",
     "Unit",
     "User",
+    "UnitWebhook",
+    "WebhookDelivery",
 ]

@@ -20,6 +20,7 @@ from app import clock
 from app.models import LadderStep, Notification, ProcessInstance, TaskRecord, Unit, User
 from app.models.states import TaskStatus
 from app.services.execution.workflows import ENGINE, pinned_definition
+from app.services.notify import webhooks
 from app.services.records import audit
 from app.services.uow import unit_of_work
 from app.workdays import WorkCalendar
@@ -145,13 +146,15 @@ def fire_due(session: Session) -> int:
             if key not in recipients:
                 recipients[key] = _recipients(session, task, step.step)
             users = recipients[key]
+            message = _message(task, step.step)
             notifications.extend(
                 Notification(
                     user_id=user.id, kind=step.step, task_record_id=task.id,
-                    message=_message(task, step.step), created_at=now,
+                    message=message, created_at=now,
                 )
                 for user in users
             )  # fmt: skip
+            webhooks.queue(session, {u.unit_id for u in users}, step.step, message)
             audit.record(
                 session, "system", f"ladder.{step.step}", instance_id=task.instance_id,
                 case_id=task.case_id, task_id=task.id, recipients=[u.username for u in users],
@@ -205,6 +208,7 @@ def mark_read(session: Session, user_id: int) -> None:
 
 def notify_now(session: Session, task: TaskRecord, message: str) -> list[User]:
     users = _recipients(session, task, "reminder")
+    webhooks.queue(session, {u.unit_id for u in users}, "remind", message)
     now = clock.now()
     for user in users:
         session.add(

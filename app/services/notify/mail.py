@@ -24,6 +24,7 @@ from app.services import district_settings
 from app.services.actor import Actor
 from app.services.execution import holidays
 from app.services.identity.permissions import Action, may
+from app.services.notify import webhooks
 from app.services.reporting import queries
 
 BATCH_INTERVAL = timedelta(hours=1)
@@ -114,6 +115,7 @@ def daily_digest(session: Session) -> int:
     days = district_settings.get(session, DIGEST_WORKING_DAYS)
     horizon = cal.add_working_days(today, days).due_at
     made = 0
+    by_unit: dict[int, dict[int, str]] = {}  # unit -> task id -> its line, for the unit's robot
     for user in session.scalars(select(User).where(User.active.is_(True))):
         if not may(user.role, Action.WORK):
             continue
@@ -123,16 +125,21 @@ def daily_digest(session: Session) -> int:
         ]  # fmt: skip
         if not due:
             continue
-        lines = "；".join(
-            f"“{t.name}”{clock.to_local(t.due_at).strftime('%m-%d')}到期"
+        each = {
+            t.id: f"“{t.name}”{clock.to_local(t.due_at).strftime('%m-%d')}到期"
             for t in due
             if t.due_at is not None
-        )
+        }
+        if user.unit_id is not None:
+            by_unit.setdefault(user.unit_id, {}).update(each)
         session.add(
             Notification(
-                user_id=user.id, kind="digest", message=f"三个工作日内到期：{lines}",
-                created_at=now,
+                user_id=user.id, kind="digest",
+                message=f"{days} 个工作日内到期：{'；'.join(each.values())}", created_at=now,
             )
         )  # fmt: skip
         made += 1
+    for unit_id, lines in by_unit.items():
+        text = f"本单位 {days} 个工作日内到期的任务 {len(lines)} 项：{'；'.join(lines.values())}"
+        webhooks.queue(session, [unit_id], "digest", text)
     return made
