@@ -5,9 +5,10 @@ Starts ``huajie serve`` on a fresh demo database in a temporary folder, with the
 fixed at 2026-09-30 10:00 (Shanghai, the day before the National Day holiday, as in the browser
 tests), puts some cases in through the API (four court cases concluded, one court-referred case
 registered by the center), then drives headless Chromium (Debian's ``/usr/bin/chromium``
-through Playwright) and writes six PNGs of 1280×800 to ``docs/screenshots/``: the login page,
-an agency's inbox, its task form, the instance with its diagram, the statistics dashboard and
-the modeler. Nothing outside the temporary folder and the output folder is touched.
+through Playwright) and writes seven PNGs of 1280×800 to ``docs/screenshots/``: the login page,
+an agency's inbox, its task form, the instance with its diagram, the center's check of a court's
+list, the statistics dashboard and the modeler. Nothing outside the temporary folder and the
+output folder is touched.
 """
 
 from __future__ import annotations
@@ -158,6 +159,31 @@ def _logout(page: Page) -> None:
     expect(page.get_by_role("button", name="退出")).to_have_count(0)
 
 
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _court_list() -> bytes:
+    """A court's list of three referred cases, one with an unknown unit and an impossible date."""
+    from io import BytesIO
+
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["法院案号", "行政相对人（原告）", "案涉行政机关", "争议事项", "管辖法院",
+                  "收到移送材料日期"])  # fmt: skip
+    sheet.append(["（2026）苏0813行诉前21号", "陈某", "洪泽区市场监督管理局", "不服行政处罚",
+                  "洪泽区人民法院", "2026-09-29"])  # fmt: skip
+    sheet.append(["（2026）苏0813行诉前22号", "周某", "洪泽区高良涧街道办事处", "不服强制拆除",
+                  "洪泽区人民法院", "2026/9/30"])  # fmt: skip
+    sheet.append(["（2026）苏0813行诉前23号", "吴某", "洪泽区交通局", "不服行政许可",
+                  "洪泽区人民法院", "2026-09-31"])  # fmt: skip
+    out = BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
 def _shoot(page: Page, out: Path, name: str) -> None:
     page.mouse.move(0, 0)  # no hover marks
     page.screenshot(path=out / f"{name}.png")
@@ -191,6 +217,17 @@ def _capture(url: str, out: Path) -> None:
         expect(diagram).to_have_attribute("data-ready", "true")
         diagram.scroll_into_view_if_needed()
         _shoot(page, out, "instance")
+        _logout(page)
+
+        # the center checks a court's list of referred cases before importing it
+        _login(page, "center")
+        page.goto("/imports")
+        page.get_by_label("文件").set_input_files(
+            {"name": "法院移送案件清单.xlsx", "mimeType": XLSX, "buffer": _court_list()}
+        )
+        page.get_by_role("button", name="检查").click()
+        expect(page.locator("#import-rows")).to_be_visible()
+        _shoot(page, out, "court-list")
         _logout(page)
 
         # the bureau's statistics for the year so far
