@@ -96,54 +96,51 @@ def check(session: Session, case_no: str, payload: dict) -> Checked:
 
 
 def receive(session: Session, actor: Actor, case_no: str, payload: dict, key: str) -> CourtMessage:
-    checked = check(session, case_no, payload)
-    case, outcome, effective_on = checked.case, checked.outcome, checked.effective_on
-    performance_deadline, defendants = checked.performance_deadline, checked.defendants
-    losers, served, orders_new_act = checked.losers, checked.served, checked.orders_new_act
-    correction, reason = checked.correction, checked.reason
+    j = check(session, case_no, payload)
+    case, losers = j.case, j.losers
     lost = lost_outcomes(session)
     was_lost = bool(case.losing_units) or case.outcome in lost
     before = _facts(case)
-    case.outcome, case.outcome_on, case.judgment = outcome, effective_on, payload
-    case.defendants = [u.code for u in defendants]
+    case.outcome, case.outcome_on, case.judgment = j.outcome, j.effective_on, payload
+    case.defendants = [u.code for u in j.defendants]
     case.losing_units = [u.code for u in losers]
     audit.covers(session, case)
     message = court_facts.record(session, actor, "judgment", case, payload, key)
     message.delivered_to = court_facts.deliver(session, case, "judgment", payload)
-    if correction:
+    if j.correction:
         audit.record(
-            session, actor, "case.judgment_correct", case_id=case.id, reason=reason,
+            session, actor, "case.judgment_correct", case_id=case.id, reason=j.reason,
             before=before, after=_facts(case), message=key,
         )  # fmt: skip
         if was_lost and not losers:
-            withdraw(session, actor, case, f"裁判结果更正为“{outcome}”（{reason}）")
+            withdraw(session, actor, case, f"裁判结果更正为“{j.outcome}”（{j.reason}）")
         if was_lost or not losers:  # what the loss started runs once
             message.started = []
             return message
     received = {
         u.code: (
-            court_facts.court_event(served[u.code], RECEIVED_JUDGMENT, message, case)
-            if u.code in served
+            court_facts.court_event(j.served[u.code], RECEIVED_JUDGMENT, message, case)
+            if u.code in j.served
             else court_facts.arrival_event(RECEIVED_JUDGMENT, message, case, receipt=True)
         )
         for u in losers
     }
     due = (
         StartEvent(
-            on=date.fromisoformat(performance_deadline), what="判决履行期限届满", source="court"
+            on=date.fromisoformat(j.performance_deadline), what="判决履行期限届满", source="court"
         )
-        if performance_deadline
+        if j.performance_deadline
         else None
     )
     facts = {
-        "message.outcome": outcome, "message.effective_on": effective_on,
-        "message.performance_deadline": performance_deadline,
-        "message.orders_new_act": orders_new_act, "event.performance_due": due,
+        "message.outcome": j.outcome, "message.effective_on": j.effective_on,
+        "message.performance_deadline": j.performance_deadline,
+        "message.orders_new_act": j.orders_new_act, "event.performance_due": due,
         **losses.loser_facts(losers, received),
     }  # fmt: skip
     conditions: dict[str, routes.Condition] = {
-        "lost": outcome in lost and bool(performance_deadline),
-        "not_filed_or_dismissed": outcome in NOT_FILED_OR_DISMISSED,
+        "lost": j.outcome in lost and bool(j.performance_deadline),
+        "not_filed_or_dismissed": j.outcome in NOT_FILED_OR_DISMISSED,
         "earlier_resolution_failed": lambda: _earlier_resolution_failed(session, case),
         "has_losers": bool(losers),
     }
