@@ -236,6 +236,11 @@ def register(app: Flask) -> None:
     def _action_label(value: str) -> str:
         return ACTION_LABELS.get(value, value)
 
+    @app.template_global("action_choices")
+    def _action_choices() -> list[tuple[str, str]]:
+        """(action, label) for the audit page's filter, by label."""
+        return sorted(ACTION_LABELS.items(), key=lambda item: item[1])
+
     @app.template_global("may")
     def _may(action: str) -> bool:
         """``may('read_audit')`` in a template: what the permission table says of the user."""
