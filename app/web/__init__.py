@@ -14,8 +14,9 @@ from werkzeug.routing import IntegerConverter, Map
 
 from app.db import RETRY_AFTER_S, WriterBusy
 from app.errors import Forbidden, ServiceError
-from app.web import (  # api_manage: its routes join api.bp on import
+from app.web import (  # api_manage, api_audit: their routes join api.bp on import
     api,
+    api_audit,  # noqa: F401
     api_manage,  # noqa: F401
     auth,
     calendar_feed,

@@ -135,11 +135,12 @@ def audit_verify_start() -> Response:
     if verification_id is None:
         flash("上一次校验尚未完成，请稍后刷新本页。")
     else:
-        _verifier().start(actor().username, verification_id, scope)
+        verifier().start(actor().username, verification_id, scope)
         flash("已开始校验审计链，完成后刷新本页可见结果。")
     return redirect(url_for("instances.audit_log"))
 
 
-def _verifier() -> VerificationRunner:
+def verifier() -> VerificationRunner:
+    """Runs the verifications started from the page and the API beside the requests."""
     runner = VerificationRunner(db())  # one per process, kept on the app
     return current_app.extensions.setdefault("huajie.audit_verifier", runner)

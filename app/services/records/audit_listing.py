@@ -24,6 +24,10 @@ from app.models import AuditEvent
 PAGE_SIZE = 50
 COMMIT_SLACK = timedelta(minutes=15)
 MAX_ID = 2**63 - 1
+_FIELDS = {
+    "action": "操作", "actor": "操作人", "instance_id": "流程实例", "case_id": "案件",
+    "from": "开始日期", "to": "结束日期",
+}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -72,7 +76,8 @@ class AuditFilter:
         if found.day_from and found.day_to and found.day_from > found.day_to:
             errors.setdefault("to", []).append("结束日期不能早于开始日期")
         if errors:
-            raise InvalidInput("筛选条件有误", errors)
+            named = "；".join(f"{_FIELDS[k]}：{'，'.join(v)}" for k, v in errors.items())
+            raise InvalidInput(f"筛选条件有误：{named}", errors)
         return found
 
     def args(self) -> dict[str, str]:
@@ -102,7 +107,7 @@ def _bounded_by_days(session: Session, stmt: Select[Any], flt: AuditFilter) -> S
         below = session.scalar(
             select(AuditEvent.id)
             .where(AuditEvent.at < start - COMMIT_SLACK)
-            .order_by(AuditEvent.at.desc())
+            .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
             .limit(1)
         )
         stmt = stmt.where(AuditEvent.at >= start)
@@ -113,7 +118,7 @@ def _bounded_by_days(session: Session, stmt: Select[Any], flt: AuditFilter) -> S
         above = session.scalar(
             select(AuditEvent.id)
             .where(AuditEvent.at >= end + COMMIT_SLACK)
-            .order_by(AuditEvent.at)
+            .order_by(AuditEvent.at, AuditEvent.id)
             .limit(1)
         )
         stmt = stmt.where(AuditEvent.at < end)
