@@ -17,6 +17,7 @@ but cannot sign it.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from pathlib import Path
@@ -35,6 +36,7 @@ from app.services.records import audit, audit_deep
 from app.services.records.audit_verify import Verification, verify
 from app.services.uow import unit_of_work
 
+log = logging.getLogger(__name__)
 ACTION = "audit.verify"
 DAILY_JOB = "audit-verify"  # the scheduler's advisory lock
 STALE_AFTER = timedelta(hours=2)  # still running after this: its process died (it is ignored)
@@ -184,9 +186,12 @@ def complete(
             report = verify(session, db.anchor, full=scope == VerificationScope.FULL)
     checkpoint = None
     if report.ok and db.anchor is not None and report.events:
-        if db.anchor.key() is None:  # a chain written before the key: it starts here, sealed
-            db.anchor.signing_key(report.events, report.last_hash, tail_signed=False)
-        checkpoint = db.anchor.sign(VERIFIED, report.verified_count, report.last_hash)
+        try:
+            if db.anchor.key() is None:  # a chain written before the key: it starts here, sealed
+                db.anchor.signing_key(report.events, report.last_hash, tail_signed=False)
+            checkpoint = db.anchor.sign(VERIFIED, report.verified_count, report.last_hash)
+        except (OSError, AnchorError):  # e.g. a full disk: recorded unsigned, shown untrusted
+            log.exception("verified checkpoint not written")
     finish(db, actor, verification_id, report, checkpoint)
     return report
 
