@@ -7,7 +7,7 @@ actor gets one. Indexes are made with plain CREATE INDEX, never a batch table re
 would drop the append-only triggers on SQLite.
 
 Revision ID: 0022
-Revises: 0017
+Revises: 0024
 Create Date: 2026-12-06
 
 """
@@ -21,7 +21,7 @@ from app.models.base import UTCDateTime
 
 # revision identifiers, used by Alembic.
 revision: str = "0022"
-down_revision: str | Sequence[str] | None = "0017"
+down_revision: str | Sequence[str] | None = "0024"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
