@@ -4,7 +4,8 @@ Each verification of the audit chain becomes a row (who, when, which events, the
 signature of the verified checkpoint it wrote). The audit page pages events by id within a
 filter (action, actor, instance, case): the single-column indexes become (column, id), and the
 actor gets one. Indexes are made with plain CREATE INDEX, never a batch table rebuild, which
-would drop the append-only triggers on SQLite.
+would drop the append-only triggers on SQLite. On a large log (millions of events) building the
+indexes takes a while: upgrade with the app stopped, as always.
 
 Revision ID: 0022
 Revises: 0024
