@@ -16,10 +16,11 @@ from apscheduler.triggers.cron import CronTrigger
 from app import clock
 from app.config import Settings
 from app.db import Database, exclusive
+from app.models.states import VerificationScope
 from app.services.actor import SYSTEM
 from app.services.execution import timer_pass
 from app.services.notify import mail, webhooks
-from app.services.records import audit_verify
+from app.services.records import verifications
 
 log = logging.getLogger(__name__)
 SAFETY_INTERVAL = timedelta(seconds=5)  # catches timers written by other processes
@@ -59,7 +60,8 @@ class TimerScheduler:
             self._digest, CronTrigger(hour=8, minute=30, timezone=clock.SHANGHAI),
             id="daily-digest", replace_existing=True,
         )  # fmt: skip
-        # the audit chain since the last verified checkpoint; a failure alerts the admins
+        # the audit chain since the last verified checkpoint (one process runs it, recorded);
+        # a failure alerts the administrators
         self._scheduler.add_job(
             self._verify_audit, CronTrigger(hour=2, minute=30, timezone=clock.SHANGHAI),
             id="audit-verification", replace_existing=True,
@@ -99,7 +101,7 @@ class TimerScheduler:
 
     def _verify_audit(self) -> None:
         try:
-            audit_verify.run(self.db, SYSTEM.username, daily=True)
+            verifications.run_daily(self.db)
         except Exception:
             log.exception("daily audit verification failed to run")
 
@@ -144,36 +146,27 @@ class TimerScheduler:
 
 
 class VerificationRunner:
-    """An audit verification started from the page (审计日志), run beside the requests; one at a
-    time per process. ``wait`` is for tests and shutdown."""
+    """Audit verifications started from the page (审计日志), recorded by the request
+    (``verifications.begin``) and run beside the requests. ``wait`` is for tests and shutdown."""
 
     def __init__(self, db: Database) -> None:
         self.db = db
-        self._lock = threading.Lock()
-        self._thread: threading.Thread | None = None
+        self._threads: list[threading.Thread] = []
 
-    @property
-    def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
+    def start(self, username: str, verification_id: int, scope: VerificationScope) -> None:
+        thread = threading.Thread(
+            target=self._run, args=(username, verification_id, scope),
+            name="huajie-audit-verify", daemon=True,
+        )  # fmt: skip
+        self._threads = [t for t in self._threads if t.is_alive()] + [thread]
+        thread.start()
 
-    def start(self, username: str, full: bool) -> bool:
-        """False when one is running already."""
-        with self._lock:
-            if self.running:
-                return False
-            self._thread = threading.Thread(
-                target=self._run, args=(username, full), name="huajie-audit-verify", daemon=True
-            )
-            self._thread.start()
-            return True
-
-    def _run(self, username: str, full: bool) -> None:
+    def _run(self, username: str, verification_id: int, scope: VerificationScope) -> None:
         try:
-            audit_verify.run(self.db, username, full=full)
+            verifications.complete(self.db, username, verification_id, scope)
         except Exception:
             log.exception("audit verification failed to run")
 
     def wait(self, timeout: float | None = None) -> None:
-        thread = self._thread
-        if thread is not None:
+        for thread in list(self._threads):
             thread.join(timeout)

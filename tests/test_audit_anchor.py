@@ -19,12 +19,13 @@ from app.anchor import LOG_FILE_NAME, VERIFIED, Anchor, CheckpointLog
 from app.cli import main
 from app.db import Database
 from app.migrate import alembic_config, upgrade
-from app.models import AuditEvent, MailOutbox, Notification, User
+from app.models import AuditEvent, AuditVerification, MailOutbox, Notification, User
+from app.models.states import VerificationScope
 from app.scheduler import TimerScheduler
 from app.services.actor import SYSTEM
 from app.services.identity import org
 from app.services.notify import mail
-from app.services.records import audit, audit_verify
+from app.services.records import audit, audit_verify, verifications
 from tests.helpers import register, step
 from tests.test_auditing import _drop_append_only
 from tests.test_web import login
@@ -38,7 +39,7 @@ def _verify(*args: str):
 
 def _count(db) -> int:
     with db.read() as session:
-        return audit_verify.status(session, db.anchor).events
+        return verifications.state(session, db.anchor).events
 
 
 def _tamper(db, *statements: tuple[str, dict]) -> None:
@@ -175,7 +176,7 @@ def test_a_rewrite_before_the_verified_checkpoint_is_found_incrementally(db):
 
 def test_incremental_verification_reads_only_the_events_after_the_checkpoint(db):
     _busy(db)
-    first = audit_verify.run(db, "system")
+    first = verifications.run(db, "system")
     assert first.ok and first.start is None  # no verified checkpoint yet: the whole chain
     assert first.checked == first.events
     before = _count(db)  # now with the first verification's own event
@@ -188,7 +189,7 @@ def test_incremental_verification_reads_only_the_events_after_the_checkpoint(db)
     assert report.start.count == first.events
     assert seen == list(range(first.events + 1, before + added + 1))  # only what came after
     assert report.checked == before + added - first.events
-    full = audit_verify.run(db, "system", full=True)
+    full = verifications.run(db, "system", scope=VerificationScope.FULL)
     assert full.ok and full.checked == full.events
 
 
@@ -201,15 +202,17 @@ def test_a_failed_verification_alerts_the_administrators_once_a_day(db):
     signed = _count(db)
     _tamper(db, ("DELETE FROM audit_events WHERE seq > :keep", {"keep": signed - 2}))
     TimerScheduler(db)._verify_audit()  # the daily job (02:30) of one server process
-    again = audit_verify.run(db, "system", daily=True)  # another server process, same day
-    assert not again.ok
+    assert verifications.run_daily(db) is None  # another server process, same day: not again
     with db.read() as session:
         alerts = session.scalars(select(Notification).where(Notification.kind == "audit")).all()
         admins = session.scalars(select(User.id).where(User.role == "admin")).all()
-        recorded = audit.by_action(session, "audit.verify")
+        recorded = session.scalars(select(AuditVerification)).all()
+        events = audit.by_action(session, "audit.verify")
     assert {a.user_id for a in alerts} == set(admins) and len(alerts) == len(admins)
     assert "审计链校验失败" in alerts[0].message and "缺失" in alerts[0].message
-    assert len(recorded) == 1 and recorded[0].detail["ok"] is False
+    assert [(r.actor, r.daily, r.ok) for r in recorded] == [("system", True, False)]
+    assert "缺失" in recorded[0].problems[0] and recorded[0].finished_at is not None
+    assert len(events) == 1 and events[0].detail["ok"] is False
     sent = []
     with db.write() as session:
         mail.send_batches(session, sent.append)
@@ -238,7 +241,7 @@ def test_the_audit_page_reads_no_chain_and_an_auditor_starts_a_verification(clie
     assert "尚未校验过审计链" in page
     csrf = page.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
     with db.read() as session:
-        before = audit_verify.status(session, db.anchor).events
+        before = verifications.state(session, db.anchor).events
     response = client.post("/audit/verify", data={"csrf_token": csrf, "scope": "new"})
     assert response.status_code == 302
     client.application.extensions["huajie.audit_verifier"].wait()
@@ -296,7 +299,7 @@ def test_events_written_before_the_key_stay_verifiable_after_upgrading(empty_url
     upgrade(empty_url)  # migration 0013: the old events are numbered, chain version 1
     db = Database(empty_url, anchor=Anchor.in_folder(tmp_path))
     try:
-        sealed = audit_verify.run(db, "cli", full=True)  # the documented upgrade step
+        sealed = verifications.run(db, "cli", scope=VerificationScope.FULL)  # the upgrade step
         assert sealed.ok and sealed.legacy == 3, sealed.problems
         assert (tmp_path / "audit.key").exists()
         first = CheckpointLog(tmp_path / LOG_FILE_NAME).tail().first

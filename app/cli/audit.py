@@ -24,16 +24,22 @@ def audit_verify(full: bool, deep: bool) -> None:
     """Check the audit chain against its signed checkpoints; name what is wrong (exit 1).
 
     By default only the events added since the last verified checkpoint are read. The result
-    is recorded, a verified checkpoint signed when intact, and administrators are alerted when
-    not."""
-    from app.services.records import audit_verify as verification
+    is recorded (the 审计日志 page shows it), a verified checkpoint signed when intact, and
+    administrators are alerted when not."""
+    from app.models.states import VerificationScope
+    from app.services.records import verifications
 
+    scope = (
+        VerificationScope.DEEP
+        if deep
+        else VerificationScope.FULL
+        if full
+        else VerificationScope.NEW
+    )
     settings = Settings.from_env()
     db = open_db(settings)
     try:
-        report = verification.run(
-            db, "cli", full=full, deep=deep, files=settings.data_dir / "attachments"
-        )
+        report = verifications.run(db, "cli", scope=scope, files=settings.data_dir / "attachments")
     finally:
         db.dispose()
     click.echo(report.summary())

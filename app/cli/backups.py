@@ -38,7 +38,7 @@ def restore(source: Path) -> None:
     from app.backup import restore as do_restore
     from app.migrate import upgrade
     from app.services.records import audit as audit_service
-    from app.services.records import audit_verify
+    from app.services.records import verifications
 
     settings = Settings.from_env()
     try:
@@ -54,7 +54,7 @@ def restore(source: Path) -> None:
                 session, "cli", "backup.restore", file=source.name,
                 backup_created_at=manifest.get("created_at"), events=manifest.get("events"),
             )  # fmt: skip
-        report = audit_verify.run(db, "cli")
+        report = verifications.run(db, "cli")
     finally:
         db.dispose()
     click.echo(f"已从 {source} 恢复（备份时间 {manifest.get('created_at')}）")

@@ -1,6 +1,6 @@
 """SQLAlchemy models. Importing this package registers every table on ``Base.metadata``."""
 
-from app.models.audit import AuditEvent
+from app.models.audit import AuditEvent, AuditVerification
 from app.models.base import Base
 from app.models.calendar import CalendarDay, CalendarYear
 from app.models.case import (
@@ -41,6 +41,7 @@ __all__ = [
     "ApiToken",
     "Attachment",
     "AuditEvent",
+    "AuditVerification",
     "Base",
     "CalendarDay",
     "CalendarFeed",

@@ -38,6 +38,14 @@ class DeadlineState(StrEnum):
     LATE = "late"  # passed before the task was done
 
 
+class VerificationScope(StrEnum):
+    """What an audit-chain verification read."""
+
+    NEW = "new"  # the events after the newest verified checkpoint
+    FULL = "full"  # the whole chain
+    DEEP = "deep"  # the whole chain and the audited tables against it
+
+
 INSTANCE_STATUS_LABELS = {
     InstanceStatus.RUNNING: "进行中",
     InstanceStatus.COMPLETED: "已办结",

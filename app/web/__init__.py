@@ -14,8 +14,9 @@ from werkzeug.routing import IntegerConverter, Map
 
 from app.db import RETRY_AFTER_S, WriterBusy
 from app.errors import Forbidden, ServiceError
-from app.web import (  # api_manage: its routes join api.bp on import
+from app.web import (  # api_manage, api_audit: their routes join api.bp on import
     api,
+    api_audit,  # noqa: F401
     api_manage,  # noqa: F401
     auth,
     calendar_feed,
@@ -241,6 +242,11 @@ def register(app: Flask) -> None:
         from app.services.records import pdf
 
         return pdf.available()
+
+    @app.template_global("action_choices")
+    def _action_choices() -> list[tuple[str, str]]:
+        """(action, label) for the audit page's filter, by label."""
+        return sorted(ACTION_LABELS.items(), key=lambda item: item[1])
 
     @app.template_global("may")
     def _may(action: str) -> bool:

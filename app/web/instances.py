@@ -16,8 +16,9 @@ from flask_login import login_required
 from werkzeug.wrappers import Response
 
 from app.errors import NotFound
+from app.models.states import VerificationScope
 from app.scheduler import VerificationRunner
-from app.services.records import audit, audit_verify, downloads
+from app.services.records import audit, audit_listing, downloads, verifications
 from app.services.reporting import inspection, queries
 from app.web.context import actor, db, settings
 from app.web.guard import record_ids
@@ -122,26 +123,33 @@ def outage_report() -> str:
 @bp.get("/audit")
 @login_required
 def audit_log() -> str:
-    """The chain's state as last verified (verifying it here would read every event)."""
+    """The last recorded verification and a page of events (verifying here would read every
+    event; listing them all, too)."""
+    flt = audit_listing.AuditFilter.parse(request.args)
+    raw_before = request.args.get("before")
+    before = record_ids([raw_before], "before")[0] if raw_before else None
     with db().read() as session:
-        state = audit_verify.status(session, db().anchor)
-        events = audit.recent(session, 200)
-    return render_template("audit.html", state=state, events=events, running=_verifier().running)
+        state = verifications.state(session, db().anchor)
+        page = audit_listing.page(session, flt, before)
+    return render_template("audit.html", state=state, page=page, flt=flt)
 
 
 @bp.post("/audit/verify")
 @login_required
 def audit_verify_start() -> Response:
     """Start a verification (new events since the last verified checkpoint, or all): the one
-    thing an auditor may start, and it changes no record, it only adds its result."""
-    full = request.form.get("scope") == "full"
-    if _verifier().start(actor().username, full):
-        flash("已开始校验审计链，完成后刷新本页可见结果。")
-    else:
+    thing an auditor may start; it changes no record, it adds its result (audited)."""
+    scope = VerificationScope.FULL if request.form.get("scope") == "full" else VerificationScope.NEW
+    verification_id = verifications.begin(db(), actor(), scope, exclusive_of_others=True)
+    if verification_id is None:
         flash("上一次校验尚未完成，请稍后刷新本页。")
+    else:
+        verifier().start(actor().username, verification_id, scope)
+        flash("已开始校验审计链，完成后刷新本页可见结果。")
     return redirect(url_for("instances.audit_log"))
 
 
-def _verifier() -> VerificationRunner:
+def verifier() -> VerificationRunner:
+    """Runs the verifications started from the page and the API beside the requests."""
     runner = VerificationRunner(db())  # one per process, kept on the app
     return current_app.extensions.setdefault("huajie.audit_verifier", runner)

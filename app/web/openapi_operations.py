@@ -131,6 +131,18 @@ SCHEMAS: dict[str, Schema] = {
                          "additionalProperties": {"type": "array", "items": STR}},
         })},
     }),
+    "AuditVerification": _obj(
+        {"id": INT, "actor": STR, "scope": {"enum": ["new", "full", "deep"]}, "daily": BOOL,
+         "started_at": STR, "finished_at": _nullable("string"), "ok": _nullable("boolean"),
+         "events": INT, "checked": INT, "first_seq": _nullable("integer"),
+         "last_seq": _nullable("integer"), "broken_event_id": _nullable("integer"),
+         "problems": {"type": "array", "items": STR}}
+    ),
+    "AuditEvent": _obj(
+        {"id": INT, "seq": INT, "at": STR, "actor": STR, "action": STR,
+         "instance_id": _nullable("integer"), "case_id": _nullable("integer"),
+         "detail": {"type": "object"}, "hash": STR}
+    ),
 }  # fmt: skip
 
 # What each JSON-body endpoint accepts; the endpoints validate against these (validate_body).
@@ -149,6 +161,7 @@ BODIES: dict[str, Schema] = {
         {"payload": {"type": "object"}},
     ),
     "api.start_for_case": _obj({"process_id": STR}),
+    "api.start_verification": _obj({}, {"full": BOOL}),
     "api.run_evaluation": _obj({}, {"from": DATE, "to": DATE}),
     "api.manage_deadline": _obj(
         {"action": {"enum": ["suspend", "resume", "extend"]}},
@@ -398,6 +411,32 @@ OPERATIONS: dict[tuple[str, str], Schema] = {
              "units": {"type": "array", "items": _ref("UnitRate")},
              "above_threshold": {"type": "array", "items": STR},
              "started": {"type": "array", "items": INT}}), "已评估")}, 400),
+    },
+    ("get", "/audit/events"): {
+        "x-endpoint": "api.audit_events",
+        "summary": "审计日志：上次校验结果与事件（新在前，每页 50 个，按 before 翻页）",
+        "parameters": [
+            _query("action", {"type": "string", "maxLength": 64}, "操作代码"),
+            _query("actor", {"type": "string", "maxLength": 64}, "操作人用户名"),
+            _query("instance_id", ID), _query("case_id", ID),
+            _query("from", DATE_OR_EMPTY, "自（含）"), _query("to", DATE_OR_EMPTY, "至（含）"),
+            _query("before", ID, "上一页最后一个事件的编号（next_before）"),
+        ],
+        "responses": _responses({200: _json(_obj(
+            {"events_in_chain": INT, "verification": {"anyOf": [_ref("AuditVerification"),
+                                                                  {"type": "null"}]},
+             "verification_trusted": BOOL,
+             "running": {"anyOf": [_ref("AuditVerification"), {"type": "null"}]},
+             "events": {"type": "array", "items": _ref("AuditEvent")},
+             "next_before": _nullable("integer")}))}, 400),
+    },
+    ("post", "/audit/verifications"): {
+        "x-endpoint": "api.start_verification",
+        "summary": "校验审计链自上次校验以来新增的事件（full 为完整校验），后台进行",
+        "requestBody": _json_body("api.start_verification"),
+        "responses": _responses(
+            {202: _json(_obj({"id": INT, "scope": STR}), "已开始")}, 400, 409
+        ),
     },
     ("post", "/substitutes"): {
         "x-endpoint": "api.name_substitute", "summary": "指定代理人（本单位同事）",

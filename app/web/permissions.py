@@ -98,6 +98,8 @@ TABLE: dict[str, tuple[A | None, A | None]] = {
     "cases.record_reconsideration": (A.RECORD_RECONSIDERATION, A.RECORD_RECONSIDERATION),
     "api.name_substitute": (None, A.WORK),
     "api.deploy_definition": (None, A.DEPLOY),
+    "api.audit_events": (A.READ_AUDIT, None),
+    "api.start_verification": (None, A.VERIFY_AUDIT),
 }
 
 READ_METHODS = {"GET", "HEAD", "OPTIONS"}

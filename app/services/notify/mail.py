@@ -1,10 +1,10 @@
 """E-mail for notifications (off unless SMTP is configured), batched, and the daily digest.
 
-A person gets at most one mail per hour: pending notifications are gathered into one. The
+A person gets at most one mail per hour: pending notifications are gathered into one; an urgent
+one (``URGENT_KINDS``, e.g. a failed audit verification) goes with the next batch anyway. The
 daily digest (working days, 08:30) lists their open tasks due within three working days (the
-setting ``digest_working_days``); it is
-an in-app notification too, so it is recorded even without SMTP. Every mail sent (or that
-failed) is kept in ``mail_outbox``.
+setting ``digest_working_days``); it is an in-app notification too, so it is recorded even
+without SMTP. Every mail sent (or that failed) is kept in ``mail_outbox``.
 """
 
 from __future__ import annotations
@@ -24,10 +24,11 @@ from app.services import district_settings
 from app.services.actor import Actor
 from app.services.execution import holidays
 from app.services.identity.permissions import Action, may
-from app.services.notify import webhooks
+from app.services.notify import alerts, webhooks
 from app.services.reporting import queries
 
 BATCH_INTERVAL = timedelta(hours=1)
+URGENT_KINDS = frozenset({alerts.AUDIT})  # not held back by BATCH_INTERVAL
 
 
 Sender = Callable[[EmailMessage], None]
@@ -62,8 +63,6 @@ def send_batches(session: Session, send: Sender) -> int:
         last = session.scalar(
             select(func.max(MailOutbox.created_at)).where(MailOutbox.user_id == user.id)
         )
-        if last is not None and now - last < BATCH_INTERVAL:
-            continue
         pending = list(
             session.scalars(
                 select(Notification)
@@ -71,6 +70,9 @@ def send_batches(session: Session, send: Sender) -> int:
                 .order_by(Notification.id)
             )
         )
+        recently = last is not None and now - last < BATCH_INTERVAL
+        if recently and not any(n.kind in URGENT_KINDS for n in pending):
+            continue
         body = "\n".join(f"- {n.message}" for n in pending)
         _send(session, send, user, f"化解：您有 {len(pending)} 条新通知", body, now)
         for n in pending:

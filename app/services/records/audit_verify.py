@@ -9,16 +9,13 @@ from its first event; ``deep`` also compares the audited tables with the digests
 carry (``audit_deep``). In every mode the newest checkpoint must not count more events than the
 database holds: a removed tail is named with the events missing.
 
-``run`` records the result as an ``audit.verify`` event, signs a verified checkpoint when the
-chain is intact, and alerts the administrators when it is not.
+Running one and recording its result: ``verifications``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, time
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Text, cast, select
@@ -26,16 +23,11 @@ from sqlalchemy.orm import Session
 
 from app import clock, jsontext
 from app.anchor import VERIFIED, Anchor, AnchorError, Checkpoint, LogTail
-from app.db import Database, exclusive
-from app.models import AuditEvent, Notification, User
+from app.models import AuditEvent
 from app.models.audit import LEGACY_CHAIN, SIGNED_CHAIN
-from app.services.actor import Actor
 from app.services.records import audit
 
-ACTION = "audit.verify"
-ALERT_KIND = "audit"
 _BATCH = 5000
-_PAGE_LOG_BYTES = 256 * 1024  # the page reads at most this much of the checkpoint log
 _ROW = (
     AuditEvent.id, AuditEvent.seq, AuditEvent.chain, AuditEvent.at, AuditEvent.actor,
     AuditEvent.action, AuditEvent.instance_id, AuditEvent.case_id,
@@ -251,106 +243,3 @@ def _walk(
             on_event(row)
     if report.checked == 0 and report.start is not None:
         report.last_hash = report.start.hash
-
-
-# -- recording a verification ---------------------------------------------------------------
-
-
-def run(
-    db: Database,
-    actor: Actor | str,
-    *,
-    full: bool = False,
-    deep: bool = False,
-    files: Path | None = None,
-    daily: bool = False,
-) -> Verification:
-    """Verify, record the result (an ``audit.verify`` event), sign a verified checkpoint when
-    the chain is intact, alert the administrators when not. ``daily``: the scheduler's job, run
-    by every server process; the first to finish records it, the others leave it."""
-    from app.services.records import audit_deep
-
-    with db.read() as session:
-        if deep:
-            report = audit_deep.verify_deep(session, db.anchor, files)
-        else:
-            report = verify(session, db.anchor, full=full)
-    with db.write() as session:
-        if daily:
-            exclusive(session, "audit-verify")
-            if _verified_today(session):
-                return report
-        audit.record(
-            session, actor, ACTION, ok=report.ok, full=report.start is None, deep=deep,
-            events=report.events, checked=report.checked, first=report.first_checked,
-            problems=report.problems[:10], broken_event=report.first_broken_id,
-        )  # fmt: skip
-        if not report.ok:
-            _alert(session, report)
-    if report.ok and db.anchor is not None and report.events:
-        db.anchor.sign(VERIFIED, report.verified_count, report.last_hash)
-    return report
-
-
-def _verified_today(session: Session) -> bool:
-    midnight = datetime.combine(clock.local_now().date(), time(), clock.SHANGHAI)
-    return (
-        session.scalar(
-            select(AuditEvent.id)
-            .where(
-                AuditEvent.action == ACTION,
-                AuditEvent.actor == "system",
-                AuditEvent.at >= clock.to_utc(midnight),
-            )
-            .limit(1)
-        )
-        is not None
-    )
-
-
-def _alert(session: Session, report: Verification) -> None:
-    """Every active administrator gets a notification (mailed by the mail batches)."""
-    message = (
-        f"审计链校验失败：{report.problems[0]} "
-        "请在“审计日志”页面或用 huajie audit verify --full 核查。"
-    )
-    now = clock.now()
-    for user_id in session.scalars(
-        select(User.id).where(User.role == "admin", User.active.is_(True))
-    ):
-        session.add(Notification(user_id=user_id, kind=ALERT_KIND, message=message, created_at=now))
-
-
-@dataclass
-class AnchorStatus:
-    """What the audit page shows instead of verifying on every visit."""
-
-    events: int  # the chain's length in the database
-    last: AuditEvent | None  # the newest recorded verification
-    latest: Checkpoint | None  # the newest checkpoint in the log
-    verified: Checkpoint | None  # the newest verified checkpoint
-    signatures_valid: bool  # of those two
-    key_present: bool
-
-
-def status(session: Session, anchor: Anchor | None) -> AnchorStatus:
-    """Cheap at any size: the chain's head, the last result, the log's last entries."""
-    found = audit.by_action(session, ACTION, limit=1)
-    events = session.scalar(select(AuditEvent.seq).order_by(AuditEvent.seq.desc()).limit(1))
-    latest = verified = None
-    key = None
-    if anchor is not None:
-        try:
-            key = anchor.key()
-        except AnchorError:
-            key = None
-        entries = anchor.log.tail(max_bytes=_PAGE_LOG_BYTES).entries
-        latest = max(entries, key=lambda c: c.count, default=None)
-        verified = max(
-            (c for c in entries if c.kind == VERIFIED), key=lambda c: c.count, default=None
-        )
-    shown = [c for c in (latest, verified) if c is not None]
-    valid = key is not None and all(c.valid(key) for c in shown)
-    return AnchorStatus(
-        events or 0, found[0] if found else None, latest, verified, valid, key is not None
-    )
