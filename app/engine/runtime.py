@@ -24,7 +24,12 @@ from SpiffWorkflow.util.task import TaskState
 from app import jsontext
 from app.clocks import Clock, Computed, legacy_clock, system_event
 from app.engine.compaction import compact
-from app.engine.sandbox import SAFE_FUNCTIONS, SandboxEnvironment, deadline_functions
+from app.engine.sandbox import (
+    SAFE_FUNCTIONS,
+    SandboxEnvironment,
+    deadline_functions,
+    time_types,
+)
 from app.engine.serializer import SERIALIZER, parse_task_id
 from app.engine.timers import (
     CLOCK_KEY,
@@ -106,6 +111,7 @@ class HuajieScriptEngine(PythonScriptEngine):
     def __init__(self, calendar: Callable[[], WorkCalendar], now: Callable[[], datetime]) -> None:
         functions = dict(SAFE_FUNCTIONS)
         functions.update(deadline_functions(calendar))
+        functions.update(time_types(now))
         super().__init__(environment=SandboxEnvironment(functions))
         self.now = now
         self.calendar = calendar

@@ -12,7 +12,7 @@ from typing import Any
 from app.engine import DefinitionProblem, ParsedProcess, TimerInfo, UserTaskInfo, check_source
 from app.engine.sandbox import SAFE_FUNCTIONS
 from app.models import ROLES
-from app.services.design import routing
+from app.services.design import routing, script_names
 from app.services.identity import access
 
 # calendar function -> how many arguments it takes (the start, then N)
@@ -77,6 +77,7 @@ def problems(parsed: ParsedProcess, forms: dict[str, Any]) -> list[DefinitionPro
             found.extend(_timed_party_types_start(timer, task, typed_by_lane.get(task.lane, {})))
     for timer in parsed.other_timers:
         found.extend(_timer_problems(timer, known, task_ids, on_user_task=False))
+    found.extend(script_names.problems(parsed, known))
     return found
 
 
