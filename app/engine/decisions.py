@@ -106,7 +106,8 @@ def parse_with_decisions(
                 found.append(
                     DefinitionProblem(
                         task_id,
-                        "规则任务未指定决策表（spiffworkflow:calledDecisionId 或 camunda:decisionRef）",
+                        "规则任务未指定决策表"
+                        "（spiffworkflow:calledDecisionId 或 camunda:decisionRef）",
                     )
                 )
             elif ref not in counts:
@@ -131,16 +132,25 @@ def read(filename: str, content: bytes) -> list[Decision]:
         root = parse_xml(content)
     except BpmnDefinitionError as exc:
         raise BpmnDefinitionError(
-            [DefinitionProblem(filename, f"决策表文件 {filename}：{p.message}") for p in exc.problems]
+            [
+                DefinitionProblem(filename, f"决策表文件 {filename}：{p.message}")
+                for p in exc.problems
+            ]
         ) from exc
     namespace = _namespace(root.tag)
     if _local(root.tag) != "definitions" or namespace not in DMN_NAMESPACES:
         raise BpmnDefinitionError(
-            [DefinitionProblem(filename, f"{filename} 不是 DMN 决策表文件（根元素须为 DMN 的 definitions）")]
+            [
+                DefinitionProblem(
+                    filename, f"{filename} 不是 DMN 决策表文件（根元素须为 DMN 的 definitions）"
+                )
+            ]
         )
     decisions = [node for node in root if _local(node.tag) == "decision"]
     if not decisions:
-        raise BpmnDefinitionError([DefinitionProblem(filename, f"{filename} 中没有决策（decision）")])
+        raise BpmnDefinitionError(
+            [DefinitionProblem(filename, f"{filename} 中没有决策（decision）")]
+        )
     found = []
     for node in decisions:
         document = copy.deepcopy(root)
@@ -206,7 +216,8 @@ def problems(decision: Decision) -> list[DefinitionProblem]:
         if not (item.get("name") or item.get("label")):
             found.append(
                 DefinitionProblem(
-                    decision.decision_id, f"{label} 第 {index} 个输出缺少名称（name），无法写入流程数据"
+                    decision.decision_id,
+                    f"{label} 第 {index} 个输出缺少名称（name），无法写入流程数据",
                 )
             )
     for row, rule in enumerate(rules, 1):
@@ -247,7 +258,7 @@ def _test_problems(
     if re.fullmatch(r"\s*[\[\]\(]\s*[^.]+\.\.[^.]+[\]\[\)]\s*", text):
         hint = "（FEEL 区间写法，请改为 Python：如 [1..10] 写作 1 <= ? <= 10）"
     elif text.strip().startswith("not("):
-        hint = "（FEEL 的 not(...)，请改为 Python：如 not(\"A\") 写作 ? != \"A\"）"
+        hint = '（FEEL 的 not(...)，请改为 Python：如 not("A") 写作 ? != "A"）'
     return [
         DefinitionProblem(
             decision.decision_id,
@@ -267,7 +278,11 @@ def _compiled(decision: Decision, where: str, expression: str) -> list[Definitio
     errors = check_source(expression, "eval")
     if not errors:
         return []
-    return [DefinitionProblem(decision.decision_id, f"{where} 无效：{expression}（{'；'.join(errors)}）")]
+    return [
+        DefinitionProblem(
+            decision.decision_id, f"{where} 无效：{expression}（{'；'.join(errors)}）"
+        )
+    ]
 
 
 def _input_expression(node: Any) -> str:

@@ -121,6 +121,11 @@ def _scripts(spec: Any) -> tuple[list[ScriptInfo], set[str]]:
         variable = getattr(definition, "message_var", None) or getattr(definition, "variable", None)
         if isinstance(variable, str) and variable:
             variables.add(variable)
+        for attr in ("input_item", "output_item"):  # a multi-instance task's item
+            item = getattr(getattr(task_spec, attr, None), "bpmn_id", None)
+            if isinstance(item, str) and item:
+                variables.add(item)
+    variables |= set(getattr(spec, "data_objects", {}) or {})
     return scripts, variables
 
 
@@ -291,7 +296,7 @@ def parse_bpmn(
 
     ``called`` holds the BPMN of processes its call activities call, by process id; their
     specs are bundled into this definition, so a version keeps the callee it was deployed with.
-    ``decisions``: (file name, DMN document) its business rule tasks call (``app.engine.decisions``).
+    ``decisions``: (file name, DMN document) its business rule tasks call (engine.decisions).
     """
     root = adopt_camunda_conventions(parse_bpmn_root(content))
     executable = _executable_ids(root)

@@ -35,6 +35,8 @@ class ProcessDefinition(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     spec_json: Mapped[str] = mapped_column(Text)  # serialized SpiffWorkflow spec
     forms: Mapped[dict[str, Any]] = mapped_column(JSON)  # form file name -> JSON Schema
+    # DMN file name -> XML: the decision tables its business rule tasks call, as deployed
+    decisions: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     deployed_at: Mapped[datetime] = mapped_column(UTCDateTime())
     deployed_by: Mapped[str] = mapped_column(String(64))
     comment: Mapped[str] = mapped_column(Text, default="")

@@ -321,8 +321,11 @@ OPERATIONS: dict[tuple[str, str], Schema] = {
         "responses": _responses({201: _json(_ref("InstanceCreated"), "已启动")}, 400, 404),
     },
     ("post", "/process-definitions"): {
-        "x-endpoint": "api.deploy_definition", "summary": "上传 .bpmn 部署新版本（流程管理员）",
-        "requestBody": _multipart({"file": BINARY, "comment": STR}, ["file"]),
+        "x-endpoint": "api.deploy_definition",
+        "summary": "上传 .bpmn（及其 .dmn 决策表、.json 表单，或一个含这些文件的 .zip）部署新版本"
+                   "（流程管理员）",
+        "requestBody": _multipart({"file": {"type": "array", "items": BINARY}, "comment": STR},
+                                  ["file"]),
         "responses": {
             "201": _json(_obj({"process_id": STR, "version": INT}), "已部署"),
             "400": _json(_obj({}, {"error": STR, "errors": {"anyOf": [

@@ -1,9 +1,10 @@
 """What a process owner uploads to deploy a definition: the .bpmn with its .dmn decision tables
 and its form .json files, as several files or as one .zip of them.
 
-Every size is bounded before it is read in full (a zip's entries are read with a cap, whatever
-their headers claim, so a zip bomb stops at the limit), names are plain relative paths, and
-every problem is reported at once in Chinese naming the file.
+Every size is bounded before it is read in full: a zip passes the archive checks every kept zip
+passes (``records.archives``: member count, expansion, ratio, CRC) and its entries are then read
+with a cap whatever their headers claim. Names are plain relative paths, and every problem is
+reported at once in Chinese naming the file.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import zlib
 from dataclasses import dataclass, field
 
 from app.engine import MAX_BPMN_BYTES, DefinitionProblem
+from app.services.records import archives
 
 MAX_FILES = 100
 MAX_DMN_BYTES = 1024 * 1024
@@ -52,7 +54,9 @@ def read(files: list[UploadedFile]) -> tuple[Bundle | None, list[DefinitionProbl
     zips = [f for f in files if f.name.lower().endswith(".zip")]
     if zips:
         if len(files) > 1:
-            return None, [DefinitionProblem("", "上传 .zip 时只能上传这一个文件（其余文件请放入 zip 中）")]
+            return None, [
+                DefinitionProblem("", "上传 .zip 时只能上传这一个文件（其余文件请放入 zip 中）")
+            ]
         files, problems, warnings = _unzip(zips[0])
         if problems:
             return None, problems
@@ -81,18 +85,25 @@ def read(files: list[UploadedFile]) -> tuple[Bundle | None, list[DefinitionProbl
             problems.append(DefinitionProblem("", f"不支持的文件类型：{name}（{KINDS}）"))
             continue
         if len(item.content) > limit:
-            problems.append(
-                DefinitionProblem("", f"文件过大：{name}（上限 {_size(limit)}）")
-            )
+            problems.append(DefinitionProblem("", f"文件过大：{name}（上限 {_size(limit)}）"))
     if len(bpmn) != 1:
         found = "、".join(f.name for f in bpmn) or "无"
         problems.append(
-            DefinitionProblem("", f"须恰好上传一个 .bpmn 流程图文件（找到：{found}）")
+            DefinitionProblem("", f"请上传 .bpmn 文件：须恰好一个流程图（找到：{found}）")
         )
     if problems:
         return None, problems
-    bundle.bpmn_name, bundle.bpmn = bpmn[0].name, bpmn[0].content
+    bundle.bpmn_name, bundle.bpmn = posixpath.basename(bpmn[0].name), bpmn[0].content
+    # names relative to the diagram's folder: a zip of a folder is the same version as its files
+    folder = posixpath.dirname(bpmn[0].name)
+    if folder:
+        bundle.decisions = {_relative(k, folder): v for k, v in bundle.decisions.items()}
+        bundle.forms = {_relative(k, folder): v for k, v in bundle.forms.items()}
     return bundle, []
+
+
+def _relative(name: str, folder: str) -> str:
+    return name[len(folder) + 1 :] if name.startswith(folder + "/") else name
 
 
 def _size(limit: int) -> str:
@@ -117,6 +128,9 @@ def _unzip(
     label = upload.name
     if len(upload.content) > MAX_ZIP_BYTES:
         return [], [DefinitionProblem("", f"文件过大：{label}（上限 {_size(MAX_ZIP_BYTES)}）")], []
+    refused = archives.problem(upload.content)
+    if refused:
+        return [], [DefinitionProblem("", f"{label}：{refused}")], []
     files: list[UploadedFile] = []
     problems: list[DefinitionProblem] = []
     skipped: list[str] = []
@@ -125,13 +139,19 @@ def _unzip(
         with zipfile.ZipFile(io.BytesIO(upload.content)) as archive:
             entries = archive.infolist()
             if len(entries) > MAX_FILES * 2:
-                return [], [DefinitionProblem("", f"{label} 中的条目过多：至多 {MAX_FILES * 2} 个")], []
+                return (
+                    [],
+                    [DefinitionProblem("", f"{label} 中的条目过多：至多 {MAX_FILES * 2} 个")],
+                    [],
+                )
             for info in entries:
                 if info.is_dir():
                     continue
                 name = _entry_name(info.filename)
                 if name is None:
-                    problems.append(DefinitionProblem("", f"{label} 中有不安全的路径：{info.filename}"))
+                    problems.append(
+                        DefinitionProblem("", f"{label} 中有不安全的路径：{info.filename}")
+                    )
                     continue
                 base = posixpath.basename(name)
                 if name.startswith("__MACOSX/") or base.startswith("."):
@@ -144,25 +164,50 @@ def _unzip(
                     problems.append(DefinitionProblem("", f"{label} 中的 {name} 已加密，无法读取"))
                     continue
                 if info.file_size > limit:
-                    problems.append(DefinitionProblem("", f"文件过大：{name}（上限 {_size(limit)}）"))
+                    problems.append(
+                        DefinitionProblem("", f"文件过大：{name}（上限 {_size(limit)}）")
+                    )
                     continue
                 with archive.open(info) as entry:
                     data = entry.read(limit + 1)
                 if len(data) > limit:  # the header understated it
-                    problems.append(DefinitionProblem("", f"文件过大：{name}（上限 {_size(limit)}）"))
+                    problems.append(
+                        DefinitionProblem("", f"文件过大：{name}（上限 {_size(limit)}）")
+                    )
                     continue
                 total += len(data)
                 if total > MAX_TOTAL_BYTES:
-                    return [], [
-                        DefinitionProblem("", f"{label} 解压后过大（上限 {_size(MAX_TOTAL_BYTES)}）")
-                    ], []
+                    return (
+                        [],
+                        [
+                            DefinitionProblem(
+                                "", f"{label} 解压后过大（上限 {_size(MAX_TOTAL_BYTES)}）"
+                            )
+                        ],
+                        [],
+                    )
                 files.append(UploadedFile(name, data))
-    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError, ValueError):
-        return [], [DefinitionProblem("", f"{label} 不是有效的 zip 文件（或使用了不支持的压缩方式）")], []
+    except (
+        zipfile.BadZipFile,
+        zlib.error,
+        EOFError,
+        NotImplementedError,
+        RuntimeError,
+        ValueError,
+    ):
+        return (
+            [],
+            [DefinitionProblem("", f"{label} 不是有效的 zip 文件（或使用了不支持的压缩方式）")],
+            [],
+        )
     warnings = []
     if skipped:
         shown = "、".join(skipped[:10]) + ("等" if len(skipped) > 10 else "")
-        warnings.append(DefinitionProblem("", f"zip 中以下文件不是流程图、决策表或表单，已忽略：{shown}", "warning"))
+        warnings.append(
+            DefinitionProblem(
+                "", f"zip 中以下文件不是流程图、决策表或表单，已忽略：{shown}", "warning"
+            )
+        )
     return files, problems, warnings
 
 

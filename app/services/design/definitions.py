@@ -193,7 +193,9 @@ def deploy(
     callees = b"".join(called[k] for k in sorted(called))
     decisions = {k: v.decode("utf-8") for k, v in sorted(own.decisions.items())}
     sha = hashlib.sha256(
-        content + json.dumps(checked.forms, sort_keys=True).encode() + callees
+        content
+        + json.dumps(checked.forms, sort_keys=True).encode()
+        + callees
         + (json.dumps(decisions, sort_keys=True).encode() if decisions else b"")
     ).hexdigest()
     latest = latest_definition(session, parsed.process_id, required=False)
@@ -276,7 +278,8 @@ def upload(
         return Upload(None, False, refused)
     content, filename = bundle.bpmn, bundle.bpmn_name
     if not content.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):
-        return Upload(None, False, [DefinitionProblem("", f"不是 BPMN 文件：{filename} 的内容不是 XML")])
+        not_xml = DefinitionProblem("", f"不是 BPMN 文件：{filename} 的内容不是 XML")
+        return Upload(None, False, [not_xml])
     resources = Resources(bundle.decisions, bundle.forms)
     problems = bundle.warnings + validate(session, content, forms_dir, filename, resources)
     if any(p.severity == "error" for p in problems):
