@@ -15,6 +15,7 @@ from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
 from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 
+from app.engine import iso_timers
 from app.engine.serializer import SERIALIZER
 from app.engine.timers import REPLACEMENTS
 
@@ -64,6 +65,7 @@ class TimerInfo:
     expression: str
     interrupting: bool
     properties: dict[str, str]
+    kind: str = "timeDate"  # or timeDuration, timeCycle
 
 
 @dataclass
@@ -159,6 +161,7 @@ def _describe(spec: Any) -> tuple[list[UserTaskInfo], list[str], list[TimerInfo]
                 definition.expression,
                 bool(getattr(task_spec, "cancel_activity", True)),
                 props,
+                iso_timers.kind_of(definition),
             )
             boundary.append((host, info))
     elsewhere = []  # timers not on a user task: intermediate events, other hosts
@@ -215,6 +218,7 @@ def adopt_camunda_conventions(root: Any) -> Any:
             _merge_spiff_properties(extensions, [("formJsonSchemaFilename", form_key)])
     for node in root.iter(f"{{{BPMN_NS}}}businessRuleTask"):
         _adopt_decision_ref(node)
+    iso_timers.quote_iso_literals(root)
     return root
 
 

@@ -23,6 +23,7 @@ from SpiffWorkflow.util.task import TaskState
 
 from app import jsontext
 from app.clocks import Clock, Computed, legacy_clock, system_event
+from app.engine import iso_timers
 from app.engine.compaction import compact
 from app.engine.sandbox import (
     SAFE_FUNCTIONS,
@@ -305,6 +306,7 @@ class Engine:
                 definition.has_fired(task)  # evaluates and stores the deadline
             value = task._get_internal_data("event_value")
             due = TimerEventDefinition.get_datetime(value) if isinstance(value, str) else None
+            due = due or iso_timers.next_due(value)
             host = host_task(task)
             clock = task._get_internal_data(CLOCK_KEY)
             found.append(

@@ -12,7 +12,7 @@ from typing import Any
 from app.engine import DefinitionProblem, ParsedProcess, TimerInfo, UserTaskInfo, check_source
 from app.engine.sandbox import SAFE_FUNCTIONS
 from app.models import ROLES
-from app.services.design import routing, script_names
+from app.services.design import routing, script_names, timer_rules
 from app.services.identity import access
 
 # calendar function -> how many arguments it takes (the start, then N)
@@ -84,6 +84,9 @@ def problems(parsed: ParsedProcess, forms: dict[str, Any]) -> list[DefinitionPro
 def _timer_problems(
     timer: TimerInfo, known: set[str], task_ids: set[str], on_user_task: bool = True
 ) -> list[DefinitionProblem]:
+    iso = timer_rules.iso_problems(timer, on_user_task)
+    if iso is not None:
+        return iso
     found = []
     expression = timer.expression or ""
     errors = check_source(expression, "eval")
