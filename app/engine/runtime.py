@@ -23,7 +23,7 @@ from SpiffWorkflow.util.task import TaskState
 
 from app import jsontext
 from app.clocks import Clock, Computed, legacy_clock, system_event
-from app.engine import iso_timers
+from app.engine import instructions, iso_timers
 from app.engine.compaction import compact
 from app.engine.sandbox import (
     SAFE_FUNCTIONS,
@@ -76,6 +76,8 @@ class ReadyUserTask:
     name: str
     lane: str
     properties: dict[str, str]
+    instructions: str = ""  # instructionsForEndUser, rendered over the data
+    confirm: bool = False  # a manual or plain task: confirmed, without a form
 
 
 @dataclass
@@ -282,6 +284,8 @@ class Engine:
                 task.task_spec.bpmn_name or task.task_spec.bpmn_id,
                 task.task_spec.lane or "",
                 dict(task.task_spec.extensions.get("properties", {})),
+                instructions.render(task),
+                instructions.is_confirm_step(task.task_spec),
             )
             for task in workflow.get_tasks(state=TaskState.READY, manual=True)
         ]

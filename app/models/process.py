@@ -87,6 +87,8 @@ class TaskRecord(Base):
     role: Mapped[str | None] = mapped_column(String(32), default=None)
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
     form: Mapped[str | None] = mapped_column(String(200), default=None)
+    # what the diagram tells whoever works it (instructionsForEndUser, as rendered when ready)
+    instructions: Mapped[str] = mapped_column(Text, default="", server_default="")
     status: Mapped[str] = mapped_column(String(16), default=TaskStatus.OPEN)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)

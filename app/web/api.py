@@ -165,7 +165,13 @@ def get_task(task_id: int) -> Response:
         instance = session.get(ProcessInstance, task.instance_id)
         assert instance is not None
         body["form"] = task.form
-        body["schema"] = instance.definition.forms.get(task.form or "")
+        body["schema"] = (
+            instance.definition.forms.get(task.form)
+            if task.form
+            else instances.confirm_schema(task)
+        )
+        body["instructions"] = task.instructions
+        body["confirm"] = not task.form
         readable = access.may_read_task(session, _actor(), task)
         body["readable"] = readable
         body["data"] = task.data if readable else None

@@ -61,7 +61,7 @@ SCHEMAS: dict[str, Schema] = {
         "allOf": [
             TASK,
             _obj({"form": _nullable("string"), "schema": _nullable("object"),
-                  "readable": BOOL, "data": {}}),
+                  "readable": BOOL, "data": {}, "instructions": STR, "confirm": BOOL}),
         ]
     },
     "Instance": _obj(

@@ -1,4 +1,4 @@
-"""a definition's DMN decision tables, versioned with its diagram
+"""a definition's DMN decision tables, versioned with its diagram; a task's instructions
 
 Revision ID: 0019
 Revises: 0017
@@ -25,9 +25,13 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("decisions", sa.JSON(), nullable=False, server_default=sa.text("'{}'"))
         )
+    with op.batch_alter_table("tasks", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("instructions", sa.Text(), nullable=False, server_default=""))
 
 
 def downgrade() -> None:
     """Downgrade schema."""
+    with op.batch_alter_table("tasks", schema=None) as batch_op:
+        batch_op.drop_column("instructions")
     with op.batch_alter_table("process_definitions", schema=None) as batch_op:
         batch_op.drop_column("decisions")

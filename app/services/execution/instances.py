@@ -119,12 +119,19 @@ def task_schema(
     session: Session, task: TaskRecord, instance: ProcessInstance | None = None
 ) -> dict[str, Any]:
     """The task's form as pinned by its instance's definition version, options resolved."""
+    if not task.form:  # a manual or plain task: confirmed (a user task always has a form)
+        return confirm_schema(task)
     instance = instance or session.get(ProcessInstance, task.instance_id)
     assert instance is not None
     schema = pinned_definition(session, instance).forms.get(task.form or "")
     if schema is None:
         raise InvalidInput("任务表单缺失")
     return task_forms.prepare(session, schema)
+
+
+def confirm_schema(task: TaskRecord) -> dict[str, Any]:
+    """The form of a confirm step: nothing to fill in, its instructions above a 确认 button."""
+    return {"type": "object", "title": task.name, "properties": {}, "additionalProperties": False}
 
 
 def deliver_message(

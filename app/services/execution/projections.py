@@ -172,6 +172,7 @@ def _new_task_row(
         role=task.properties.get("role") or None,
         assignee_id=assignee_for(task.properties.get("assignee"), unit),
         form=form,
+        instructions=task.instructions,
         status=TaskStatus.OPEN,
         created_at=now,
         prefill={k: v for k, v in offered.items() if k not in answered} or None,
