@@ -9,6 +9,7 @@ from app.models.case import (
     CourtMessage,
     Document,
     DocumentCounter,
+    ProcessMessage,
     Setting,
 )
 from app.models.org import (
@@ -54,6 +55,7 @@ __all__ = [
     "DocumentCounter",
     "ProcessDefinition",
     "ProcessInstance",
+    "ProcessMessage",
     "Reminder",
     "TaskRecord",
     "Timer",

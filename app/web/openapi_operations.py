@@ -145,8 +145,8 @@ BODIES: dict[str, Schema] = {
     "api.complete_task": _obj({"data": {"type": "object"}}),
     "api.start_process": _obj({}, {"data": {"type": ["object", "null"]}}),
     "api.receive_message": _obj(
-        {"name": STR, "case_no": TEXT, "idempotency_key": {"type": "string", "maxLength": 200}},
-        {"payload": {"type": "object"}},
+        {"name": STR, "idempotency_key": {"type": "string", "maxLength": 200}},
+        {"case_no": TEXT, "correlation": {"type": "object"}, "payload": {"type": "object"}},
     ),
     "api.start_for_case": _obj({"process_id": STR}),
     "api.run_evaluation": _obj({}, {"from": DATE, "to": DATE}),
@@ -360,7 +360,9 @@ OPERATIONS: dict[tuple[str, str], Schema] = {
     },
     ("post", "/messages"): {
         "x-endpoint": "api.receive_message",
-        "summary": "法院消息（预立案信息通报、败诉预警函、裁判结果…），按案号关联",
+        "summary": "法院消息（预立案信息通报、败诉预警函、裁判结果…），按案号 case_no 关联；"
+                   "或流程消息（无 case_no）：按名称送达关联条件 correlation 与流程数据相符的"
+                   "等待中实例，并启动以该消息开始的流程",
         "requestBody": _json_body("api.receive_message"),
         "responses": _responses(
             {201: _json(_ref("Message"), "已接收"),

@@ -71,7 +71,7 @@ TABLE: dict[str, tuple[A | None, A | None]] = {
     "versions.diff": (A.READ_MODELS, None),
     "versions.migrate": (A.READ_MODELS, A.MIGRATE_INSTANCES),
     # the JSON API (token auth)
-    "api.receive_message": (None, A.SEND_COURT_MESSAGE),
+    "api.receive_message": (None, A.SEND_MESSAGE),  # the services tell court from process
     "api.create_case": (None, A.REGISTER_CASE),
     "api.import_court_list": (None, A.IMPORT_COURT_LISTS),
     "api.list_tasks": (A.READ, None),

@@ -16,6 +16,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from app import clock
 from app.engine import EngineError, TimerState
+from app.engine import messages as engine_messages
 from app.errors import Conflict, InvalidInput, NotFound
 from app.models import ProcessDefinition, ProcessInstance, TaskRecord
 from app.models.states import InstanceStatus
@@ -135,14 +136,23 @@ def confirm_schema(task: TaskRecord) -> dict[str, Any]:
 
 
 def deliver_message(
-    session: Session, instance: ProcessInstance, name: str, payload: dict[str, Any]
+    session: Session,
+    instance: ProcessInstance,
+    name: str,
+    payload: dict[str, Any],
+    correlation: dict[str, Any] | None = None,
 ) -> bool:
-    """Deliver a court message to one running instance; False when it does not wait for it."""
+    """Deliver a message to one running instance; False when it does not wait for it (or,
+    given a ``correlation``, when the waiting task's data does not hold every value of it)."""
     instance = lock_instance(session, instance.id) or instance
     if instance.status != InstanceStatus.RUNNING:
         return False
     with holidays.in_scope(session):
         workflow = restore(session, instance)
+        if correlation is not None and not engine_messages.take_payload(
+            workflow, name, correlation, payload
+        ):
+            return False
         try:
             delivered = ENGINE.deliver(workflow, name, payload)
         except EngineError as exc:
