@@ -140,3 +140,45 @@ def test_who_may_send_and_court_events_keep_their_path(client, tokens):
         headers=tokens["center"],
     )
     assert bad.status_code == 400 and "correlation.a-b" in bad.json["errors"]
+
+
+def _start_signals(client, tokens, role: str) -> int:
+    response = client.post(
+        "/api/v1/processes/signals_demo/instances", json={"data": {"role": role}},
+        headers=tokens["gtzy"],
+    )  # fmt: skip
+    assert response.status_code == 201, response.json
+    return response.json["instance_id"]
+
+
+def _deploy_signals(client, tokens, diagram: str) -> None:
+    response = client.post(
+        "/api/v1/process-definitions",
+        data={"file": (BytesIO(diagram.encode()), "signals.bpmn")},
+        headers=tokens["owner"], content_type="multipart/form-data",
+    )  # fmt: skip
+    assert response.status_code == 201, response.json
+
+
+def test_a_signal_reaches_the_waiting_instances_of_the_same_version(client, tokens):
+    diagram = (SAMPLES / "signals.bpmn").read_text(encoding="utf-8")
+    _deploy_signals(client, tokens, diagram)
+    older = _start_signals(client, tokens, "waiter")
+    _deploy_signals(client, tokens, diagram.replace('name="信号"', 'name="信号（第二版）"'))
+    first, second = (
+        _start_signals(client, tokens, "waiter"),
+        _start_signals(client, tokens, "waiter"),
+    )
+    decider = _start_signals(client, tokens, "decider")
+    (decide,) = [
+        t for t in client.get("/api/v1/tasks", headers=tokens["gtzy"]).json
+        if t["bpmn_id"] == "decide"
+    ]  # fmt: skip
+    done = client.post(
+        f"/api/v1/tasks/{decide['id']}/complete", json={"data": {}}, headers=tokens["gtzy"]
+    )
+    assert done.status_code == 200, done.json
+    assert _status(client, tokens, decider) == ("completed", [])
+    assert _status(client, tokens, first) == ("running", ["follow_up"])
+    assert _status(client, tokens, second) == ("running", ["follow_up"])
+    assert _status(client, tokens, older) == ("running", [])  # another version: not reached

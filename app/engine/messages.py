@@ -97,5 +97,6 @@ def send_signal(workflow: BpmnWorkflow, name: str, payload: dict[str, Any]) -> b
     ]
     if not waiting:
         return False
-    workflow.catch(BpmnEvent(SignalEventDefinition(name), payload=payload))
+    # the waiting task's own definition: SpiffArena's signal class is not the plain one
+    workflow.catch(BpmnEvent(waiting[0].task_spec.event_definition, payload=payload))
     return True

@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -163,8 +164,51 @@ def deliver_message(
             session, "system", "message.delivered", instance_id=instance.id,
             case_id=instance.case_id, message=name,
         )  # fmt: skip
-        projections.save(session, instance, workflow)
+        result = projections.save(session, instance, workflow)
+        forward_signals(session, instance, result.signals)
     return True
+
+
+MAX_SIGNAL_DEPTH = 5  # a signal that answers a signal that answers a signal …
+
+
+def forward_signals(
+    session: Session,
+    instance: ProcessInstance,
+    signals: list[tuple[str, dict[str, Any]]],
+    depth: int = 0,
+) -> None:
+    """A signal an instance threw that none of its own tasks caught goes to the other running
+    instances of the same deployed version that wait for it (each audited)."""
+    if not signals or depth >= MAX_SIGNAL_DEPTH:
+        return
+    others = session.scalars(
+        select(ProcessInstance.id)
+        .where(
+            ProcessInstance.definition_id == instance.definition_id,
+            ProcessInstance.status == InstanceStatus.RUNNING,
+            ProcessInstance.id != instance.id,
+        )
+        .order_by(ProcessInstance.id)
+    ).all()
+    for other_id in others:
+        other = lock_instance(session, other_id)
+        if other is None or other.status != InstanceStatus.RUNNING:
+            continue
+        workflow = restore(session, other)
+        caught = [n for n, p in signals if engine_messages.send_signal(workflow, n, p)]
+        if not caught:
+            continue
+        try:
+            ENGINE.advance(workflow)
+        except EngineError as exc:
+            raise InvalidInput(f"流程执行出错：{exc}") from exc
+        audit.record(
+            session, "system", "signal.delivered", instance_id=other.id,
+            from_instance=instance.id, signals=caught,
+        )  # fmt: skip
+        result = projections.save(session, other, workflow)
+        forward_signals(session, other, result.signals, depth + 1)
 
 
 def lock_instance(session: Session, instance_id: int) -> ProcessInstance | None:
@@ -209,7 +253,9 @@ def advance_instance(session: Session, instance_id: int) -> StepResult:
                 session, "system", "instance.error", instance_id=instance.id, error=str(exc)
             )
             return StepResult()
-        return projections.save(session, instance, workflow)
+        result = projections.save(session, instance, workflow)
+        forward_signals(session, instance, result.signals)
+        return result
 
 
 def recompute_timers(
