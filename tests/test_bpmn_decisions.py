@@ -14,8 +14,9 @@ from sqlalchemy import func, select
 
 from app.models import ProcessDefinition, ProcessInstance
 from app.services.actor import SYSTEM
-from app.services.design import versions
+from app.services.design import modeling, versions
 from app.services.identity import org
+from tests.helpers import actor
 
 pytestmark = pytest.mark.both_databases
 
@@ -186,3 +187,16 @@ def test_a_changed_decision_table_is_a_new_version_shown_in_the_diff(client, tok
     [change] = diff.changes
     assert (change.change, change.element_id, change.kind) == ("changed", "wonderful", "决策表")
     assert any('"Powerful wonderful"' in d and '"Most wonderful"' in d for d in change.details)
+
+
+def test_the_web_modeler_keeps_the_tables_and_forms_in_the_next_version(
+    client, tokens, db, settings
+):
+    assert _upload(client, tokens["owner"], _files()).status_code == 201
+    diagram = (SAMPLE / "sample_adapted.bpmn").read_text(encoding="utf-8")
+    edited = diagram.replace('name="选择人员"', 'name="选择一位人员"').encode()
+    deployed = modeling.deploy(
+        db, actor(db, "owner"), "sample", edited, "改任务名称", settings.forms_dir
+    )
+    assert deployed.definition.version == 2
+    assert _run(client, tokens, db, "Dan")["wonderfulness"] == "pretty wonderful"
