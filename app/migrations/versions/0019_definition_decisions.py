@@ -2,7 +2,7 @@
 process messages sent by name and correlation
 
 Revision ID: 0019
-Revises: 0017
+Revises: 0024
 Create Date: 2026-12-06
 
 """
@@ -17,7 +17,7 @@ import app.models.base
 
 # revision identifiers, used by Alembic.
 revision: str = "0019"
-down_revision: Union[str, Sequence[str], None] = "0017"
+down_revision: Union[str, Sequence[str], None] = "0024"
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
