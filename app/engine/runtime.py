@@ -25,12 +25,7 @@ from app import jsontext
 from app.clocks import Clock, Computed, legacy_clock, system_event
 from app.engine import instructions, iso_timers
 from app.engine.compaction import compact
-from app.engine.sandbox import (
-    SAFE_FUNCTIONS,
-    SandboxEnvironment,
-    deadline_functions,
-    time_types,
-)
+from app.engine.sandbox import SAFE_FUNCTIONS, SandboxEnvironment, deadline_functions, time_types
 from app.engine.serializer import SERIALIZER, parse_task_id
 from app.engine.timers import (
     CLOCK_KEY,
