@@ -17,6 +17,7 @@ from app.services.actor import SYSTEM
 from app.services.design import modeling, versions
 from app.services.identity import org
 from tests.helpers import actor
+from tests.test_web import login
 
 pytestmark = pytest.mark.both_databases
 
@@ -200,3 +201,15 @@ def test_the_web_modeler_keeps_the_tables_and_forms_in_the_next_version(
     )
     assert deployed.definition.version == 2
     assert _run(client, tokens, db, "Dan")["wonderfulness"] == "pretty wonderful"
+
+
+def test_a_version_downloads_as_a_zip_that_deploys_as_the_same_version(client, tokens):
+    assert _upload(client, tokens["owner"], _files()).status_code == 201
+    login(client, "owner")
+    download = client.get("/processes/sample/versions/1.zip")
+    assert download.status_code == 200
+    names = zipfile.ZipFile(io.BytesIO(download.data)).namelist()
+    assert set(names) == {"sample.bpmn", FORM, "wonderful.dmn"}
+    again = _upload(client, tokens["owner"], {"sample-v1.zip": download.data})
+    assert again.status_code == 200, again.json
+    assert again.json["unchanged"] is True and again.json["version"] == 1

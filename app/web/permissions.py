@@ -68,6 +68,7 @@ TABLE: dict[str, tuple[A | None, A | None]] = {
     "dashboard.evaluate": (None, A.EVALUATE),
     "versions.history": (A.READ_MODELS, None),
     "versions.download": (A.READ_MODELS, None),
+    "versions.download_bundle": (A.READ_MODELS, None),
     "versions.diff": (A.READ_MODELS, None),
     "versions.migrate": (A.READ_MODELS, A.MIGRATE_INSTANCES),
     # the JSON API (token auth)

@@ -10,10 +10,12 @@ reported at once in Chinese naming the file.
 from __future__ import annotations
 
 import io
+import json
 import posixpath
 import zipfile
 import zlib
 from dataclasses import dataclass, field
+from typing import Any
 
 from app.engine import MAX_BPMN_BYTES, DefinitionProblem
 from app.services.records import archives
@@ -235,3 +237,18 @@ def find(files: dict[str, bytes], wanted: str) -> tuple[str, bytes] | None:
     if len(same) == 1:
         return same[0], files[same[0]]
     return None
+
+
+def write(
+    process_id: str, bpmn_xml: str, decisions: dict[str, str], forms: dict[str, Any]
+) -> bytes:
+    """A version as the .zip it can be deployed from again: its diagram, decision tables and
+    forms (uploading it unchanged deploys nothing: the same version)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(f"{process_id}.bpmn", bpmn_xml.encode("utf-8"))
+        for name, text in sorted(decisions.items()):
+            archive.writestr(name, text.encode("utf-8"))
+        for name, schema in sorted(forms.items()):
+            archive.writestr(name, json.dumps(schema, ensure_ascii=False, indent=2).encode("utf-8"))
+    return buffer.getvalue()
