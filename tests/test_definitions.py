@@ -144,7 +144,8 @@ def test_a_user_task_without_a_form_or_with_a_missing_form_is_an_error(db):
     )
     assert (
         "agency_reply",
-        "表单文件不存在：pre_litigation_mediation/agency_answer.schema.json",
+        "表单文件不存在：pre_litigation_mediation/agency_answer.schema.json"
+        "（请随流程图一并上传，或放入表单目录）",
     ) in (_errors(db, xml))
 
 

@@ -70,3 +70,39 @@ def test_private_attributes_and_format_tricks_are_refused(env):
     for source in ("'{0.__class__}'.format(1)", "task._internal", "().__reduce_ex__(2)"):
         with pytest.raises((SandboxError, AttributeError, NameError, NotImplementedError)):
             env.evaluate(source, {"task": object()})
+
+
+def _with_time() -> SandboxEnvironment:
+    from datetime import datetime
+
+    from app.engine.sandbox import time_types
+
+    calendar = WorkCalendar()
+    functions = deadline_functions(lambda: calendar)
+    functions.update(time_types(lambda: datetime.fromisoformat("2026-09-30T02:00:00+00:00")))
+    return SandboxEnvironment(functions)
+
+
+def test_augmented_assignment_runs_in_scripts(env):
+    context = {"n": 1, "names": ["甲"]}
+    env.execute("n += 2\nn *= 10\nnames += ['乙']\ntext = 'a'\ntext += 'b'", context)
+    assert (context["n"], context["names"], context["text"]) == (30, ["甲", "乙"], "ab")
+    with pytest.raises(SandboxError):
+        env.execute("n = 10\nn **= 10 ** 10", {})
+
+
+def test_dates_read_the_product_clock_and_are_kept_as_iso_text():
+    context: dict = {}
+    _with_time().execute(
+        "today = date.today()\n"
+        "later = datetime.now() + timedelta(days=2, hours=1)\n"
+        "period = timedelta(hours=72)\n"
+        "reply_due = working_days(today, 3)\n"
+        "weekday = date(2026, 10, 1).weekday()",
+        context,
+    )
+    assert context["today"] == "2026-09-30"  # 10:00 in Shanghai, whatever the system's zone
+    assert context["later"] == "2026-10-02T11:00:00+08:00"
+    assert context["period"] == "P3D"
+    assert context["reply_due"].startswith("2026-10-10T23:59:59")  # over the National Day
+    assert context["weekday"] == 3

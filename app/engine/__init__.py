@@ -1,5 +1,6 @@
 """SpiffWorkflow glue. Nothing outside this package imports SpiffWorkflow."""
 
+from app.engine.decisions import DecisionOutline, outline_decisions, parse_with_decisions
 from app.engine.migration import MigrationRefused, migrate
 from app.engine.outline import ElementOutline, outline
 from app.engine.parser import (
@@ -30,6 +31,7 @@ __all__ = [
     "MAX_BPMN_BYTES",
     "SUBMITTED_PREFIX",
     "BpmnDefinitionError",
+    "DecisionOutline",
     "DefinitionProblem",
     "ElementOutline",
     "Engine",
@@ -50,5 +52,7 @@ __all__ = [
     "migrate",
     "outline",
     "parse_bpmn",
+    "outline_decisions",
+    "parse_with_decisions",
     "started_processes",
 ]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,6 +15,7 @@ from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
 from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 
+from app.engine import iso_timers
 from app.engine.serializer import SERIALIZER
 from app.engine.timers import REPLACEMENTS
 
@@ -64,6 +65,7 @@ class TimerInfo:
     expression: str
     interrupting: bool
     properties: dict[str, str]
+    kind: str = "timeDate"  # or timeDuration, timeCycle
 
 
 @dataclass
@@ -121,6 +123,11 @@ def _scripts(spec: Any) -> tuple[list[ScriptInfo], set[str]]:
         variable = getattr(definition, "message_var", None) or getattr(definition, "variable", None)
         if isinstance(variable, str) and variable:
             variables.add(variable)
+        for attr in ("input_item", "output_item"):  # a multi-instance task's item
+            item = getattr(getattr(task_spec, attr, None), "bpmn_id", None)
+            if isinstance(item, str) and item:
+                variables.add(item)
+    variables |= set(getattr(spec, "data_objects", {}) or {})
     return scripts, variables
 
 
@@ -154,6 +161,7 @@ def _describe(spec: Any) -> tuple[list[UserTaskInfo], list[str], list[TimerInfo]
                 definition.expression,
                 bool(getattr(task_spec, "cancel_activity", True)),
                 props,
+                iso_timers.kind_of(definition),
             )
             boundary.append((host, info))
     elsewhere = []  # timers not on a user task: intermediate events, other hosts
@@ -208,7 +216,29 @@ def adopt_camunda_conventions(root: Any) -> Any:
             extensions = etree.Element(f"{{{BPMN_NS}}}extensionElements")
             node.insert(0, extensions)  # SpiffWorkflow does not care about the element order
             _merge_spiff_properties(extensions, [("formJsonSchemaFilename", form_key)])
+    for node in root.iter(f"{{{BPMN_NS}}}businessRuleTask"):
+        _adopt_decision_ref(node)
+    iso_timers.quote_iso_literals(root)
     return root
+
+
+def _adopt_decision_ref(node: Any) -> None:
+    """``camunda:decisionRef`` read as SpiffArena's ``spiffworkflow:calledDecisionId``."""
+    ref = (node.get(f"{{{CAMUNDA_NS}}}decisionRef") or "").strip()
+    if not ref or decision_ref(node):
+        return
+    extensions = node.find(f"{{{BPMN_NS}}}extensionElements")
+    if extensions is None:
+        extensions = etree.Element(f"{{{BPMN_NS}}}extensionElements")
+        node.insert(0, extensions)
+    etree.SubElement(extensions, f"{{{SPIFF_NS}}}calledDecisionId").text = ref
+
+
+def decision_ref(node: Any) -> str:
+    """The decision a business rule task calls (``spiffworkflow:calledDecisionId``)."""
+    extensions = node.find(f"{{{BPMN_NS}}}extensionElements")
+    found = extensions.find(f"{{{SPIFF_NS}}}calledDecisionId") if extensions is not None else None
+    return (found.text or "").strip() if found is not None else ""
 
 
 def _merge_spiff_properties(extensions: Any, pairs: list[tuple[str | None, str | None]]) -> None:
@@ -264,11 +294,13 @@ def parse_bpmn(
     content: bytes,
     filename: str = "upload.bpmn",
     called: Mapping[str, bytes] | None = None,
+    decisions: Sequence[tuple[str, Any]] = (),
 ) -> ParsedProcess:
     """Parse one BPMN file holding one executable process; raise BpmnDefinitionError.
 
     ``called`` holds the BPMN of processes its call activities call, by process id; their
     specs are bundled into this definition, so a version keeps the callee it was deployed with.
+    ``decisions``: (file name, DMN document) its business rule tasks call (engine.decisions).
     """
     root = adopt_camunda_conventions(parse_bpmn_root(content))
     executable = _executable_ids(root)
@@ -279,6 +311,8 @@ def parse_bpmn(
     process_id = executable[0]
     parser = SpiffBpmnParser(validator=VALIDATOR)
     try:
+        for dmn_filename, document in decisions:
+            parser.add_dmn_xml(document, dmn_filename)
         parser.add_bpmn_xml(root, filename)
         for callee_id, callee in (called or {}).items():
             if callee_id != process_id:

@@ -23,8 +23,9 @@ from SpiffWorkflow.util.task import TaskState
 
 from app import jsontext
 from app.clocks import Clock, Computed, legacy_clock, system_event
+from app.engine import instructions, iso_timers
 from app.engine.compaction import compact
-from app.engine.sandbox import SAFE_FUNCTIONS, SandboxEnvironment, deadline_functions
+from app.engine.sandbox import SAFE_FUNCTIONS, SandboxEnvironment, deadline_functions, time_types
 from app.engine.serializer import SERIALIZER, parse_task_id
 from app.engine.timers import (
     CLOCK_KEY,
@@ -70,6 +71,8 @@ class ReadyUserTask:
     name: str
     lane: str
     properties: dict[str, str]
+    instructions: str = ""  # instructionsForEndUser, rendered over the data
+    confirm: bool = False  # a manual or plain task: confirmed, without a form
 
 
 @dataclass
@@ -106,6 +109,7 @@ class HuajieScriptEngine(PythonScriptEngine):
     def __init__(self, calendar: Callable[[], WorkCalendar], now: Callable[[], datetime]) -> None:
         functions = dict(SAFE_FUNCTIONS)
         functions.update(deadline_functions(calendar))
+        functions.update(time_types(now))
         super().__init__(environment=SandboxEnvironment(functions))
         self.now = now
         self.calendar = calendar
@@ -275,6 +279,8 @@ class Engine:
                 task.task_spec.bpmn_name or task.task_spec.bpmn_id,
                 task.task_spec.lane or "",
                 dict(task.task_spec.extensions.get("properties", {})),
+                instructions.render(task),
+                instructions.is_confirm_step(task.task_spec),
             )
             for task in workflow.get_tasks(state=TaskState.READY, manual=True)
         ]
@@ -299,6 +305,7 @@ class Engine:
                 definition.has_fired(task)  # evaluates and stores the deadline
             value = task._get_internal_data("event_value")
             due = TimerEventDefinition.get_datetime(value) if isinstance(value, str) else None
+            due = due or iso_timers.next_due(value)
             host = host_task(task)
             clock = task._get_internal_data(CLOCK_KEY)
             found.append(

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import ast
 import contextvars
+import datetime as _dt
+import operator
 import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, Protocol
+from zoneinfo import ZoneInfo
 
 from RestrictedPython import compile_restricted_eval, compile_restricted_exec
 from RestrictedPython.Eval import default_guarded_getitem, default_guarded_getiter
@@ -121,6 +124,78 @@ def deadline_functions(calendar: Callable[[], WorkCalendar]) -> dict[str, Any]:
     }
 
 
+LOCAL_ZONE = ZoneInfo("Asia/Shanghai")
+
+
+def time_types(now: Callable[[], _dt.datetime]) -> dict[str, Any]:
+    """``datetime``, ``date`` and ``timedelta`` for scripts, whose ``now()`` and ``today()``
+    read the product clock (Asia/Shanghai), never the system's."""
+
+    class datetime(_dt.datetime):  # noqa: N801 - the name scripts know
+        @classmethod
+        def now(cls, tz: Any = None) -> _dt.datetime:  # type: ignore[override]
+            return now().astimezone(tz or LOCAL_ZONE)
+
+        @classmethod
+        def today(cls) -> _dt.datetime:  # type: ignore[override]
+            return now().astimezone(LOCAL_ZONE)
+
+        @classmethod
+        def utcnow(cls) -> _dt.datetime:  # type: ignore[override]
+            return now().astimezone(_dt.UTC)
+
+    class date(_dt.date):  # noqa: N801
+        @classmethod
+        def today(cls) -> _dt.date:  # type: ignore[override]
+            return now().astimezone(LOCAL_ZONE).date()
+
+    return {"datetime": datetime, "date": date, "timedelta": _dt.timedelta}
+
+
+TIME_NAMES = frozenset({"datetime", "date", "timedelta"})
+
+
+def iso_text(value: Any) -> Any:
+    """A date, time or period a script leaves in the process data, as ISO 8601 text (the data
+    is JSON: forms, documents and the API read it, and a stored state must restore as it was)."""
+    if isinstance(value, _dt.datetime | _dt.date | _dt.time):
+        return value.isoformat()
+    if isinstance(value, _dt.timedelta):
+        sign, value = ("-", -value) if value < _dt.timedelta(0) else ("", value)
+        hours, rest = divmod(value.seconds, 3600)
+        minutes, seconds = divmod(rest, 60)
+        clock_part = "".join(
+            f"{n}{unit}" for n, unit in ((hours, "H"), (minutes, "M"), (seconds, "S")) if n
+        )
+        if value.microseconds:
+            clock_part = clock_part.removesuffix(f"{seconds}S") + (
+                f"{seconds + value.microseconds / 1_000_000:g}S"
+            )
+        text = f"P{value.days}D" if value.days or not clock_part else "P"
+        return sign + text + (f"T{clock_part}" if clock_part else "")
+    if isinstance(value, list | tuple):
+        return type(value)(iso_text(v) for v in value)
+    if isinstance(value, dict):
+        return {k: iso_text(v) for k, v in value.items()}
+    return value
+
+
+# augmented assignment (``n += 1``): RestrictedPython rewrites it to ``_inplacevar_(op, n, 1)``
+_INPLACE: dict[str, Callable[[Any, Any], Any]] = {
+    "+=": operator.iadd, "-=": operator.isub, "*=": operator.imul, "/=": operator.itruediv,
+    "//=": operator.ifloordiv, "%=": operator.imod, "**=": operator.ipow,
+    "&=": operator.iand, "|=": operator.ior, "^=": operator.ixor,
+    "<<=": operator.ilshift, ">>=": operator.irshift, "@=": operator.imatmul,
+}  # fmt: skip
+
+
+def _inplacevar(op: str, target: Any, value: Any) -> Any:
+    function = _INPLACE.get(op)
+    if function is None:
+        raise SandboxError(f"不支持的运算：{op}")
+    return function(target, value)
+
+
 SAFE_FUNCTIONS: dict[str, Any] = {
     "len": len, "min": min, "max": max, "sum": sum, "abs": abs, "round": round,
     "sorted": sorted, "any": any, "all": all, "str": str, "int": int, "float": float,
@@ -145,6 +220,7 @@ _GUARDS: dict[str, Any] = {
     "_iter_unpack_sequence_": guarded_iter_unpack_sequence,
     "_unpack_sequence_": guarded_unpack_sequence,
     "_write_": full_write_guard,
+    "_inplacevar_": _inplacevar,
 }
 
 
@@ -162,8 +238,8 @@ def _refuse_unsafe(source: str, mode: str) -> None:
     for node in ast.walk(tree):
         if isinstance(node, ast.Import | ast.ImportFrom):
             raise SandboxError(f"第 {node.lineno} 行：流程脚本中不允许 import")
-        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow):
-            exponent = node.right
+        if isinstance(node, ast.BinOp | ast.AugAssign) and isinstance(node.op, ast.Pow):
+            exponent = node.right if isinstance(node, ast.BinOp) else node.value
             if not (
                 isinstance(exponent, ast.Constant)
                 and isinstance(exponent.value, int)
@@ -263,5 +339,11 @@ class SandboxEnvironment(TaskDataEnvironment):
                 continue
             if external_context and key in external_context:
                 continue
-            context[key] = value
+            context[key] = iso_text(value)
         return True
+
+
+def offered_names() -> frozenset[str]:
+    """Every name a script or expression may read besides the process data."""
+    functions = deadline_functions(lambda: WorkCalendar())
+    return frozenset(_builtins()) | set(SAFE_FUNCTIONS) | set(functions) | TIME_NAMES

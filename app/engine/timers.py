@@ -20,6 +20,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
 )
 
 from app.clocks import RULE_FIXED, Clock, system_event
+from app.engine.iso_timers import ClockCycleTimerEventDefinition, CycleTimerEventDefinition
 from app.engine.sandbox import SandboxError, track_deadlines
 
 # process data: "_submitted:<task id>" -> its latest submission (an event dict). One key per
@@ -131,6 +132,7 @@ class ClockDurationTimerEventDefinition(DurationTimerEventDefinition):
 REPLACEMENTS: dict[type, type] = {
     TimeDateEventDefinition: ClockTimeDateEventDefinition,
     DurationTimerEventDefinition: ClockDurationTimerEventDefinition,
+    CycleTimerEventDefinition: ClockCycleTimerEventDefinition,
 }
 
 SUSPENDED_UNTIL = datetime.fromisoformat("9999-12-31T00:00:00+00:00")  # a parked timer never fires

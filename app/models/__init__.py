@@ -9,6 +9,7 @@ from app.models.case import (
     CourtMessage,
     Document,
     DocumentCounter,
+    ProcessMessage,
     Setting,
 )
 from app.models.office import UnitWebhook, WebhookDelivery
@@ -56,6 +57,7 @@ __all__ = [
     "DocumentCounter",
     "ProcessDefinition",
     "ProcessInstance",
+    "ProcessMessage",
     "Reminder",
     "TaskRecord",
     "Timer",

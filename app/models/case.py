@@ -105,6 +105,23 @@ class Setting(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+class ProcessMessage(Base):
+    """A BPMN message sent through ``POST /api/v1/messages`` by name and correlation (not a
+    court event): kept for its idempotency key and for the audit trail."""
+
+    __tablename__ = "process_messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    correlation: Mapped[dict[str, Any]] = mapped_column(JSON)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    sender: Mapped[str] = mapped_column(String(64))
+    delivered_to: Mapped[list[int]] = mapped_column(JSON, default=list)  # instance ids
+    started: Mapped[list[int]] = mapped_column(JSON, default=list)  # instance ids
+
+
 class CourtMessage(Base):
     """A court event received through the API (预立案信息通报, 败诉预警函, 裁判结果 …)."""
 

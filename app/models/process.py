@@ -35,6 +35,8 @@ class ProcessDefinition(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     spec_json: Mapped[str] = mapped_column(Text)  # serialized SpiffWorkflow spec
     forms: Mapped[dict[str, Any]] = mapped_column(JSON)  # form file name -> JSON Schema
+    # DMN file name -> XML: the decision tables its business rule tasks call, as deployed
+    decisions: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     deployed_at: Mapped[datetime] = mapped_column(UTCDateTime())
     deployed_by: Mapped[str] = mapped_column(String(64))
     comment: Mapped[str] = mapped_column(Text, default="")
@@ -85,6 +87,8 @@ class TaskRecord(Base):
     role: Mapped[str | None] = mapped_column(String(32), default=None)
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
     form: Mapped[str | None] = mapped_column(String(200), default=None)
+    # what the diagram tells whoever works it (instructionsForEndUser, as rendered when ready)
+    instructions: Mapped[str] = mapped_column(Text, default="", server_default="")
     status: Mapped[str] = mapped_column(String(16), default=TaskStatus.OPEN)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)

@@ -22,7 +22,7 @@ from app.models import ProcessInstance
 from app.services.actor import Actor
 from app.services.court import cases as case_service
 from app.services.court import messages
-from app.services.execution import completion, holidays, instances, processes
+from app.services.execution import completion, holidays, instances, process_messages, processes
 from app.services.identity import access, org
 from app.services.records import attachments, downloads
 from app.services.reporting import queries, timeline
@@ -165,7 +165,13 @@ def get_task(task_id: int) -> Response:
         instance = session.get(ProcessInstance, task.instance_id)
         assert instance is not None
         body["form"] = task.form
-        body["schema"] = instance.definition.forms.get(task.form or "")
+        body["schema"] = (
+            instance.definition.forms.get(task.form)
+            if task.form
+            else instances.confirm_schema(task)
+        )
+        body["instructions"] = task.instructions
+        body["confirm"] = not task.form
         readable = access.may_read_task(session, _actor(), task)
         body["readable"] = readable
         body["data"] = task.data if readable else None
@@ -309,10 +315,16 @@ def get_attachment(attachment_id: int) -> Response:
 @bp.post("/messages")
 @token_required
 def receive_message() -> tuple[Response, int]:
-    """A court event: {name, case_no, payload, idempotency_key}."""
-    received = messages.receive(db(), _actor(), _body())
-    result = messages.message_json(received.message, received.duplicate)
-    return jsonify(result), 200 if received.duplicate else 201
+    """A court event {name, case_no, payload, idempotency_key}, or a process message
+    {name, correlation, payload, idempotency_key} (no case number)."""
+    body = _body()
+    if "case_no" in body or _actor().role == "court":
+        received = messages.receive(db(), _actor(), body)
+        result = messages.message_json(received.message, received.duplicate)
+        return jsonify(result), 200 if received.duplicate else 201
+    sent = process_messages.receive(db(), _actor(), body)
+    result = process_messages.message_json(sent.message, sent.duplicate)
+    return jsonify(result), 200 if sent.duplicate else 201
 
 
 @bp.get("/cases")

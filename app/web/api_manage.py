@@ -11,7 +11,7 @@ from werkzeug.wrappers import Response
 
 from app.errors import InvalidInput
 from app.services.court import court_lists, reconsiderations
-from app.services.design import definitions
+from app.services.design import bundles, definitions
 from app.services.execution import assignment, deadlines
 from app.services.identity import org
 from app.services.reporting import evaluation, queries, stats
@@ -172,16 +172,19 @@ def name_substitute() -> tuple[Response, int]:
 @bp.post("/process-definitions")
 @token_required
 def deploy_definition() -> tuple[Response, int]:
-    """Multipart ``file`` (.bpmn) and optional ``comment``: validate, then deploy a version."""
-    upload = request.files.get("file")
-    if upload is None or not upload.filename:
-        message = "请以 multipart 字段 file 上传 .bpmn 文件"
+    """Multipart ``file`` parts (the .bpmn with its .dmn and form .json files, or one .zip of
+    them) and optional ``comment``: validate, then deploy a version."""
+    parts = [f for f in request.files.getlist("file") if f.filename]
+    if not parts:
+        message = "请以 multipart 字段 file 上传 .bpmn 文件（可同时上传 .dmn、.json 或一个 .zip）"
         return jsonify(error=message, errors=[{"element_id": "", "message": message}]), 400
-    content = upload.read(definitions.MAX_UPLOAD_BYTES + 1)
+    files = [
+        bundles.UploadedFile(str(f.filename), f.read(definitions.MAX_UPLOAD_BYTES + 1))
+        for f in parts[: bundles.MAX_FILES + 1]
+    ]
     result = definitions.upload(
-        db(), _actor(), upload.filename, content, settings().forms_dir,
-        str(request.form.get("comment", "")),
-    )  # fmt: skip
+        db(), _actor(), files, settings().forms_dir, str(request.form.get("comment", ""))
+    )
     warnings = [_problem_json(p) for p in result.problems if p.severity != "error"]
     if result.definition is None:
         errors = [_problem_json(p) for p in result.errors]

@@ -61,7 +61,7 @@ SCHEMAS: dict[str, Schema] = {
         "allOf": [
             TASK,
             _obj({"form": _nullable("string"), "schema": _nullable("object"),
-                  "readable": BOOL, "data": {}}),
+                  "readable": BOOL, "data": {}, "instructions": STR, "confirm": BOOL}),
         ]
     },
     "Instance": _obj(
@@ -157,8 +157,8 @@ BODIES: dict[str, Schema] = {
     "api.complete_task": _obj({"data": {"type": "object"}}),
     "api.start_process": _obj({}, {"data": {"type": ["object", "null"]}}),
     "api.receive_message": _obj(
-        {"name": STR, "case_no": TEXT, "idempotency_key": {"type": "string", "maxLength": 200}},
-        {"payload": {"type": "object"}},
+        {"name": STR, "idempotency_key": {"type": "string", "maxLength": 200}},
+        {"case_no": TEXT, "correlation": {"type": "object"}, "payload": {"type": "object"}},
     ),
     "api.start_for_case": _obj({"process_id": STR}),
     "api.start_verification": _obj({}, {"full": BOOL}),
@@ -334,8 +334,11 @@ OPERATIONS: dict[tuple[str, str], Schema] = {
         "responses": _responses({201: _json(_ref("InstanceCreated"), "已启动")}, 400, 404),
     },
     ("post", "/process-definitions"): {
-        "x-endpoint": "api.deploy_definition", "summary": "上传 .bpmn 部署新版本（流程管理员）",
-        "requestBody": _multipart({"file": BINARY, "comment": STR}, ["file"]),
+        "x-endpoint": "api.deploy_definition",
+        "summary": "上传 .bpmn（及其 .dmn 决策表、.json 表单，或一个含这些文件的 .zip）部署新版本"
+                   "（流程管理员）",
+        "requestBody": _multipart({"file": {"type": "array", "items": BINARY}, "comment": STR},
+                                  ["file"]),
         "responses": {
             "201": _json(_obj({"process_id": STR, "version": INT}), "已部署"),
             "400": _json(_obj({}, {"error": STR, "errors": {"anyOf": [
@@ -370,7 +373,9 @@ OPERATIONS: dict[tuple[str, str], Schema] = {
     },
     ("post", "/messages"): {
         "x-endpoint": "api.receive_message",
-        "summary": "法院消息（预立案信息通报、败诉预警函、裁判结果…），按案号关联",
+        "summary": "法院消息（预立案信息通报、败诉预警函、裁判结果…），按案号 case_no 关联；"
+                   "或流程消息（无 case_no）：按名称送达关联条件 correlation 与流程数据相符的"
+                   "等待中实例，并启动以该消息开始的流程",
         "requestBody": _json_body("api.receive_message"),
         "responses": _responses(
             {201: _json(_ref("Message"), "已接收"),

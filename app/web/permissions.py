@@ -68,10 +68,11 @@ TABLE: dict[str, tuple[A | None, A | None]] = {
     "dashboard.evaluate": (None, A.EVALUATE),
     "versions.history": (A.READ_MODELS, None),
     "versions.download": (A.READ_MODELS, None),
+    "versions.download_bundle": (A.READ_MODELS, None),
     "versions.diff": (A.READ_MODELS, None),
     "versions.migrate": (A.READ_MODELS, A.MIGRATE_INSTANCES),
     # the JSON API (token auth)
-    "api.receive_message": (None, A.SEND_COURT_MESSAGE),
+    "api.receive_message": (None, A.SEND_MESSAGE),  # the services tell court from process
     "api.create_case": (None, A.REGISTER_CASE),
     "api.import_court_list": (None, A.IMPORT_COURT_LISTS),
     "api.list_tasks": (A.READ, None),

@@ -12,7 +12,7 @@ from typing import Any
 from app.engine import DefinitionProblem, ParsedProcess, TimerInfo, UserTaskInfo, check_source
 from app.engine.sandbox import SAFE_FUNCTIONS
 from app.models import ROLES
-from app.services.design import routing
+from app.services.design import routing, script_names, timer_rules
 from app.services.identity import access
 
 # calendar function -> how many arguments it takes (the start, then N)
@@ -77,12 +77,16 @@ def problems(parsed: ParsedProcess, forms: dict[str, Any]) -> list[DefinitionPro
             found.extend(_timed_party_types_start(timer, task, typed_by_lane.get(task.lane, {})))
     for timer in parsed.other_timers:
         found.extend(_timer_problems(timer, known, task_ids, on_user_task=False))
+    found.extend(script_names.problems(parsed, known))
     return found
 
 
 def _timer_problems(
     timer: TimerInfo, known: set[str], task_ids: set[str], on_user_task: bool = True
 ) -> list[DefinitionProblem]:
+    iso = timer_rules.iso_problems(timer, on_user_task)
+    if iso is not None:
+        return iso
     found = []
     expression = timer.expression or ""
     errors = check_source(expression, "eval")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -13,18 +13,17 @@ from sqlalchemy.orm import Session
 
 from app import clock
 from app.engine import (
-    MAX_BPMN_BYTES,
     BpmnDefinitionError,
     DefinitionProblem,
     ParsedProcess,
     called_elements,
-    parse_bpmn,
+    parse_with_decisions,
     started_processes,
 )
 from app.errors import InvalidInput, NotFound
 from app.models import ProcessDefinition
 from app.services.actor import Actor
-from app.services.design import definition_rules
+from app.services.design import bundles, definition_rules
 from app.services.execution import gates, lanes
 from app.services.identity.permissions import Action, require
 from app.services.records import audit
@@ -41,12 +40,39 @@ class Checked:
     problems: list[DefinitionProblem]
 
 
-def _load_form(forms_dir: Path, name: str) -> tuple[Any | None, str | None]:
+@dataclass
+class Resources:
+    """What a definition brings besides its diagram: DMN files (name -> XML), forms uploaded
+    with it (path -> JSON text) and, for a new version made in the web modeler, the forms of
+    the version it edits (used when the forms folder has no such file)."""
+
+    decisions: dict[str, bytes] = field(default_factory=dict)
+    forms: dict[str, bytes] = field(default_factory=dict)
+    carried_forms: dict[str, Any] = field(default_factory=dict)
+
+
+def carried(definition: ProcessDefinition | None) -> Resources:
+    """A version's decision tables and forms, for the next version made from it."""
+    if definition is None:
+        return Resources()
+    decisions = {k: v.encode("utf-8") for k, v in (definition.decisions or {}).items()}
+    return Resources(decisions, {}, dict(definition.forms or {}))
+
+
+def _load_form(forms_dir: Path, name: str, resources: Resources) -> tuple[Any | None, str | None]:
+    uploaded = bundles.find(resources.forms, name)
+    if uploaded is not None:
+        try:
+            return json.loads(uploaded[1].decode("utf-8")), None
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            return None, f"表单文件不是有效的 JSON：{uploaded[0]}（{exc}）"
     path = (forms_dir / name).resolve()
     if forms_dir.resolve() not in path.parents:
         return None, f"表单路径越界：{name}"
     if not path.is_file():
-        return None, f"表单文件不存在：{name}"
+        if name in resources.carried_forms:
+            return resources.carried_forms[name], None
+        return None, f"表单文件不存在：{name}（请随流程图一并上传，或放入表单目录）"
     try:
         return json.loads(path.read_text(encoding="utf-8")), None
     except json.JSONDecodeError as exc:
@@ -59,10 +85,12 @@ def check(
     filename: str = "upload.bpmn",
     called: dict[str, bytes] | None = None,
     deployed: set[str] | None = None,
+    resources: Resources | None = None,
 ) -> Checked:
     """Parse and apply the domain rules; raises BpmnDefinitionError when it cannot parse.
     ``deployed``: the process ids a ``starts`` property may name (None: not checked)."""
-    parsed = parse_bpmn(content, filename, called)
+    resources = resources or Resources()
+    parsed = parse_with_decisions(content, filename, called, resources.decisions)
     problems: list[DefinitionProblem] = []
     forms: dict[str, Any] = {}
     for task in parsed.user_tasks:
@@ -75,7 +103,7 @@ def check(
                 if prop == FORM_PROPERTY:
                     problems.append(DefinitionProblem(task.bpmn_id, "用户任务没有指定表单"))
                 continue
-            schema, issue = _load_form(forms_dir, name)
+            schema, issue = _load_form(forms_dir, name, resources)
             if issue:
                 problems.append(DefinitionProblem(task.bpmn_id, issue))
             else:
@@ -102,14 +130,33 @@ def check(
 
 
 def validate(
-    session: Session, content: bytes, forms_dir: Path, filename: str = "upload.bpmn"
+    session: Session,
+    content: bytes,
+    forms_dir: Path,
+    filename: str = "upload.bpmn",
+    resources: Resources | None = None,
 ) -> list[DefinitionProblem]:
     """Every error and warning deploy() would judge by, without deploying (the modeler's check)."""
     try:
-        called = _called(session, content)
-        return check(content, forms_dir, filename, called, deployed_ids(session)).problems
+        called, callee_decisions = _called(session, content)
+        resources = _with_callee_decisions(resources, callee_decisions)
+        return check(
+            content, forms_dir, filename, called, deployed_ids(session), resources
+        ).problems
     except BpmnDefinitionError as exc:
         return exc.problems
+
+
+def _with_callee_decisions(
+    resources: Resources | None, callee_decisions: dict[str, bytes]
+) -> Resources:
+    """The called processes' decision tables beside this definition's own (its own win)."""
+    resources = resources or Resources()
+    if not callee_decisions:
+        return resources
+    return Resources(
+        {**callee_decisions, **resources.decisions}, resources.forms, resources.carried_forms
+    )
 
 
 def deploy(
@@ -119,11 +166,17 @@ def deploy(
     forms_dir: Path,
     filename: str = "upload.bpmn",
     comment: str = "",
+    resources: Resources | None = None,
 ) -> ProcessDefinition:
-    """Store a new immutable version; an unchanged file returns the latest version as is."""
-    called = _called(session, content)
+    """Store a new immutable version; an unchanged file returns the latest version as is.
+    ``resources``: the decision tables and forms uploaded with it."""
+    own = resources or Resources()
+    called, callee_decisions = _called(session, content)
     try:
-        checked = check(content, forms_dir, filename, called, deployed_ids(session))
+        checked = check(
+            content, forms_dir, filename, called, deployed_ids(session),
+            _with_callee_decisions(own, callee_decisions),
+        )  # fmt: skip
     except BpmnDefinitionError as exc:
         raise InvalidInput(
             "流程定义无效", {p.element_id: [p.message] for p in exc.problems}
@@ -138,8 +191,12 @@ def deploy(
     # the called processes are bundled into the version, so they are part of what it is
     # (a new version of a callee makes the next deploy of its caller a new version too)
     callees = b"".join(called[k] for k in sorted(called))
+    decisions = {k: v.decode("utf-8") for k, v in sorted(own.decisions.items())}
     sha = hashlib.sha256(
-        content + json.dumps(checked.forms, sort_keys=True).encode() + callees
+        content
+        + json.dumps(checked.forms, sort_keys=True).encode()
+        + callees
+        + (json.dumps(decisions, sort_keys=True).encode() if decisions else b"")
     ).hexdigest()
     latest = latest_definition(session, parsed.process_id, required=False)
     if latest is not None and latest.sha256 == sha:
@@ -160,6 +217,7 @@ def deploy(
         sha256=sha,
         spec_json=parsed.spec_json,
         forms=checked.forms,
+        decisions=decisions,
         deployed_at=clock.now(),
         deployed_by=actor.username,
         comment=comment,
@@ -184,8 +242,7 @@ def deployed_ids(session: Session) -> set[str]:
     return set(session.scalars(select(ProcessDefinition.process_id).distinct()))
 
 
-UPLOAD_SUFFIXES = (".bpmn", ".xml")
-MAX_UPLOAD_BYTES = MAX_BPMN_BYTES
+MAX_UPLOAD_BYTES = bundles.MAX_UPLOAD_BYTES
 
 
 @dataclass
@@ -203,41 +260,57 @@ class Upload:
 
 @unit_of_work
 def upload(
-    session: Session, actor: Actor, filename: str, content: bytes, forms_dir: Path, comment: str
+    session: Session,
+    actor: Actor,
+    files: list[bundles.UploadedFile],
+    forms_dir: Path,
+    comment: str,
 ) -> Upload:
-    """Validate and deploy an uploaded .bpmn (from our modeler, SpiffArena or Camunda Modeler).
+    """Validate and deploy an uploaded definition (from our modeler, SpiffArena or Camunda
+    Modeler): its .bpmn with the .dmn decision tables and form .json files it uses, or a .zip
+    of them.
 
     A refusal changes nothing; an unchanged file deploys nothing and names the current version.
     """
     require(actor.role, Action.DEPLOY)
-    if not filename.lower().endswith(UPLOAD_SUFFIXES):
-        return Upload(None, False, [DefinitionProblem("", "请上传 .bpmn 文件（BPMN 2.0 XML）")])
+    bundle, refused = bundles.read(files)
+    if bundle is None:
+        return Upload(None, False, refused)
+    content, filename = bundle.bpmn, bundle.bpmn_name
     if not content.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):
-        return Upload(None, False, [DefinitionProblem("", "不是 BPMN 文件：内容不是 XML")])
-    problems = validate(session, content, forms_dir, filename)
+        not_xml = DefinitionProblem("", f"不是 BPMN 文件：{filename} 的内容不是 XML")
+        return Upload(None, False, [not_xml])
+    resources = Resources(bundle.decisions, bundle.forms)
+    problems = bundle.warnings + validate(session, content, forms_dir, filename, resources)
     if any(p.severity == "error" for p in problems):
         return Upload(None, False, problems)
     before = session.scalar(select(func.count()).select_from(ProcessDefinition))
-    definition = deploy(session, actor, content, forms_dir, filename, comment.strip()[:500])
+    definition = deploy(
+        session, actor, content, forms_dir, filename, comment.strip()[:500], resources
+    )
     after = session.scalar(select(func.count()).select_from(ProcessDefinition))
     return Upload(definition, bool(after and after > (before or 0)), problems)
 
 
-def _called(session: Session, content: bytes) -> dict[str, bytes]:
-    """The latest deployed BPMN of every process this file calls (and of what they call)."""
+def _called(session: Session, content: bytes) -> tuple[dict[str, bytes], dict[str, bytes]]:
+    """The latest deployed BPMN of every process this file calls (and of what they call), and
+    the decision tables deployed with them."""
     try:
         wanted = called_elements(content)
     except BpmnDefinitionError:
-        return {}  # deploy() reports the XML error
+        return {}, {}  # deploy() reports the XML error
     found: dict[str, bytes] = {}
+    decisions: dict[str, bytes] = {}
     while wanted:
         process_id = wanted.pop()
         definition = latest_definition(session, process_id, required=False)
         if definition is None or process_id in found:
             continue
         found[process_id] = definition.bpmn_xml.encode("utf-8")
+        for name, text in (definition.decisions or {}).items():
+            decisions.setdefault(name, text.encode("utf-8"))
         wanted |= called_elements(found[process_id]) - set(found)
-    return found
+    return found, decisions
 
 
 SHIPPED_NOTE = "随系统从 processes/ 目录部署"

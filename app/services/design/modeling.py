@@ -166,7 +166,10 @@ def problems(
     session: Session, process_id: str, content: bytes, forms_dir: Path
 ) -> list[DefinitionProblem]:
     """definitions.validate, plus: the diagram must still be the process this page edits."""
-    found = definitions.validate(session, content, forms_dir, f"{process_id}.bpmn")
+    latest = definitions.latest_definition(session, process_id, required=False)
+    found = definitions.validate(
+        session, content, forms_dir, f"{process_id}.bpmn", definitions.carried(latest)
+    )
     try:
         ids = executable_process_ids(content)
     except BpmnDefinitionError:
@@ -223,6 +226,7 @@ def deploy(
     if blocking:
         raise DeployRefused("流程定义未通过校验，未部署", blocking)
     definition = definitions.deploy(
-        session, actor, content, forms_dir, f"{process_id}.bpmn", comment
-    )
+        session, actor, content, forms_dir, f"{process_id}.bpmn", comment,
+        definitions.carried(latest),
+    )  # fmt: skip
     return Deployed(definition, unchanged=latest is not None and definition.id == latest.id)

@@ -15,6 +15,7 @@ from app.engine import ElementOutline, outline
 from app.errors import InvalidInput, NotFound
 from app.models import ProcessDefinition, ProcessInstance
 from app.models.states import InstanceStatus
+from app.services.design import decision_diff
 
 KIND_LABELS = {
     "userTask": "用户任务", "task": "任务", "manualTask": "人工任务", "scriptTask": "脚本任务",
@@ -141,6 +142,10 @@ def diff(session: Session, process_id: str, old_version: int, new_version: int) 
             if details:
                 changes.append(_change("changed", item, details))
     changes.extend(_callee_changes(old, new))
+    changes.extend(
+        ElementChange(c.change, c.decision_id, decision_diff.KIND, c.name, c.details)
+        for c in decision_diff.changes(old, new)
+    )
     order = {"changed": 0, "added": 1, "removed": 2}
     changes.sort(key=lambda c: (order[c.change], c.kind == "连线", c.element_id))
     return VersionDiff(process_id, new.name, old_version, new_version, changes)

@@ -187,6 +187,7 @@ def complete_task(
         )  # fmt: skip
         # the instance's only open task was this one: sync need not look for others
         result = projections.save(session, instance, workflow, others_open=open_count > 1, run=run)
+        instances.forward_signals(session, instance, result.signals)
         kinds = [k.strip() for k in properties.get("documents", "").split(",") if k.strip()]
         if kinds:
             documents.render_for_task(

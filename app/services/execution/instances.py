@@ -11,11 +11,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from app import clock
 from app.engine import EngineError, TimerState
+from app.engine import messages as engine_messages
 from app.errors import Conflict, InvalidInput, NotFound
 from app.models import ProcessDefinition, ProcessInstance, TaskRecord
 from app.models.states import InstanceStatus
@@ -119,6 +121,8 @@ def task_schema(
     session: Session, task: TaskRecord, instance: ProcessInstance | None = None
 ) -> dict[str, Any]:
     """The task's form as pinned by its instance's definition version, options resolved."""
+    if not task.form:  # a manual or plain task: confirmed (a user task always has a form)
+        return confirm_schema(task)
     instance = instance or session.get(ProcessInstance, task.instance_id)
     assert instance is not None
     schema = pinned_definition(session, instance).forms.get(task.form or "")
@@ -127,15 +131,29 @@ def task_schema(
     return task_forms.prepare(session, schema)
 
 
+def confirm_schema(task: TaskRecord) -> dict[str, Any]:
+    """The form of a confirm step: nothing to fill in, its instructions above a 确认 button."""
+    return {"type": "object", "title": task.name, "properties": {}, "additionalProperties": False}
+
+
 def deliver_message(
-    session: Session, instance: ProcessInstance, name: str, payload: dict[str, Any]
+    session: Session,
+    instance: ProcessInstance,
+    name: str,
+    payload: dict[str, Any],
+    correlation: dict[str, Any] | None = None,
 ) -> bool:
-    """Deliver a court message to one running instance; False when it does not wait for it."""
+    """Deliver a message to one running instance; False when it does not wait for it (or,
+    given a ``correlation``, when the waiting task's data does not hold every value of it)."""
     instance = lock_instance(session, instance.id) or instance
     if instance.status != InstanceStatus.RUNNING:
         return False
     with holidays.in_scope(session):
         workflow = restore(session, instance)
+        if correlation is not None and not engine_messages.take_payload(
+            workflow, name, correlation, payload
+        ):
+            return False
         try:
             delivered = ENGINE.deliver(workflow, name, payload)
         except EngineError as exc:
@@ -146,8 +164,51 @@ def deliver_message(
             session, "system", "message.delivered", instance_id=instance.id,
             case_id=instance.case_id, message=name,
         )  # fmt: skip
-        projections.save(session, instance, workflow)
+        result = projections.save(session, instance, workflow)
+        forward_signals(session, instance, result.signals)
     return True
+
+
+MAX_SIGNAL_DEPTH = 5  # a signal that answers a signal that answers a signal …
+
+
+def forward_signals(
+    session: Session,
+    instance: ProcessInstance,
+    signals: list[tuple[str, dict[str, Any]]],
+    depth: int = 0,
+) -> None:
+    """A signal an instance threw that none of its own tasks caught goes to the other running
+    instances of the same deployed version that wait for it (each audited)."""
+    if not signals or depth >= MAX_SIGNAL_DEPTH:
+        return
+    others = session.scalars(
+        select(ProcessInstance.id)
+        .where(
+            ProcessInstance.definition_id == instance.definition_id,
+            ProcessInstance.status == InstanceStatus.RUNNING,
+            ProcessInstance.id != instance.id,
+        )
+        .order_by(ProcessInstance.id)
+    ).all()
+    for other_id in others:
+        other = lock_instance(session, other_id)
+        if other is None or other.status != InstanceStatus.RUNNING:
+            continue
+        workflow = restore(session, other)
+        caught = [n for n, p in signals if engine_messages.send_signal(workflow, n, p)]
+        if not caught:
+            continue
+        try:
+            ENGINE.advance(workflow)
+        except EngineError as exc:
+            raise InvalidInput(f"流程执行出错：{exc}") from exc
+        audit.record(
+            session, "system", "signal.delivered", instance_id=other.id,
+            from_instance=instance.id, signals=caught,
+        )  # fmt: skip
+        result = projections.save(session, other, workflow)
+        forward_signals(session, other, result.signals, depth + 1)
 
 
 def lock_instance(session: Session, instance_id: int) -> ProcessInstance | None:
@@ -192,7 +253,9 @@ def advance_instance(session: Session, instance_id: int) -> StepResult:
                 session, "system", "instance.error", instance_id=instance.id, error=str(exc)
             )
             return StepResult()
-        return projections.save(session, instance, workflow)
+        result = projections.save(session, instance, workflow)
+        forward_signals(session, instance, result.signals)
+        return result
 
 
 def recompute_timers(

@@ -78,10 +78,16 @@ def startable(session: Session, actor: Actor) -> list[Startable]:
 
 
 def _clean(data: Any) -> dict[str, Any]:
+    return clean_data(data, "启动数据")
+
+
+def clean_data(data: Any, what: str) -> dict[str, Any]:
+    """Flat data from outside (start data, a message's correlation or payload): named fields of
+    text, numbers and booleans; every problem at once."""
     if data is None:
         return {}
     if not isinstance(data, dict):
-        raise InvalidInput("data 须为对象", {"data": ["应为对象"]})
+        raise InvalidInput(f"{what}须为对象", {"": ["应为对象"]})
     errors: dict[str, list[str]] = {}
     for key, value in data.items():
         if not isinstance(key, str) or not _NAME.match(key) or key in RESERVED:
@@ -91,9 +97,9 @@ def _clean(data: Any) -> dict[str, Any]:
         elif isinstance(value, str) and inputs.text_problem(value):
             errors[key] = [inputs.text_problem(value) or ""]
     if len(json.dumps(data, ensure_ascii=False)) > MAX_START_DATA:
-        errors[""] = ["启动数据过大"]
+        errors[""] = [f"{what}过大"]
     if errors:
-        raise InvalidInput("启动数据有误", errors)
+        raise InvalidInput(f"{what}有误", errors)
     return case_numbers.in_data(dict(data))
 
 

@@ -21,6 +21,7 @@ from app import clock
 from app.clocks import suspension_text
 from app.driver_sql import DriverStatement
 from app.engine import TimerState
+from app.engine import messages as engine_messages
 from app.errors import Conflict
 from app.models import ProcessInstance, TaskRecord, Timer
 from app.models.states import InstanceStatus, TaskStatus, TimerStatus
@@ -45,6 +46,7 @@ def save(
     run: EngineRun | None = None,
 ) -> StepResult:
     result = sync(session, instance, workflow, others_open, run)
+    result.signals = engine_messages.thrown_signals(workflow)  # for instances.forward_signals
     row_writes.store_state(
         session, instance, run.state if run and run.state else ENGINE.dump(workflow)
     )
@@ -172,6 +174,7 @@ def _new_task_row(
         role=task.properties.get("role") or None,
         assignee_id=assignee_for(task.properties.get("assignee"), unit),
         form=form,
+        instructions=task.instructions,
         status=TaskStatus.OPEN,
         created_at=now,
         prefill={k: v for k, v in offered.items() if k not in answered} or None,

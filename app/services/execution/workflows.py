@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, lazyload
 
 from app import clock
 from app.engine import Engine, TimerState
+from app.engine import messages as engine_messages
 from app.models import ProcessDefinition, ProcessInstance, TaskRecord, Timer
 from app.services.execution import holidays
 
@@ -112,6 +113,7 @@ def restore(session: Session, instance: ProcessInstance) -> Any:
     workflow = _WORKFLOWS.take(key, instance.lock_version, instance.state)
     if workflow is None:
         workflow = ENGINE.load(pinned_definition(session, instance).spec_json, instance.state)
+    engine_messages.thrown_signals(workflow)  # forwarded by the step that threw them
     return workflow
 
 
@@ -141,6 +143,7 @@ class StepResult:
 
     new_tasks: list[TaskRecord] = field(default_factory=list)
     fired: list[Timer] = field(default_factory=list)
+    signals: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # thrown, uncaught
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,8 @@ class Action(StrEnum):
     IMPORT_COURT_LISTS = "import_court_lists"  # 导入法院移送案件清单、裁判结果清单
     START_FOR_CASE = "start_for_case"  # start a case-bound process by hand (诉中化解)
     SEND_COURT_MESSAGE = "send_court_message"
+    SEND_PROCESS_MESSAGE = "send_process_message"  # a BPMN message by name and correlation
+    SEND_MESSAGE = "send_message"  # POST /messages: a court event or a process message
     EVALUATE = "evaluate"  # 败诉率考核
     RECORD_RECONSIDERATION = "record_reconsideration"  # 登记复议决定
     READ_MODELS = "read_models"  # diagrams, versions, diffs
@@ -49,6 +51,8 @@ AUDIT = frozenset({"auditor", "admin", "bureau"})
 MODELERS = frozenset({"process_owner", "admin"})
 EVALUATORS = frozenset({"bureau", "bureau_head", "admin"})
 REASSIGNERS = frozenset({"agency_head", "center", "bureau_head", "admin"})
+# who may send a process message (an integration's token is one of these accounts)
+MESSAGE_SENDERS = frozenset({"center", "bureau", "process_owner", "admin", SYSTEM})
 
 ALLOWED: dict[Action, frozenset[str]] = {
     Action.ACCOUNT: PEOPLE,
@@ -65,6 +69,8 @@ ALLOWED: dict[Action, frozenset[str]] = {
     Action.IMPORT_COURT_LISTS: frozenset({"center", "admin"}),
     Action.START_FOR_CASE: frozenset({"agency", "agency_head", "center"}),
     Action.SEND_COURT_MESSAGE: frozenset({"court"}),
+    Action.SEND_PROCESS_MESSAGE: MESSAGE_SENDERS,
+    Action.SEND_MESSAGE: MESSAGE_SENDERS | {"court"},
     Action.EVALUATE: EVALUATORS | {SYSTEM},
     Action.RECORD_RECONSIDERATION: EVALUATORS,
     Action.READ_MODELS: MODELERS | {"bureau", "bureau_head", "auditor"},
@@ -90,6 +96,8 @@ REFUSALS: dict[Action, str] = {
     Action.IMPORT_COURT_LISTS: "只有调处中心可以导入法院的案件清单和裁判结果清单",
     Action.START_FOR_CASE: "只有行政机关或调处中心可以为案件发起诉中化解",
     Action.SEND_COURT_MESSAGE: "只有法院的接口令牌可以发送法院消息",
+    Action.SEND_PROCESS_MESSAGE: "只有调处中心、司法局、流程管理员或系统管理员可以发送流程消息",
+    Action.SEND_MESSAGE: "只有法院的接口令牌或调处中心、司法局、流程管理员、系统管理员可以发送消息",
     Action.EVALUATE: "只有司法局可以开展败诉率评估",
     Action.RECORD_RECONSIDERATION: "只有区司法局可以登记行政复议决定",
     Action.READ_MODELS: "只有流程管理员、司法局和审计人员可以查看流程模型",
