@@ -8,7 +8,7 @@ would drop the append-only triggers on SQLite. On a large log (millions of event
 indexes takes a while: upgrade with the app stopped, as always.
 
 Revision ID: 0022
-Revises: 0024
+Revises: 0019
 Create Date: 2026-12-06
 
 """
@@ -22,7 +22,7 @@ from app.models.base import UTCDateTime
 
 # revision identifiers, used by Alembic.
 revision: str = "0022"
-down_revision: str | Sequence[str] | None = "0024"
+down_revision: str | Sequence[str] | None = "0019"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
