@@ -20,7 +20,8 @@ from werkzeug.wrappers import Response
 
 from app.errors import InvalidInput
 from app.forms import validate_submission
-from app.web.openapi_operations import BODIES, ERRORS, OPERATIONS, SCHEMAS, Schema
+from app.web.openapi_operations import ERRORS, OPERATIONS
+from app.web.openapi_schemas import BODIES, SCHEMAS, Schema
 
 PREFIX = "/api/v1"
 bp = Blueprint("openapi", __name__, url_prefix=PREFIX)
