@@ -33,10 +33,12 @@ from app.models.process import (
     TaskRecord,
     Timer,
 )
+from app.models.stats import CaseParty, StatCount
 
 __all__ = [
     "ROLES",
     "Setting",
+    "StatCount",
     "Substitution",
     "UNIT_KINDS",
     "ApiToken",
@@ -48,6 +50,7 @@ __all__ = [
     "CalendarFeed",
     "CalendarYear",
     "Case",
+    "CaseParty",
     "CourtMessage",
     "Document",
     "LadderStep",
