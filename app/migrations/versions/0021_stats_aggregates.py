@@ -30,14 +30,18 @@ def upgrade() -> None:
         sa.Column("outcome_on", sa.String(length=10), nullable=False),
         sa.Column("lost", sa.Boolean(), nullable=True),
         sa.ForeignKeyConstraint(
-            ["case_id"], ["cases.id"], name=op.f("fk_case_parties_case_id_cases"),
+            ["case_id"],
+            ["cases.id"],
+            name=op.f("fk_case_parties_case_id_cases"),
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("case_id", "unit_code", name=op.f("pk_case_parties")),
     )
     op.create_index(
-        "ix_case_parties_period", "case_parties",
-        ["kind", "outcome_on", "unit_code", "outcome", "lost"], unique=False,
+        "ix_case_parties_period",
+        "case_parties",
+        ["kind", "outcome_on", "unit_code", "outcome", "lost"],
+        unique=False,
     )
     op.create_table(
         "stat_counts",
