@@ -86,9 +86,9 @@ def _mediation(db, rng: random.Random, n: int) -> None:
         step(db, instance, "center", "terminate_mediation")
 
 
-def _generate(db, clock, rng: random.Random) -> None:
+def _generate(db, clock, rng: random.Random, cases: int = 24) -> None:
     now = START
-    for n in range(1, 25):
+    for n in range(1, cases + 1):
         now += timedelta(days=rng.randrange(10, 40), hours=rng.randrange(8))
         clock.set(now.isoformat())
         case_no, agency = f"（2025）苏0813行初{n}号", rng.choice(list(AGENCIES))
@@ -196,3 +196,21 @@ def test_rebuild_command_restores_the_aggregates_from_the_facts(db, clock):
         assert stats_from_facts.everything(session, SYSTEM, twenty_years) == before
         events = session.scalars(select(AuditEvent).where(AuditEvent.action == "stats.rebuild"))
         assert [e.actor for e in events] == ["system"]
+
+
+def test_the_migration_fills_the_aggregates_from_the_facts_recorded_before_it(db, clock, settings):
+    from alembic import command
+
+    from app.migrate import alembic_config
+
+    _generate(db, clock, random.Random(5), cases=12)
+    clock.set("2026-12-20T10:00:00+08:00")
+    twenty_years = Period(date(2005, 1, 1), date(2026, 12, 31))
+    with db.read() as session:
+        expected = stats_from_facts.everything(session, SYSTEM, twenty_years)
+    config = alembic_config(settings.database_url)
+    command.downgrade(config, "0021-1")
+    command.upgrade(config, "head")
+    with db.read() as session:
+        assert _from_aggregates(session, SYSTEM, twenty_years) == expected
+    assert expected["loss_rates"] and expected["compliance"] and expected["reasons"]

@@ -48,7 +48,8 @@ MEDIATION_OUTCOMES = ("agreement", "termination")
 UNCATEGORISED = "未分类"
 NO_UNIT = 0
 
-# (statistic, YYYY-MM-DD, unit id, key) → how many facts
+# (statistic, YYYY-MM-DD, unit id, key) → how many facts; the functions that count a fact take
+# a row of the columns it is counted by or the ORM object itself
 Counts = Counter[tuple[str, str, int, str]]
 _PENDING = "aggregates.pending"
 _BATCH = 500
@@ -63,7 +64,7 @@ def _day(moment: datetime) -> str:
     return clock.to_local(moment).date().isoformat()
 
 
-def _deadline(row: Row[Any], counts: Counts) -> None:
+def _deadline(row: Any, counts: Counts) -> None:
     if row.status != TaskStatus.COMPLETED or row.unit_id is None:
         return
     if row.completed_at is None or row.due_at is None:
@@ -75,7 +76,7 @@ def _deadline(row: Row[Any], counts: Counts) -> None:
         counts[(DEADLINE, day, row.unit_id, f"local_{state}")] += 1
 
 
-def _reason(row: Row[Any], counts: Counts) -> None:
+def _reason(row: Any, counts: Counts) -> None:
     if row.bpmn_id != REVIEW_TASK or row.status != TaskStatus.COMPLETED:
         return
     if row.completed_at is None:
@@ -84,7 +85,7 @@ def _reason(row: Row[Any], counts: Counts) -> None:
     counts[(REASON, _day(row.completed_at), row.unit_id or NO_UNIT, str(category))] += 1
 
 
-def _mediation(row: Row[Any], counts: Counts) -> None:
+def _mediation(row: Any, counts: Counts) -> None:
     outcome = (row.data or {}).get("outcome", "")
     if row.ended_at is not None and outcome in MEDIATION_OUTCOMES:
         counts[(MEDIATION, _day(row.ended_at), row.unit_id or NO_UNIT, outcome)] += 1
@@ -271,8 +272,8 @@ def count_inserted(session: Session, row: TaskRecord | ProcessInstance) -> None:
     counts: Counts = Counter()
     connection = session.connection()
     if isinstance(row, TaskRecord):
-        _deadline(row, counts)  # type: ignore[arg-type]
-        _reason(row, counts)  # type: ignore[arg-type]
+        _deadline(row, counts)
+        _reason(row, counts)
         if row.bpmn_id == OUTCOME_TASK and row.status == TaskStatus.COMPLETED:
             for found in _mediation_rows(connection, TaskRecord.id == row.id):
                 _mediation(found, counts)
@@ -290,13 +291,13 @@ def rebuild(connection: Connection) -> dict[str, int]:
     timed = select(*_TASK_COLUMNS).where(
         TaskRecord.status == TaskStatus.COMPLETED, TaskRecord.due_at.is_not(None)
     )
-    for row in connection.execute(timed.execution_options(yield_per=5000)):
-        _deadline(row, counts)
+    for task in connection.execute(timed.execution_options(yield_per=5000)):
+        _deadline(task, counts)
     reports = select(*_TASK_COLUMNS, TaskRecord.data).where(TaskRecord.bpmn_id == REVIEW_TASK)
-    for row in connection.execute(reports):
-        _reason(row, counts)
-    for row in _mediation_rows(connection):
-        _mediation(row, counts)
+    for report in connection.execute(reports):
+        _reason(report, counts)
+    for mediation in _mediation_rows(connection):
+        _mediation(mediation, counts)
     add(connection, counts)
     found = Counter({"case_parties": 0})
     for batch in _chunks(_party_rows(connection)):

@@ -73,7 +73,8 @@ class _Counted:
 
     def __init__(self, session: Session, actor: Actor, kind: str, period: Period) -> None:
         self.session, self.actor, self.kind, self.period = session, actor, kind, period
-        self.lost_outcomes = set(district_settings.get(session, LOST_OUTCOMES))
+        outcomes = district_settings.get(session, LOST_OUTCOMES)
+        self.lost_outcomes = set(outcomes)
 
     def _query(self, *group: Any) -> Select[Any] | None:
         query = (

@@ -86,6 +86,7 @@ def _open_deadlines(
         if not sees_everything(actor):
             query = query.where(TaskRecord.unit_id == actor.unit_id)
         for unit_id, basis, n in session.execute(query):
+            assert unit_id is not None  # the query asks for tasks of a unit
             per_unit[unit_id][str(state)] += n
             if basis == "local":
                 per_unit[unit_id][f"local_{state}"] += n
