@@ -190,7 +190,7 @@ def test_rebuild_command_restores_the_aggregates_from_the_facts(db, clock):
 
     result = CliRunner().invoke(main, ["stats", "rebuild"])
     assert result.exit_code == 0, result.output
-    assert "deadline" in result.output and "case_parties" in result.output
+    assert "deadline" in result.output and "litigation" in result.output
     with db.read() as session:
         assert _from_aggregates(session, SYSTEM, twenty_years) == before
         assert stats_from_facts.everything(session, SYSTEM, twenty_years) == before

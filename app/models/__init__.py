@@ -33,7 +33,7 @@ from app.models.process import (
     TaskRecord,
     Timer,
 )
-from app.models.stats import CaseParty, StatCount
+from app.models.stats import StatCount
 
 __all__ = [
     "ROLES",
@@ -50,7 +50,6 @@ __all__ = [
     "CalendarFeed",
     "CalendarYear",
     "Case",
-    "CaseParty",
     "CourtMessage",
     "Document",
     "LadderStep",

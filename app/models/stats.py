@@ -1,45 +1,24 @@
 """What 统计分析 counts, kept beside the facts so that no statistic scans history.
 
-Both tables are derived: ``app.services.reporting.aggregates`` writes them in the flush that
-changes the facts (and ``huajie stats rebuild`` recomputes them from the facts).
+Derived: ``app.services.reporting.aggregate_sync`` writes it in the transaction that changes
+the facts (``aggregates`` says what each fact counts; ``huajie stats rebuild`` recomputes it).
 """
 
 from __future__ import annotations
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base
 
 
-class CaseParty(Base):
-    """One defendant (one organ decided about) of one concluded case or reconsideration.
-
-    ``lost`` is what the case says of this party: True or False when the facts name the losing
-    units, None when only the outcome does (the setting ``lost_outcomes`` decides at reading).
-    """
-
-    __tablename__ = "case_parties"
-    __table_args__ = (
-        Index("ix_case_parties_period", "kind", "outcome_on", "unit_code", "outcome", "lost"),
-    )
-
-    case_id: Mapped[int] = mapped_column(
-        ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True
-    )
-    unit_code: Mapped[str] = mapped_column(String(64), primary_key=True)
-    kind: Mapped[str] = mapped_column(String(16))
-    outcome: Mapped[str] = mapped_column(String(32))
-    outcome_on: Mapped[str] = mapped_column(String(10))  # YYYY-MM-DD
-    lost: Mapped[bool | None] = mapped_column(default=None)
-
-
 class StatCount(Base):
-    """How many facts of one ``statistic`` fell on one day (``grain`` "d", ``span`` YYYY-MM-DD)
-    or one month ("m", YYYY-MM), Shanghai time, for one unit (0: none) and ``key``.
+    """How many facts of one ``statistic`` fell on one day (``grain`` "d", ``span`` YYYY-MM-DD),
+    month ("m", YYYY-MM) or year ("y", YYYY), Shanghai time, for one unit (0: none; -1: all
+    units together) and ``key``.
 
-    Every fact is counted twice, in its day and in its month: a period reads whole months and
-    the days of the months it only touches, so its cost grows with its length in months.
+    Every fact is counted in its day, its month and its year: a period reads whole years, whole
+    months and the remaining days, so its cost grows with its length in years.
     """
 
     __tablename__ = "stat_counts"

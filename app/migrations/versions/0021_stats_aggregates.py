@@ -1,4 +1,4 @@
-"""the statistics' aggregates: case parties and day/month counts, filled from the facts
+"""the statistics' aggregates: day, month and year counts, filled from the facts
 
 Revision ID: 0021
 Revises: 0017
@@ -22,28 +22,6 @@ depends_on: Union[str, Sequence[str], None] = None
 def upgrade() -> None:
     """Upgrade schema."""
     op.create_table(
-        "case_parties",
-        sa.Column("case_id", sa.Integer(), nullable=False),
-        sa.Column("unit_code", sa.String(length=64), nullable=False),
-        sa.Column("kind", sa.String(length=16), nullable=False),
-        sa.Column("outcome", sa.String(length=32), nullable=False),
-        sa.Column("outcome_on", sa.String(length=10), nullable=False),
-        sa.Column("lost", sa.Boolean(), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["case_id"],
-            ["cases.id"],
-            name=op.f("fk_case_parties_case_id_cases"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("case_id", "unit_code", name=op.f("pk_case_parties")),
-    )
-    op.create_index(
-        "ix_case_parties_period",
-        "case_parties",
-        ["kind", "outcome_on", "unit_code", "outcome", "lost"],
-        unique=False,
-    )
-    op.create_table(
         "stat_counts",
         sa.Column("statistic", sa.String(length=16), nullable=False),
         sa.Column("grain", sa.String(length=1), nullable=False),
@@ -64,5 +42,3 @@ def upgrade() -> None:
 def downgrade() -> None:
     """Downgrade schema."""
     op.drop_table("stat_counts")
-    op.drop_index("ix_case_parties_period", table_name="case_parties")
-    op.drop_table("case_parties")

@@ -1,7 +1,7 @@
 """A step's rows written by single Core statements, each left in the session as written (no
 unit-of-work pass over them): the instance's stored state under its version, a completed task's
 columns, a new row whose id is needed at once. What they change in the statistics'
-aggregates is counted here (``reporting.aggregates``), as a flush would."""
+aggregates is counted here (``reporting.aggregate_sync``), as a flush would."""
 
 from __future__ import annotations
 
@@ -16,7 +16,8 @@ from app.driver_sql import DriverStatement
 from app.errors import Conflict
 from app.models import ProcessInstance, TaskRecord
 from app.services.records import audit
-from app.services.reporting import aggregates
+from app.services.reporting import aggregate_sync as stats_sync
+from app.services.reporting.aggregates import MEDIATION_PROCESS, OUTCOME_TASK
 
 _INSTANCES: Table = ProcessInstance.__table__  # type: ignore[assignment]
 _TASKS: Table = TaskRecord.__table__  # type: ignore[assignment]
@@ -37,8 +38,8 @@ _STORED_COLUMNS = ("state", "status", "ended_at")
 def store_state(session: Session, instance: ProcessInstance, state: str) -> None:
     version = instance.lock_version
     values = {"state": state, "status": instance.status, "ended_at": instance.ended_at}
-    counted = [instance.id] if instance.process_id == aggregates.MEDIATION_PROCESS else []
-    with aggregates.counting(session, instance_ids=counted):
+    counted = [instance.id] if instance.process_id == MEDIATION_PROCESS else []
+    with stats_sync.counting(session, stats_sync.Facts(instances=counted)):
         stored = _STORE_STATE.run(
             session.connection(), {**values, "b_id": instance.id, "b_version": version}
         )
@@ -55,8 +56,8 @@ _UPDATE_TASK = DriverStatement(update(_TASKS).where(_TASKS.c.id == bindparam("b_
 
 def close_task(session: Session, task: TaskRecord, values: dict[str, Any]) -> None:
     """Write a completed task's columns with one Core statement, the row kept as written."""
-    mediation = [task.instance_id] if task.bpmn_id == aggregates.OUTCOME_TASK else []
-    with aggregates.counting(session, [task.id], mediation):
+    mediation = [task.instance_id] if task.bpmn_id == OUTCOME_TASK else []
+    with stats_sync.counting(session, stats_sync.Facts([task.id], mediation)):
         _UPDATE_TASK.run(session.connection(), {**values, "b_id": task.id})
     for key, value in values.items():
         set_committed_value(task, key, value)
@@ -82,7 +83,7 @@ def insert_row(session: Session, row: TaskRecord | ProcessInstance) -> None:
     ((row.id,),) = _insert(table).rows(session.connection(), values)
     make_transient_to_detached(row)
     session.add(row)
-    aggregates.count_inserted(session, row)
+    stats_sync.count_inserted(session, row)
 
 
 @lru_cache(maxsize=8)

@@ -1,60 +1,59 @@
-"""The statistics' aggregates, changed in the same flush as the facts they count.
+"""What each fact counts in the statistics' aggregates (``stat_counts``), and rebuilding them.
 
-=============  ==========================================  =====================================
-table / stat   counts                                      dated by (Shanghai day)
-=============  ==========================================  =====================================
-case_parties   each defendant of a concluded case or       the outcome's date (``outcome_on``)
-               reconsideration (败诉率, 复议纠错率, trend)
-deadline       completed tasks with a due date, met/late   the task's creation
-               (``local_…`` again for 本地规则 deadlines)
-mediation      mechanism 4's outcomes (agreement /         the instance's end
-               termination) of completed mediations
-reason         completed review reports by reason category  the report's completion
-=============  ==========================================  =====================================
+===============  =========================================  ==================================
+statistic        counts (key)                               dated by (Shanghai day)
+===============  =========================================  ==================================
+litigation       each defendant of a concluded court case   the outcome's date (``outcome_on``)
+reconsideration  each organ a reconsideration decided about the decision's date
+                 (``<lost>:<outcome>``, lost being ``lost``, ``kept``, or ``by_outcome``: lost
+                 if the setting ``lost_outcomes`` names the outcome, decided when read)
+deadline         completed tasks with a due date            the task's creation
+                 (``met``/``late``, again ``local_…`` for 本地规则 deadlines)
+mediation        mechanism 4's outcomes of completed        the instance's end
+                 mediations (``agreement``/``termination``)
+reason           completed review reports (category)        the report's completion
+===============  =========================================  ==================================
 
-Before a flush that touches a case, a task or a mediation instance, what those facts count is
-read from the database; after it, what they count now; the difference is added to
-``stat_counts`` (an upsert, so concurrent writers add up). A case's parties are replaced whole.
-Open deadlines are not counted here: whether one is late depends on the moment it is read.
-The step's own Core writes (``execution.row_writes``: no flush sees them) call ``counting``
-and ``count_inserted``. Other writers that bypass the ORM (bulk SQL) must run ``huajie stats
-rebuild`` afterwards.
+A fact is counted in its day, its month and its year, for its unit and (except deadlines,
+which are only ever read per unit) for all units together (``ALL_UNITS``): a period reads whole
+years, then whole months, then days, so its cost grows with its length in years, not with the
+facts. Open deadlines are not counted: whether one is late depends on the moment it is read.
+``sync`` keeps the counts in step with every write of the facts.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
 from datetime import datetime
-from itertools import chain
 from typing import Any
 
-from sqlalchemy import Connection, Row, delete, event, insert, select
-from sqlalchemy import inspect as inspect_object
+from sqlalchemy import Connection, delete, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
 
 from app import clock
-from app.models import Case, CaseParty, ProcessInstance, StatCount, TaskRecord, Unit
-from app.models.case import RECONSIDERATION
+from app.models import Case, ProcessInstance, StatCount, TaskRecord, Unit
+from app.models.case import LITIGATION, RECONSIDERATION
 from app.models.states import DeadlineState, InstanceStatus, TaskStatus
 
 DEADLINE, MEDIATION, REASON = "deadline", "mediation", "reason"
+CASE_KINDS = (LITIGATION, RECONSIDERATION)
+LOST, KEPT, BY_OUTCOME = "lost", "kept", "by_outcome"
 MEDIATION_PROCESS = "pre_litigation_mediation"
 OUTCOME_TASK = "record_outcome"
 REVIEW_TASK = "write_review"
 MEDIATION_OUTCOMES = ("agreement", "termination")
 UNCATEGORISED = "未分类"
-NO_UNIT = 0
+NO_UNIT = 0  # a fact without a unit
+ALL_UNITS = -1  # every unit together
+GRAINS = ("y", "m", "d")  # YYYY, YYYY-MM, YYYY-MM-DD
 
-# (statistic, YYYY-MM-DD, unit id, key) → how many facts; the functions that count a fact take
-# a row of the columns it is counted by or the ORM object itself
+# (statistic, YYYY-MM-DD, unit id, key) → how many facts. The functions that count one fact
+# take a row of the columns it is counted by, or the ORM object itself.
 Counts = Counter[tuple[str, str, int, str]]
-_PENDING = "aggregates.pending"
 _BATCH = 500
 
-_TASK_COLUMNS = (
+TASK_COLUMNS = (
     TaskRecord.id, TaskRecord.unit_id, TaskRecord.status, TaskRecord.created_at,
     TaskRecord.due_at, TaskRecord.completed_at, TaskRecord.due_basis, TaskRecord.bpmn_id,
 )  # fmt: skip
@@ -64,7 +63,7 @@ def _day(moment: datetime) -> str:
     return clock.to_local(moment).date().isoformat()
 
 
-def _deadline(row: Any, counts: Counts) -> None:
+def count_deadline(row: Any, counts: Counts) -> None:
     if row.status != TaskStatus.COMPLETED or row.unit_id is None:
         return
     if row.completed_at is None or row.due_at is None:
@@ -76,7 +75,7 @@ def _deadline(row: Any, counts: Counts) -> None:
         counts[(DEADLINE, day, row.unit_id, f"local_{state}")] += 1
 
 
-def _reason(row: Any, counts: Counts) -> None:
+def count_reason(row: Any, counts: Counts) -> None:
     if row.bpmn_id != REVIEW_TASK or row.status != TaskStatus.COMPLETED:
         return
     if row.completed_at is None:
@@ -85,13 +84,14 @@ def _reason(row: Any, counts: Counts) -> None:
     counts[(REASON, _day(row.completed_at), row.unit_id or NO_UNIT, str(category))] += 1
 
 
-def _mediation(row: Any, counts: Counts) -> None:
+def count_mediation(row: Any, counts: Counts) -> None:
     outcome = (row.data or {}).get("outcome", "")
     if row.ended_at is not None and outcome in MEDIATION_OUTCOMES:
         counts[(MEDIATION, _day(row.ended_at), row.unit_id or NO_UNIT, outcome)] += 1
 
 
-def _mediation_rows(connection: Connection, *where: Any) -> Iterator[Row[Any]]:
+def mediation_rows(connection: Connection, *where: Any) -> Iterator[Any]:
+    """Completed ``record_outcome`` tasks of completed mediations, with their instance."""
     query = (
         select(ProcessInstance.unit_id, ProcessInstance.ended_at, TaskRecord.data)
         .join(TaskRecord, TaskRecord.instance_id == ProcessInstance.id)
@@ -106,36 +106,23 @@ def _mediation_rows(connection: Connection, *where: Any) -> Iterator[Row[Any]]:
     yield from connection.execute(query)
 
 
-def _counted_now(connection: Connection, task_ids: set[int], instance_ids: set[int]) -> Counts:
-    counts: Counts = Counter()
-    for ids in _chunks(sorted(task_ids)):
-        query = select(*_TASK_COLUMNS, TaskRecord.data).where(TaskRecord.id.in_(ids))
-        for row in connection.execute(query):
-            _deadline(row, counts)
-            _reason(row, counts)
-    for ids in _chunks(sorted(instance_ids)):
-        for row in _mediation_rows(connection, ProcessInstance.id.in_(ids)):
-            _mediation(row, counts)
-    return counts
-
-
 def parties(
     kind: str, agency_code: str, defendants: list[str] | None, losing: list[str] | None
-) -> dict[str, bool | None]:
-    """Each defendant of a concluded case → lost (True/False) or None: lost if the outcome is
-    one the setting ``lost_outcomes`` names (the agency sued, when the facts name no losers)."""
+) -> dict[str, str]:
+    """Each defendant of a concluded case → LOST, KEPT or BY_OUTCOME (the agency sued, when
+    the facts name no losing units: lost if the setting ``lost_outcomes`` names the outcome)."""
     sued = {str(code) for code in (defendants or [agency_code])}
     if kind == RECONSIDERATION:  # a decision names the organ it corrected, or none
-        return {code: code in set(losing or []) for code in sued}
+        losing = losing or []
     if losing is not None:
-        return {code: code in set(losing) for code in sued}
-    return {code: None if code == agency_code else False for code in sued}
+        return {code: LOST if code in set(losing) else KEPT for code in sued}
+    return {code: BY_OUTCOME if code == agency_code else KEPT for code in sued}
 
 
-def _party_rows(connection: Connection, *where: Any) -> Iterator[dict[str, Any]]:
+def case_rows(connection: Connection, *where: Any) -> Iterator[Any]:
+    """Concluded cases with their agency's code."""
     query = (
         select(
-            Case.id,
             Case.kind,
             Case.outcome,
             Case.outcome_on,
@@ -146,15 +133,23 @@ def _party_rows(connection: Connection, *where: Any) -> Iterator[dict[str, Any]]
         .join(Unit, Unit.id == Case.agency_unit_id)
         .where(Case.outcome.is_not(None), Case.outcome_on.is_not(None), *where)
     )
-    for row in connection.execute(query):
-        for code, lost in parties(row.kind, row.code, row.defendants, row.losing_units).items():
-            yield {
-                "case_id": row.id, "unit_code": code, "kind": row.kind, "outcome": row.outcome,
-                "outcome_on": row.outcome_on, "lost": lost,
-            }  # fmt: skip
+    yield from connection.execute(query)
 
 
-def _chunks(items: Iterable[Any], size: int = _BATCH) -> Iterator[list[Any]]:
+def count_case(row: Any, unit_ids: dict[str, int], counts: Counts) -> None:
+    """Every defendant whose code names a unit (the services accept no other)."""
+    if row.kind not in CASE_KINDS:
+        return
+    for code, lost in parties(row.kind, row.code, row.defendants, row.losing_units).items():
+        if code in unit_ids:
+            counts[(row.kind, row.outcome_on, unit_ids[code], f"{lost}:{row.outcome}")] += 1
+
+
+def unit_ids(connection: Connection) -> dict[str, int]:
+    return {code: id_ for code, id_ in connection.execute(select(Unit.code, Unit.id))}
+
+
+def chunks(items: Iterable[Any], size: int = _BATCH) -> Iterator[list[Any]]:
     batch: list[Any] = []
     for item in items:
         batch.append(item)
@@ -165,17 +160,25 @@ def _chunks(items: Iterable[Any], size: int = _BATCH) -> Iterator[list[Any]]:
         yield batch
 
 
-def add(connection: Connection, counts: Counts) -> None:
-    """Add ``counts`` (negative ones too) to their day and month rows."""
+def add(connection: Connection, counts: Counts, *, empty: bool = False) -> None:
+    """Add ``counts`` (negative ones too) to their rows: each grain, the unit and all units.
+    Into an ``empty`` table (a rebuild) by plain inserts."""
     merged: Counter[tuple[str, str, str, int, str]] = Counter()
     for (statistic, day, unit_id, key), n in counts.items():
-        if n:
-            merged[(statistic, "d", day, unit_id, key)] += n
-            merged[(statistic, "m", day[:7], unit_id, key)] += n
+        if not n:
+            continue
+        units = (unit_id,) if statistic == DEADLINE else (unit_id, ALL_UNITS)
+        for unit in units:
+            merged[(statistic, "d", day, unit, key)] += n
+            merged[(statistic, "m", day[:7], unit, key)] += n
+            merged[(statistic, "y", day[:4], unit, key)] += n
     columns = ("statistic", "grain", "span", "unit_id", "key")
     rows = [dict(zip(columns, k, strict=True)) | {"n": n} for k, n in sorted(merged.items()) if n]
     dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-    for batch in _chunks(rows):
+    for batch in chunks(rows):
+        if empty:
+            connection.execute(insert(StatCount), batch)
+            continue
         statement = dialect.insert(StatCount).values(batch)
         connection.execute(
             statement.on_conflict_do_update(
@@ -184,125 +187,25 @@ def add(connection: Connection, counts: Counts) -> None:
         )
 
 
-def _identity(obj: Any) -> int | None:
-    """The row's id: known before a flush for stored rows, after it (not yet in the identity
-    map while ``after_flush`` runs) for new ones too."""
-    identity = inspect_object(obj).identity
-    return identity[0] if identity else obj.__dict__.get("id")
-
-
-class _Touched:
-    """The facts a flush changes that some statistic counts."""
-
-    def __init__(self, session: Session) -> None:
-        self.tasks: list[TaskRecord] = []
-        self.instances: list[ProcessInstance] = []
-        self.cases: list[Case] = []
-        self.mediations: set[int] = set()
-        for obj in chain(session.new, session.dirty, session.deleted):
-            if isinstance(obj, TaskRecord):
-                self.tasks.append(obj)
-                if obj.bpmn_id == OUTCOME_TASK and obj.instance_id is not None:
-                    self.mediations.add(obj.instance_id)
-            elif isinstance(obj, ProcessInstance) and obj.process_id == MEDIATION_PROCESS:
-                self.instances.append(obj)
-            elif isinstance(obj, Case):
-                self.cases.append(obj)
-
-    def empty(self) -> bool:
-        return not (self.tasks or self.instances or self.cases)
-
-    def task_ids(self) -> set[int]:
-        return {i for i in map(_identity, self.tasks) if i is not None}
-
-    def instance_ids(self) -> set[int]:
-        found = {i for i in map(_identity, self.instances) if i is not None}
-        return found | self.mediations
-
-    def case_ids(self) -> set[int]:
-        return {i for i in map(_identity, self.cases) if i is not None}
-
-
-@event.listens_for(Session, "before_flush")
-def _before_flush(session: Session, _context: Any, _instances: Any) -> None:
-    session.info.pop(_PENDING, None)
-    with session.no_autoflush:
-        touched = _Touched(session)
-        if touched.empty():
-            return
-        before = _counted_now(session.connection(), touched.task_ids(), touched.instance_ids())
-    session.info[_PENDING] = (touched, before)
-
-
-@event.listens_for(Session, "after_flush")
-def _after_flush(session: Session, _context: Any) -> None:
-    pending = session.info.pop(_PENDING, None)
-    if pending is None:
-        return
-    touched, before = pending
-    connection = session.connection()
-    after = _counted_now(connection, touched.task_ids(), touched.instance_ids())
-    after.subtract(before)
-    add(connection, after)
-    case_ids = touched.case_ids()
-    if case_ids:
-        connection.execute(delete(CaseParty).where(CaseParty.case_id.in_(case_ids)))
-        rows = list(_party_rows(connection, Case.id.in_(case_ids)))
-        if rows:
-            connection.execute(insert(CaseParty), rows)
-
-
-@contextmanager
-def counting(
-    session: Session, task_ids: Iterable[int] = (), instance_ids: Iterable[int] = ()
-) -> Iterator[None]:
-    """Around a Core statement that changes these tasks or instances: what they count before
-    and after it."""
-    tasks, instances = set(task_ids), set(instance_ids)
-    connection = session.connection()
-    before = _counted_now(connection, tasks, instances)
-    yield
-    after = _counted_now(connection, tasks, instances)
-    after.subtract(before)
-    add(connection, after)
-
-
-def count_inserted(session: Session, row: TaskRecord | ProcessInstance) -> None:
-    """After a Core insert of ``row`` (values as inserted): what it adds."""
-    counts: Counts = Counter()
-    connection = session.connection()
-    if isinstance(row, TaskRecord):
-        _deadline(row, counts)
-        _reason(row, counts)
-        if row.bpmn_id == OUTCOME_TASK and row.status == TaskStatus.COMPLETED:
-            for found in _mediation_rows(connection, TaskRecord.id == row.id):
-                _mediation(found, counts)
-    elif row.process_id == MEDIATION_PROCESS and row.status == InstanceStatus.COMPLETED:
-        for found in _mediation_rows(connection, ProcessInstance.id == row.id):
-            _mediation(found, counts)
-    add(connection, counts)
-
-
 def rebuild(connection: Connection) -> dict[str, int]:
-    """Every aggregate recomputed from the facts; how many facts each statistic counts."""
+    """Every count recomputed from the facts; how many facts each statistic counts."""
     connection.execute(delete(StatCount))
-    connection.execute(delete(CaseParty))
     counts: Counts = Counter()
-    timed = select(*_TASK_COLUMNS).where(
+    timed = select(*TASK_COLUMNS).where(
         TaskRecord.status == TaskStatus.COMPLETED, TaskRecord.due_at.is_not(None)
     )
     for task in connection.execute(timed.execution_options(yield_per=5000)):
-        _deadline(task, counts)
-    reports = select(*_TASK_COLUMNS, TaskRecord.data).where(TaskRecord.bpmn_id == REVIEW_TASK)
+        count_deadline(task, counts)
+    reports = select(*TASK_COLUMNS, TaskRecord.data).where(TaskRecord.bpmn_id == REVIEW_TASK)
     for report in connection.execute(reports):
-        _reason(report, counts)
-    for mediation in _mediation_rows(connection):
-        _mediation(mediation, counts)
-    add(connection, counts)
-    found = Counter({"case_parties": 0})
-    for batch in _chunks(_party_rows(connection)):
-        connection.execute(insert(CaseParty), batch)
-        found["case_parties"] += len(batch)
+        count_reason(report, counts)
+    for mediation in mediation_rows(connection):
+        count_mediation(mediation, counts)
+    units = unit_ids(connection)
+    for case in case_rows(connection):
+        count_case(case, units, counts)
+    add(connection, counts, empty=True)
+    found: Counter[str] = Counter(dict.fromkeys((*CASE_KINDS, DEADLINE, MEDIATION, REASON), 0))
     for (statistic, _day, _unit, key), n in counts.items():
         if not key.startswith("local_"):
             found[statistic] += n

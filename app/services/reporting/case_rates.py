@@ -1,5 +1,5 @@
-"""败诉率, 复议纠错率 and the quarterly trend, read from ``case_parties`` (one row per defendant
-of a concluded case, kept with the case): the cost grows with the period's cases.
+"""败诉率, 复议纠错率 and the quarterly trend, read from the counts of concluded cases'
+defendants kept with the cases (``aggregates``): the cost grows with the period's length.
 
 败诉率 for a unit and period = lost cases / concluded cases (judgments and rulings that closed
 the case, withdrawals included), by the date the outcome took effect; always shown with its
@@ -12,14 +12,16 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.config import LOST_OUTCOMES
-from app.models import CaseParty, Unit
+from app.models import Unit
 from app.models.case import LITIGATION, RECONSIDERATION
 from app.services import district_settings
 from app.services.actor import Actor
+from app.services.reporting.aggregates import ALL_UNITS, BY_OUTCOME, LOST
+from app.services.reporting.counted import counted
 from app.services.reporting.periods import Period, quarter_label, quarters
 from app.services.reporting.queries import sees_everything
 
@@ -69,67 +71,58 @@ class CorrectionRate:
 
 
 class _Counted:
-    """Concluded and lost parties per group, for one kind of case in one period."""
+    """Concluded and lost defendants of one kind of case in one period, as the actor may see
+    them: every unit's, or its own unit's."""
 
     def __init__(self, session: Session, actor: Actor, kind: str, period: Period) -> None:
-        self.session, self.actor, self.kind, self.period = session, actor, kind, period
+        self.session, self.kind, self.period = session, kind, period
         outcomes = district_settings.get(session, LOST_OUTCOMES)
         self.lost_outcomes = set(outcomes)
+        self.everything = sees_everything(actor)
+        self.unit_id = actor.unit_id
 
-    def _query(self, *group: Any) -> Select[Any] | None:
-        query = (
-            select(*group, CaseParty.outcome, CaseParty.lost, func.count())
-            .where(
-                CaseParty.kind == self.kind,
-                CaseParty.outcome_on >= self.period.start.isoformat(),
-                CaseParty.outcome_on <= self.period.end.isoformat(),
-            )
-            .group_by(*group, CaseParty.outcome, CaseParty.lost)
-        )
-        if sees_everything(self.actor):
-            return query
-        own = self.session.get(Unit, self.actor.unit_id) if self.actor.unit_id else None
-        return None if own is None else query.where(CaseParty.unit_code == own.code)
+    def _lost(self, key: str) -> bool:
+        state, outcome = key.split(":", 1)
+        return state == LOST or (state == BY_OUTCOME and outcome in self.lost_outcomes)
 
-    def by(self, group: Any) -> tuple[Counter[str], Counter[str]]:
-        """(concluded, lost) per value of ``group``."""
-        concluded: Counter[str] = Counter()
-        lost: Counter[str] = Counter()
-        query = self._query(group)
-        for value, outcome, was_lost, n in self.session.execute(query) if query is not None else []:
-            concluded[value] += n
-            if was_lost or (was_lost is None and outcome in self.lost_outcomes):
-                lost[value] += n
-        return concluded, lost
+    def by(self, by_month: bool) -> tuple[Counter[Any], Counter[Any]]:
+        """(concluded, lost) per unit id, or per month (YYYY-MM) of all that is seen."""
+        if not self.everything and self.unit_id is None:
+            return Counter(), Counter()
+        unit = self.unit_id if not self.everything else (ALL_UNITS if by_month else None)
+        concluded: Counter[Any] = Counter()
+        lost: Counter[Any] = Counter()
+        for group, keys in counted(self.session, self.kind, self.period, unit, by_month).items():
+            for key, n in keys.items():
+                concluded[group] += n
+                if self._lost(key):
+                    lost[group] += n
+        return +concluded, lost
 
 
-def _names(session: Session) -> dict[str, str]:
-    return {code: name for code, name in session.execute(select(Unit.code, Unit.name))}
+def _units(session: Session) -> dict[int, tuple[str, str]]:
+    rows = session.execute(select(Unit.id, Unit.code, Unit.name))
+    return {id_: (code, name) for id_, code, name in rows}
 
 
 def loss_rates(session: Session, actor: Actor, period: Period) -> list[UnitRate]:
-    concluded, lost = _Counted(session, actor, LITIGATION, period).by(CaseParty.unit_code)
-    names = _names(session)
-    rows = [UnitRate(code, names.get(code, code), lost[code], n) for code, n in concluded.items()]
+    concluded, lost = _Counted(session, actor, LITIGATION, period).by(by_month=False)
+    units = _units(session)
+    rows = [UnitRate(*units[i], lost[i], n) for i, n in concluded.items() if i in units]
     return sorted(rows, key=lambda r: (-(r.rate or 0), r.unit_code))
 
 
 def correction_rates(session: Session, actor: Actor, period: Period) -> list[CorrectionRate]:
     """Per unit, by the date each reconsideration decision was made (mechanism 9 counts the
     cases it corrected beside the lost lawsuits)."""
-    counted = _Counted(session, actor, RECONSIDERATION, period)
-    decided, corrected = counted.by(CaseParty.unit_code)
-    names = _names(session)
-    rows = [
-        CorrectionRate(code, names.get(code, code), corrected[code], n)
-        for code, n in decided.items()
-    ]
+    decided, corrected = _Counted(session, actor, RECONSIDERATION, period).by(by_month=False)
+    units = _units(session)
+    rows = [CorrectionRate(*units[i], corrected[i], n) for i, n in decided.items() if i in units]
     return sorted(rows, key=lambda r: (-(r.rate or 0), r.unit_code))
 
 
 def trend(session: Session, actor: Actor, period: Period) -> list[dict[str, Any]]:
-    month = func.substr(CaseParty.outcome_on, 1, 7)
-    concluded, lost = _Counted(session, actor, LITIGATION, period).by(month)
+    concluded, lost = _Counted(session, actor, LITIGATION, period).by(by_month=True)
     result = []
     for q in quarters(period):
         months = {f"{q.start.year}-{m:02d}" for m in range(q.start.month, q.end.month + 1)}

@@ -1,6 +1,7 @@
-"""Mediation success, deadline compliance and loss reasons, read from ``stat_counts`` (day and
-month counts kept with the facts, ``aggregates``): the cost grows with the period's months.
-Open deadlines are read from the tasks themselves (few, and late or not only as of now)."""
+"""Mediation success, deadline compliance and loss reasons, read from ``stat_counts`` (the
+year, month and day counts kept with the facts, ``aggregates``): the cost grows with the
+period's length in years. Open deadlines are read from the tasks themselves (few, and late
+or not only as of now)."""
 
 from __future__ import annotations
 
@@ -14,46 +15,47 @@ from app import clock
 from app.models import StatCount, TaskRecord, Unit
 from app.models.states import DeadlineState, TaskStatus
 from app.services.actor import Actor
-from app.services.reporting.aggregates import DEADLINE, MEDIATION, NO_UNIT, REASON
+from app.services.reporting.aggregates import ALL_UNITS, DEADLINE, MEDIATION, NO_UNIT, REASON
 from app.services.reporting.periods import Period, spans
 from app.services.reporting.queries import sees_everything
 
 
 def counted(
-    session: Session, actor: Actor, statistic: str, period: Period
-) -> dict[int, Counter[str]]:
-    """unit id → key → how many, of one statistic in the period (what the actor may see)."""
-    days, months = spans(period)
-    ranges = [("d", *r) for r in days] + ([("m", *months)] if months else [])
-    found: dict[int, Counter[str]] = defaultdict(Counter)
-    for grain, first, last in ranges:
+    session: Session, statistic: str, period: Period, unit_id: int | None, by_month: bool = False
+) -> dict[Any, Counter[str]]:
+    """Unit id (YYYY-MM when ``by_month``) → key → how many, of one statistic in the period:
+    of one unit, of all units together (``ALL_UNITS``), or (None) of every unit on its own."""
+    group = func.substr(StatCount.span, 1, 7) if by_month else StatCount.unit_id
+    found: dict[Any, Counter[str]] = defaultdict(Counter)
+    for grain, first, last in spans(period, years=not by_month):
         query = (
-            select(StatCount.unit_id, StatCount.key, func.sum(StatCount.n))
+            select(group, StatCount.key, func.sum(StatCount.n))
             .where(
                 StatCount.statistic == statistic,
                 StatCount.grain == grain,
                 StatCount.span >= first,
                 StatCount.span <= last,
             )
-            .group_by(StatCount.unit_id, StatCount.key)
+            .group_by(group, StatCount.key)
         )
-        if not sees_everything(actor):
-            query = query.where(StatCount.unit_id == (actor.unit_id or NO_UNIT))
-        for unit_id, key, n in session.execute(query):
-            found[unit_id][key] += n
+        if unit_id is None:
+            query = query.where(StatCount.unit_id != ALL_UNITS)
+        else:
+            query = query.where(StatCount.unit_id == unit_id)
+        for value, key, n in session.execute(query):
+            found[value][key] += n
     return found
 
 
-def _all_units(per_unit: dict[int, Counter[str]]) -> Counter[str]:
-    total: Counter[str] = Counter()
-    for counts in per_unit.values():
-        total.update(counts)
-    return total
+def _totals(session: Session, actor: Actor, statistic: str, period: Period) -> Counter[str]:
+    """All units together, or the actor's own unit's."""
+    unit = ALL_UNITS if sees_everything(actor) else (actor.unit_id or NO_UNIT)
+    return counted(session, statistic, period, unit)[unit]
 
 
 def mediation_success(session: Session, actor: Actor, period: Period) -> dict[str, Any]:
     """Mechanism 4: instances that ended in the period, by outcome."""
-    counts = _all_units(counted(session, actor, MEDIATION, period))
+    counts = _totals(session, actor, MEDIATION, period)
     ended = counts["agreement"] + counts["termination"]
     return {
         "agreement": counts["agreement"],
@@ -95,7 +97,10 @@ def _open_deadlines(
 def deadline_compliance(session: Session, actor: Actor, period: Period) -> list[dict[str, Any]]:
     """Per unit: deadlines met, late and open, in all and for the local rules (本地规则: limits
     the ten mechanisms do not set, the deadline timer's ``basis`` property)."""
-    per_unit = counted(session, actor, DEADLINE, period)
+    if not sees_everything(actor) and actor.unit_id is None:
+        return []
+    unit = None if sees_everything(actor) else actor.unit_id
+    per_unit = counted(session, DEADLINE, period, unit)
     _open_deadlines(session, actor, period, per_unit)
     names = {u.id: u for u in session.scalars(select(Unit))}
     rows = [
@@ -110,6 +115,6 @@ def deadline_compliance(session: Session, actor: Actor, period: Period) -> list[
 
 def loss_reasons(session: Session, actor: Actor, period: Period) -> list[dict[str, Any]]:
     """Lost cases by reason category, from the units' review reports (mechanism 9)."""
-    counts = _all_units(counted(session, actor, REASON, period))
+    counts = _totals(session, actor, REASON, period)
     ranked = sorted(((k, v) for k, v in counts.items() if v), key=lambda kv: (-kv[1], kv[0]))
     return [{"category": k, "count": v} for k, v in ranked]

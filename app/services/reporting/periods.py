@@ -46,22 +46,34 @@ def _next_month(day: date) -> date:
     return date(day.year + (day.month == 12), day.month % 12 + 1, 1)
 
 
-def spans(period: Period) -> tuple[list[tuple[str, str]], tuple[str, str] | None]:
-    """(day ranges, month range) that cover the period exactly: the whole months inside it as
-    months, the days of the months it only touches as days."""
-    first_whole = period.start if period.start.day == 1 else _next_month(period.start)
-    after_whole = date(period.end.year, period.end.month, 1)
-    if _next_month(period.end) - timedelta(days=1) == period.end:
-        after_whole = _next_month(period.end)
-    if first_whole >= after_whole:
-        return [(period.start.isoformat(), period.end.isoformat())], None
-    days = []
-    if period.start < first_whole:
-        days.append((period.start.isoformat(), (first_whole - timedelta(days=1)).isoformat()))
-    if after_whole <= period.end:
-        days.append((after_whole.isoformat(), period.end.isoformat()))
-    last_whole = after_whole - timedelta(days=1)
-    return days, (first_whole.isoformat()[:7], last_whole.isoformat()[:7])
+def spans(period: Period, years: bool = True) -> list[tuple[str, str, str]]:
+    """(grain, first, last) ranges of ``stat_counts`` rows that cover the period exactly: the
+    whole years inside it (unless ``years`` is false), then the whole months, then the days of
+    the months it only touches."""
+    start, end = period.start, period.end
+    first_month = start if start.day == 1 else _next_month(start)
+    after_months = _next_month(end) if _next_month(end) - timedelta(days=1) == end else None
+    after_months = after_months or date(end.year, end.month, 1)
+    if first_month >= after_months:
+        return [("d", start.isoformat(), end.isoformat())]
+    found = []
+    if start < first_month:
+        found.append(("d", start.isoformat(), _day_before(first_month)))
+    if after_months <= end:
+        found.append(("d", after_months.isoformat(), end.isoformat()))
+    first_year = first_month.year + (first_month.month != 1)
+    if not years or first_year >= after_months.year:
+        return [*found, ("m", first_month.isoformat()[:7], _day_before(after_months)[:7])]
+    found.append(("y", str(first_year), str(after_months.year - 1)))
+    if first_month.year < first_year:
+        found.append(("m", first_month.isoformat()[:7], f"{first_month.year}-12"))
+    if after_months.month != 1:
+        found.append(("m", f"{after_months.year}-01", _day_before(after_months)[:7]))
+    return found
+
+
+def _day_before(day: date) -> str:
+    return (day - timedelta(days=1)).isoformat()
 
 
 def quarters(period: Period) -> list[Period]:
