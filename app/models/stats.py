@@ -6,7 +6,7 @@ the facts (``aggregates`` says what each fact counts; ``huajie stats rebuild`` r
 
 from __future__ import annotations
 
-from sqlalchemy import Integer, String, Text
+from sqlalchemy import Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base
@@ -22,6 +22,12 @@ class StatCount(Base):
     """
 
     __tablename__ = "stat_counts"
+    # the key reads every unit's rows of a span range; the index one unit's (or the totals');
+    # both hold ``n``: a read touches no other page (SQLite keeps the rows in key order)
+    __table_args__ = (
+        Index("ix_stat_counts_unit", "statistic", "grain", "unit_id", "span", "key", "n"),
+        {"sqlite_with_rowid": False},
+    )
 
     statistic: Mapped[str] = mapped_column(String(16), primary_key=True)
     grain: Mapped[str] = mapped_column(String(1), primary_key=True)

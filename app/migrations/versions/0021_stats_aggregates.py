@@ -32,6 +32,11 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint(
             "statistic", "grain", "span", "unit_id", "key", name=op.f("pk_stat_counts")
         ),
+        sqlite_with_rowid=False,
+    )
+    op.create_index(
+        "ix_stat_counts_unit", "stat_counts",
+        ["statistic", "grain", "unit_id", "span", "key", "n"], unique=False,
     )
     # what the facts recorded so far count (the same code as ``huajie stats rebuild``)
     from app.services.reporting import aggregates
@@ -41,4 +46,5 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     """Downgrade schema."""
+    op.drop_index("ix_stat_counts_unit", table_name="stat_counts")
     op.drop_table("stat_counts")
