@@ -1,7 +1,7 @@
 """the statistics' aggregates: day, month and year counts, filled from the facts
 
 Revision ID: 0021
-Revises: 0017
+Revises: 0024
 Create Date: 2026-12-06
 
 """
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision: str = "0021"
-down_revision: Union[str, Sequence[str], None] = "0017"
+down_revision: Union[str, Sequence[str], None] = "0024"
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
@@ -35,8 +35,10 @@ def upgrade() -> None:
         sqlite_with_rowid=False,
     )
     op.create_index(
-        "ix_stat_counts_unit", "stat_counts",
-        ["statistic", "grain", "unit_id", "span", "key", "n"], unique=False,
+        "ix_stat_counts_unit",
+        "stat_counts",
+        ["statistic", "grain", "unit_id", "span", "key", "n"],
+        unique=False,
     )
     # what the facts recorded so far count (the same code as ``huajie stats rebuild``)
     from app.services.reporting import aggregates
