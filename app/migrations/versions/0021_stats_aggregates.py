@@ -1,7 +1,7 @@
 """the statistics' aggregates: day, month and year counts, filled from the facts
 
 Revision ID: 0021
-Revises: 0024
+Revises: 0022
 Create Date: 2026-12-06
 
 """
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision: str = "0021"
-down_revision: Union[str, Sequence[str], None] = "0024"
+down_revision: Union[str, Sequence[str], None] = "0022"
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
