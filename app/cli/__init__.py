@@ -12,6 +12,7 @@ from app.cli import (
     install,
     serve,
     settings,
+    stats,
     timers,
     tokens,
     units,
@@ -27,6 +28,6 @@ def main() -> None:
 for command in (
     install.init, serve.serve, units.units, users.users, tokens.tokens, timers.timers,
     holidays.calendar, audit.audit, export.export, backups.backup, backups.restore,
-    settings.settings,
+    settings.settings, stats.stats,
 ):  # fmt: skip
     main.add_command(command)

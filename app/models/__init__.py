@@ -33,10 +33,12 @@ from app.models.process import (
     TaskRecord,
     Timer,
 )
+from app.models.stats import StatCount
 
 __all__ = [
     "ROLES",
     "Setting",
+    "StatCount",
     "Substitution",
     "UNIT_KINDS",
     "ApiToken",

@@ -80,6 +80,7 @@ ACTION_LABELS = {
     "unit.reviewer": "指定合法性审查专人",
     "unit.adviser_firm": "登记法律顾问单位",
     "setting.change": "修改设置",
+    "stats.rebuild": "重建统计汇总",
     "evaluation.run": "败诉率评估",
     "deadline.suspend": "中止期限",
     "deadline.resume": "恢复期限",

@@ -1,6 +1,7 @@
 """A step's rows written by single Core statements, each left in the session as written (no
 unit-of-work pass over them): the instance's stored state under its version, a completed task's
-columns, a new row whose id is needed at once."""
+columns, a new row whose id is needed at once. What they change in the statistics'
+aggregates is counted here (``reporting.aggregate_sync``), as a flush would."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ from app.driver_sql import DriverStatement
 from app.errors import Conflict
 from app.models import ProcessInstance, TaskRecord
 from app.services.records import audit
+from app.services.reporting import aggregate_sync as stats_sync
+from app.services.reporting.aggregates import MEDIATION_PROCESS, OUTCOME_TASK
 
 _INSTANCES: Table = ProcessInstance.__table__  # type: ignore[assignment]
 _TASKS: Table = TaskRecord.__table__  # type: ignore[assignment]
@@ -35,9 +38,11 @@ _STORED_COLUMNS = ("state", "status", "ended_at")
 def store_state(session: Session, instance: ProcessInstance, state: str) -> None:
     version = instance.lock_version
     values = {"state": state, "status": instance.status, "ended_at": instance.ended_at}
-    stored = _STORE_STATE.run(
-        session.connection(), {**values, "b_id": instance.id, "b_version": version}
-    )
+    counted = [instance.id] if instance.process_id == MEDIATION_PROCESS else []
+    with stats_sync.counting(session, stats_sync.Facts(instances=counted)):
+        stored = _STORE_STATE.run(
+            session.connection(), {**values, "b_id": instance.id, "b_version": version}
+        )
     if stored != 1:
         raise Conflict("该流程实例刚被他人更新，请刷新后重试")
     for key in _STORED_COLUMNS:  # as written: nothing left for the next flush to send
@@ -51,7 +56,9 @@ _UPDATE_TASK = DriverStatement(update(_TASKS).where(_TASKS.c.id == bindparam("b_
 
 def close_task(session: Session, task: TaskRecord, values: dict[str, Any]) -> None:
     """Write a completed task's columns with one Core statement, the row kept as written."""
-    _UPDATE_TASK.run(session.connection(), {**values, "b_id": task.id})
+    mediation = [task.instance_id] if task.bpmn_id == OUTCOME_TASK else []
+    with stats_sync.counting(session, stats_sync.Facts([task.id], mediation)):
+        _UPDATE_TASK.run(session.connection(), {**values, "b_id": task.id})
     for key, value in values.items():
         set_committed_value(task, key, value)
 
@@ -76,6 +83,7 @@ def insert_row(session: Session, row: TaskRecord | ProcessInstance) -> None:
     ((row.id,),) = _insert(table).rows(session.connection(), values)
     make_transient_to_detached(row)
     session.add(row)
+    stats_sync.count_inserted(session, row)
 
 
 @lru_cache(maxsize=8)

@@ -41,6 +41,7 @@ class Action(StrEnum):
     VERIFY_AUDIT = "verify_audit"  # start a verification: changes no record
     READ_OUTAGES = "read_outages"  # 停机补发
     CHANGE_SETTINGS = "change_settings"  # the district's settings (app.config.DISTRICT_SETTINGS)
+    REBUILD_STATS = "rebuild_stats"  # recompute the statistics' aggregates from the facts
 
 
 PEOPLE = frozenset(ROLES)
@@ -80,6 +81,7 @@ ALLOWED: dict[Action, frozenset[str]] = {
     Action.VERIFY_AUDIT: AUDIT,
     Action.READ_OUTAGES: AUDIT | {"center"},
     Action.CHANGE_SETTINGS: frozenset({"admin", SYSTEM}),
+    Action.REBUILD_STATS: frozenset({"admin", SYSTEM}),
 }
 
 # what a refusal says, naming who may
@@ -107,6 +109,7 @@ REFUSALS: dict[Action, str] = {
     Action.VERIFY_AUDIT: "只有审计、司法局和管理员可以校验审计链",
     Action.READ_OUTAGES: "只有调处中心、司法局、审计和管理员可以查看",
     Action.CHANGE_SETTINGS: "只有系统管理员可以修改设置",
+    Action.REBUILD_STATS: "只有系统管理员可以重建统计汇总",
 }
 
 
