@@ -82,6 +82,19 @@ EXPECTED = {
     ("legal_adviser", "tasks.task_page", "POST"): True,
     ("legal_adviser", "cases.register", "GET"): False,
     ("admin", "modeler.deploy", "POST"): True,
+    # 系统管理: accounts, units, tokens, settings and holidays are the administrator's alone
+    ("admin", "admin.users", "POST"): True,
+    ("admin", "admin.user_page", "POST"): True,
+    ("admin", "admin.settings", "POST"): True,
+    ("admin", "admin.tokens", "POST"): True,
+    ("admin", "admin.holidays", "POST"): True,
+    ("bureau", "admin.users", "GET"): False,  # the bureau runs the mechanisms, not accounts
+    ("bureau_head", "admin.settings", "POST"): False,
+    ("process_owner", "admin.tokens", "GET"): False,
+    ("auditor", "admin.users", "GET"): False,
+    ("auditor", "admin.user_page", "POST"): False,
+    ("center", "admin.holidays", "POST"): False,
+    ("agency_head", "admin.revoke_token", "POST"): False,
 }
 
 

@@ -103,7 +103,7 @@ def fields_for(
                 name=name,
                 label=_label(name, prop, field_ui),
                 widget=widget,
-                required=name in required,
+                required=_required(name in required, prop),
                 help=_help(prop, field_ui),
                 placeholder=str(field_ui.get("ui:placeholder") or ""),
                 options=_options(prop, field_ui),
@@ -112,6 +112,14 @@ def fields_for(
             )
         )
     return result
+
+
+def _required(listed: bool, prop: Mapping[str, Any]) -> bool:
+    """Whether the person must fill the field: a checkbox always sends a value, so one is
+    required only when it must be ticked (``"const": true``)."""
+    if prop.get("type") == "boolean":
+        return listed and prop.get("const") is True
+    return listed
 
 
 def _ordered_names(properties: Mapping[str, Any], order: Any) -> list[str]:

@@ -14,7 +14,9 @@ from werkzeug.routing import IntegerConverter, Map
 
 from app.db import RETRY_AFTER_S, WriterBusy
 from app.errors import Forbidden, ServiceError
-from app.web import (  # api_manage, api_audit: their routes join api.bp on import
+from app.web import (  # api_manage, api_audit, admin_settings: their routes join api.bp, admin.bp
+    admin,
+    admin_settings,  # noqa: F401
     api,
     api_audit,  # noqa: F401
     api_manage,  # noqa: F401
@@ -64,6 +66,7 @@ ACTION_LABELS = {
     "user.role_change": "变更角色",
     "user.unit_change": "变更单位",
     "token.revoke": "撤销接口令牌",
+    "user.email_change": "修改电子邮箱",
     "document.read": "下载文书",
     "attachment.read": "下载附件",
     "dossier.export": "导出卷宗",
@@ -137,6 +140,7 @@ def register(app: Flask) -> None:
     for module in modules:
         app.register_blueprint(module.bp)
     app.register_blueprint(versions.bp)
+    app.register_blueprint(admin.bp)
     app.register_blueprint(api.bp)
     csrf.exempt(api.bp)
     app.register_blueprint(openapi.bp)
@@ -154,6 +158,8 @@ def register(app: Flask) -> None:
         but starting an audit verification, which only records its own result.
         """
         if request.path.startswith("/api/") or not current_user.is_authenticated:
+            return None
+        if request.endpoint is None:  # no such page: the 404 (or 405) that routing raised
             return None
         if not permissions.allowed(request.endpoint, request.method, current_user.role):
             if current_user.role == "auditor" and request.method not in SAFE_METHODS:
@@ -200,6 +206,12 @@ def register(app: Flask) -> None:
         if request.path.startswith("/api/"):
             return jsonify(error="未找到"), 404
         return render_template("error.html", message="页面不存在", status=404), 404
+
+    @app.errorhandler(405)
+    def _wrong_method(exc: Exception):
+        if request.path.startswith("/api/"):
+            return jsonify(error="不支持此请求方法"), 405
+        return render_template("error.html", message="此页面不支持该操作", status=405), 405
 
     @app.errorhandler(413)
     def _too_large(exc: Exception):

@@ -101,6 +101,14 @@ TABLE: dict[str, tuple[A | None, A | None]] = {
     "api.deploy_definition": (None, A.DEPLOY),
     "api.audit_events": (A.READ_AUDIT, None),
     "api.start_verification": (None, A.VERIFY_AUDIT),
+    # 系统管理 (administration in the browser)
+    "admin.users": (A.ADMINISTER, A.ADMINISTER),
+    "admin.user_page": (A.ADMINISTER, A.ADMINISTER),
+    "admin.units": (A.ADMINISTER, A.ADMINISTER),
+    "admin.tokens": (A.ADMINISTER, A.ADMINISTER),
+    "admin.revoke_token": (None, A.ADMINISTER),
+    "admin.holidays": (A.ADMINISTER, A.ADMINISTER),
+    "admin.settings": (A.CHANGE_SETTINGS, A.CHANGE_SETTINGS),
 }
 
 READ_METHODS = {"GET", "HEAD", "OPTIONS"}

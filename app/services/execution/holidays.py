@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from app import clock
 from app.errors import InvalidInput
-from app.holiday_file import CalendarFormatError, parse_calendar_file
+from app.holiday_file import CalendarFormatError, CalendarSchedule, parse_calendar_file
 from app.models import CalendarDay, CalendarYear
 from app.services.actor import Actor
 from app.services.records import audit
@@ -42,12 +42,7 @@ def load(session: Session) -> WorkCalendar:
     with _cache_lock:
         if _cache is not None and _cache[0] == key:
             return _cache[1]
-    overrides = {
-        row.day: DayOverride(row.is_workday, row.note)
-        for row in session.scalars(select(CalendarDay))
-    }
-    years = set(session.scalars(select(CalendarYear.year)))
-    calendar = WorkCalendar(overrides, years)
+    calendar = WorkCalendar(*stored_overrides(session))
     with _cache_lock:
         _cache = (key, calendar)
     return calendar
@@ -78,6 +73,23 @@ def in_scope(session: Session) -> Iterator[_Scope]:
     finally:
         _current.reset(token)
         scope._session = None
+
+
+@contextmanager
+def with_calendar(session: Session, calendar: WorkCalendar) -> Iterator[_Scope]:
+    """Compute with ``calendar`` instead of the stored one (a preview of an import)."""
+    with in_scope(session) as scope:
+        scope._calendar = calendar
+        yield scope
+
+
+def stored_overrides(session: Session) -> tuple[dict[date, DayOverride], set[int]]:
+    """The stored days and the years imported (what ``load`` builds its calendar from)."""
+    overrides = {
+        row.day: DayOverride(row.is_workday, row.note)
+        for row in session.scalars(select(CalendarDay))
+    }
+    return overrides, set(session.scalars(select(CalendarYear.year)))
 
 
 def current() -> WorkCalendar:
@@ -113,16 +125,30 @@ def deadline(
         raise InvalidInput(str(exc), {"from": [str(exc)]}) from exc
 
 
-def import_schedule(session: Session, actor: Actor, text: str, source: str) -> tuple[int, set[int]]:
-    """Store a year's schedule; returns (days stored, years covered). A year the file declares
-    (``year,YYYY``) is replaced whole: days stored for it before and not in the file are
-    dropped. The caller recomputes the waiting deadlines (``timers.recompute_after_import``)."""
+def parse(text: str) -> CalendarSchedule:
+    """The schedule in an import file; ``InvalidInput`` naming the line of the first problem."""
     try:
         schedule = parse_calendar_file(text)
     except CalendarFormatError as exc:
         raise InvalidInput(str(exc), {"file": [str(exc)]}) from exc
     if not schedule.years:
         raise InvalidInput("文件中没有任何日期或年度声明", {"file": ["没有日期或年度声明"]})
+    return schedule
+
+
+def as_if_imported(session: Session, schedule: CalendarSchedule) -> WorkCalendar:
+    """The calendar as it would be once ``schedule`` is imported (``import_schedule``'s rule:
+    a declared year is replaced whole), without storing anything."""
+    overrides, years = stored_overrides(session)
+    kept = {d: o for d, o in overrides.items() if d.year not in schedule.declared}
+    return WorkCalendar(kept | schedule.overrides, years | schedule.years)
+
+
+def import_schedule(session: Session, actor: Actor, text: str, source: str) -> tuple[int, set[int]]:
+    """Store a year's schedule; returns (days stored, years covered). A year the file declares
+    (``year,YYYY``) is replaced whole: days stored for it before and not in the file are
+    dropped. The caller recomputes the waiting deadlines (``timers.recompute_after_import``)."""
+    schedule = parse(text)
     now = clock.now()
     for year in schedule.declared:
         session.execute(

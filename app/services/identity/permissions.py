@@ -42,6 +42,7 @@ class Action(StrEnum):
     READ_OUTAGES = "read_outages"  # 停机补发
     CHANGE_SETTINGS = "change_settings"  # the district's settings (app.config.DISTRICT_SETTINGS)
     REBUILD_STATS = "rebuild_stats"  # recompute the statistics' aggregates from the facts
+    ADMINISTER = "administer"  # users, units, API tokens, the holiday schedule (系统管理)
 
 
 PEOPLE = frozenset(ROLES)
@@ -82,6 +83,7 @@ ALLOWED: dict[Action, frozenset[str]] = {
     Action.READ_OUTAGES: AUDIT | {"center"},
     Action.CHANGE_SETTINGS: frozenset({"admin", SYSTEM}),
     Action.REBUILD_STATS: frozenset({"admin", SYSTEM}),
+    Action.ADMINISTER: frozenset({"admin", SYSTEM}),
 }
 
 # what a refusal says, naming who may
@@ -110,6 +112,7 @@ REFUSALS: dict[Action, str] = {
     Action.READ_OUTAGES: "只有调处中心、司法局、审计和管理员可以查看",
     Action.CHANGE_SETTINGS: "只有系统管理员可以修改设置",
     Action.REBUILD_STATS: "只有系统管理员可以重建统计汇总",
+    Action.ADMINISTER: "只有系统管理员可以管理用户、单位、接口令牌和节假日安排",
 }
 
 
