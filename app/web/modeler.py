@@ -15,7 +15,7 @@ from werkzeug.wrappers import Response
 
 from app import clock
 from app.errors import InvalidInput, ServiceError
-from app.services.design import definitions, modeling
+from app.services.design import definitions, modeling, new_process
 from app.web import permissions
 from app.web.context import actor, db, json_body, settings
 
@@ -62,6 +62,31 @@ def page(process_id: str) -> str:
     )
 
 
+@bp.get("/processes/new/modeler")
+@login_required
+def new_page() -> Any:
+    """新建流程: the modeler on a blank template or a copy of a deployed process; stored when
+    deployed. A bad id, name or template is shown on the processes page, every problem at once."""
+    args = request.args
+    with db().read() as session:
+        try:
+            context = new_process.page_context(
+                session, args.get("process_id", "").strip(), args.get("name", ""),
+                args.get("template", ""), settings().forms_dir,
+            )  # fmt: skip
+        except InvalidInput as exc:
+            from app.web.processes import start_page
+
+            return start_page(exc.errors), 400
+    return render_template(
+        "modeler.html",
+        context=context,
+        today=clock.local_now().date().isoformat(),
+        bundle_built=(Path(current_app.static_folder or "") / BUNDLE).is_file(),
+        can_deploy=True,
+    )
+
+
 @bp.get("/processes/<process_id>/modeler/forms")
 @login_required
 def forms(process_id: str) -> Response:
@@ -75,7 +100,8 @@ def forms(process_id: str) -> Response:
 def validate(process_id: str) -> Response:
     body = _json_body()
     with db().read() as session:
-        definitions.latest_definition(session, process_id)  # 404 for an unknown process
+        if body.get("new") is not True:  # a new process' page validates before it exists
+            definitions.latest_definition(session, process_id)  # 404 for an unknown process
         found = modeling.problems(
             session, process_id, body["xml"].encode("utf-8"), settings().forms_dir
         )

@@ -48,6 +48,7 @@ TABLE: dict[str, tuple[A | None, A | None]] = {
     "processes.start": (None, A.WORK),
     "modeler.page": (A.READ_MODELS, None),
     "modeler.forms": (A.READ_MODELS, None),
+    "modeler.new_page": (A.DEPLOY, None),  # a new process: shown only to those who deploy
     "modeler.preview": (A.READ_MODELS, None),
     "modeler.validate": (None, A.DEPLOY),
     "modeler.deploy": (None, A.DEPLOY),

@@ -18,7 +18,9 @@ bp = Blueprint("processes", __name__)
 
 @bp.get("/processes")
 @login_required
-def start_page() -> str:
+def start_page(errors: dict[str, list[str]] | None = None) -> str:
+    """The processes a user may start; for modelers, every process and 新建流程 (``errors``:
+    what was wrong with a new process' id, name or template)."""
     with db().read() as session:
         items = processes.startable(session, actor())
         modelable = (
@@ -26,7 +28,10 @@ def start_page() -> str:
             if permissions.allowed("modeler.page", "GET", current_user.role)
             else []
         )
-    return render_template("processes.html", items=items, modelable=modelable)
+    return render_template(
+        "processes.html", items=items, modelable=modelable, errors=errors or {},
+        may_create=permissions.allowed("modeler.new_page", "GET", current_user.role),
+    )  # fmt: skip
 
 
 @bp.post("/processes/<process_id>/start")

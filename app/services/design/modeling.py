@@ -121,6 +121,13 @@ def page_context(definition: ProcessDefinition, forms: ProcessForms) -> dict[str
         "name": definition.name,
         "version": definition.version,
         "xml": definition.bpmn_xml,
+        **vocabulary(forms),
+    }
+
+
+def vocabulary(forms: ProcessForms) -> dict[str, Any]:
+    """What the panel offers: the process' forms, lanes, roles, assignees, documents, starts."""
+    return {
         "forms": forms.as_json(),
         "lanes": {
             lane: UNIT_KIND_LABELS.get(kind, kind) for lane, kind in lanes.LANE_UNIT_KIND.items()
@@ -220,7 +227,7 @@ def deploy(
     comment = comment.strip()
     if not comment:
         raise InvalidInput("请填写部署说明（为何修改）", {"comment": ["此项为必填项"]})
-    latest = definitions.latest_definition(session, process_id)
+    latest = definitions.latest_definition(session, process_id, required=False)  # new: None
     found = problems(session, process_id, content, forms_dir)
     blocking = [p for p in found if p.severity == "error"]
     if blocking:

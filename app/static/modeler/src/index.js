@@ -10,7 +10,7 @@ import "@bpmn-io/properties-panel/dist/assets/properties-panel.css";
 import "./modeler.css";
 
 import { createProblemsView } from "./problems";
-import HuajiePropertiesProvider from "./provider";
+import HuajiePropertiesProvider, { refusedInput } from "./provider";
 import spiffworkflow from "./spiffworkflow.json";
 import translateModule from "./translate";
 
@@ -42,6 +42,23 @@ function setStatus(text, kind) {
   const status = document.getElementById("modeler-status");
   status.textContent = text;
   status.className = `modeler-status ${kind || ""}`;
+}
+
+// Fit the diagram into the canvas, right of the palette, which overlays the canvas' left edge
+// (one column of 48 px or two of 94 px, depending on the canvas' height): the lanes' names must
+// not lie under it.
+function fitBesidePalette(canvas, readOnly) {
+  canvas.resized();
+  canvas.zoom("fit-viewport");
+  const palette = document.querySelector("#canvas .djs-palette");
+  if (readOnly || !palette) {
+    return;
+  }
+  const left = document.getElementById("canvas").getBoundingClientRect().left;
+  const covered = palette.getBoundingClientRect().right - left + 16; // screen pixels
+  const box = canvas.viewbox();
+  const margin = covered / box.scale;
+  canvas.viewbox({ x: box.x - margin, y: box.y, width: box.width + margin, height: box.height });
 }
 
 async function start() {
@@ -91,12 +108,11 @@ async function start() {
     setStatus(`已载入（${warnings.length} 条导入提示）`, "warning");
   }
   const canvas = modeler.get("canvas");
-  canvas.resized();
-  canvas.zoom("fit-viewport");
-  // leave room for the palette, which overlays the canvas' left edge
-  const box = canvas.viewbox();
-  const margin = 80 / box.scale;
-  canvas.viewbox({ x: box.x - margin, y: box.y, width: box.width + margin, height: box.height });
+  const readOnly = !deployButton;
+  if (readOnly) {
+    root.dataset.readonly = "true"; // no palette, no context pad (modeler.css)
+  }
+  fitBesidePalette(canvas, readOnly);
   modeler.on("commandStack.changed", () => {
     root.dataset.dirty = "true";
     if (blockedByErrors && deployButton) {
@@ -110,20 +126,31 @@ async function start() {
     return xml;
   }
 
+  // what the panel refused to write: the diagram still holds the value before it
+  function refusedProblems() {
+    return [...refusedInput.values()].map((r) => ({
+      severity: "error",
+      element_id: r.elementId,
+      message: `${r.label}填写的“${r.value}”无效（${r.message}），未写入流程图：请改正`,
+    }));
+  }
+
   async function validate() {
     setStatus("校验中…");
-    const { ok, data } = await postJson(urls.validateUrl, { xml: await currentXml() });
+    const body = { xml: await currentXml(), new: Boolean(context.new) };
+    const { ok, data } = await postJson(urls.validateUrl, body);
     if (!ok) {
       setStatus(data.error || "校验失败", "error");
       return null;
     }
-    problems.show(data.problems);
-    blockedByErrors = data.problems.some((p) => p.severity === "error");
+    const found = refusedProblems().concat(data.problems);
+    problems.show(found);
+    blockedByErrors = found.some((p) => p.severity === "error");
     if (deployButton) {
       deployButton.disabled = blockedByErrors;
     }
     setStatus(blockedByErrors ? "校验未通过" : "校验通过", blockedByErrors ? "error" : "ok");
-    return data.problems;
+    return found;
   }
 
   async function deploy() {
@@ -148,6 +175,10 @@ async function start() {
       return;
     }
     root.dataset.dirty = "false";
+    if (context.new) {
+      window.location.assign(urls.deployedUrl); // the process exists now: its own page
+      return;
+    }
     commentField.value = "";
     document.getElementById("version").textContent = `第 ${data.version} 版`;
     setStatus(
@@ -169,6 +200,32 @@ async function start() {
     setTimeout(() => URL.revokeObjectURL(link.href), 1000);
   }
 
+  // 导入 .bpmn: a file from a colleague or another modeler replaces the diagram on the page;
+  // nothing is stored until it passes 校验 and is deployed.
+  async function importFile(event) {
+    const file = event.target.files[0];
+    event.target.value = "";
+    if (!file) {
+      return;
+    }
+    try {
+      const { warnings } = await modeler.importXML(await file.text());
+      fitBesidePalette(canvas, readOnly);
+      problems.clear();
+      root.dataset.dirty = "true";
+      setStatus(
+        `已导入 ${file.name}${warnings.length ? `（${warnings.length} 条导入提示）` : ""}，尚未部署：请校验后部署`,
+        warnings.length ? "warning" : "ok",
+      );
+    } catch (error) {
+      setStatus(`无法导入 ${file.name}：不是有效的 BPMN 文件（${error.message}）`, "error");
+    }
+  }
+
+  const importInput = document.getElementById("import-file");
+  if (importInput) {
+    importInput.addEventListener("change", importFile);
+  }
   if (validateButton) {
     validateButton.addEventListener("click", validate);
   }

@@ -253,14 +253,33 @@ const KindEntry = deadlineSelect({
   ],
 });
 
+// Text typed into a deadline field that its pattern refused, so the diagram still holds the
+// value before it: 校验 (and so 部署) must fail while such text is on the page, naming the field,
+// instead of passing on the old value. Keyed by element and entry; an entry shown afresh (its
+// element selected again) shows the diagram's value and forgets what was refused.
+export const refusedInput = new Map();
+
 // A typed text field of the deadline: it writes only what its pattern accepts.
 function deadlineText({ label, description, pattern, message, read, patch }) {
+  const valid = (value) => pattern.test(value || "");
+  const validate = (value) => (valid(value) ? null : message); // stable: the panel re-checks on change
   return function DeadlineText(props) {
     const { element, id, timer } = props;
     const context = useService("huajieContext");
     const debounce = useService("debounceInput");
     const write = useDeadlineWriter(element, timer);
-    const valid = (value) => pattern.test(value || "");
+    const key = `${element.id}/${id}`;
+    useEffect(() => {
+      refusedInput.delete(key);
+    }, [key]);
+    const setValue = (value) => {
+      if (!valid(value)) {
+        refusedInput.set(key, { elementId: element.id, label, value: value || "", message });
+        return;
+      }
+      refusedInput.delete(key);
+      write(patch(value));
+    };
     return (
       <TextFieldEntry
         id={id}
@@ -269,8 +288,8 @@ function deadlineText({ label, description, pattern, message, read, patch }) {
         description={description}
         debounce={debounce}
         getValue={() => read(currentDeadline(timer, context).deadline)}
-        setValue={(value) => valid(value) && write(patch(value))}
-        validate={(value) => (valid(value) ? null : message)}
+        setValue={setValue}
+        validate={validate}
       />
     );
   };
