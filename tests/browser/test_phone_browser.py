@@ -1,0 +1,107 @@
+"""A phone (360 px wide) in Chromium: the inbox, a task page with its form and the case page
+fit the screen (nothing wider than the page), and the form can be filled and submitted; at
+1024 px the navigation stays one line per link, never one character per line."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from tests.browser.test_mediation_browser import (
+    REGISTER,
+    REPLY,
+    complete_task,
+    inbox_row,
+    login,
+    logout,
+    open_task_from_history,
+    open_task_from_inbox,
+    register_case,
+    submit_task,
+)
+
+pytestmark = pytest.mark.browser
+
+PHONE = {"width": 360, "height": 740}
+
+
+@pytest.fixture
+def phone(browser: Browser, live_server: str) -> Iterator[Page]:
+    context = browser.new_context(
+        base_url=live_server, viewport=PHONE, locale="zh-CN", timezone_id="Asia/Shanghai",
+        is_mobile=True, has_touch=True, device_scale_factor=2,
+    )  # fmt: skip
+    context.set_default_timeout(15_000)
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
+def _fits(page: Page) -> None:
+    """No horizontal scrolling of the page itself (a wide table scrolls inside its box)."""
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0, f"{page.url} is {overflow} px wider than the phone"
+
+
+def test_inbox_task_page_and_case_page_work_on_a_phone(phone: Page, tmp_path) -> None:
+    page = phone
+    login(page, "center")
+    _fits(page)
+    header = page.locator("header.topbar").bounding_box()
+    assert header is not None and header["height"] < PHONE["height"] / 4  # a compact header
+    instance_id = register_case(page, "（2026）苏0813行诉前88号")
+    _fits(page)
+    open_task_from_history(page, REGISTER)
+    complete_task(
+        page, REGISTER, instance_id,
+        {"材料摘要": "起诉状、证据目录", "交办通知书文号": f"洪调交〔2026〕{instance_id}号"},
+    )  # fmt: skip
+    logout(page)
+
+    login(page, "gtzy")
+    expect(inbox_row(page, instance_id)).to_be_visible()
+    _fits(page)
+    page.screenshot(path=tmp_path / "phone-inbox.png", full_page=True)
+    open_task_from_inbox(page, instance_id, REPLY)
+    _fits(page)
+    first = page.locator("form [data-autofocus]").first
+    expect(first).to_be_focused()
+    submit = page.get_by_role("button", name="提交")
+    submit.scroll_into_view_if_needed()
+    box = submit.bounding_box()
+    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"]
+    submit.click()  # nothing filled: refused, the summary on top names the fields
+    summary = page.locator(".error-summary")
+    expect(summary).to_be_visible()
+    expect(summary).to_contain_text("责任领导")
+    _fits(page)
+    page.screenshot(path=tmp_path / "phone-task-refused.png", full_page=True)
+    for name, value in (
+        ("responsible_leader", "赵刚"), ("leader_title", "局长"), ("liaison", "刘洋"),
+        ("liaison_phone", "0517-87221234"), ("preliminary_plan", "复核补偿标准，约谈当事人"),
+    ):  # fmt: skip
+        page.locator(f"#f-{name}").fill(value)
+    submit_task(page, REPLY, instance_id)
+    _fits(page)
+
+    page.goto(f"/instances/{instance_id}")
+    page.locator("#case-link").click()
+    expect(page.get_by_role("heading").first).to_be_visible()
+    _fits(page)
+    page.screenshot(path=tmp_path / "phone-case.png", full_page=True)
+
+
+def test_the_navigation_keeps_whole_words_at_1024_px(browser: Browser, live_server: str) -> None:
+    context = browser.new_context(base_url=live_server, viewport={"width": 1024, "height": 768})
+    try:
+        page = context.new_page()
+        login(page, "admin")  # the most links
+        for link in page.locator("header nav a").all():
+            box = link.bounding_box()
+            assert box is not None and box["height"] < 30, link.inner_text()  # one line
+        _fits(page)
+    finally:
+        context.close()
