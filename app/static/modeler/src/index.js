@@ -56,9 +56,18 @@ function fitBesidePalette(canvas, readOnly) {
   }
   const left = document.getElementById("canvas").getBoundingClientRect().left;
   const covered = palette.getBoundingClientRect().right - left + 16; // screen pixels
+  // widen the view on the left by ``margin`` (diagram units) and zoom out with it: what was at
+  // the canvas' left edge then lands ``covered`` pixels to the right
   const box = canvas.viewbox();
-  const margin = covered / box.scale;
-  canvas.viewbox({ x: box.x - margin, y: box.y, width: box.width + margin, height: box.height });
+  const screen = box.width * box.scale;
+  const margin = (covered * box.width) / Math.max(screen - covered, 1);
+  const grown = (box.width + margin) / box.width;
+  canvas.viewbox({
+    x: box.x - margin,
+    y: box.y,
+    width: box.width + margin,
+    height: box.height * grown,
+  });
 }
 
 async function start() {
