@@ -134,6 +134,8 @@ def change_email(session: Session, actor: Actor, username: str, email: str) -> N
 @unit_of_work
 def set_reviewer(session: Session, actor: Actor, unit_code: str, username: str) -> None:
     require(actor.role, Action.ADMINISTER)
+    if not username:
+        raise InvalidInput("请选择合法性审查专人", {"username": ["请选择合法性审查专人"]})
     units.set_reviewer(session, actor, unit_code, username)
 
 
