@@ -12,6 +12,7 @@ from playwright.sync_api import Browser, Page, expect
 from tests.browser.test_mediation_browser import (
     REGISTER,
     REPLY,
+    SCHEDULE,
     complete_task,
     inbox_row,
     login,
@@ -92,6 +93,17 @@ def test_inbox_task_page_and_case_page_work_on_a_phone(phone: Page, tmp_path) ->
     expect(page.get_by_role("heading").first).to_be_visible()
     _fits(page)
     page.screenshot(path=tmp_path / "phone-case.png", full_page=True)
+    logout(page)
+
+    # The center's next task has a checkbox: it sits beside its label, on the same line.
+    login(page, "center")
+    open_task_from_inbox(page, instance_id, SCHEDULE)
+    box = page.locator("#f-parties_informed").bounding_box()
+    label = page.locator('label[for="f-parties_informed"]').bounding_box()
+    assert box is not None and label is not None
+    assert 0 <= label["x"] - (box["x"] + box["width"]) <= 16, (box, label)
+    assert abs((box["y"] + box["height"] / 2) - (label["y"] + label["height"] / 2)) < 12
+    _fits(page)
 
 
 def test_the_navigation_keeps_whole_words_at_1024_px(browser: Browser, live_server: str) -> None:
