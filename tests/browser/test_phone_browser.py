@@ -41,10 +41,20 @@ def phone(browser: Browser, live_server: str) -> Iterator[Page]:
         context.close()
 
 
+# the elements reaching past the right edge of the window, for the failure message
+WIDER = """() => [...document.querySelectorAll("body *")]
+  .filter((e) => e.getBoundingClientRect().right > window.innerWidth + 0.5)
+  .slice(0, 5).map((e) => e.tagName + "." + e.className + "#" + e.id)"""
+
+
 def _fits(page: Page) -> None:
-    """No horizontal scrolling of the page itself (a wide table scrolls inside its box)."""
+    """No horizontal scrolling of the page itself (a wide table scrolls inside its box); once
+    any diagram on the page has been drawn (the viewer marks its box ready)."""
+    expect(page.locator("[data-src]:not([data-ready])")).to_have_count(0)
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-    assert overflow <= 0, f"{page.url} is {overflow} px wider than the phone"
+    assert overflow <= 0, (
+        f"{page.url} is {overflow} px wider than the phone: {page.evaluate(WIDER)}"
+    )
 
 
 def test_inbox_task_page_and_case_page_work_on_a_phone(phone: Page, tmp_path) -> None:
