@@ -20,6 +20,7 @@ from app.errors import InvalidInput
 from app.models import UnitWebhook, WebhookDelivery
 from app.services.notify import ladder, mail, webhooks
 from tests.helpers import actor, register, step
+from tests.test_web import _csrf, login
 
 pytestmark = pytest.mark.both_databases
 
@@ -133,3 +134,22 @@ def test_a_robot_is_set_by_an_administrator_with_every_problem_named(db):
         webhooks.configure(db, actor(db, "center"), "GTZY", "wecom", "https://qyapi.example/x")
     with db.read() as session:
         assert session.scalars(select(UnitWebhook)).all() == []
+
+
+def test_an_administrator_sets_a_units_robot_on_the_units_page(client, db):
+    login(client, "admin")
+    form = {"do": "webhook", "unit": "GTZY", "kind": "wecom", "url": "ftp://robot.example/x"}
+    refused = client.post(
+        "/admin/units", data={**form, "csrf_token": _csrf(client, "/admin/units")}
+    )
+    assert refused.status_code == 400 and "须为 https 地址" in refused.get_data(as_text=True)
+    url = "https://qyapi.weixin.example/cgi-bin/webhook/send?key=k"
+    saved = client.post(
+        "/admin/units",
+        data={**form, "url": url, "csrf_token": _csrf(client, "/admin/units")},
+    )
+    assert saved.status_code == 302
+    assert url.replace("&", "&amp;") in client.get("/admin/units").get_data(as_text=True)
+    with db.read() as session:
+        (robot,) = session.scalars(select(UnitWebhook)).all()
+    assert robot.kind == "wecom" and robot.unit.code == "GTZY"

@@ -83,6 +83,8 @@ ACTION_LABELS = {
     "unit.reviewer": "指定合法性审查专人",
     "unit.adviser_firm": "登记法律顾问单位",
     "setting.change": "修改设置",
+    "webhook.set": "设置群机器人",
+    "webhook.remove": "移除群机器人",
     "stats.rebuild": "重建统计汇总",
     "evaluation.run": "败诉率评估",
     "deadline.suspend": "中止期限",

@@ -18,6 +18,7 @@ from app import clock
 from app.errors import Conflict, InvalidInput
 from app.models import ROLES, User
 from app.services.identity import accounts, administration, org
+from app.services.notify import webhooks
 from app.web.context import actor, db, settings
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -122,6 +123,10 @@ def units() -> ResponseReturnValue:
         try:
             if request.form.get("do") == "reviewer":
                 administration.set_reviewer(db(), actor(), code, _field("username"))
+            elif request.form.get("do") == "webhook":
+                webhooks.configure(
+                    db(), actor(), code, _field("kind"), _field("url"), _field("secret")
+                )
             else:
                 administration.set_adviser_firm(db(), actor(), code, _field("firm"))
         except InvalidInput as exc:
@@ -133,8 +138,10 @@ def units() -> ResponseReturnValue:
         rows = administration.all_units(session)
         reviewers = {u.id: u for u in administration.users(session) if u.active}
         page = render_template(
-            "admin/units.html", units=rows, people=reviewers, errors=errors, failed_unit=code
-        )
+            "admin/units.html", units=rows, people=reviewers, errors=errors, failed_unit=code,
+            robots=webhooks.robots(session), deliveries=webhooks.last_deliveries(session),
+            robot_kinds=webhooks.KINDS,
+        )  # fmt: skip
     return page, 400 if errors else 200
 
 

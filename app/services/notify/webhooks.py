@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app import clock
@@ -77,7 +77,7 @@ def configure(
     session: Session, actor: Actor, unit_code: str, kind: str, url: str, secret: str = ""
 ) -> UnitWebhook:
     """Set (or replace) a unit's robot; ``kind`` 'off' removes it."""
-    require(actor.role, Action.CHANGE_SETTINGS)
+    require(actor.role, Action.ADMINISTER)
     unit = org.unit_by_code(session, unit_code)
     row = session.scalar(select(UnitWebhook).where(UnitWebhook.unit_id == unit.id))
     if kind == "off":
@@ -103,6 +103,18 @@ def configure(
     row.updated_at = clock.now()
     audit.record(session, actor, "webhook.set", unit=unit.code, kind=kind, signed=bool(secret))
     return row
+
+
+def robots(session: Session) -> dict[int, UnitWebhook]:
+    """Each unit's robot, by unit id."""
+    return {r.unit_id: r for r in session.scalars(select(UnitWebhook))}
+
+
+def last_deliveries(session: Session) -> dict[int, WebhookDelivery]:
+    """The newest message of each unit that has had one, by unit id."""
+    newest = select(func.max(WebhookDelivery.id)).group_by(WebhookDelivery.unit_id)
+    rows = session.scalars(select(WebhookDelivery).where(WebhookDelivery.id.in_(newest)))
+    return {r.unit_id: r for r in rows}
 
 
 def queue(session: Session, unit_ids: Iterable[int | None], kind: str, text: str) -> int:
