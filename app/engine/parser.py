@@ -29,8 +29,22 @@ _XML_PARSER = etree.XMLParser(
 @dataclass
 class DefinitionProblem:
     element_id: str  # "" when the problem is with the file as a whole
-    message: str
+    message: str  # Chinese, for the process owner
     severity: str = "error"  # "error" blocks deployment; "warning" is shown and allowed
+    detail: str = ""  # what the engine or the schema said, in its own words
+    line: int | None = None  # where in the file (XML and schema errors)
+    column: int | None = None
+    code: str = ""  # a refusal the owner may overrule, e.g. CONFIRM_VERSION
+
+    def as_dict(self) -> dict[str, object]:
+        found: dict[str, object] = {
+            "element_id": self.element_id, "message": self.message, "severity": self.severity,
+        }  # fmt: skip
+        for key in ("detail", "line", "column", "code"):
+            value = getattr(self, key)
+            if value not in ("", None):
+                found[key] = value
+        return found
 
 
 class BpmnDefinitionError(ValueError):
