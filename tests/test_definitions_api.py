@@ -106,7 +106,7 @@ def test_a_new_version_of_a_shipped_process(client, tokens):
     assert response.status_code == 201
     assert response.json == {
         "process_id": "pre_litigation_mediation", "version": 2,
-        "sha256": response.json["sha256"], "unchanged": False, "warnings": [],
+        "sha256": response.json["sha256"], "unchanged": False, "warnings": [], "problems": [],
     }  # fmt: skip
 
 

@@ -1,21 +1,20 @@
 """SpiffWorkflow glue. Nothing outside this package imports SpiffWorkflow."""
 
+from app.engine.checking import parse_bpmn
 from app.engine.decisions import DecisionOutline, outline_decisions, parse_with_decisions
 from app.engine.migration import MigrationRefused, migrate
 from app.engine.outline import ElementOutline, outline
 from app.engine.parser import (
     MAX_BPMN_BYTES,
-    BpmnDefinitionError,
-    DefinitionProblem,
     ParsedProcess,
     ScriptInfo,
     TimerInfo,
     UserTaskInfo,
     called_elements,
     executable_process_ids,
-    parse_bpmn,
     started_processes,
 )
+from app.engine.problems import BpmnDefinitionError, DefinitionProblem, DiagramFacts, MessageWait
 from app.engine.runtime import (
     Engine,
     EngineError,
@@ -33,9 +32,11 @@ __all__ = [
     "BpmnDefinitionError",
     "DecisionOutline",
     "DefinitionProblem",
+    "DiagramFacts",
     "ElementOutline",
     "Engine",
     "EngineError",
+    "MessageWait",
     "MigrationRefused",
     "ParsedProcess",
     "ReadyUserTask",

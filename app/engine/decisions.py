@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from app.engine.checking import parse_bpmn
 from app.engine.parser import (
     BPMN_NS,
     BpmnDefinitionError,
@@ -23,7 +24,6 @@ from app.engine.parser import (
     ParsedProcess,
     adopt_camunda_conventions,
     decision_ref,
-    parse_bpmn,
     parse_bpmn_root,
     parse_xml,
 )

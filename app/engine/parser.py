@@ -13,9 +13,10 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinitio
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
 from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
 from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask
-from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
+from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 
-from app.engine import iso_timers
+from app.engine import iso_timers, wording
+from app.engine.problems import BpmnDefinitionError, DefinitionProblem, DiagramFacts
 from app.engine.serializer import SERIALIZER
 from app.engine.timers import REPLACEMENTS
 
@@ -24,33 +25,6 @@ MAX_BPMN_BYTES = 2 * 1024 * 1024
 _XML_PARSER = etree.XMLParser(
     resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False, remove_comments=True
 )
-
-
-@dataclass
-class DefinitionProblem:
-    element_id: str  # "" when the problem is with the file as a whole
-    message: str  # Chinese, for the process owner
-    severity: str = "error"  # "error" blocks deployment; "warning" is shown and allowed
-    detail: str = ""  # what the engine or the schema said, in its own words
-    line: int | None = None  # where in the file (XML and schema errors)
-    column: int | None = None
-    code: str = ""  # a refusal the owner may overrule, e.g. CONFIRM_VERSION
-
-    def as_dict(self) -> dict[str, object]:
-        found: dict[str, object] = {
-            "element_id": self.element_id, "message": self.message, "severity": self.severity,
-        }  # fmt: skip
-        for key in ("detail", "line", "column", "code"):
-            value = getattr(self, key)
-            if value not in ("", None):
-                found[key] = value
-        return found
-
-
-class BpmnDefinitionError(ValueError):
-    def __init__(self, problems: list[DefinitionProblem]) -> None:
-        super().__init__("; ".join(f"{p.element_id}: {p.message}" for p in problems))
-        self.problems = problems
 
 
 @dataclass
@@ -93,6 +67,8 @@ class ParsedProcess:
     scripts: list[ScriptInfo] = field(default_factory=list)
     message_variables: set[str] = field(default_factory=set)  # names messages put into data
     other_timers: list[TimerInfo] = field(default_factory=list)  # not on a user task
+    problems: list[DefinitionProblem] = field(default_factory=list)  # found while checking
+    facts: DiagramFacts = field(default_factory=DiagramFacts)
 
 
 def parse_xml(content: bytes) -> Any:
@@ -103,7 +79,19 @@ def parse_xml(content: bytes) -> Any:
     try:
         return etree.fromstring(content, _XML_PARSER)
     except etree.XMLSyntaxError as exc:
-        raise BpmnDefinitionError([DefinitionProblem("", f"XML 格式错误：{exc}")]) from exc
+        line, column = exc.position if exc.position else (None, None)
+        where = f"第 {line} 行第 {column} 列" if line else "文件"
+        raise BpmnDefinitionError(
+            [
+                DefinitionProblem(
+                    "",
+                    f"XML 格式错误：{where}不是合规的 XML（标签未闭合、引号不配对或字符非法）",
+                    detail=str(exc),
+                    line=line,
+                    column=column,
+                )  # fmt: skip
+            ]
+        ) from exc
 
 
 def _swap_timers(spec: Any) -> None:
@@ -228,7 +216,9 @@ def adopt_camunda_conventions(root: Any) -> Any:
             and node.find(f"{{{BPMN_NS}}}extensionElements") is None
         ):
             extensions = etree.Element(f"{{{BPMN_NS}}}extensionElements")
-            node.insert(0, extensions)  # SpiffWorkflow does not care about the element order
+            # the schema wants documentation first, then extensionElements
+            docs = node.findall(f"{{{BPMN_NS}}}documentation")
+            node.insert(node.index(docs[-1]) + 1 if docs else 0, extensions)
             _merge_spiff_properties(extensions, [("formJsonSchemaFilename", form_key)])
     for node in root.iter(f"{{{BPMN_NS}}}businessRuleTask"):
         _adopt_decision_ref(node)
@@ -304,26 +294,21 @@ def started_processes(content: bytes) -> set[str]:
     return found
 
 
-def parse_bpmn(
-    content: bytes,
+def parse_root(
+    root: Any,
+    process_id: str,
     filename: str = "upload.bpmn",
     called: Mapping[str, bytes] | None = None,
     decisions: Sequence[tuple[str, Any]] = (),
 ) -> ParsedProcess:
-    """Parse one BPMN file holding one executable process; raise BpmnDefinitionError.
+    """Parse the executable process ``process_id`` of a schema-valid BPMN tree (see
+    ``app.engine.checking.parse_bpmn``); raise BpmnDefinitionError in Chinese.
 
     ``called`` holds the BPMN of processes its call activities call, by process id; their
     specs are bundled into this definition, so a version keeps the callee it was deployed with.
     ``decisions``: (file name, DMN document) its business rule tasks call (engine.decisions).
     """
-    root = adopt_camunda_conventions(parse_bpmn_root(content))
-    executable = _executable_ids(root)
-    if len(executable) != 1:
-        raise BpmnDefinitionError(
-            [DefinitionProblem("", f"需要恰好一个可执行流程，找到 {len(executable)} 个")]
-        )
-    process_id = executable[0]
-    parser = SpiffBpmnParser(validator=VALIDATOR)
+    parser = SpiffBpmnParser(validator=None)  # the caller validated the tree against the XSD
     try:
         for dmn_filename, document in decisions:
             parser.add_dmn_xml(document, dmn_filename)
@@ -336,12 +321,28 @@ def parse_bpmn(
         spec = parser.get_spec(process_id)
         subprocess_specs = parser.get_subprocess_specs(process_id)
     except ValidationException as exc:
-        element = getattr(exc, "id", "") or ""
-        raise BpmnDefinitionError([DefinitionProblem(str(element), str(exc))]) from exc
+        english = str(exc)
+        raise BpmnDefinitionError(
+            [
+                DefinitionProblem(
+                    str(getattr(exc, "id", "") or ""),
+                    wording.parser_message(english),
+                    detail=wording.shorten(english),
+                    line=getattr(exc, "line_number", None) or None,
+                )  # fmt: skip
+            ]
+        ) from exc
     except BpmnDefinitionError:
         raise
     except Exception as exc:  # the parser raises many kinds; each is a bad definition
-        raise BpmnDefinitionError([DefinitionProblem("", f"无法解析流程定义：{exc}")]) from exc
+        english = f"{type(exc).__name__}: {exc}"
+        raise BpmnDefinitionError(
+            [
+                DefinitionProblem(
+                    "", wording.parser_message(english), detail=wording.shorten(english)
+                )
+            ]
+        ) from exc
     user_tasks: list[UserTaskInfo] = []
     lanes: list[str] = []
     scripts: list[ScriptInfo] = []

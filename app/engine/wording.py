@@ -36,7 +36,7 @@ ELEMENTS = {
 
 
 def element_label(tag: str) -> str:
-    """"用户任务（userTask）" for ``{ns}userTask`` or ``bpmn:userTask``."""
+    """ "用户任务（userTask）" for ``{ns}userTask`` or ``bpmn:userTask``."""
     local = tag.rsplit("}", 1)[-1].rsplit(":", 1)[-1]
     label = ELEMENTS.get(local)
     return f"{label}（{local}）" if label else local
@@ -58,8 +58,10 @@ def _rule(pattern: str, say: Callable[[re.Match[str]], str]) -> Rule:
 SCHEMA: list[Rule] = [
     _rule(
         r"Element '([^']+)': This element is not expected\. Expected is(?: one of)? \((.*)\)",
-        lambda m: f"{element_label(m[1])}的位置不对：此处应为 {_quoted(m[2])}"
-        "（BPMN 规定子元素的先后顺序，例如 documentation 须在 extensionElements 之前）",
+        lambda m: (
+            f"{element_label(m[1])}的位置不对：此处应为 {_quoted(m[2])}"
+            "（BPMN 规定子元素的先后顺序，例如 documentation 须在 extensionElements 之前）"
+        ),
     ),
     _rule(
         r"Element '([^']+)': This element is not expected\.",
@@ -68,8 +70,10 @@ SCHEMA: list[Rule] = [
     _rule(
         r"Element '([^']+)', attribute '([^']+)': '([^']*)' is not a valid value of the "
         r"atomic type 'xs:ID'",
-        lambda m: f"{element_label(m[1])}的 ID “{m[3]}”无效：ID 须唯一，"
-        "以字母或下划线开头，只含字母、数字、-、_ 和 .",
+        lambda m: (
+            f"{element_label(m[1])}的 ID “{m[3]}”无效：ID 须唯一，"
+            "以字母或下划线开头，只含字母、数字、-、_ 和 ."
+        ),
     ),
     _rule(
         r"Element '([^']+)', attribute '([^']+)': '([^']*)' is not a valid value of the "
@@ -116,22 +120,30 @@ def schema_message(english: str) -> str:
     return "不符合 BPMN 2.0 规范（XSD）：请在建模工具中打开并重新保存，或查看原文"
 
 
+_EVENT_KINDS = {"Message": "消息", "Signal": "信号", "Error": "错误", "Escalation": "升级"}
+
 # -- SpiffWorkflow's parser ------------------------------------------------------------------
 PARSER: list[Rule] = [
     _rule(
         r"A Service Task must have an operator",
-        lambda m: "服务任务（serviceTask）要调用外部系统，本产品不调用外部系统："
-        "请改为脚本任务（在沙箱中计算）或用户任务（由人办理）",
+        lambda m: (
+            "服务任务（serviceTask）要调用外部系统，本产品不调用外部系统："
+            "请改为脚本任务（在沙箱中计算）或用户任务（由人办理）"
+        ),
     ),
     _rule(
-        r"No DMN Diagram available with id (\S+)",
-        lambda m: f"业务规则任务引用的决策表 {m[1].rstrip('.')} 不在上传的文件中",
+        r"No DMN Diagram available with id \W*([\w.-]+)",
+        lambda m: f"业务规则任务引用的决策表“{m[1]}”不在上传的文件中",
     ),
     _rule(
         r"The process '([^']*)' was not found",
         lambda m: f"调用的流程“{m[1]}”未部署，也不在本文件中：请先部署它，或改为本文件中的流程 ID",
     ),
     _rule(r"There is no support implemented for this task type", lambda m: "本产品不支持此类元素"),
+    _rule(
+        r"NotImplementedError",
+        lambda m: "流程图使用了引擎未实现的 BPMN 功能（例如补偿 compensation）：请删去该元素",
+    ),
     _rule(
         r"No start event found",
         lambda m: "流程没有开始事件：请加一个开始事件（放在发起单位的泳道中）",
@@ -146,8 +158,10 @@ PARSER: list[Rule] = [
     ),
     _rule(
         r"A multiinstance task must specify a cardinality or a loop input data reference",
-        lambda m: "多实例任务须指定要遍历的集合（loopDataInputRef，流程数据中的列表）或次数"
-        "（loopCardinality）",
+        lambda m: (
+            "多实例任务须指定要遍历的集合（loopDataInputRef，流程数据中的列表）或次数"
+            "（loopCardinality）"
+        ),
     ),
     _rule(
         r"A multiinstance task must specify exactly one of cardinality",
@@ -169,7 +183,9 @@ PARSER: list[Rule] = [
         r"Unsupported Catch Event",
         lambda m: "不支持的边界事件：没有事件定义，或是补偿事件（compensation，本产品不执行补偿）",
     ),
-    _rule(r"Cancel Events may only be used with transactions", lambda m: "取消事件只能用于事务子流程"),
+    _rule(
+        r"Cancel Events may only be used with transactions", lambda m: "取消事件只能用于事务子流程"
+    ),
     _rule(
         r"Unknown Time Specification",
         lambda m: "定时器没有时间设置（timeDate、timeDuration 或 timeCycle）",
@@ -178,8 +194,7 @@ PARSER: list[Rule] = [
     _rule(r"Conditional event definition with missing condition", lambda m: "条件事件缺少条件"),
     _rule(
         r"Expected an? (Message|Signal|Error|Escalation) node",
-        lambda m: f"事件引用的{ {'Message': '消息', 'Signal': '信号', 'Error': '错误',
-                                 'Escalation': '升级'}[m[1]]}不存在（请在事件上选择已定义的一项）",
+        lambda m: f"事件引用的{_EVENT_KINDS[m[1]]}不存在（请在事件上选择已定义的一项）",
     ),
     _rule(
         r"Could not find messageRef from message event definition",
@@ -213,8 +228,10 @@ PARSER: list[Rule] = [
         r"hoc",
         lambda m: "自由子流程（adHocSubProcess）不能有开始或结束事件，也不支持顺序执行",
     ),
-    _rule(r"No (?:.*)calledElement|CallActivity must have a calledElement",
-          lambda m: "调用活动没有指定被调用的流程（calledElement）"),
+    _rule(
+        r"No (?:.*)calledElement|CallActivity must have a calledElement",
+        lambda m: "调用活动没有指定被调用的流程（calledElement）",
+    ),
 ]
 
 
@@ -224,6 +241,21 @@ def parser_message(english: str) -> str:
         if found:
             return say(found)
     return "流程图无法解析：此元素的写法本产品不认识（见原文）"
+
+
+# -- the sandbox's compiler (RestrictedPython) ---------------------------------------------
+def sandbox_message(error: str) -> str:
+    """Chinese for one error of ``sandbox.check_source`` (its own refusals are Chinese)."""
+    if re.search(r"[\u4e00-\u9fff]", error):
+        return error
+    syntax = re.match(r"Line (\d+): SyntaxError: (.*?)(?: at statement:.*)?$", error, re.S)
+    if syntax:
+        return f"第 {syntax[1]} 行有语法错误（括号或引号不配对、缺少运算数等）"
+    if "invalid variable name" in error or "invalid attribute name" in error:
+        return "使用了以下划线开头的名字或属性（沙箱不允许）"
+    if re.search(r"\b(exec|eval|print|import)\b", error):
+        return "使用了沙箱不允许的语句或函数（exec、eval、import 等）"
+    return "使用了沙箱不允许的写法"
 
 
 # -- run time: scripts, expressions, gateways ---------------------------------------------
@@ -251,7 +283,10 @@ RUNTIME: list[Rule] = [
     _rule(r"TypeError", lambda m: "表达式中的值类型不匹配（例如文本与数字相加）"),
     _rule(r"AttributeError", lambda m: "脚本使用了值上不存在（或沙箱不允许）的属性或方法"),
     _rule(r"_inplacevar_", lambda m: "脚本使用了增量赋值（+= 等），请写成 x = x + 1"),
-    _rule(r"Invalid isoformat|isoformat|Unable to parse|Invalid date", lambda m: "日期或时间的写法无效"),
+    _rule(
+        r"Invalid isoformat|isoformat|Unable to parse|Invalid date",
+        lambda m: "日期或时间的写法无效",
+    ),
     _rule(r"This process is not waiting for", lambda m: "流程当前不等待此消息"),
 ]
 

@@ -186,15 +186,19 @@ def deploy_definition() -> tuple[Response, int]:
         db(), _actor(), files, settings().forms_dir, str(request.form.get("comment", ""))
     )
     warnings = [_problem_json(p) for p in result.problems if p.severity != "error"]
+    problems = [p.as_dict() for p in result.problems]
     if result.definition is None:
         errors = [_problem_json(p) for p in result.errors]
-        return jsonify(error="流程定义未通过校验", errors=errors, warnings=warnings), 400
+        return jsonify(
+            error="流程定义未通过校验", errors=errors, warnings=warnings, problems=problems
+        ), 400
     body = {
         "process_id": result.definition.process_id,
         "version": result.definition.version,
         "sha256": result.definition.sha256,
         "unchanged": not result.created,
         "warnings": warnings,
+        "problems": problems,
     }
     return jsonify(body), 201 if result.created else 200
 
@@ -204,5 +208,6 @@ def _task_json(task: Any) -> Response:
         return jsonify(queries.task_json(session, task))
 
 
-def _problem_json(problem: Any) -> dict[str, str]:
+def _problem_json(problem: Any) -> dict[str, object]:
+    """The short form of ``problems`` (kept for clients written before it)."""
     return {"element_id": problem.element_id, "message": problem.message}

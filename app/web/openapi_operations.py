@@ -64,6 +64,12 @@ def _multipart(properties: dict[str, Schema], required: list[str]) -> Schema:
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 BINARY = {"type": "string", "format": "binary"}
+# app.engine.problems.DefinitionProblem.as_dict: every problem of a diagram at once
+PROBLEMS = {"type": "array", "items": _obj(
+    {"element_id": STR, "message": STR, "severity": {"enum": ["error", "warning"]}},
+    {"line": _nullable("integer"), "column": _nullable("integer"), "detail": _nullable("string"),
+     "code": STR},
+)}  # fmt: skip
 TASK_ID = [_path_id("task_id")]
 
 
@@ -174,8 +180,10 @@ OPERATIONS: dict[tuple[str, str], Schema] = {
         "requestBody": _multipart({"file": {"type": "array", "items": BINARY}, "comment": STR},
                                   ["file"]),
         "responses": {
-            "201": _json(_obj({"process_id": STR, "version": INT}), "已部署"),
-            "400": _json(_obj({}, {"error": STR, "errors": {"anyOf": [
+            "201": _json(
+                _obj({"process_id": STR, "version": INT}, {"problems": PROBLEMS}), "已部署"
+            ),
+            "400": _json(_obj({}, {"error": STR, "problems": PROBLEMS, "errors": {"anyOf": [
                 {"type": "array", "items": _obj({"message": STR},
                                                 {"element_id": _nullable("string")})},
                 SCHEMAS["Error"]["properties"]["errors"],

@@ -23,7 +23,7 @@ from app.engine import (
 from app.errors import InvalidInput, NotFound
 from app.models import ProcessDefinition
 from app.services.actor import Actor
-from app.services.design import bundles, definition_rules
+from app.services.design import bundles, definition_rules, deploy_checks
 from app.services.execution import gates, lanes
 from app.services.identity.permissions import Action, require
 from app.services.records import audit
@@ -116,6 +116,8 @@ def check(
                             task.bpmn_id, f"办结时要启动的流程尚未部署：{started}（starts 属性）"
                         )
                     )
+    problems[:0] = parsed.problems  # the engine's checks: schema, unsupported, expressions
+    problems.extend(deploy_checks.problems(parsed.facts))
     problems.extend(definition_rules.problems(parsed, forms))
     missing = gates.REQUIRED_TASKS.get(parsed.process_id, set()) - {
         t.bpmn_id for t in parsed.user_tasks
@@ -124,7 +126,7 @@ def check(
         problems.append(
             DefinitionProblem(bpmn_id, f"该流程必须包含用户任务 {bpmn_id}（法制审核硬性规则）")
         )
-    if not parsed.start_lane:
+    if not parsed.start_lane and not any("开始事件" in p.message for p in problems):
         problems.append(DefinitionProblem("", "开始事件须位于某一泳道中（泳道决定谁可以发起流程）"))
     return Checked(parsed, forms, problems)
 
@@ -144,7 +146,9 @@ def validate(
             content, forms_dir, filename, called, deployed_ids(session), resources
         ).problems
     except BpmnDefinitionError as exc:
-        return exc.problems
+        if exc.facts is None:  # not even XML: nothing more to say
+            return exc.problems
+        return exc.problems + deploy_checks.problems(exc.facts)
 
 
 def _with_callee_decisions(

@@ -191,10 +191,8 @@ def problems(
     return found
 
 
-def as_json(found: list[DefinitionProblem]) -> list[dict[str, str]]:
-    return [
-        {"element_id": p.element_id, "message": p.message, "severity": p.severity} for p in found
-    ]
+def as_json(found: list[DefinitionProblem]) -> list[dict[str, object]]:
+    return [p.as_dict() for p in found]
 
 
 class DeployRefused(InvalidInput):

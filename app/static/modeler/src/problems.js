@@ -55,12 +55,24 @@ export function createProblemsView(modeler, listElement, summaryElement) {
       const where = document.createElement("span");
       where.className = "problem-element";
       const element = problem.element_id ? registry.get(problem.element_id) : null;
+      const line = problem.line ? `第 ${problem.line} 行` + (problem.column ? `第 ${problem.column} 列` : "") : "";
       where.textContent = problem.element_id
         ? (element && element.businessObject.name) || problem.element_id
-        : "整个流程";
+        : line || "整个流程";
       const text = document.createElement("span");
       text.className = "problem-message";
       text.textContent = problem.message;
+      if (problem.detail) {
+        // the engine's or the schema's own words, for whoever asks its authors
+        const original = document.createElement("details");
+        original.className = "problem-detail";
+        const summary = document.createElement("summary");
+        summary.textContent = "原文";
+        const body = document.createElement("code");
+        body.textContent = problem.detail;
+        original.append(summary, body);
+        text.append(original);
+      }
       if (element) {
         const button = document.createElement("button");
         button.type = "button";
