@@ -17,7 +17,7 @@ from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
 from SpiffWorkflow.bpmn.util import BpmnEvent
-from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
+from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.util.task import TaskState
 
@@ -25,6 +25,7 @@ from app import jsontext
 from app.clocks import Clock, Computed, legacy_clock, system_event
 from app.engine import instructions, iso_timers
 from app.engine.compaction import compact
+from app.engine.failures import EngineError, is_storage_error
 from app.engine.sandbox import SAFE_FUNCTIONS, SandboxEnvironment, deadline_functions, time_types
 from app.engine.serializer import SERIALIZER, parse_task_id
 from app.engine.timers import (
@@ -47,17 +48,6 @@ _STORED_ATTR = "huajie_stored_tasks"  # how many tasks the last dump stored
 def _task(workflow: BpmnWorkflow, spiff_id: str) -> Any:
     """The workflow's task with this id, or None (ids through the serializer's memo)."""
     return workflow.get_task_from_id(parse_task_id(spiff_id))
-
-
-class EngineError(RuntimeError):
-    """The diagram could not run (a script, expression or gateway failed)."""
-
-    @classmethod
-    def of(cls, exc: Exception) -> EngineError:
-        """SpiffWorkflow's message with the reason it wraps (a refused name, a missing event)."""
-        cause = exc.__cause__ or exc.__context__
-        text = str(exc).rstrip("。. ")
-        return cls(f"{text}：{cause}" if cause is not None and str(cause) else text)
 
 
 class TaskNotReady(LookupError):
@@ -140,6 +130,8 @@ class Engine:
 
     # -- lifecycle --------------------------------------------------------------------------
     def start(self, spec_json: str, data: dict[str, Any]) -> BpmnWorkflow:
+        """A new workflow run to its first wait; an EngineError carries it as the failure
+        left it."""
         spec, subprocess_specs = _restore_spec(spec_json)
         workflow = BpmnWorkflow(spec, subprocess_specs, script_engine=self.script_engine)
         workflow.task_tree.data.update(data)
@@ -185,8 +177,34 @@ class Engine:
         try:
             workflow.refresh_timers()
             workflow.do_engine_steps()
-        except SpiffWorkflowException as exc:
-            raise EngineError.of(exc) from exc
+        except Exception as exc:  # whatever a diagram's step raises stops this instance only
+            if is_storage_error(exc):
+                raise
+            raise EngineError.of(exc, workflow) from exc
+
+    def retry(self, workflow: BpmnWorkflow, data: dict[str, Any]) -> None:
+        """Run the failed steps again (after an incident), ``data`` merged into their data:
+        a corrected value, or nothing after a migration to a fixed version."""
+        failed = workflow.get_tasks(state=TaskState.ERROR)
+        targets = failed or [
+            t for t in workflow.get_tasks(state=TaskState.READY) if not t.task_spec.manual
+        ]
+        for task in targets:
+            task.data.update(data)
+        try:
+            for task in failed:
+                task._set_state(TaskState.READY)
+                if task.task_spec.manual:  # its post-script failed: complete it again
+                    task.run()
+        except Exception as exc:
+            if is_storage_error(exc):
+                raise
+            raise EngineError.of(exc, workflow) from exc
+        self.advance(workflow)
+
+    @staticmethod
+    def failed_elements(workflow: BpmnWorkflow) -> list[str]:
+        return [t.task_spec.bpmn_id for t in workflow.get_tasks(state=TaskState.ERROR)]
 
     def deliver(self, workflow: BpmnWorkflow, name: str, payload: dict[str, Any]) -> bool:
         """Send a BPMN message; False when nothing in the workflow waits for it."""
@@ -219,8 +237,10 @@ class Engine:
         task.data[submitted_key(task.task_spec.bpmn_id)] = submitted
         try:
             task.run()
-        except SpiffWorkflowException as exc:
-            raise EngineError.of(exc) from exc
+        except Exception as exc:
+            if is_storage_error(exc):
+                raise
+            raise EngineError.of(exc, workflow) from exc
         self.advance(workflow)
 
     def cancel(self, workflow: BpmnWorkflow) -> None:

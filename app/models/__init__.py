@@ -12,6 +12,7 @@ from app.models.case import (
     ProcessMessage,
     Setting,
 )
+from app.models.incident import Incident
 from app.models.office import UnitWebhook, WebhookDelivery
 from app.models.org import (
     ROLES,
@@ -43,6 +44,7 @@ __all__ = [
     "UNIT_KINDS",
     "ApiToken",
     "Attachment",
+    "Incident",
     "AuditEvent",
     "AuditVerification",
     "Base",

@@ -19,7 +19,8 @@ class InstanceStatus(StrEnum):
     RUNNING = "running"
     COMPLETED = "completed"
     CANCELLED = "cancelled"  # withdrawn (e.g. a judgment reversed on appeal)
-    ERROR = "error"  # a script or expression failed; an administrator must look
+    ERROR = "error"  # a script or expression failed (before incidents: none are made now)
+    INCIDENT = "incident"  # stopped by a run-time error until a process owner retries it
 
 
 class TimerStatus(StrEnum):
@@ -51,4 +52,5 @@ INSTANCE_STATUS_LABELS = {
     InstanceStatus.COMPLETED: "已办结",
     InstanceStatus.CANCELLED: "已撤销",
     InstanceStatus.ERROR: "出错",
+    InstanceStatus.INCIDENT: "故障待处理",
 }

@@ -26,6 +26,7 @@ from app.web import (  # api_manage, api_audit, admin_settings: their routes joi
     court_lists,
     dashboard,
     guard,
+    incidents,
     instances,
     modeler,
     oidc,
@@ -44,6 +45,8 @@ ACTION_LABELS = {
     "instance.start": "启动流程",
     "instance.complete": "流程办结",
     "instance.error": "流程出错",
+    "instance.incident": "流程故障（运行出错，已停下）",
+    "incident.retry": "故障重试，流程继续",
     "task.complete": "提交任务",
     "timer.fired": "期限届满（催办）",
     "case.register": "登记案件",
@@ -138,6 +141,7 @@ def register(app: Flask) -> None:
         vendor,
         calendar_feed,
         court_lists,
+        incidents,
     )
     for module in modules:
         app.register_blueprint(module.bp)

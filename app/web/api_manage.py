@@ -12,7 +12,7 @@ from werkzeug.wrappers import Response
 from app.errors import InvalidInput
 from app.services.court import court_lists, reconsiderations
 from app.services.design import bundles, definitions
-from app.services.execution import assignment, deadlines
+from app.services.execution import assignment, deadlines, incident_retry, incidents
 from app.services.identity import org
 from app.services.reporting import evaluation, queries, stats
 from app.web.api import _actor, _body, _forbid_court, _reading, bp, token_required
@@ -211,3 +211,24 @@ def _task_json(task: Any) -> Response:
 def _problem_json(problem: Any) -> dict[str, object]:
     """The short form of ``problems`` (kept for clients written before it)."""
     return {"element_id": problem.element_id, "message": problem.message}
+
+
+@bp.get("/incidents")
+@token_required
+def list_incidents() -> Response:
+    """The open incidents: instances a run-time error stopped (process owners)."""
+    _forbid_court()
+    with _reading() as session:
+        found = incidents.open_incidents(session, _actor())
+        return jsonify([incidents.incident_json(i) for i in found])
+
+
+@bp.post("/incidents/<int:incident_id>/retry")
+@token_required
+def retry_incident(incident_id: int) -> Response:
+    """{data?: {field: value}}: run the failed step again with the data corrected."""
+    _forbid_court()
+    body = _body()
+    incident_retry.retry(db(), _actor(), incident_id, body.get("data"))
+    with _reading() as session:
+        return jsonify(incidents.incident_json(incidents.find(session, _actor(), incident_id)))

@@ -64,6 +64,12 @@ def _multipart(properties: dict[str, Schema], required: list[str]) -> Schema:
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 BINARY = {"type": "string", "format": "binary"}
+# app.services.execution.incidents.incident_json
+INCIDENT = _obj({
+    "id": INT, "instance_id": INT, "process_id": STR, "version": INT, "element_id": STR,
+    "element_name": STR, "message": STR, "detail": STR, "occurred_at": STR,
+    "resolved_at": _nullable("string"), "resolved_by": _nullable("string"),
+})  # fmt: skip
 # app.engine.problems.DefinitionProblem.as_dict: every problem of a diagram at once
 PROBLEMS = {"type": "array", "items": _obj(
     {"element_id": STR, "message": STR, "severity": {"enum": ["error", "warning"]}},
@@ -172,6 +178,17 @@ OPERATIONS: dict[tuple[str, str], Schema] = {
         "parameters": [{"name": "process_id", "in": "path", "required": True, "schema": STR}],
         "requestBody": _json_body("api.start_process"),
         "responses": _responses({201: _json(_ref("InstanceCreated"), "已启动")}, 400, 404),
+    },
+    ("get", "/incidents"): {
+        "x-endpoint": "api.list_incidents", "summary": "待处理的流程故障（流程管理员）",
+        "responses": _responses({200: _json({"type": "array", "items": INCIDENT})}),
+    },
+    ("post", "/incidents/{incident_id}/retry"): {
+        "x-endpoint": "api.retry_incident",
+        "summary": "重试出错的环节（data：更正的流程数据）；仍失败时 400，不做任何修改",
+        "parameters": [_path_id("incident_id")],
+        "requestBody": _json_body("api.retry_incident"),
+        "responses": _responses({200: _json(INCIDENT, "已越过出错环节")}, 400, 404, 409),
     },
     ("post", "/process-definitions"): {
         "x-endpoint": "api.deploy_definition",

@@ -72,6 +72,8 @@ TABLE: dict[str, tuple[A | None, A | None]] = {
     "versions.download_bundle": (A.READ_MODELS, None),
     "versions.diff": (A.READ_MODELS, None),
     "versions.migrate": (A.READ_MODELS, A.MIGRATE_INSTANCES),
+    "incidents.incident_list": (A.RESOLVE_INCIDENTS, None),
+    "incidents.retry": (None, A.RESOLVE_INCIDENTS),
     # the JSON API (token auth)
     "api.receive_message": (None, A.SEND_MESSAGE),  # the services tell court from process
     "api.create_case": (None, A.REGISTER_CASE),
@@ -90,6 +92,8 @@ TABLE: dict[str, tuple[A | None, A | None]] = {
     "api.deadline": (A.READ, None),
     "api.list_processes": (A.READ, None),
     "api.start_process": (None, A.WORK),
+    "api.list_incidents": (A.RESOLVE_INCIDENTS, None),
+    "api.retry_incident": (None, A.RESOLVE_INCIDENTS),
     "api.search_cases": (A.READ, None),
     "api.get_case": (A.READ, None),
     "api.start_for_case": (None, A.START_FOR_CASE),

@@ -4,14 +4,21 @@ could ever send the messages it waits for."""
 from __future__ import annotations
 
 from app.engine import DefinitionProblem, DiagramFacts, MessageWait
-from app.services.court import messages
+from app.services.design.routing_terms import TRIGGERS
 from app.services.execution import lanes
+
+COURT_MESSAGE = "法院消息："
 
 
 def sendable_messages() -> dict[str, str]:
-    """Message name -> what sends it: the court messages (``POST /api/v1/court-messages``).
-    A general message API would add its names here."""
-    return dict(messages.NAMES)
+    """Message name -> what sends it: the court messages (the routing table's triggers that
+    are court messages, delivered to the instances waiting for them). A general message API
+    would add its names here."""
+    return {
+        name: trigger.label.removeprefix(COURT_MESSAGE)
+        for name, trigger in TRIGGERS.items()
+        if trigger.label.startswith(COURT_MESSAGE)
+    }
 
 
 def problems(facts: DiagramFacts) -> list[DefinitionProblem]:

@@ -38,15 +38,20 @@ class InstancePlan:
     migrated: bool = False
 
 
+# an instance stopped by an incident may move to a fixed version, then be retried there
+MOVABLE = (InstanceStatus.RUNNING, InstanceStatus.INCIDENT)
+
+
 def eligible(session: Session, process_id: str, to_version: int) -> list[ProcessInstance]:
-    """Running instances of the process on a version older than ``to_version``."""
+    """Running (or incident-stopped) instances of the process on a version older than
+    ``to_version``."""
     return list(
         session.scalars(
             select(ProcessInstance)
             .join(ProcessDefinition, ProcessInstance.definition_id == ProcessDefinition.id)
             .where(
                 ProcessInstance.process_id == process_id,
-                ProcessInstance.status == InstanceStatus.RUNNING,
+                ProcessInstance.status.in_(MOVABLE),
                 ProcessDefinition.version < to_version,
             )
             .order_by(ProcessInstance.id)
@@ -93,7 +98,7 @@ def _apply_one(
     if (
         instance is None
         or instance.process_id != process_id
-        or instance.status != InstanceStatus.RUNNING
+        or instance.status not in MOVABLE
         or instance.definition.version >= to_version
     ):
         return InstancePlan(

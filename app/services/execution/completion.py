@@ -29,7 +29,15 @@ from app.models import Attachment, ProcessInstance, TaskRecord
 from app.models.states import TaskStatus
 from app.services.actor import Actor
 from app.services.design import definitions
-from app.services.execution import gates, holidays, instances, projections, row_writes, task_forms
+from app.services.execution import (
+    gates,
+    holidays,
+    incidents,
+    instances,
+    projections,
+    row_writes,
+    task_forms,
+)
 from app.services.execution.instances import can_work_on, row_locks, task_schema, working_for
 from app.services.execution.workflows import ENGINE, LEAN, EngineRun, StepResult, restore
 from app.services.notify import ladder
@@ -75,6 +83,7 @@ class Prepared:
     properties: dict[str, str]
     run: EngineRun
     submitted_at: datetime  # the submission's moment: its record and the task's completed_at
+    failed: EngineError | None = None  # the run stopped at a failure: an incident to open
 
 
 def prepare_completion(
@@ -98,12 +107,12 @@ def prepare_completion(
     gates.check(session, instance.process_id, task)
     now = clock.now()
     with holidays.in_scope(session):
-        workflow, properties = _run_completion(session, instance, task, schema, data, now)
+        workflow, properties, failed = _run_completion(session, instance, task, schema, data, now)
         timers, ready = ENGINE.timers(workflow), ENGINE.ready_user_tasks(workflow)
         run = EngineRun(timers, ready, ENGINE.dump(workflow))
     return Prepared(
         task, instance, open_count, instance.lock_version, dict(data), workflow, properties, run,
-        now,
+        now, failed,
     )  # fmt: skip
 
 
@@ -158,11 +167,13 @@ def complete_task(
     with holidays.in_scope(session):
         if prepared is None:
             now = clock.now()
-            workflow, properties = _run_completion(session, instance, task, schema, data, now)
+            workflow, properties, failed = _run_completion(
+                session, instance, task, schema, data, now
+            )
             run = None
         else:
             workflow, properties, run = prepared.workflow, prepared.properties, prepared.run
-            now = prepared.submitted_at
+            now, failed = prepared.submitted_at, prepared.failed
         row_writes.close_task(
             session,
             task,
@@ -188,6 +199,8 @@ def complete_task(
         # the instance's only open task was this one: sync need not look for others
         result = projections.save(session, instance, workflow, others_open=open_count > 1, run=run)
         instances.forward_signals(session, instance, result.signals)
+        if failed is not None:
+            incidents.open_for(session, instance, failed, actor, store=False)
         kinds = [k.strip() for k in properties.get("documents", "").split(",") if k.strip()]
         if kinds:
             documents.render_for_task(
@@ -364,9 +377,10 @@ def _run_completion(
     schema: dict[str, Any],
     data: dict[str, Any],
     now: datetime,
-) -> tuple[Any, dict[str, str]]:
+) -> tuple[Any, dict[str, str], EngineError | None]:
     """The instance's workflow with the task completed (its submission recorded at ``now``,
-    which deadlines may count from) and run to its next wait."""
+    which deadlines may count from) and run to its next wait, or to the step that failed
+    (the error returned: the caller opens an incident)."""
     workflow = restore(session, instance)
     properties = ENGINE.task_properties(workflow, task.spiff_task_id)
     engine_data = dict(data)
@@ -379,6 +393,8 @@ def _run_completion(
         ENGINE.complete(workflow, task.spiff_task_id, engine_data, submitted.to_dict())
     except TaskNotReady as exc:
         raise Conflict("任务已办结，不能重复提交") from exc
-    except EngineError as exc:
-        raise InvalidInput(f"流程执行出错：{exc}") from exc
-    return workflow, properties
+    except EngineError as exc:  # the submission stands; the instance stops at the failure
+        if exc.workflow is None:
+            raise InvalidInput(f"流程执行出错：{exc.message}") from exc
+        return exc.workflow, properties, exc
+    return workflow, properties, None

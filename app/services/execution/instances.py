@@ -22,7 +22,7 @@ from app.errors import Conflict, InvalidInput, NotFound
 from app.models import ProcessDefinition, ProcessInstance, TaskRecord
 from app.models.states import InstanceStatus
 from app.services.actor import Actor
-from app.services.execution import holidays, projections, row_writes, task_forms
+from app.services.execution import holidays, incidents, projections, row_writes, task_forms
 from app.services.execution.workflows import (
     ENGINE,
     LEAN,
@@ -46,10 +46,13 @@ def start(
     """Start an instance; ``unit_id`` is the unit it is handled for (承办单位), for filtering."""
     now = clock.now()
     with holidays.in_scope(session):
+        failed: EngineError | None = None
         try:
             workflow = ENGINE.start(definition.spec_json, data)
-        except EngineError as exc:
-            raise InvalidInput(f"流程无法启动：{exc}") from exc
+        except EngineError as exc:  # started all the same: it stops at the failure
+            if exc.workflow is None:
+                raise InvalidInput(f"流程无法启动：{exc.message}") from exc
+            workflow, failed = exc.workflow, exc
         instance = ProcessInstance(
             definition_id=definition.id,
             process_id=definition.process_id,
@@ -71,6 +74,8 @@ def start(
         projections.sync(session, instance, workflow, others_open=False)
         session.flush()
         remember(session, instance, workflow)
+        if failed is not None:
+            incidents.open_for(session, instance, failed, actor, store=False)
     return instance
 
 
@@ -154,18 +159,22 @@ def deliver_message(
             workflow, name, correlation, payload
         ):
             return False
+        failed: EngineError | None = None
         try:
             delivered = ENGINE.deliver(workflow, name, payload)
-        except EngineError as exc:
-            raise InvalidInput(f"流程执行出错：{exc}") from exc
+        except EngineError as exc:  # delivered: what it set off stopped at a failure
+            delivered, failed = True, exc
         if not delivered:
             return False
         audit.record(
             session, "system", "message.delivered", instance_id=instance.id,
             case_id=instance.case_id, message=name,
         )  # fmt: skip
-        result = projections.save(session, instance, workflow)
-        forward_signals(session, instance, result.signals)
+        if failed is not None:
+            incidents.open_for(session, instance, failed)
+        else:
+            result = projections.save(session, instance, workflow)
+            forward_signals(session, instance, result.signals)
     return True
 
 
@@ -247,11 +256,7 @@ def advance_instance(session: Session, instance_id: int) -> StepResult:
         try:
             ENGINE.advance(workflow)
         except EngineError as exc:
-            instance.status = InstanceStatus.ERROR
-            audit.covers(session, instance)
-            audit.record(
-                session, "system", "instance.error", instance_id=instance.id, error=str(exc)
-            )
+            incidents.open_for(session, instance, exc)
             return StepResult()
         result = projections.save(session, instance, workflow)
         forward_signals(session, instance, result.signals)

@@ -37,6 +37,7 @@ class Action(StrEnum):
     READ_MODELS = "read_models"  # diagrams, versions, diffs
     DEPLOY = "deploy"  # edit and deploy diagrams
     MIGRATE_INSTANCES = "migrate_instances"
+    RESOLVE_INCIDENTS = "resolve_incidents"  # see and retry instances stopped by an error
     READ_AUDIT = "read_audit"  # the audit log and its verification
     VERIFY_AUDIT = "verify_audit"  # start a verification: changes no record
     READ_OUTAGES = "read_outages"  # 停机补发
@@ -78,6 +79,7 @@ ALLOWED: dict[Action, frozenset[str]] = {
     Action.READ_MODELS: MODELERS | {"bureau", "bureau_head", "auditor"},
     Action.DEPLOY: MODELERS,
     Action.MIGRATE_INSTANCES: MODELERS,
+    Action.RESOLVE_INCIDENTS: MODELERS,
     Action.READ_AUDIT: AUDIT,
     Action.VERIFY_AUDIT: AUDIT,
     Action.READ_OUTAGES: AUDIT | {"center"},
@@ -107,6 +109,7 @@ REFUSALS: dict[Action, str] = {
     Action.READ_MODELS: "只有流程管理员、司法局和审计人员可以查看流程模型",
     Action.DEPLOY: "只有流程管理员可以部署流程定义",
     Action.MIGRATE_INSTANCES: "只有流程管理员可以迁移流程实例",
+    Action.RESOLVE_INCIDENTS: "只有流程管理员可以查看和处理流程故障",
     Action.READ_AUDIT: "只有审计、司法局和管理员可以查看审计日志",
     Action.VERIFY_AUDIT: "只有审计、司法局和管理员可以校验审计链",
     Action.READ_OUTAGES: "只有调处中心、司法局、审计和管理员可以查看",
