@@ -211,10 +211,19 @@ DIGEST_WORKING_DAYS = DistrictSetting(
     int, "每日待办摘要的天数", "每个工作日 08:30 的待办摘要列出此数个工作日内到期的任务",
 )  # fmt: skip
 
+CAMUNDA_GROUP_ROLES: DistrictSetting[dict[str, str]] = DistrictSetting(
+    "camunda_group_roles", {},
+    {"type": "object", "maxProperties": 200,
+     "additionalProperties": {"type": "string", "minLength": 1, "maxLength": 32}},
+    dict, "Camunda 候选组对应的角色",
+    "导入 Camunda 流程图时，用户任务的 camunda:candidateGroups 按此表换成本产品的角色"
+    "（role 属性），如 {\"management\": \"agency_head\"}；未列出的组不起作用（部署时提示）",
+)  # fmt: skip
+
 DISTRICT_SETTINGS: dict[str, DistrictSetting[Any]] = {
     s.key: s
     for s in (
         LOST_OUTCOMES, LOSS_RATE_THRESHOLD, INTERVIEW_MIN_CONCLUDED, MANY_LOST_THRESHOLD,
-        ATTACHMENT_QUOTA_MB, RECONSIDERATION_ORGAN, DIGEST_WORKING_DAYS,
+        ATTACHMENT_QUOTA_MB, RECONSIDERATION_ORGAN, DIGEST_WORKING_DAYS, CAMUNDA_GROUP_ROLES,
     )
 }  # fmt: skip

@@ -1,6 +1,6 @@
 """SpiffWorkflow glue. Nothing outside this package imports SpiffWorkflow."""
 
-from app.engine.checking import parse_bpmn
+from app.engine.checking import flow_element_ids, parse_bpmn
 from app.engine.decisions import DecisionOutline, outline_decisions, parse_with_decisions
 from app.engine.migration import MigrationRefused, migrate
 from app.engine.outline import ElementOutline, outline
@@ -50,6 +50,7 @@ __all__ = [
     "called_elements",
     "check_source",
     "executable_process_ids",
+    "flow_element_ids",
     "migrate",
     "outline",
     "parse_bpmn",

@@ -11,7 +11,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from app.engine import compiled, preflight
+from app.engine import camunda, compiled, preflight
 from app.engine.parser import (
     BPMN_NS,
     ParsedProcess,
@@ -34,15 +34,20 @@ def parse_bpmn(
     filename: str = "upload.bpmn",
     called: Mapping[str, bytes] | None = None,
     decisions: Sequence[tuple[str, Any]] = (),
+    group_roles: Mapping[str, str] | None = None,
 ) -> ParsedProcess:
     """Parse one BPMN file holding one executable process; raise BpmnDefinitionError with
     every problem found. The returned process may still carry errors in ``problems`` (found
-    by the checks, not fatal to parsing): the caller must refuse to deploy it then."""
+    by the checks, not fatal to parsing): the caller must refuse to deploy it then.
+    ``group_roles``: Camunda candidate group -> the product's role."""
     root = adopt_camunda_conventions(parse_bpmn_root(content))
+    reading = camunda.adopt(root, group_roles or {})
     schema = preflight.schema_problems(root)
     model = preflight.model_problems(root, set(called or {})) + compiled.problems(root)
+    model += reading.problems
     process_id, choice = _executable(root)
     facts = preflight.facts(root, process_id)
+    facts.generated_forms, facts.mapped_roles = reading.forms, reading.roles
     if schema:
         reported = {(p.element_id, p.line) for p in schema}
         raise BpmnDefinitionError(
@@ -100,3 +105,18 @@ def _executable(root: Any) -> tuple[str, list[DefinitionProblem]]:
         )
         for p in executable
     ]
+
+
+def flow_element_ids(content: bytes, process_id: str) -> set[str]:
+    """The ids of the elements of process ``process_id`` in a BPMN file (empty when it cannot
+    be read): what two versions of one process share."""
+    try:
+        root = parse_bpmn_root(content)
+    except BpmnDefinitionError:
+        return set()
+    process = next(
+        (p for p in root.iter(f"{{{BPMN_NS}}}process") if p.get("id") == process_id), None
+    )
+    if process is None:
+        return set()
+    return {str(n.get("id")) for n in process.iter() if isinstance(n.tag, str) and n.get("id")}

@@ -77,6 +77,7 @@ def parse_with_decisions(
     filename: str = "upload.bpmn",
     called: Mapping[str, bytes] | None = None,
     decision_files: Mapping[str, bytes] | None = None,
+    group_roles: Mapping[str, str] | None = None,
 ) -> ParsedProcess:
     """``parse_bpmn`` with the DMN files its business rule tasks call; every problem of the
     decision tables and of the tasks' references is raised at once (BpmnDefinitionError)."""
@@ -118,9 +119,15 @@ def parse_with_decisions(
                         f"（已上传的决策：{available}）",
                     )
                 )
-    if found:
+    documents = [(d.filename, d.document) for d in decisions]
+    if found:  # with every other problem of the diagram (its missing tables said once)
+        try:
+            parse_bpmn(content, filename, called, documents, group_roles)
+        except BpmnDefinitionError as exc:
+            others = [p for p in exc.problems if "No DMN Diagram" not in p.detail]
+            raise BpmnDefinitionError(found + others, exc.facts) from exc
         raise BpmnDefinitionError(found)
-    parsed = parse_bpmn(content, filename, called, [(d.filename, d.document) for d in decisions])
+    parsed = parse_bpmn(content, filename, called, documents, group_roles)
     for decision in decisions:
         parsed.message_variables |= output_names(decision)
     return parsed

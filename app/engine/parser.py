@@ -208,7 +208,7 @@ def adopt_camunda_conventions(root: Any) -> Any:
         if form_key.endswith(".schema.json"):
             camunda.insert(0, ("formJsonSchemaFilename", form_key))
         if camunda:
-            _merge_spiff_properties(extensions, camunda)
+            merge_spiff_properties(extensions, camunda)
     for node in root.iter():
         form_key = node.get(f"{{{CAMUNDA_NS}}}formKey") or ""
         if (
@@ -219,7 +219,7 @@ def adopt_camunda_conventions(root: Any) -> Any:
             # the schema wants documentation first, then extensionElements
             docs = node.findall(f"{{{BPMN_NS}}}documentation")
             node.insert(node.index(docs[-1]) + 1 if docs else 0, extensions)
-            _merge_spiff_properties(extensions, [("formJsonSchemaFilename", form_key)])
+            merge_spiff_properties(extensions, [("formJsonSchemaFilename", form_key)])
     for node in root.iter(f"{{{BPMN_NS}}}businessRuleTask"):
         _adopt_decision_ref(node)
     iso_timers.quote_iso_literals(root)
@@ -234,7 +234,8 @@ def _adopt_decision_ref(node: Any) -> None:
     extensions = node.find(f"{{{BPMN_NS}}}extensionElements")
     if extensions is None:
         extensions = etree.Element(f"{{{BPMN_NS}}}extensionElements")
-        node.insert(0, extensions)
+        docs = node.findall(f"{{{BPMN_NS}}}documentation")  # documentation comes first
+        node.insert(node.index(docs[-1]) + 1 if docs else 0, extensions)
     etree.SubElement(extensions, f"{{{SPIFF_NS}}}calledDecisionId").text = ref
 
 
@@ -245,7 +246,7 @@ def decision_ref(node: Any) -> str:
     return (found.text or "").strip() if found is not None else ""
 
 
-def _merge_spiff_properties(extensions: Any, pairs: list[tuple[str | None, str | None]]) -> None:
+def merge_spiff_properties(extensions: Any, pairs: list[tuple[str | None, str | None]]) -> None:
     group = extensions.find(f"{{{SPIFF_NS}}}properties")
     if group is None:
         group = etree.SubElement(extensions, f"{{{SPIFF_NS}}}properties")

@@ -52,3 +52,5 @@ class DiagramFacts:
     start_event: str = ""  # the executable process's start event
     start_lane: str = ""  # the name of the lane it is in
     message_waits: list[MessageWait] = field(default_factory=list)
+    generated_forms: dict[str, dict] = field(default_factory=dict)  # camunda:formData, by name
+    mapped_roles: dict[str, str] = field(default_factory=dict)  # task id -> role from its groups

@@ -182,9 +182,11 @@ def deploy_definition() -> tuple[Response, int]:
         bundles.UploadedFile(str(f.filename), f.read(definitions.MAX_UPLOAD_BYTES + 1))
         for f in parts[: bundles.MAX_FILES + 1]
     ]
+    confirmed = request.form.get("confirm_new_version", "").lower() in ("true", "1", "yes")
     result = definitions.upload(
-        db(), _actor(), files, settings().forms_dir, str(request.form.get("comment", ""))
-    )
+        db(), _actor(), files, settings().forms_dir, str(request.form.get("comment", "")),
+        confirmed,
+    )  # fmt: skip
     warnings = [_problem_json(p) for p in result.problems if p.severity != "error"]
     problems = [p.as_dict() for p in result.problems]
     if result.definition is None:

@@ -194,8 +194,8 @@ OPERATIONS: dict[tuple[str, str], Schema] = {
         "x-endpoint": "api.deploy_definition",
         "summary": "上传 .bpmn（及其 .dmn 决策表、.json 表单，或一个含这些文件的 .zip）部署新版本"
                    "（流程管理员）",
-        "requestBody": _multipart({"file": {"type": "array", "items": BINARY}, "comment": STR},
-                                  ["file"]),
+        "requestBody": _multipart({"file": {"type": "array", "items": BINARY}, "comment": STR,
+                                   "confirm_new_version": STR}, ["file"]),
         "responses": {
             "201": _json(
                 _obj({"process_id": STR, "version": INT}, {"problems": PROBLEMS}), "已部署"

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app import clock
+from app.config import CAMUNDA_GROUP_ROLES
 from app.engine import (
     BpmnDefinitionError,
     DefinitionProblem,
@@ -22,8 +23,9 @@ from app.engine import (
 )
 from app.errors import InvalidInput, NotFound
 from app.models import ProcessDefinition
+from app.services import district_settings
 from app.services.actor import Actor
-from app.services.design import bundles, definition_rules, deploy_checks
+from app.services.design import bundles, definition_rules, deploy_checks, generic_ids
 from app.services.execution import gates, lanes
 from app.services.identity.permissions import Action, require
 from app.services.records import audit
@@ -86,11 +88,13 @@ def check(
     called: dict[str, bytes] | None = None,
     deployed: set[str] | None = None,
     resources: Resources | None = None,
+    group_roles: dict[str, str] | None = None,
 ) -> Checked:
     """Parse and apply the domain rules; raises BpmnDefinitionError when it cannot parse.
-    ``deployed``: the process ids a ``starts`` property may name (None: not checked)."""
+    ``deployed``: the process ids a ``starts`` property may name (None: not checked);
+    ``group_roles``: Camunda candidate groups -> roles (district setting)."""
     resources = resources or Resources()
-    parsed = parse_with_decisions(content, filename, called, resources.decisions)
+    parsed = parse_with_decisions(content, filename, called, resources.decisions, group_roles)
     problems: list[DefinitionProblem] = []
     forms: dict[str, Any] = {}
     for task in parsed.user_tasks:
@@ -102,6 +106,9 @@ def check(
             if not name:
                 if prop == FORM_PROPERTY:
                     problems.append(DefinitionProblem(task.bpmn_id, "用户任务没有指定表单"))
+                continue
+            if name in parsed.facts.generated_forms:  # converted from camunda:formData
+                forms[name] = parsed.facts.generated_forms[name]
                 continue
             schema, issue = _load_form(forms_dir, name, resources)
             if issue:
@@ -143,7 +150,13 @@ def validate(
         called, callee_decisions = _called(session, content)
         resources = _with_callee_decisions(resources, callee_decisions)
         return check(
-            content, forms_dir, filename, called, deployed_ids(session), resources
+            content,
+            forms_dir,
+            filename,
+            called,
+            deployed_ids(session),
+            resources,
+            _group_roles(session),
         ).problems
     except BpmnDefinitionError as exc:
         if exc.facts is None:  # not even XML: nothing more to say
@@ -179,7 +192,7 @@ def deploy(
     try:
         checked = check(
             content, forms_dir, filename, called, deployed_ids(session),
-            _with_callee_decisions(own, callee_decisions),
+            _with_callee_decisions(own, callee_decisions), _group_roles(session),
         )  # fmt: skip
     except BpmnDefinitionError as exc:
         raise InvalidInput(
@@ -196,11 +209,14 @@ def deploy(
     # (a new version of a callee makes the next deploy of its caller a new version too)
     callees = b"".join(called[k] for k in sorted(called))
     decisions = {k: v.decode("utf-8") for k, v in sorted(own.decisions.items())}
+    # roles mapped from Camunda candidate groups are part of what the file deploys as
+    roles = parsed.facts.mapped_roles
     sha = hashlib.sha256(
         content
         + json.dumps(checked.forms, sort_keys=True).encode()
         + callees
         + (json.dumps(decisions, sort_keys=True).encode() if decisions else b"")
+        + (json.dumps(roles, sort_keys=True).encode() if roles else b"")
     ).hexdigest()
     latest = latest_definition(session, parsed.process_id, required=False)
     if latest is not None and latest.sha256 == sha:
@@ -236,6 +252,10 @@ def deploy(
     return definition
 
 
+def _group_roles(session: Session) -> dict[str, str]:
+    return district_settings.get(session, CAMUNDA_GROUP_ROLES)
+
+
 def starts_of(properties: dict[str, str]) -> list[str]:
     """The task property ``starts``: processes started, without waiting for them, when the
     task completes (the discipline organ's feedback after a transfer)."""
@@ -269,12 +289,15 @@ def upload(
     files: list[bundles.UploadedFile],
     forms_dir: Path,
     comment: str,
+    confirm_new_version: bool = False,
 ) -> Upload:
     """Validate and deploy an uploaded definition (from our modeler, SpiffArena or Camunda
     Modeler): its .bpmn with the .dmn decision tables and form .json files it uses, or a .zip
     of them.
 
     A refusal changes nothing; an unchanged file deploys nothing and names the current version.
+    A generic process id (``Process_1``) whose content is unrelated to the deployed process
+    of that id is refused unless ``confirm_new_version`` (``generic_ids``).
     """
     require(actor.role, Action.DEPLOY)
     bundle, refused = bundles.read(files)
@@ -288,6 +311,10 @@ def upload(
     problems = bundle.warnings + validate(session, content, forms_dir, filename, resources)
     if any(p.severity == "error" for p in problems):
         return Upload(None, False, problems)
+    if not confirm_new_version:
+        unrelated = generic_ids.problem(session, content)
+        if unrelated is not None:
+            return Upload(None, False, [unrelated, *problems])
     before = session.scalar(select(func.count()).select_from(ProcessDefinition))
     definition = deploy(
         session, actor, content, forms_dir, filename, comment.strip()[:500], resources
