@@ -141,3 +141,51 @@ def test_a_default_process_id_does_not_make_unrelated_files_versions(client, tok
     confirmed = _upload(client, tokens["owner"], other, confirm_new_version="true")
     assert confirmed.status_code == 201, confirmed.json
     assert confirmed.json["version"] == 3
+
+
+INVOICE = (SAMPLES / "external" / "camunda-invoice-approval.bpmn").read_bytes()
+INVOICE_LANE = """isExecutable="true" camunda:historyTimeToLive="P180D">
+    <bpmn2:laneSet id="LaneSet_1"><bpmn2:lane id="Lane_1" name="案涉行政机关">
+      <bpmn2:flowNodeRef>StartEvent_1</bpmn2:flowNodeRef>
+      <bpmn2:flowNodeRef>UserTask_1</bpmn2:flowNodeRef>
+      <bpmn2:flowNodeRef>EndEvent_1</bpmn2:flowNodeRef></bpmn2:lane></bpmn2:laneSet>""".encode()
+INVOICE_FORM = b"""camunda:assignee="demo">
+      <bpmn2:extensionElements><camunda:formData>
+        <camunda:formField id="approved" label="Approved?" type="boolean">
+          <camunda:validation><camunda:constraint name="required" /></camunda:validation>
+        </camunda:formField>
+        <camunda:formField id="amount" label="Amount" type="long" />
+      </camunda:formData></bpmn2:extensionElements>"""
+
+
+def test_the_camunda_invoice_example_with_a_lane_and_a_form_runs_to_the_end(client, tokens):
+    """Camunda's quickstart as a process owner would adapt it: its lane named after the unit
+    that works it, its Camunda Forms form written as camunda:formData."""
+    adapted = INVOICE.replace(
+        b'isExecutable="true" camunda:historyTimeToLive="P180D">', INVOICE_LANE
+    )
+    adapted = adapted.replace(
+        b'camunda:formKey="camunda-forms:app:task-form.form" camunda:assignee="demo">',
+        INVOICE_FORM,
+    )
+    response = _upload(client, tokens["owner"], adapted)
+    assert response.status_code == 201, response.json
+    [warning] = response.json["warnings"]
+    assert "camunda:assignee（UserTask_1）" in warning["message"]
+    assert (
+        "camunda:formKey=“camunda-forms:app:start-form.form”（StartEvent_1）" in warning["message"]
+    )
+    agency = _h(tokens["gtzy"])
+    started = client.post(
+        "/api/v1/processes/camundaFormsQuickstart/instances", json={}, headers=agency
+    )
+    assert started.status_code == 201, started.json
+    (task,) = client.get("/api/v1/tasks", headers=agency).json
+    assert task["name"] == "Approve Invoice"
+    url = f"/api/v1/tasks/{task['id']}/complete"
+    done = client.post(url, json={"data": {"approved": True, "amount": 1200}}, headers=agency)
+    assert done.status_code == 200, done.json
+    detail = client.get(
+        f"/api/v1/instances/{started.json['instance_id']}", headers=_h(tokens["owner"])
+    ).json
+    assert detail["status"] == "completed"
