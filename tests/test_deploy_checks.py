@@ -145,3 +145,46 @@ def test_the_messages_a_diagram_may_wait_for_are_the_court_messages():
     from app.services.design.deploy_checks import sendable_messages
 
     assert sendable_messages() == NAMES
+
+
+def test_the_upload_page_lists_every_problem_and_deploys_a_sound_file(client, db):
+    from tests.test_web import login
+
+    login(client, "owner")
+    page = client.get("/processes/upload").get_data(as_text=True)
+    token = page.split('name="csrf_token" value="')[1].split('"')[0]
+    wrong = (SAMPLES / "checks" / "everything_wrong.bpmn").read_bytes()
+    response = client.post(
+        "/processes/upload",
+        data={"file": (BytesIO(wrong), "wrong.bpmn"), "csrf_token": token},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 400
+    text = response.get_data(as_text=True)
+    assert "未通过校验，未部署" in text
+    assert "第 91 行" in text and "请改写为 approved" in text and "不调用外部系统" in text
+    assert text.count('class="problem error"') >= 9
+    sound = (SAMPLES / "modelers" / "camunda_modeler.bpmn").read_bytes()
+    response = client.post(
+        "/processes/upload",
+        data={"file": (BytesIO(sound), "recheck.bpmn"), "csrf_token": token, "comment": "导入"},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 200
+    assert "已部署" in response.get_data(as_text=True)
+    with db.read() as session:
+        assert (
+            session.scalar(
+                select(func.count())
+                .select_from(ProcessDefinition)
+                .where(ProcessDefinition.process_id == "enforcement_recheck_camunda")
+            )
+            == 1
+        )
+
+
+def test_only_process_owners_open_the_upload_page(client):
+    from tests.test_web import login
+
+    login(client, "gtzy")
+    assert client.get("/processes/upload").status_code == 403

@@ -34,6 +34,7 @@ from app.web import (  # api_manage, api_audit, admin_settings: their routes joi
     permissions,
     processes,
     tasks,
+    uploads,
     vendor,
     versions,
 )
@@ -147,6 +148,7 @@ def register(app: Flask) -> None:
         app.register_blueprint(module.bp)
     app.register_blueprint(versions.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(uploads.bp)
     app.register_blueprint(api.bp)
     csrf.exempt(api.bp)
     app.register_blueprint(openapi.bp)

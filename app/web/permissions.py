@@ -72,6 +72,8 @@ TABLE: dict[str, tuple[A | None, A | None]] = {
     "versions.download_bundle": (A.READ_MODELS, None),
     "versions.diff": (A.READ_MODELS, None),
     "versions.migrate": (A.READ_MODELS, A.MIGRATE_INSTANCES),
+    "uploads.upload_page": (A.DEPLOY, None),
+    "uploads.upload": (None, A.DEPLOY),
     "incidents.incident_list": (A.RESOLVE_INCIDENTS, None),
     "incidents.retry": (None, A.RESOLVE_INCIDENTS),
     # the JSON API (token auth)
