@@ -202,10 +202,6 @@ class Engine:
             raise EngineError.of(exc, workflow) from exc
         self.advance(workflow)
 
-    @staticmethod
-    def failed_elements(workflow: BpmnWorkflow) -> list[str]:
-        return [t.task_spec.bpmn_id for t in workflow.get_tasks(state=TaskState.ERROR)]
-
     def deliver(self, workflow: BpmnWorkflow, name: str, payload: dict[str, Any]) -> bool:
         """Send a BPMN message; False when nothing in the workflow waits for it."""
         event = BpmnEvent(MessageEventDefinition(name), payload=payload)
