@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from app.models import Incident, ProcessInstance
 from app.services.actor import SYSTEM
+from app.services.execution import timer_pass
 from app.services.identity import org
 from tests.test_web import login
 
@@ -155,3 +156,28 @@ def test_owners_see_the_list_page_and_auditors_the_history(client, tokens, db):
         instance = session.get(ProcessInstance, instance_id)
         assert instance.status == "incident"
         assert session.scalars(select(Incident)).one().resolved_at is None
+
+
+def test_a_failure_after_a_timer_fires_is_an_incident_not_a_failed_pass(client, tokens, db, clock):
+    content = (DIAGRAM.parent / "timer_failure.bpmn").read_bytes()
+    _deploy(client, tokens["owner"], content)
+    started = client.post(
+        "/api/v1/processes/timer_incident_demo/instances", json={}, headers=_h(tokens["gtzy"])
+    )
+    assert started.status_code == 201, started.json
+    instance_id = started.json["instance_id"]
+    clock.set("2026-10-20T10:00:00+08:00")  # past the five working days
+    report = timer_pass.run_pass(db)
+    assert report.instances == 1
+    assert _status(client, tokens, instance_id) == "incident"
+    [incident] = _incidents(client, tokens)
+    assert incident["element_id"] == "late_fee" and "daily_rate" in incident["message"]
+    (task,) = client.get("/api/v1/tasks", headers=_h(tokens["gtzy"])).json  # still open
+    assert task["bpmn_id"] == "revise_draft"
+    fixed = client.post(
+        f"/api/v1/incidents/{incident['id']}/retry",
+        json={"data": {"daily_rate": 10}},
+        headers=_h(tokens["owner"]),
+    )
+    assert fixed.status_code == 200, fixed.json
+    assert _status(client, tokens, instance_id) == "running"
