@@ -21,12 +21,21 @@ from app.engine.parser import (
 )
 from app.engine.problems import BpmnDefinitionError, DefinitionProblem
 
-# SpiffWorkflow's errors about what the preflight checks name more precisely
-_EXPLAINED = re.compile(
-    r"Service Task must have an operator|was not found|NotImplementedError|compensat|"
-    r"Unsupported Catch Event|multiinstance|No start event|Duplicate",
-    re.I,
-)
+# SpiffWorkflow's errors about what a preflight check names more precisely: (its words, the
+# words of the preflight's message that explains it)
+_EXPLAINED = [
+    (re.compile(r"Service Task must have an operator"), "不调用外部系统"),
+    (re.compile(r"was not found"), "未部署"),
+    (re.compile(r"NotImplementedError|compensat|Unsupported Catch Event", re.I), "补偿"),
+    (re.compile(r"multiinstance", re.I), "多实例"),
+]
+
+
+def _explained(problem: DefinitionProblem, model: list[DefinitionProblem]) -> bool:
+    return any(
+        pattern.search(problem.detail) and any(words in m.message for m in model)
+        for pattern, words in _EXPLAINED
+    )
 
 
 def parse_bpmn(
@@ -58,10 +67,8 @@ def parse_bpmn(
     try:
         parsed = parse_root(root, process_id, filename, called, decisions)
     except BpmnDefinitionError as exc:
-        errors = [p for p in model if p.severity == "error"]
         raise BpmnDefinitionError(
-            model + [p for p in exc.problems if not (errors and _EXPLAINED.search(p.detail))],
-            facts,
+            model + [p for p in exc.problems if not _explained(p, model)], facts
         ) from exc
     parsed.problems[:0] = model
     parsed.facts = facts
