@@ -181,3 +181,26 @@ def test_a_failure_after_a_timer_fires_is_an_incident_not_a_failed_pass(client, 
     )
     assert fixed.status_code == 200, fixed.json
     assert _status(client, tokens, instance_id) == "running"
+
+
+def test_incidents_and_retries_leave_the_audit_chain_verifiable(client, tokens, db):
+    """Each stop and retry is one transaction with its audit event carrying the instance's
+    state: the deep verification finds nothing amiss."""
+    from click.testing import CliRunner
+
+    from app.cli import main
+
+    _deploy(client, tokens["owner"], DIAGRAM.read_bytes())
+    instance_id = _start(client, tokens, {})
+    [incident] = _incidents(client, tokens)
+    assert client.get("/api/v1/tasks", headers=_h(tokens["gtzy"])).json == []  # stopped
+    fixed = client.post(
+        f"/api/v1/incidents/{incident['id']}/retry",
+        json={"data": {"fine": 1}},
+        headers=_h(tokens["owner"]),
+    )
+    assert fixed.status_code == 200
+    result = CliRunner().invoke(main, ["audit", "verify", "--deep"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert "审计链完整" in result.output
+    assert _status(client, tokens, instance_id) == "running"
