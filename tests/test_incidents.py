@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from app.models import Incident, ProcessInstance
 from app.services.actor import SYSTEM
-from app.services.execution import timer_pass
+from app.services.execution import instances, timer_pass
 from app.services.identity import org
 from tests.test_web import login
 
@@ -204,3 +204,19 @@ def test_incidents_and_retries_leave_the_audit_chain_verifiable(client, tokens, 
     assert result.exit_code == 0, result.output
     assert "审计链完整" in result.output
     assert _status(client, tokens, instance_id) == "running"
+
+
+def test_a_failure_after_a_court_message_is_delivered_is_an_incident(client, tokens, db):
+    _deploy(client, tokens["owner"], (DIAGRAM.parent / "message_failure.bpmn").read_bytes())
+    started = client.post(
+        "/api/v1/processes/message_incident_demo/instances", json={}, headers=_h(tokens["gtzy"])
+    )
+    assert started.status_code == 201, started.json
+    instance_id = started.json["instance_id"]
+    with db.write() as session:
+        instance = session.get(ProcessInstance, instance_id)
+        assert instances.deliver_message(session, instance, "judgment", {"outcome": "败诉"})
+    assert _status(client, tokens, instance_id) == "incident"
+    [incident] = _incidents(client, tokens)
+    assert incident["element_id"] == "count_days"
+    assert "performance_days" in incident["message"]
