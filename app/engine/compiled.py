@@ -9,7 +9,6 @@ definition rules.
 
 from __future__ import annotations
 
-import ast
 from collections.abc import Iterator
 from typing import Any
 
@@ -58,7 +57,7 @@ def _sources(root: Any) -> Iterator[tuple[Any, str, str, str]]:
 
 
 def problems(root: Any) -> list[DefinitionProblem]:
-    """Every expression or script the sandbox refuses, and scripts using what it cannot run."""
+    """Every expression or script the sandbox refuses to compile."""
     found: list[DefinitionProblem] = []
     for node, what, mode, source in _sources(root):
         if juel.is_juel(source):
@@ -73,27 +72,4 @@ def problems(root: Any) -> list[DefinitionProblem]:
                     line=node.sourceline,
                 )
             )
-        if mode == "exec":
-            found += _augmented(owner, source, node.sourceline)
     return found
-
-
-def _augmented(owner: str, source: str, line: int | None) -> list[DefinitionProblem]:
-    """``x += 1`` compiles, then fails at run time unless the sandbox offers in-place
-    operators (``_inplacevar_``)."""
-    if "_inplacevar_" in getattr(sandbox, "_GUARDS", {}):
-        return []
-    try:
-        tree = ast.parse(source, mode="exec")
-    except SyntaxError:
-        return []  # reported as a syntax error
-    return [
-        DefinitionProblem(
-            owner,
-            f"脚本第 {node.lineno} 行使用了增量赋值（{ast.unparse(node)}），沙箱不支持："
-            "请写成 x = x + 1 的形式",
-            line=line,
-        )
-        for node in ast.walk(tree)
-        if isinstance(node, ast.AugAssign)
-    ]

@@ -120,9 +120,9 @@ def parse_with_decisions(
                     )
                 )
     documents = [(d.filename, d.document) for d in decisions]
-    if found:  # with every other problem of the diagram (its missing tables said once)
+    if found:  # with every problem of the diagram itself (the tables are said above)
         try:
-            parse_bpmn(content, filename, called, documents, group_roles)
+            parse_bpmn(content, filename, called, (), group_roles)
         except BpmnDefinitionError as exc:
             others = [p for p in exc.problems if "No DMN Diagram" not in p.detail]
             raise BpmnDefinitionError(found + others, exc.facts) from exc

@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, render_template, request
 from flask_login import login_required
 
-from app.services.design import definitions
+from app.services.design import bundles, definitions
 from app.web.context import actor, db, settings
 
 bp = Blueprint("uploads", __name__)
@@ -21,17 +21,23 @@ def upload_page() -> str:
 @bp.post("/processes/upload")
 @login_required
 def upload() -> tuple[str, int]:
-    sent = request.files.get("file")
-    if sent is None or not sent.filename:
+    parts = [f for f in request.files.getlist("file") if f.filename]
+    if not parts:
         return render_template("upload.html", result=None, missing=True), 400
+    files = [
+        bundles.UploadedFile(str(f.filename), f.read(definitions.MAX_UPLOAD_BYTES + 1))
+        for f in parts[: bundles.MAX_FILES + 1]
+    ]
     result = definitions.upload(
-        db(), actor(), sent.filename, sent.read(definitions.MAX_UPLOAD_BYTES + 1),
-        settings().forms_dir, str(request.form.get("comment", "")),
+        db(), actor(), files, settings().forms_dir, str(request.form.get("comment", "")),
         request.form.get("confirm_new_version") == "1",
     )  # fmt: skip
     status = 400 if result.definition is None else 200
     return render_template(
-        "upload.html", result=result, filename=sent.filename, confirm=_asks_confirmation(result)
+        "upload.html",
+        result=result,
+        filename=parts[0].filename,
+        confirm=_asks_confirmation(result),
     ), status
 
 
