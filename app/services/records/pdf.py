@@ -44,7 +44,8 @@ def from_docx(content: bytes) -> bytes:
         work = Path(folder)
         source = work / "document.docx"
         source.write_bytes(content)
-        env = {**os.environ, "FONTCONFIG_FILE": str(FONTS), "HOME": folder}
+        # its own small environment: the fonts' aliases, a home of its own, nothing inherited
+        env = {"PATH": os.defpath, "LANG": "C.UTF-8", "FONTCONFIG_FILE": str(FONTS), "HOME": folder}
         command = [
             program, f"-env:UserInstallation={(work / 'profile').as_uri()}", "--headless",
             "--norestore", "--convert-to", "pdf:writer_pdf_Export", "--outdir", folder,
