@@ -1041,7 +1041,23 @@ def main() -> None:
         "--only", default="", help=f"comma-separated subset of {','.join([*FIGURES, LAG])}"
     )
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    parser.add_argument(
+        "--scale", action="store_true", help="twenty years of a district (docs/performance.md)"
+    )
+    parser.add_argument(
+        "--scale-factor", type=float, default=1.0, help="with --scale: a share of the volume"
+    )
+    parser.add_argument(
+        "--postgres", default=os.environ.get("HUAJIE_TEST_POSTGRES_URL", ""),
+        help="with --scale: also a PostgreSQL database (default $HUAJIE_TEST_POSTGRES_URL)",
+    )  # fmt: skip
     args = parser.parse_args()
+    if args.scale:
+        from scale.run import run
+
+        report = run(args.scale_factor, args.postgres or None, args.keep, log)
+        print(json.dumps(report, ensure_ascii=False), flush=True)
+        return
     mode = "full" if args.full else "quick"
     sizes = MODES[mode]
     chosen = [f for f in args.only.split(",") if f] or [*FIGURES, LAG]

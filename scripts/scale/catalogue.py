@@ -160,11 +160,13 @@ def _standalone(process_id: str, path: str, starter: str) -> Callable[[Office, S
 
     def body(office: Office, story: Story) -> None:
         sample = load(process_id)
-        if process_id in processes.CASE_PROCESSES:  # started by the evaluation, with its data
+        if process_id == "loss_rate_interview":  # started by the evaluation, with its data
             with office.db.write() as session:
                 definition = definitions.latest_definition(session, process_id)
-                data = {**sample["start"], "lane_owners": {"区调处中心": "TCZX",
-                                                           **sample["lane_owners"]}}
+                data = {
+                    **sample["start"],
+                    "lane_owners": {"区调处中心": "TCZX", **sample["lane_owners"]},
+                }
                 instance_id = instances.start(session, SYSTEM, definition, data).id
         else:
             instance_id = processes.start(office.db, office.actor(starter), process_id, {}).id
@@ -192,14 +194,27 @@ CATALOGUE = [
     Kind("reconsideration_corrected", reconsideration_corrected, 3),
     Kind("legality_review", _standalone("legality_review", "two_rounds", "gtzy"), 4),
     Kind("legality_consulted", _standalone("legality_review", "consulted_then_illegal", "scjg"), 2),
-    Kind("enforcement_decision", _standalone("major_enforcement_decision", "failed_then_passed",
-                                             "gtzy"), 4),  # fmt: skip
-    Kind("supervision", _standalone("enforcement_supervision", "decision_rejected_once_then_accepted",
-                                    "bureau"), 2),  # fmt: skip
-    Kind("self_correction", _standalone("self_correction", "mandatory_declined_then_corrected",
-                                        "gtzy"), 2),  # fmt: skip
-    Kind("loss_rate_interview", _standalone("loss_rate_interview", "with_statement", "leader"), 0.3,
-         runs=False),  # fmt: skip
+    Kind(
+        "enforcement_decision",
+        _standalone("major_enforcement_decision", "failed_then_passed", "gtzy"),
+        4,
+    ),  # fmt: skip
+    Kind(
+        "supervision",
+        _standalone("enforcement_supervision", "decision_rejected_once_then_accepted", "bureau"),
+        2,
+    ),  # fmt: skip
+    Kind(
+        "self_correction",
+        _standalone("self_correction", "mandatory_declined_then_corrected", "gtzy"),
+        2,
+    ),  # fmt: skip
+    Kind(
+        "loss_rate_interview",
+        _standalone("loss_rate_interview", "with_statement", "leader"),
+        0.3,
+        runs=False,
+    ),  # fmt: skip
 ]
 
 

@@ -146,8 +146,13 @@ class Office:
             return list(session.scalars(stmt.order_by(TaskRecord.id)))
 
     def work(
-        self, forms: Forms, *, case_id: int | None = None, instance_ids: list[int] | None = None,
-        steps: int = 80, until: datetime | None = None,
+        self,
+        forms: Forms,
+        *,
+        case_id: int | None = None,
+        instance_ids: list[int] | None = None,
+        steps: int = 80,
+        until: datetime | None = None,
     ) -> int:
         """Complete open tasks (oldest first) until the matter's instances have ended, ``steps``
         are done or the clock reaches ``until``; with nothing to do but wait for a timer, the
@@ -245,9 +250,7 @@ class Forms:
         try:
             data = self.paths[process_id].next(bpmn_id)
         except (KeyError, IndexError):  # the path lacks this task, or has run out of it
-            data = next(
-                PathData(p).next(bpmn_id) for p in sample["paths"].values() if bpmn_id in p
-            )
+            data = next(PathData(p).next(bpmn_id) for p in sample["paths"].values() if bpmn_id in p)
         return _uploads(data)
 
 
@@ -255,7 +258,12 @@ def _uploads(data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, list]]:
     """Sample attachment references become uploads, as the web form sends them."""
     uploads = {}
     for key, value in list(data.items()):
-        if isinstance(value, list) and value and isinstance(value[0], dict) and "sha256" in value[0]:
+        if (
+            isinstance(value, list)
+            and value
+            and isinstance(value[0], dict)
+            and "sha256" in value[0]
+        ):
             uploads[key] = [PDF for _ in value]
             del data[key]
     return data, uploads

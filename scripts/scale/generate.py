@@ -1,0 +1,240 @@
+"""Build the twenty-year district: templates through the services, then the copies.
+
+``generate(folder, factor, seed)`` runs the stories into ``folder/templates`` and writes the
+volume into ``folder/sqlite`` (a data folder ``huajie serve`` can use: database, audit key and
+checkpoint log, attachment files) and, given a URL, into that PostgreSQL database (with
+``folder/postgres`` as its data folder). The same seed and date build the same rows.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import sqlite3
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from app import clock
+from app.anchor import HEAD, KEY_FILE_NAME, LOG_FILE_NAME, SEAL, Checkpoint, CheckpointLog
+from app.anchor import create_key, read_key
+from app.migrate import upgrade
+from app.models import Base
+from app.services.records.audit import GENESIS
+from scale import multiply
+from scale.multiply import READ_ACTION, WRITE_ORDER, Plan, Volume
+from scale.sinks import Chain, PostgresSink, SqliteSink, columns
+from scale.stories import STORY_TABLES
+from scale.templates import Template, build
+
+Log = Callable[[str], None]
+
+
+class Source:
+    """The template database, read once."""
+
+    def __init__(self, path: Path, templates: list[Template]) -> None:
+        self.conn = sqlite3.connect(path)
+        self.templates = templates
+        self.base_ids = dict(templates[0].story.first)
+        self.rows: dict[tuple[int, str], list[tuple[Any, ...]]] = {}
+        for index, template in enumerate(templates):
+            for table in STORY_TABLES:
+                self.rows[(index, table)] = self._select(
+                    table, template.story.first[table], template.story.last[table]
+                )
+        self.index = {id(t): i for i, t in enumerate(templates)}
+
+    def _select(self, table: str, above: int, upto: int | None = None) -> list[tuple[Any, ...]]:
+        sql = f"SELECT {','.join(columns(table))} FROM {table} WHERE id > ?"
+        args: tuple[int, ...] = (above,)
+        if upto is not None:
+            sql += " AND id <= ?"
+            args = (above, upto)
+        return self.conn.execute(sql + " ORDER BY id", args).fetchall()
+
+    def of(self, template: Template, table: str) -> list[tuple[Any, ...]]:
+        return self.rows[(self.index[id(template)], table)]
+
+    def base(self, table: str) -> list[tuple[Any, ...]]:
+        """A table's rows from before the first story (all of them for the other tables)."""
+        if table in STORY_TABLES:
+            return self._select(table, 0, self.base_ids[table])
+        return self.conn.execute(f"SELECT {','.join(columns(table))} FROM {table}").fetchall()
+
+    def reads(self, template: Template) -> int:
+        action = columns("audit_events").index("action")
+        return sum(1 for row in self.of(template, "audit_events") if row[action] == READ_ACTION)
+
+
+def _copies(source: Source, plan: Plan, table: str) -> Iterator[tuple[Any, ...]]:
+    functions = multiply.transforms(table)
+    for copy in plan.copies:
+        if table == "documents" and not copy.keep_documents:
+            continue
+        yield from multiply.copy_rows(source.of(copy.template, table), functions, copy)
+
+
+def _events(source: Source, plan: Plan, present: datetime) -> Iterator[tuple[Any, ...]]:
+    yield from source.base("audit_events")
+    functions = multiply.transforms("audit_events")
+    names = columns("audit_events")
+    action, at = names.index("action"), names.index("at")
+    present = present.astimezone(UTC).replace(tzinfo=None)  # the stored times are naive UTC
+    for copy in plan.copies:
+        for row in multiply.copy_rows(source.of(copy.template, "audit_events"), functions, copy):
+            if row[action] != READ_ACTION:
+                yield row
+                continue
+            if not copy.keep_documents:
+                continue
+            yield row
+            step = min(timedelta(days=30), (present - row[at]) / (copy.read_repeats + 1))
+            for repeat in range(1, copy.read_repeats + 1):
+                yield (*row[:at], row[at] + step * repeat, *row[at + 1 :])
+
+
+def _attachment_files(source: Source, plan: Plan, templates_dir: Path, target: Path) -> None:
+    target.mkdir(parents=True, exist_ok=True)
+    names = columns("attachments")
+    storage = names.index("storage_name")
+    functions = multiply.transforms("attachments")
+    for copy in plan.copies:
+        for old, new in zip(
+            source.of(copy.template, "attachments"),
+            multiply.copy_rows(source.of(copy.template, "attachments"), functions, copy),
+            strict=True,
+        ):
+            with contextlib.suppress(FileExistsError):
+                (target / new[storage]).hardlink_to(templates_dir / old[storage])
+    for row in source.base("attachments"):
+        shutil.copy(templates_dir / row[storage], target / row[storage])
+
+
+def _write(
+    sink: Any, source: Source, plan: Plan, key: bytes, present: datetime, log: Log
+) -> tuple[dict[str, int], Chain]:
+    counts = {}
+    for table in WRITE_ORDER:
+        started = time.perf_counter()
+        counts[table] = len(source.base(table)) + sink.write(table, _copies(source, plan, table))
+        log(f"  {table}: {counts[table]:,} rows in {time.perf_counter() - started:.1f} s")
+    started = time.perf_counter()
+    chain = Chain(key)
+    counts["audit_events"] = sink.write("audit_events", chain.link(_events(source, plan, present)))
+    log(f"  audit_events: {counts['audit_events']:,} in {time.perf_counter() - started:.1f} s")
+    return counts, chain
+
+
+def _anchor(data_dir: Path, key_file: Path, chain: Chain) -> None:
+    """The data folder's key and checkpoint log: sealed at the start, signed at the head."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    shutil.copy(key_file, data_dir / KEY_FILE_NAME)
+    key = read_key(data_dir / KEY_FILE_NAME)
+    assert key is not None
+    log_file = CheckpointLog(data_dir / LOG_FILE_NAME)
+    log_file.append(Checkpoint(SEAL, 0, GENESIS, clock.now()).signed(key))
+    log_file.append(Checkpoint(HEAD, chain.count, chain.last, clock.now()).signed(key))
+
+
+def _sqlite(source: Source, plan: Plan, folder: Path, templates_db: Path, key: bytes,
+            present: datetime, log: Log) -> dict[str, int]:  # fmt: skip
+    data_dir = folder / "sqlite"
+    data_dir.mkdir(parents=True)
+    target = data_dir / "huajie.sqlite3"
+    with (
+        contextlib.closing(sqlite3.connect(templates_db)) as src,
+        contextlib.closing(sqlite3.connect(target)) as dst,
+    ):
+        src.backup(dst)
+    sink = SqliteSink(target)
+    for table in STORY_TABLES:
+        sink.clear(table, 0 if table == "audit_events" else plan.base_ids[table])
+    sink.drop_indexes()
+    counts, chain = _write(sink, source, plan, key, present, log)
+    started = time.perf_counter()
+    sink.finish()
+    log(f"  indexes and ANALYZE in {time.perf_counter() - started:.1f} s")
+    return counts | {"_chain": chain}  # type: ignore[dict-item]
+
+
+def _postgres(source: Source, plan: Plan, url: str, key: bytes, present: datetime,
+              log: Log) -> tuple[dict[str, int], Chain]:  # fmt: skip
+    upgrade(url)
+    sink = PostgresSink(url)
+    tables = [t.name for t in Base.metadata.sorted_tables]
+    sink.clear_all()
+    reviewers = []
+    for table in tables:
+        if table in STORY_TABLES:
+            continue
+        rows = source.base(table)
+        if table == "units":  # its reviewer is a user, written after it
+            at = columns("units").index("designated_reviewer_id")
+            reviewers = [(row[0], row[at]) for row in rows if row[at] is not None]
+            rows = [(*row[:at], None, *row[at + 1 :]) for row in rows]
+        sink.write(table, rows)
+    for unit_id, user_id in reviewers:
+        sink.execute(
+            f"UPDATE units SET designated_reviewer_id = {int(user_id)} WHERE id = {int(unit_id)}"
+        )
+    for table in STORY_TABLES:
+        if table != "audit_events":
+            sink.write(table, source.base(table))
+    sink.drop_indexes()
+    counts, chain = _write(sink, source, plan, key, present, log)
+    started = time.perf_counter()
+    sink.finish()
+    log(f"  indexes, sequences and ANALYZE in {time.perf_counter() - started:.1f} s")
+    return counts, chain
+
+
+def generate(folder: Path, factor: float, seed: int, present: datetime, log: Log,
+             postgres_url: str | None = None) -> dict[str, Any]:  # fmt: skip
+    """The volume in ``folder/sqlite`` (and PostgreSQL); returns the counts and timings."""
+    started = time.perf_counter()
+    office, templates = build(folder / "templates", seed, present)
+    office.db.dispose()
+    figures: dict[str, Any] = {"templates": len(templates),
+                               "templates_s": round(time.perf_counter() - started, 1)}  # fmt: skip
+    log(f"{len(templates)} template stories in {figures['templates_s']} s")
+    source = Source(folder / "templates" / "huajie.sqlite3", templates)
+    plan = multiply.plan(templates, source.base_ids, Volume.district(factor), present, seed,
+                         source.reads)  # fmt: skip
+    key = create_key(folder / "audit.key")
+    log(f"{len(plan.copies):,} copies; writing SQLite")
+    started = time.perf_counter()
+    counts = _sqlite(source, plan, folder, folder / "templates" / "huajie.sqlite3", key,
+                     present, log)  # fmt: skip
+    chain: Chain = counts.pop("_chain")  # type: ignore[assignment]
+    _anchor(folder / "sqlite", folder / "audit.key", chain)
+    _attachment_files(source, plan, folder / "templates" / "attachments",
+                      folder / "sqlite" / "attachments")  # fmt: skip
+    figures["sqlite_generate_s"] = round(time.perf_counter() - started, 1)
+    figures["volume"] = _volume(counts, plan)
+    if postgres_url:
+        log("writing PostgreSQL")
+        started = time.perf_counter()
+        _, chain = _postgres(source, plan, postgres_url, key, present, log)
+        _anchor(folder / "postgres", folder / "audit.key", chain)
+        _attachment_files(source, plan, folder / "templates" / "attachments",
+                          folder / "postgres" / "attachments")  # fmt: skip
+        figures["postgres_generate_s"] = round(time.perf_counter() - started, 1)
+    return figures
+
+
+def _volume(counts: dict[str, int], plan: Plan) -> dict[str, int]:
+    running = sum(c.template.count("process_instances") for c in plan.copies if c.template.running)
+    return {
+        "instances": counts["process_instances"],
+        "running_instances": running,
+        "tasks": counts["tasks"],
+        "audit_events": counts["audit_events"],
+        "cases": counts["cases"],
+        "documents": counts["documents"],
+        "attachments": counts["attachments"],
+        "timers": counts["timers"],
+        "copies": len(plan.copies),
+    }

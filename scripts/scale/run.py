@@ -1,0 +1,133 @@
+"""``scripts/bench --scale [--scale-factor F] [--postgres URL]``: build, serve, measure.
+
+The result (``run``) holds ``volume`` (what was built), ``pages`` ({name: {p50_ms, p95_ms}}) of
+SQLite, ``pages_over_300ms``, the same under ``postgresql`` when a URL is given, and the
+operations: generation time, a completion at the volume and on an empty database, ``audit
+verify`` (incremental and full), backup and restore.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from app import clock
+from app.anchor import Anchor
+from app.db import Database
+from app.demo import demo_password
+from scale import measure
+from scale.generate import generate
+from scale.stories import Office
+
+WORKERS = 3
+SEED = 22
+Log = Callable[[str], None]
+
+
+def _present() -> datetime:
+    """This morning, 09:00 in Shanghai: the same volume all day for the same seed."""
+    today = datetime.now(clock.SHANGHAI).replace(hour=9, minute=0, second=0, microsecond=0)
+    return today.astimezone(UTC)
+
+
+@contextlib.contextmanager
+def served(data_dir: Path, database_url: str | None, log_path: Path) -> Iterator[int]:
+    """``huajie serve --workers 3`` (granian) on a free loopback port, the real clock."""
+    from bench import free_port, wait_until_serving
+
+    port = free_port()
+    env = _cli_env(data_dir, database_url) | {"PYTHONUNBUFFERED": "1"}
+    command = [str(measure.HUAJIE), "serve", "--host", "127.0.0.1", "--port", str(port),
+               "--workers", str(WORKERS)]  # fmt: skip
+    with open(log_path, "wb") as out:
+        proc = subprocess.Popen(command, env=env, cwd=data_dir, stdout=out,
+                                stderr=subprocess.STDOUT)  # fmt: skip
+        try:
+            wait_until_serving(proc, port, log_path)
+            yield port
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=15)
+
+
+def _cli_env(data_dir: Path, database_url: str | None) -> dict[str, str]:
+    """The production environment: the real clock, the volume's data folder."""
+    unset = {"DATABASE_URL", "HUAJIE_NOW", "HUAJIE_ENV"}
+    env = {k: v for k, v in os.environ.items() if k not in unset}
+    env["HUAJIE_DATA"] = str(data_dir)
+    if database_url:
+        env["DATABASE_URL"] = database_url
+    return env
+
+
+def _database(data_dir: Path, database_url: str | None, present: datetime, log: Log,
+              backups: bool) -> dict[str, Any]:  # fmt: skip
+    url = database_url or f"sqlite:///{data_dir / 'huajie.sqlite3'}"
+    db = Database(url, anchor=Anchor.in_folder(data_dir))
+    out: dict[str, Any] = {"running_instances": measure.running_count(db)}
+    samples = measure.samples(db, clock.to_local(present).date())
+    with served(data_dir, database_url, data_dir.parent / f"serve-{data_dir.name}.log") as port:
+        client = measure.Client(port, db, demo_password)
+        out["pages"] = measure.measure_pages(client, samples, log)
+    db.anchor.close() if db.anchor else None
+    out["pages_over_300ms"] = sorted(
+        name for name, page in out["pages"].items() if page["p95_ms"] > measure.LIMIT_MS
+    )
+    os.environ["HUAJIE_NOW"] = present.isoformat()
+    out["completion_ms"] = measure.completion_ms(db, 5, "V")
+    db.dispose()
+    env = _cli_env(data_dir, database_url)
+    log("  audit verify")
+    out["audit_verify"] = measure.timed(["audit", "verify"], env, data_dir)
+    out["audit_verify_full"] = measure.timed(["audit", "verify", "--full"], env, data_dir)
+    if backups:
+        archive = data_dir.parent / "backup.tar"
+        log("  backup and restore")
+        out["backup"] = measure.timed(["backup", str(archive)], env, data_dir)
+        out["restore"] = measure.timed(["restore", str(archive)], env, data_dir)
+        out["backup_mb"] = round(archive.stat().st_size / 2**20, 1) if archive.exists() else None
+        archive.unlink(missing_ok=True)
+    return out
+
+
+def run(factor: float, postgres_url: str | None, keep: bool, log: Log) -> dict[str, Any]:
+    root = Path(tempfile.mkdtemp(prefix="huajie-scale-"))
+    started = time.perf_counter()
+    present = _present()
+    log(f"scale ×{factor:g} in {root}, present {present.isoformat()}")
+    try:
+        built = generate(root, factor, SEED, present, log, postgres_url)
+        result: dict[str, Any] = {"mode": "scale", "scale_factor": factor, **built}
+        os.environ["HUAJIE_NOW"] = present.isoformat()
+        empty = Office(root / "empty", SEED, present)
+        result["completion_ms_empty"] = measure.completion_ms(empty.db, 5, "E")
+        empty.db.dispose()
+        log("== SQLite")
+        sqlite = _database(root / "sqlite", None, present, log, backups=True)
+        result["volume"]["running_instances"] = sqlite.pop("running_instances")
+        result["pages"] = sqlite.pop("pages")
+        result["pages_over_300ms"] = sqlite.pop("pages_over_300ms")
+        result.update(sqlite)
+        if postgres_url:
+            log("== PostgreSQL")
+            result["postgresql"] = _database(root / "postgres", postgres_url, present, log,
+                                             backups=False)  # fmt: skip
+    finally:
+        if keep:
+            log(f"kept {root}")
+        else:
+            shutil.rmtree(root, ignore_errors=True)
+    result["elapsed_s"] = round(time.perf_counter() - started, 1)
+    return result
