@@ -59,6 +59,10 @@ def test_filters_by_mechanism_unit_status_overdue_case_and_dates(db, three):
     assert _ids(db, status="running") == [third, second]
     assert _ids(db, overdue=True) == [second]  # its agency reply was due 10-14
     assert _ids(db, case_no="诉前20号") == [second]
+    assert _ids(db, case_no="（2026）苏0813行诉前20号") == [second]  # the whole number
+    assert _ids(db, case_no="(2026)苏0813行诉前20号") == [second]  # half-width brackets
+    assert _ids(db, case_no="诉前2") == [second]  # a fragment: every case containing it
+    assert _ids(db, case_no="诉前99号") == []
     from datetime import date
 
     assert _ids(db, started_from=date(2026, 10, 9)) == [third, second]
