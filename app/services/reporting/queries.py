@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import bindparam, or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from app import clock
 from app.errors import NotFound
@@ -18,6 +18,7 @@ from app.models import (
     Case,
     CourtMessage,
     Document,
+    ProcessDefinition,
     ProcessInstance,
     Reminder,
     TaskRecord,
@@ -56,8 +57,13 @@ def _own_inbox(
     if actor.unit_id is None or not may(actor.role, Action.WORK):
         return []
     mine = select(TaskRecord)
-    if with_instances:  # the page names each task's process
-        mine = mine.options(selectinload(TaskRecord.instance))
+    if with_instances:  # the page names each task's process: its name and summary only, not
+        # the engine state and the definition's spec (~100 KiB a row) of up to 200 instances
+        mine = mine.options(
+            selectinload(TaskRecord.instance)
+            .load_only(ProcessInstance.summary, ProcessInstance.definition_id)
+            .options(joinedload(ProcessInstance.definition).load_only(ProcessDefinition.name))
+        )
     mine = mine.where(
         TaskRecord.unit_id == actor.unit_id,
         TaskRecord.status == TaskStatus.OPEN,
