@@ -114,7 +114,7 @@ def warned_in_trial_then_lost(office: Office, story: Story) -> None:
     _send(office, "loss_warning_letter", story.case_no, {
         "letter_no": f"洪法预〔2026〕{len(office.stories)}号", "reason": "认定事实不清，存在败诉风险",
     })  # fmt: skip
-    rounds = office.random.randint(4, 14)
+    rounds = office.random.randint(10, 40)  # a trial of months: a record every week or two
     forms = Forms({"in_trial_resolution": "warning_at_start_unresolved_reported"},
                   repeat={"record_resolution_work": rounds})  # fmt: skip
     office.work(forms, case_id=case_id, **_stop(office, story, rounds))
@@ -188,7 +188,7 @@ CATALOGUE = [
     Kind("mediated_and_withdrawn", mediated_and_withdrawn, 6),
     Kind("mediation_failed_then_won", mediation_failed_then_won, 5, runs=False),
     Kind("lost_after_notice", lost_after_notice, 3),
-    Kind("warned_in_trial_then_lost", warned_in_trial_then_lost, 2),
+    Kind("warned_in_trial_then_lost", warned_in_trial_then_lost, 3),
     Kind("dismissed_and_explained", dismissed_and_explained, 3, runs=False),
     Kind("government_lost", government_lost, 1, runs=False),
     Kind("reconsideration_corrected", reconsideration_corrected, 3),

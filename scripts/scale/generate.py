@@ -9,6 +9,8 @@ checkpoint log, attachment files) and, given a URL, into that PostgreSQL databas
 from __future__ import annotations
 
 import contextlib
+import os
+import pickle
 import shutil
 import sqlite3
 import time
@@ -27,6 +29,7 @@ from scale import multiply
 from scale.multiply import READ_ACTION, WRITE_ORDER, Plan, Volume
 from scale.sinks import Chain, PostgresSink, SqliteSink, columns
 from scale.stories import STORY_TABLES
+from scale.catalogue import CATALOGUE
 from scale.templates import Template, build
 
 Log = Callable[[str], None]
@@ -152,6 +155,10 @@ def _sqlite(source: Source, plan: Plan, folder: Path, templates_db: Path, key: b
     sink = SqliteSink(target)
     for table in STORY_TABLES:
         sink.clear(table, 0 if table == "audit_events" else plan.base_ids[table])
+    empty = folder / "empty"  # the same office before its history, to compare with
+    empty.mkdir()
+    with contextlib.closing(sqlite3.connect(empty / "huajie.sqlite3")) as copy:
+        sink.conn.backup(copy)
     sink.drop_indexes()
     counts, chain = _write(sink, source, plan, key, present, log)
     started = time.perf_counter()
@@ -191,12 +198,29 @@ def _postgres(source: Source, plan: Plan, url: str, key: bytes, present: datetim
     return counts, chain
 
 
+def _templates(folder: Path, seed: int, present: datetime) -> list[Template]:
+    """The template stories; ``HUAJIE_SCALE_TEMPLATES=DIR`` keeps them there for the next run
+    with the same seed and present (while working on the generator)."""
+    cache = os.environ.get("HUAJIE_SCALE_TEMPLATES")
+    kept = Path(cache) / f"{seed}-{present:%Y%m%d%H}" if cache else None
+    if kept is not None and (kept / "stories.pickle").exists():
+        shutil.copytree(kept, folder)
+        kinds = {kind.name: kind for kind in CATALOGUE}
+        stories = pickle.loads((folder / "stories.pickle").read_bytes())
+        return [Template(kinds[story.name], story) for story in stories]
+    office, templates = build(folder, seed, present)
+    office.db.dispose()
+    if kept is not None:
+        (folder / "stories.pickle").write_bytes(pickle.dumps([t.story for t in templates]))
+        shutil.copytree(folder, kept)
+    return templates
+
+
 def generate(folder: Path, factor: float, seed: int, present: datetime, log: Log,
              postgres_url: str | None = None) -> dict[str, Any]:  # fmt: skip
     """The volume in ``folder/sqlite`` (and PostgreSQL); returns the counts and timings."""
     started = time.perf_counter()
-    office, templates = build(folder / "templates", seed, present)
-    office.db.dispose()
+    templates = _templates(folder / "templates", seed, present)
     figures: dict[str, Any] = {"templates": len(templates),
                                "templates_s": round(time.perf_counter() - started, 1)}  # fmt: skip
     log(f"{len(templates)} template stories in {figures['templates_s']} s")

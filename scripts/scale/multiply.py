@@ -77,6 +77,7 @@ class Copy:
     offsets: dict[str, int]  # table -> added to the template's ids
     case_no: str  # the copy's case number ("" when the story has none)
     keep_documents: bool
+    year: int  # the year its case number and document numbers carry
     read_repeats: int = 0  # extra times each document.read event occurs
     storage_tag: str = ""
 
@@ -153,8 +154,9 @@ def plan(
                 offsets,
                 _case_number(template, year, serials[year]),
                 keep,
+                year,
                 storage_tag=f"{len(copies)}",
-            )  # fmt: skip
+            )
         )
     _spread_reads(copies, volume, reads)
     return Plan(copies, dict(base_ids))
@@ -244,7 +246,7 @@ def _text(is_json: bool) -> Transform:
             value = value.replace(old, copy.case_no)
         if copy.weeks:
             if "〔2026〕" in value:
-                value = value.replace("〔2026〕", f"〔{2026 + _years_back(copy)}〕")
+                value = value.replace("〔2026〕", f"〔{copy.year}〕")
             if "-" in value:
                 value = _shift_dates(value, copy.days)
         if is_json:
@@ -252,10 +254,6 @@ def _text(is_json: bool) -> Transform:
         return value
 
     return move
-
-
-def _years_back(copy: Copy) -> int:
-    return -round(copy.weeks / 52.18)
 
 
 def _moment(value: Any, copy: Copy) -> Any:
