@@ -45,13 +45,20 @@ class ProcessDefinition(Base):
 
 class ProcessInstance(Base):
     __tablename__ = "process_instances"
+    # the instance list is newest first: (filter, id) reads one page of a unit, process or
+    # status in index order (a sort of every match of twenty years otherwise)
+    __table_args__ = (
+        Index("ix_process_instances_unit_newest", "unit_id", "id"),
+        Index("ix_process_instances_process_newest", "process_id", "id"),
+        Index("ix_process_instances_status_newest", "status", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     definition_id: Mapped[int] = mapped_column(ForeignKey("process_definitions.id"), index=True)
-    process_id: Mapped[str] = mapped_column(String(100), index=True)
+    process_id: Mapped[str] = mapped_column(String(100))
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
-    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)  # 承办单位
-    status: Mapped[str] = mapped_column(String(16), default=InstanceStatus.RUNNING, index=True)
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))  # 承办单位
+    status: Mapped[str] = mapped_column(String(16), default=InstanceStatus.RUNNING)
     state: Mapped[str] = mapped_column(Text)  # SpiffWorkflow workflow state, without the spec
     started_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     started_by: Mapped[str] = mapped_column(String(64))
@@ -135,11 +142,12 @@ class Reminder(Base):
     """A 催办 (reminder) raised when a deadline passes, for a unit (and optionally one role)."""
 
     __tablename__ = "reminders"
+    __table_args__ = (Index("ix_reminders_unit_newest", "unit_id", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     instance_id: Mapped[int] = mapped_column(ForeignKey("process_instances.id"), index=True)
     task_record_id: Mapped[int | None] = mapped_column(ForeignKey("tasks.id"), default=None)
-    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
     role: Mapped[str | None] = mapped_column(String(32), default=None)
     message: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -169,7 +177,10 @@ class Notification(Base):
     """An in-app notification for one person (unread until they open their list)."""
 
     __tablename__ = "notifications"
-    __table_args__ = (Index("ix_notifications_user_unread", "user_id", "read_at"),)
+    __table_args__ = (
+        Index("ix_notifications_user_unread", "user_id", "read_at"),
+        Index("ix_notifications_user_newest", "user_id", "id"),  # the list, newest first
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))

@@ -1,4 +1,7 @@
-"""``scripts/bench --scale``: twenty years of a district built and measured (docs/performance.md)."""
+"""``scripts/bench --scale``: twenty years of a district, built and measured.
+
+See docs/performance.md.
+"""
 
 import sys
 from pathlib import Path

@@ -112,7 +112,8 @@ def warned_in_trial_then_lost(office: Office, story: Story) -> None:
     office.work(Forms(), case_id=case_id, **_stop(office, story, 3))
     office.later(24 * 10)
     _send(office, "loss_warning_letter", story.case_no, {
-        "letter_no": f"洪法预〔2026〕{len(office.stories)}号", "reason": "认定事实不清，存在败诉风险",
+        "letter_no": f"洪法预〔2026〕{len(office.stories)}号",
+        "reason": "认定事实不清，存在败诉风险",
     })  # fmt: skip
     rounds = office.random.randint(10, 40)  # a trial of months: a record every week or two
     forms = Forms({"in_trial_resolution": "warning_at_start_unresolved_reported"},

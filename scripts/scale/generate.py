@@ -14,22 +14,30 @@ import pickle
 import shutil
 import sqlite3
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from app import clock
-from app.anchor import HEAD, KEY_FILE_NAME, LOG_FILE_NAME, SEAL, Checkpoint, CheckpointLog
-from app.anchor import create_key, read_key
+from app.anchor import (
+    HEAD,
+    KEY_FILE_NAME,
+    LOG_FILE_NAME,
+    SEAL,
+    Checkpoint,
+    CheckpointLog,
+    create_key,
+    read_key,
+)
 from app.migrate import upgrade
 from app.models import Base
 from app.services.records.audit import GENESIS
 from scale import multiply
+from scale.catalogue import CATALOGUE
 from scale.multiply import READ_ACTION, WRITE_ORDER, Plan, Volume
 from scale.sinks import Chain, PostgresSink, SqliteSink, columns
 from scale.stories import STORY_TABLES
-from scale.catalogue import CATALOGUE
 from scale.templates import Template, build
 
 Log = Callable[[str], None]
@@ -74,10 +82,24 @@ class Source:
 
 def _copies(source: Source, plan: Plan, table: str) -> Iterator[tuple[Any, ...]]:
     functions = multiply.transforms(table)
+    names = columns(table)
     for copy in plan.copies:
         if table == "documents" and not copy.keep_documents:
             continue
-        yield from multiply.copy_rows(source.of(copy.template, table), functions, copy)
+        rows = multiply.copy_rows(source.of(copy.template, table), functions, copy)
+        if table in ("notifications", "reminders") and copy.weeks:
+            rows = _read_next_day(rows, names.index("created_at"), names.index("read_at"))
+        yield from rows
+
+
+def _read_next_day(
+    rows: Iterable[tuple[Any, ...]], created: int, read: int
+) -> Iterator[tuple[Any, ...]]:
+    """What was sent years ago has been read (the stories end before anyone opens the list)."""
+    for row in rows:
+        if row[read] is None:
+            row = (*row[:read], row[created] + timedelta(days=1), *row[read + 1 :])
+        yield row
 
 
 def _events(source: Source, plan: Plan, present: datetime) -> Iterator[tuple[Any, ...]]:

@@ -174,16 +174,15 @@ class PostgresSink:
         names = columns(table)
         flags = _indices(table, Boolean)
         written = 0
-        with self.conn.cursor() as cursor:
-            with cursor.copy(f"COPY {table} ({','.join(names)}) FROM STDIN") as copy:
-                for row in rows:
-                    if flags:
-                        row = tuple(
-                            bool(v) if i in flags and v is not None else v
-                            for i, v in enumerate(row)
-                        )
-                    copy.write_row(row)
-                    written += 1
+        statement = f"COPY {table} ({','.join(names)}) FROM STDIN"
+        with self.conn.cursor() as cursor, cursor.copy(statement) as copy:
+            for row in rows:
+                if flags:
+                    row = tuple(
+                        bool(v) if i in flags and v is not None else v for i, v in enumerate(row)
+                    )
+                copy.write_row(row)
+                written += 1
         return written
 
     def execute(self, sql: str) -> None:

@@ -32,9 +32,8 @@ from app.migrate import upgrade
 from app.models import ProcessInstance, TaskRecord, Timer, User
 from app.models.states import InstanceStatus, TaskStatus, TimerStatus
 from app.services.actor import SYSTEM, Actor
-from app.services.court import cases, messages, reconsiderations
 from app.services.design import definitions
-from app.services.execution import completion, instances, processes, timer_pass
+from app.services.execution import completion, instances, timer_pass
 from app.services.identity import org
 from app.services.records import attachments
 from tests.helpers import FORM_DATA as MEDIATION_DATA
@@ -48,7 +47,8 @@ STORY_TABLES = (
 )  # fmt: skip
 WORKERS = (
     "center", "gtzy", "gtzy_head", "gtzy_reviewer", "gtzy_lawyer", "scjg", "scjg_head",
-    "scjg_reviewer", "scjg_lawyer", "gxjd", "gxjd_head", "chz", "chz_head", "bureau", "bureau_head", "leader", "jw",
+    "scjg_reviewer", "scjg_lawyer", "gxjd", "gxjd_head", "chz", "chz_head", "bureau",
+    "bureau_head", "leader", "jw",
 )  # fmt: skip
 AGENCIES = ("GTZY", "SCJG", "GXJD", "CHZ")
 # the demo's two smaller agencies have no head; a district's every unit has one
@@ -66,7 +66,7 @@ class Story:
 
 
 def _max_ids(db: Database) -> dict[str, int]:
-    from sqlalchemy import table, column
+    from sqlalchemy import column, table
 
     with db.read() as session:
         return {
