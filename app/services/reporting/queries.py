@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import bindparam, or_, select
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm import Session, defer, joinedload, selectinload
 
 from app import clock
 from app.errors import NotFound
@@ -56,7 +56,8 @@ def _own_inbox(
     """The open tasks of the actor's unit (and role, where a task names one), soonest due first."""
     if actor.unit_id is None or not may(actor.role, Action.WORK):
         return []
-    mine = select(TaskRecord)
+    # the lists show no submitted or prefilled data (read on demand if a caller does)
+    mine = select(TaskRecord).options(defer(TaskRecord.data), defer(TaskRecord.prefill))
     if with_instances:  # the page names each task's process: its name and summary only, not
         # the engine state and the definition's spec (~100 KiB a row) of up to 200 instances
         mine = mine.options(
