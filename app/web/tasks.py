@@ -33,10 +33,9 @@ def _flash_error(exc: InvalidInput) -> None:
 def inbox() -> str:
     me = actor()
     with db().read() as session:
-        rows = [
-            (task, queries.working_days_left(session, task.due_at))
-            for task in queries.inbox(session, me, with_instances=True)
-        ]
+        tasks = queries.inbox(session, me, with_instances=True)
+        left = queries.working_days_left_each(session, [task.due_at for task in tasks])
+        rows = list(zip(tasks, left, strict=True))
         reminders = queries.reminders(session, me)
     may_bulk = may(me.role, Action.REASSIGN)
     with db().read() as session:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import weakref
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import bindparam, or_, select
-from sqlalchemy.orm import Session, defer, joinedload, selectinload
+from sqlalchemy.orm import Session, defer, joinedload, lazyload, selectinload
 
 from app import clock
 from app.errors import NotFound
@@ -63,7 +63,11 @@ def _own_inbox(
         mine = mine.options(
             selectinload(TaskRecord.instance)
             .load_only(ProcessInstance.summary, ProcessInstance.definition_id)
-            .options(joinedload(ProcessInstance.definition).load_only(ProcessDefinition.name))
+            .options(
+                joinedload(ProcessInstance.definition).load_only(ProcessDefinition.name),
+                lazyload(ProcessInstance.unit),  # the task row has its own unit and case
+                lazyload(ProcessInstance.case),
+            )
         )
     mine = mine.where(
         TaskRecord.unit_id == actor.unit_id,
@@ -109,11 +113,19 @@ def is_overdue(due_at: datetime | None, now: datetime | None = None) -> bool:
 
 def working_days_left(session: Session, due_at: datetime | None) -> int | None:
     """Working days from today until the due date (0 = due today, negative = late)."""
-    if due_at is None:
-        return None
+    return working_days_left_each(session, [due_at])[0]
+
+
+def working_days_left_each(session: Session, due: list[datetime | None]) -> list[int | None]:
+    """``working_days_left`` of each, the calendar read once (not once a row of a list)."""
+    if all(d is None for d in due):
+        return [None] * len(due)
     cal = holidays.load(session)
     today = clock.local_now().date()
-    due = clock.to_local(due_at).date()
+    return [None if d is None else _days_between(cal, today, clock.to_local(d).date()) for d in due]
+
+
+def _days_between(cal: holidays.WorkCalendar, today: date, due: date) -> int:
     if due == today:
         return 0
     step = 1 if due > today else -1
