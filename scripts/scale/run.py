@@ -77,6 +77,8 @@ def _database(data_dir: Path, database_url: str | None, present: datetime, log: 
     db = Database(url, anchor=Anchor.in_folder(data_dir))
     out: dict[str, Any] = {"running_instances": measure.running_count(db)}
     samples = measure.samples(db, clock.to_local(present).date())
+    out["catch_up"] = measure.catch_up(db)  # what fell due since the present, before serving
+    log(f"  timers and reminders due before serving: {out['catch_up']}")
     with served(data_dir, database_url, data_dir.parent / f"serve-{data_dir.name}.log") as port:
         client = measure.Client(port, db, demo_password)
         out["pages"] = measure.measure_pages(client, samples, log)

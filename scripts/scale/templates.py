@@ -9,6 +9,7 @@ body, every document a finished story produced is read once (``downloads.documen
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -16,6 +17,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from app.models import Document
+from app.services.execution import timer_pass
 from app.services.records import downloads
 from scale.catalogue import CATALOGUE, Kind
 from scale.stories import Office, Story
@@ -51,6 +53,21 @@ def _read_documents(office: Office, story: Story) -> None:
         downloads.document(office.db, office.actor(READER), document_id)
 
 
+def _settled(
+    office: Office, present: datetime, body: Callable[[Story], None]
+) -> Callable[[Story], None]:
+    """A running story ends with the timer pass the office would have run at the present: no
+    deadline or reminder of its copies is still due when the volume is served."""
+
+    def run(story: Story) -> None:
+        body(story)
+        if story.running:
+            office.at(present)
+            timer_pass.run_pass(office.db)
+
+    return run
+
+
 def build(folder: Path, seed: int, present: datetime) -> tuple[Office, list[Template]]:
     office = Office(folder, seed, present)
     templates = []
@@ -65,7 +82,7 @@ def build(folder: Path, seed: int, present: datetime) -> tuple[Office, list[Temp
                 if not story.running:
                     _read_documents(office, story)
 
-            story = office.story(kind.name, running, body)
+            story = office.story(kind.name, running, _settled(office, present, body))
             if not running and office.now >= present:
                 raise RuntimeError(f"story {kind.name} ran past the present")
             templates.append(Template(kind, story))
