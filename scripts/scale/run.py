@@ -81,6 +81,8 @@ def _database(data_dir: Path, database_url: str | None, present: datetime, log: 
     log(f"  timers and reminders due before serving: {out['catch_up']}")
     with served(data_dir, database_url, data_dir.parent / f"serve-{data_dir.name}.log") as port:
         client = measure.Client(port, db, demo_password)
+        users = {user for user, _ in measure.pages(samples).values()}
+        out["first_requests_ms"] = measure.warm_up(client, users, log)
         out["pages"] = measure.measure_pages(client, samples, log)
     db.anchor.close() if db.anchor else None
     out["pages_over_300ms"] = sorted(
