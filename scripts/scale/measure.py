@@ -161,7 +161,7 @@ class Client:
                 answer = requests.get(self.base + path, headers=headers, timeout=TIMEOUT_S)
             else:
                 answer = self.session(username).get(self.base + path, timeout=TIMEOUT_S)
-        except requests.Timeout:
+        except requests.RequestException:
             return 0, TIMEOUT_S * 1000  # status 0: no answer within the timeout
         return answer.status_code, (time.perf_counter() - started) * 1000
 
@@ -170,8 +170,9 @@ def warm_up(client: Client, users: set[str], log: Callable[[str], None]) -> list
     """Every user logged in, and every server process past its first requests (in the full
     volume a process's first request took half a minute): requests until six in a row are
     quick. Returns the times of the slow ones."""
-    for username in sorted(users):
+    for username in sorted(users):  # before any page: a slow one may hold the writer
         client.session(username)
+        client.token(username)
     slow: list[float] = []
     quick = 0
     for _ in range(60):
