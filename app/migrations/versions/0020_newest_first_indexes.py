@@ -17,7 +17,8 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision: str = "0020"
-down_revision: Union[str, Sequence[str], None] = "0021"  # main's head when rebased (the lead re-chains)
+# main's head when rebased (the lead re-chains)
+down_revision: Union[str, Sequence[str], None] = "0021"
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
