@@ -76,6 +76,7 @@ from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG  # noqa: E402
 from SpiffWorkflow.util.task import TaskState  # noqa: E402
 from sqlalchemy import insert, select  # noqa: E402
 
+from app import clock  # noqa: E402
 from app.anchor import Anchor  # noqa: E402
 from app.db import Database  # noqa: E402
 from app.demo import UNITS, USERS, demo_password  # noqa: E402
@@ -92,9 +93,8 @@ SEQUENCE_STEPS = 10
 LANE = "区调处中心"  # the center's lane: every benchmark task goes to the center unit
 USERNAME = "center"
 FORM_FILE = "bench/note.schema.json"
-# ``due`` and ``received_on`` are the timer diagram's start data: ``due`` is named in the form,
-# which makes it a field the process has; ``received_on`` is one the services record (a deadline
-# may not count from a date the timed party types itself).
+# ``due`` is the timer diagram's start data, named in the form (which makes it a field the process
+# has); without it the deadline counts from the task's receipt (``received()``).
 FORM = {
     "type": "object",
     "properties": {
@@ -263,7 +263,7 @@ def bpmn_timer() -> bytes:
         f'attachedToRef="work">{_properties(escalate_to="")}'
         "<bpmn:outgoing>f_late</bpmn:outgoing>"
         '<bpmn:timerEventDefinition id="TimerEventDefinition_deadline">'
-        '<bpmn:timeDate xsi:type="bpmn:tFormalExpression">due or working_days(received_on, 1)'
+        '<bpmn:timeDate xsi:type="bpmn:tFormalExpression">due or working_days(received(), 1)'
         "</bpmn:timeDate></bpmn:timerEventDefinition></bpmn:boundaryEvent>",
         '    <bpmn:endEvent id="end"><bpmn:incoming>f_end</bpmn:incoming></bpmn:endEvent>',
         '    <bpmn:endEvent id="end_late"><bpmn:incoming>f_late</bpmn:incoming></bpmn:endEvent>',
@@ -801,14 +801,11 @@ def _due_timer_rounds(db: Database, def_id: int, actor: Actor, rounds: int) -> l
     """``rounds`` groups of 10 real instances whose deadline falls due a week apart."""
     groups = []
     first = datetime.fromisoformat(FIXED_NOW).date()
-    for r in range(rounds):
-        received_on = (first + timedelta(days=7 * (r + 1))).isoformat()
-        groups.append(
-            [
-                service_start(db, actor, def_id, {"due": "", "received_on": received_on})
-                for _ in range(10)
-            ]
-        )
+    for r in range(rounds):  # started (and so received) a week apart: due a week apart
+        _set_clock(datetime.combine(first + timedelta(days=7 * (r + 1)), datetime.min.time(),
+                                    clock.SHANGHAI).replace(hour=10))  # fmt: skip
+        groups.append([service_start(db, actor, def_id, {"due": ""}) for _ in range(10)])
+    _set_clock(datetime.fromisoformat(FIXED_NOW))
     return groups
 
 
@@ -966,7 +963,7 @@ class TimerLag:
         self.instance_ids = []
         for i in range(sizes.lag_timers):
             due = base + timedelta(seconds=i * step)
-            body = {"data": {"due": due.isoformat(), "received_on": due.date().isoformat()}}
+            body = {"data": {"due": due.isoformat()}}
             status, answer = api(conn, token, "POST", f"/api/v1/processes/{TIMER}/instances", body)
             assert status == 201, (status, answer)
             self.instance_ids.append(answer["instance_id"])
