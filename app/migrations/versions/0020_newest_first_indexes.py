@@ -5,7 +5,7 @@ reminders are newest first (by id). With the filter column alone indexed, Postgr
 matching row of twenty years to show fifty; (column, id) reads the page in index order.
 
 Revision ID: 0020
-Revises: 0021
+Revises: 0018
 Create Date: 2026-12-06
 
 """
@@ -18,7 +18,7 @@ from alembic import op
 # revision identifiers, used by Alembic.
 revision: str = "0020"
 # main's head when rebased (the lead re-chains)
-down_revision: Union[str, Sequence[str], None] = "0021"
+down_revision: Union[str, Sequence[str], None] = "0018"
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
