@@ -35,6 +35,7 @@ from app.models.process import (
     Timer,
 )
 from app.models.stats import StatCount
+from app.models.work import TaskComment, TaskDraft
 
 __all__ = [
     "ROLES",
@@ -63,6 +64,8 @@ __all__ = [
     "ProcessInstance",
     "ProcessMessage",
     "Reminder",
+    "TaskComment",
+    "TaskDraft",
     "TaskRecord",
     "Timer",
     "Unit",

@@ -110,10 +110,14 @@ class TaskRecord(Base):
     completed_by: Mapped[str | None] = mapped_column(String(64), default=None)
     data: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)  # as submitted
     prefill: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)  # from process data
+    # 认领: the one person of the unit working on it now (others see who, and may take it over)
+    claimed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
 
     unit = relationship("Unit", lazy="joined")
     case = relationship("Case", lazy="joined")
-    assignee = relationship("User", lazy="joined")
+    assignee = relationship("User", lazy="joined", foreign_keys=[assignee_id])
+    claimant = relationship("User", lazy="select", foreign_keys=[claimed_by_id])
     instance = relationship("ProcessInstance", lazy="select")
 
 
