@@ -93,6 +93,8 @@ def reassign(
         raise InvalidInput("改派对象的角色不符", {"username": [f"该任务须由 {task.role} 办理"]})
     previous = task.assignee.username if task.assignee else "（本单位）"
     task.assignee = target  # (the returned task names its new assignee after the commit)
+    if task.claimed_by_id not in (None, target.id):  # only the new assignee may work it now
+        task.claimed_by_id, task.claimed_at = None, None
     audit.record(
         session, actor, "task.reassign", instance_id=task.instance_id, case_id=task.case_id,
         task_id=task.id, previous=previous, to=username, reason=reason,

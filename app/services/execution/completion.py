@@ -30,6 +30,8 @@ from app.models.states import TaskStatus
 from app.services.actor import Actor
 from app.services.design import definitions
 from app.services.execution import (
+    claims,
+    drafts,
     gates,
     holidays,
     incidents,
@@ -40,6 +42,7 @@ from app.services.execution import (
 )
 from app.services.execution.instances import can_work_on, row_locks, task_schema, working_for
 from app.services.execution.workflows import ENGINE, LEAN, EngineRun, StepResult, restore
+from app.services.identity import people
 from app.services.notify import ladder
 from app.services.records import attachments, audit, documents
 
@@ -139,6 +142,7 @@ def complete_task(
         task, instance, open_count = prepared.task, prepared.instance, prepared.open_count
         if not can_work_on(actor, task):
             raise Forbidden("无权办理此任务")
+        claims.check_may_complete(session, actor, task)
         session.add_all((task, instance))  # as read in the prepare (and checked just now)
     else:
         task, instance, open_count = _completable(session, actor, task_id, lock=True)
@@ -185,6 +189,9 @@ def complete_task(
             },
         )
         audit.covers(session, task)
+        drafts.discard_all(session, task.id)
+        if not instance.summary and instances.summarize(data):  # e.g. a matter's 事项名称
+            row_writes.set_summary(session, instance, instances.summarize(data))
         if task.due_at is not None:  # a task without a due date has no ladder steps
             ladder.plan(session, holidays.current(), task, None)  # done: no more reminders
         for name in task_forms.attachment_fields(schema):
@@ -284,6 +291,7 @@ _CURRENT = DriverStatement(
         TaskRecord.unit_id,
         TaskRecord.role,
         TaskRecord.assignee_id,
+        TaskRecord.claimed_by_id,
         TaskRecord.due_at,
         _OPEN_OF_INSTANCE,
     )
@@ -303,7 +311,7 @@ def _still_current(
     task = prepared.task
     then = (
         prepared.lock_version, task.status, task.unit_id, task.role, task.assignee_id,
-        task.due_at, prepared.open_count,
+        task.claimed_by_id, task.due_at, prepared.open_count,
     )  # fmt: skip
     return now is not None and tuple(now) == then
 
@@ -326,8 +334,18 @@ def _completable(
     if not can_work_on(actor, task):
         raise Forbidden("无权办理此任务")
     if task.status != TaskStatus.OPEN:
-        raise Conflict("任务已办结，不能重复提交")
+        raise Conflict(completed_message(session, task))
+    claims.check_may_complete(session, actor, task)
     return task, instance, open_count
+
+
+def completed_message(session: Session, task: TaskRecord) -> str:
+    """What a second submission is told: who completed the task, of which unit, when."""
+    if task.status != TaskStatus.COMPLETED or task.completed_at is None:
+        return "任务已结束，不能再提交"
+    who = people.label_of(session, task.completed_by)
+    when = clock.to_local(task.completed_at).strftime("%Y-%m-%d %H:%M")
+    return f"该任务已由{who}于 {when} 提交办结，您填写的内容未保存"
 
 
 _TASKS, _INSTANCES = TaskRecord.__table__, ProcessInstance.__table__

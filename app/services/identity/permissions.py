@@ -25,6 +25,9 @@ class Action(StrEnum):
     SEE_ALL_UNITS = "see_all_units"  # every unit's instances, cases and figures
     MANAGE_DEADLINE = "manage_deadline"  # 中止 / 恢复 / 延长
     REASSIGN = "reassign"  # hand one task to another person
+    CLAIM = "claim"  # 认领 / 放弃认领 a task one may work on
+    TAKE_OVER = "take_over"  # 接手 a task a colleague claimed (with a reason)
+    COMMENT = "comment"  # 办理意见 on a task one may read
     REMIND = "remind"  # 催办 (and the bulk page; each reassignment there is checked as REASSIGN)
     REGISTER_CASE = "register_case"  # 登记法院移送案件
     IMPORT_COURT_LISTS = "import_court_lists"  # 导入法院移送案件清单、裁判结果清单
@@ -67,6 +70,9 @@ ALLOWED: dict[Action, frozenset[str]] = {
     ),
     Action.MANAGE_DEADLINE: frozenset({"center", "bureau", "bureau_head", "admin"}),
     Action.REASSIGN: REASSIGNERS,
+    Action.CLAIM: STAFF - {SYSTEM},
+    Action.TAKE_OVER: STAFF - {SYSTEM},
+    Action.COMMENT: STAFF - {SYSTEM},
     Action.REMIND: REASSIGNERS | {"bureau"},
     Action.REGISTER_CASE: frozenset({"center", "admin"}),
     Action.IMPORT_COURT_LISTS: frozenset({"center", "admin"}),
@@ -97,6 +103,9 @@ REFUSALS: dict[Action, str] = {
     Action.SEE_ALL_UNITS: "无权查看其他单位的记录",
     Action.MANAGE_DEADLINE: "只有调处中心或司法局可以中止、恢复或延长期限",
     Action.REASSIGN: "只有单位主要负责人（或调处中心）可以改派任务",
+    Action.CLAIM: "只读账号不能认领任务",
+    Action.TAKE_OVER: "只读账号不能接手任务",
+    Action.COMMENT: "只读账号不能填写办理意见",
     Action.REMIND: "无权催办",
     Action.REGISTER_CASE: "只有调处中心可以登记法院移送案件",
     Action.IMPORT_COURT_LISTS: "只有调处中心可以导入法院的案件清单和裁判结果清单",

@@ -1,0 +1,295 @@
+"""The inbox with its tools: filters, search, sort by due date, keyset paging, counts.
+
+A page is read with a keyset on (due date, id), dated tasks first and then undated ones by id
+(each half follows ``ix_tasks_inbox``), so the cost grows with the page size, not with how
+many tasks a busy unit holds. The counts are one grouped query over the unit's open tasks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, Select, and_, case, false, func, or_, select
+from sqlalchemy.orm import Session, aliased
+
+from app import case_numbers, clock, inputs
+from app.errors import InvalidInput
+from app.models import Case, ProcessDefinition, ProcessInstance, TaskRecord, User
+from app.models.states import TaskStatus
+from app.services.actor import Actor
+from app.services.execution import holidays
+from app.services.identity.permissions import Action, may
+
+MAX_PAGE = 200
+MAX_DUE_WITHIN = 60
+MAX_SEARCH = 100
+SORTS = {"due": "截止日期从近到远", "-due": "截止日期从远到近"}
+
+
+@dataclass(frozen=True)
+class InboxFilter:
+    process: str = ""  # process id
+    case: int | None = None  # case id
+    due_within: int | None = None  # working days from today (not yet overdue)
+    overdue: bool = False
+    mine: bool = False  # claimed by me
+    q: str = ""  # case number, party or matter
+    sort: str = "due"
+    after: str = ""  # the cursor a page hands on
+    limit: int = 50
+
+    def active(self) -> bool:
+        return bool(
+            self.process or self.case or self.due_within or self.overdue or self.mine or self.q
+        )
+
+    def args(self, **changes: object) -> dict[str, str]:
+        """As query parameters (what a link to another page or filter carries)."""
+        changed = replace(self, **changes)  # type: ignore[arg-type]
+        out = {
+            "process": changed.process, "case": str(changed.case or ""),
+            "due_within": str(changed.due_within or ""), "overdue": "1" if changed.overdue else "",
+            "mine": "1" if changed.mine else "", "q": changed.q,
+            "sort": changed.sort if changed.sort != "due" else "", "after": changed.after,
+        }  # fmt: skip
+        return {k: v for k, v in out.items() if v}
+
+
+def parse_filter(args: Mapping[str, str], default_limit: int = 50) -> InboxFilter:
+    """Query parameters as a filter; every bad one named at once (InvalidInput)."""
+    errors: dict[str, list[str]] = {}
+
+    def number(name: str, low: int, high: int) -> int | None:
+        raw = (args.get(name) or "").strip()
+        if not raw:
+            return None
+        if not raw.isdigit() or not low <= int(raw) <= high:
+            errors[name] = [f"须为 {low} 至 {high} 的整数"]
+            return None
+        return int(raw)
+
+    def flag(name: str) -> bool:
+        raw = (args.get(name) or "").strip().lower()
+        if raw not in {"", "0", "1", "true", "false"}:
+            errors[name] = ["须为 1 或 0"]
+        return raw in {"1", "true"}
+
+    q = (args.get("q") or "").strip()
+    problem = inputs.text_problem(q, MAX_SEARCH)
+    if problem:
+        errors["q"] = [problem]
+    process = (args.get("process") or "").strip()
+    if inputs.text_problem(process, 100):
+        errors["process"] = ["流程标识有误"]
+    sort = (args.get("sort") or "due").strip()
+    if sort not in SORTS:
+        errors["sort"] = ["须为 due 或 -due"]
+    after = (args.get("after") or "").strip()
+    if after and _cursor(after) is None:
+        errors["after"] = ["翻页标记有误，请从第一页开始"]
+    found = InboxFilter(
+        process=process, case=number("case", 1, 2**63 - 1),
+        due_within=number("due_within", 1, MAX_DUE_WITHIN), overdue=flag("overdue"),
+        mine=flag("mine"), q=q, sort=sort, after=after,
+        limit=number("limit", 1, MAX_PAGE) or default_limit,
+    )  # fmt: skip
+    if errors:
+        raise InvalidInput("筛选条件有误", errors)
+    return found
+
+
+@dataclass
+class InboxRow:
+    task: TaskRecord
+    process_id: str
+    process_name: str
+    summary: str
+    claimant: str | None  # 王敏（洪泽区自然资源和规划局）, None when unclaimed
+
+
+@dataclass
+class InboxPage:
+    rows: list[InboxRow]
+    next_after: str = ""  # the cursor of the next page ("" on the last)
+
+
+@dataclass
+class InboxCounts:
+    total: int = 0
+    overdue: int = 0
+    due_soon: int = 0  # within DUE_SOON working days
+    mine: int = 0
+    processes: list[tuple[str, str, int]] = field(default_factory=list)  # id, name, count
+
+
+DUE_SOON = 3  # working days the "即将到期" count looks ahead
+
+
+def _visible(actor: Actor) -> ColumnElement[bool]:
+    """Open tasks of the actor's unit and role (and of those they substitute for today)."""
+    parts = []
+    for person in (actor, *actor.acting_for):
+        if person.unit_id is None or not may(person.role, Action.WORK):
+            continue
+        parts.append(
+            and_(
+                TaskRecord.unit_id == person.unit_id,
+                or_(TaskRecord.role.is_(None), TaskRecord.role == person.role),
+                or_(TaskRecord.assignee_id.is_(None), TaskRecord.assignee_id == person.user_id),
+            )
+        )
+    if not parts:
+        return false()
+    return and_(TaskRecord.status == TaskStatus.OPEN, or_(*parts))
+
+
+def _due_limit(session: Session, days: int) -> datetime:
+    return holidays.load(session).add_working_days(clock.local_now().date(), days).due_at
+
+
+def _filtered(session: Session, actor: Actor, wanted: InboxFilter, stmt: Select) -> Select:
+    stmt = stmt.join(ProcessInstance, ProcessInstance.id == TaskRecord.instance_id).where(
+        _visible(actor)
+    )
+    now = clock.now()
+    if wanted.process:
+        stmt = stmt.where(ProcessInstance.process_id == wanted.process)
+    if wanted.case:
+        stmt = stmt.where(TaskRecord.case_id == wanted.case)
+    if wanted.overdue:
+        stmt = stmt.where(TaskRecord.due_at < now)
+    if wanted.due_within:
+        limit = _due_limit(session, wanted.due_within)
+        stmt = stmt.where(TaskRecord.due_at >= now, TaskRecord.due_at <= limit)
+    if wanted.mine:
+        stmt = stmt.where(TaskRecord.claimed_by_id == actor.user_id)
+    if wanted.q:
+        like, number = f"%{wanted.q}%", f"%{case_numbers.normalize(wanted.q)}%"
+        in_case = (
+            select(Case.id)
+            .where(or_(Case.case_no.like(number), Case.case_no.like(like),
+                       Case.plaintiff.like(like)))
+            .scalar_subquery()
+        )  # fmt: skip
+        stmt = stmt.where(
+            or_(TaskRecord.case_id.in_(in_case), ProcessInstance.summary.like(like),
+                TaskRecord.name.like(like))
+        )  # fmt: skip
+    return stmt
+
+
+def _cursor(after: str) -> tuple[datetime | None, int] | None:
+    """``d<iso due>~<id>`` (a dated task) or ``u~<id>`` (an undated one)."""
+    kind, sep, last = after.rpartition("~")
+    if not sep or not last.isdigit() or len(last) > 19:
+        return None
+    if kind == "u":
+        return None, int(last)
+    if not kind.startswith("d"):
+        return None
+    try:
+        due = datetime.fromisoformat(kind[1:])
+    except ValueError:
+        return None
+    return (due, int(last)) if due.tzinfo is not None else None
+
+
+def _cursor_of(task: TaskRecord) -> str:
+    return f"d{task.due_at.isoformat()}~{task.id}" if task.due_at else f"u~{task.id}"
+
+
+def _after(due: datetime, last: int, descending: bool) -> ColumnElement[bool]:
+    if descending:
+        return or_(TaskRecord.due_at < due, and_(TaskRecord.due_at == due, TaskRecord.id < last))
+    return or_(TaskRecord.due_at > due, and_(TaskRecord.due_at == due, TaskRecord.id > last))
+
+
+def page(session: Session, actor: Actor, wanted: InboxFilter) -> InboxPage:
+    claimant = aliased(User)
+    base = select(
+        TaskRecord, ProcessInstance.process_id, ProcessDefinition.name, ProcessInstance.summary,
+        claimant.display_name, claimant.username,
+    ).select_from(TaskRecord)  # fmt: skip
+    base = (
+        _filtered(session, actor, wanted, base)
+        .join(ProcessDefinition, ProcessDefinition.id == ProcessInstance.definition_id)
+        .outerjoin(claimant, claimant.id == TaskRecord.claimed_by_id)
+    )
+    cursor = _cursor(wanted.after) if wanted.after else None
+    want = wanted.limit + 1
+    found: list = []
+    descending = wanted.sort == "-due"
+    if cursor is None or cursor[0] is not None:
+        dated = base.where(TaskRecord.due_at.is_not(None))
+        if cursor is not None and cursor[0] is not None:
+            dated = dated.where(_after(cursor[0], cursor[1], descending))
+        order = (
+            (TaskRecord.due_at.desc(), TaskRecord.id.desc())
+            if descending
+            else (TaskRecord.due_at, TaskRecord.id)
+        )
+        found = list(session.execute(dated.order_by(*order).limit(want)))
+    if len(found) < want:
+        undated = base.where(TaskRecord.due_at.is_(None))
+        if cursor is not None and cursor[0] is None:
+            undated = undated.where(TaskRecord.id > cursor[1])
+        found += session.execute(undated.order_by(TaskRecord.id).limit(want - len(found)))
+    more = len(found) > wanted.limit
+    rows = [
+        InboxRow(
+            task, process_id, name, summary or "",
+            f"{shown or username}（{task.unit.name}）" if username else None,
+        )
+        for task, process_id, name, summary, shown, username in found[: wanted.limit]
+    ]  # fmt: skip
+    return InboxPage(rows, _cursor_of(rows[-1].task) if more and rows else "")
+
+
+def counts(session: Session, actor: Actor, wanted: InboxFilter | None = None) -> InboxCounts:
+    """How many open tasks each filter would show (within the search ``q``, if any)."""
+    now = clock.now()
+    soon = _due_limit(session, DUE_SOON)
+    base = InboxFilter(q=wanted.q) if wanted is not None else InboxFilter()
+    overdue = case((TaskRecord.due_at < now, 1), else_=0)
+    due_soon = case((and_(TaskRecord.due_at >= now, TaskRecord.due_at <= soon), 1), else_=0)
+    mine = case((TaskRecord.claimed_by_id == actor.user_id, 1), else_=0)
+    stmt = select(
+        ProcessInstance.process_id, func.count(TaskRecord.id), func.sum(overdue),
+        func.sum(due_soon), func.sum(mine),
+    ).select_from(TaskRecord)  # fmt: skip
+    stmt = _filtered(session, actor, base, stmt).group_by(ProcessInstance.process_id)
+    result = InboxCounts()
+    by_process = []
+    for process_id, total, late, near, claimed in session.execute(stmt):
+        result.total += total
+        result.overdue += late or 0
+        result.due_soon += near or 0
+        result.mine += claimed or 0
+        by_process.append((process_id, total))
+    names = _process_names(session, [p for p, _ in by_process])
+    result.processes = sorted(
+        ((p, names.get(p, p), n) for p, n in by_process), key=lambda item: item[1]
+    )
+    return result
+
+
+def _process_names(session: Session, process_ids: list[str]) -> dict[str, str]:
+    """Each process's name as its newest version states it."""
+    if not process_ids:
+        return {}
+    newest = (
+        select(ProcessDefinition.process_id, func.max(ProcessDefinition.version).label("v"))
+        .where(ProcessDefinition.process_id.in_(process_ids))
+        .group_by(ProcessDefinition.process_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(ProcessDefinition.process_id, ProcessDefinition.name).join(
+            newest,
+            and_(ProcessDefinition.process_id == newest.c.process_id,
+                 ProcessDefinition.version == newest.c.v),
+        )
+    )  # fmt: skip
+    return {p: n for p, n in rows}
