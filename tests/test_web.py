@@ -90,12 +90,12 @@ def test_inbox_shows_due_date_working_days_left_and_overdue(client, db, clock):
     page = client.get("/").get_data(as_text=True)
     assert "确定责任领导、联络人及初步调处方案" in page
     assert "2026-10-10" in page
-    assert "已逾期" not in page
+    assert '<span class="tag overdue">已逾期</span>' not in page  # (the filter is named so too)
     clock.set("2026-10-12T09:00:00+08:00")
     login(client, "gtzy")  # days later: a login lasts 12 hours at most
     page = client.get("/").get_data(as_text=True)
     assert 'class="overdue"' in page
-    assert "已逾期" in page
+    assert '<span class="tag overdue">已逾期</span>' in page
     assert "逾期 1 个工作日" in page
 
 

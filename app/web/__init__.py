@@ -33,6 +33,7 @@ from app.web import (  # api_manage, api_audit, admin_settings: their routes joi
     openapi,
     permissions,
     processes,
+    task_work,
     tasks,
     uploads,
     vendor,
@@ -98,6 +99,11 @@ ACTION_LABELS = {
     "timer.missed_during_outage": "停机期间到期（启动后补发）",
     "task.reassign": "改派任务",
     "task.remind": "催办",
+    "task.claim": "认领任务",
+    "task.release": "放弃认领",
+    "task.takeover": "接手任务",
+    "task.draft": "暂存",
+    "task.comment": "办理意见",
     "substitute.name": "指定代理人",
     "ladder.head": "逾期催办（主要负责人）",
     "ladder.escalation": "逾期督办",
@@ -149,6 +155,7 @@ def register(app: Flask) -> None:
     app.register_blueprint(versions.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(uploads.bp)
+    app.register_blueprint(task_work.bp)
     app.register_blueprint(api.bp)
     csrf.exempt(api.bp)
     app.register_blueprint(openapi.bp)

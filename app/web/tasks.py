@@ -6,7 +6,7 @@ from flask_login import login_required
 from werkzeug.wrappers import Response
 
 from app import clock
-from app.errors import InvalidInput
+from app.errors import Conflict, Forbidden, InvalidInput
 from app.forms import fields_for
 from app.models import ProcessInstance
 from app.models.states import TaskStatus
@@ -15,7 +15,9 @@ from app.services.identity import access, org, units
 from app.services.identity.permissions import Action, may
 from app.services.notify import ladder
 from app.services.records import attachments
+from app.services.reporting import inbox as inbox_tools
 from app.services.reporting import queries
+from app.web import task_work
 from app.web.context import actor, db, settings
 from app.web.form_posts import parse_submission
 from app.web.guard import record_ids, shows_field_errors
@@ -32,17 +34,24 @@ def _flash_error(exc: InvalidInput) -> None:
 @login_required
 def inbox() -> str:
     me = actor()
+    try:
+        wanted = inbox_tools.parse_filter(request.args)
+    except InvalidInput as exc:
+        _flash_error(exc)
+        wanted = inbox_tools.InboxFilter()
     with db().read() as session:
-        tasks = queries.inbox(session, me, with_instances=True)
-        left = queries.working_days_left_each(session, [task.due_at for task in tasks])
-        rows = list(zip(tasks, left, strict=True))
+        found = inbox_tools.page(session, me, wanted)
+        counts = inbox_tools.counts(session, me, wanted)
+        left = queries.working_days_left_each(session, [row.task.due_at for row in found.rows])
+        rows = list(zip(found.rows, left, strict=True))
         reminders = queries.reminders(session, me)
     may_bulk = may(me.role, Action.REASSIGN)
     with db().read() as session:
         people = assignment.colleagues(session, me) if may_bulk else []
     return render_template(
         "inbox.html", rows=rows, reminders=reminders, now=clock.now(),
-        is_overdue=queries.is_overdue, may_bulk=may_bulk, people=people,
+        is_overdue=queries.is_overdue, may_bulk=may_bulk, people=people, wanted=wanted,
+        counts=counts, next_after=found.next_after, due_soon_days=inbox_tools.DUE_SOON,
     )  # fmt: skip
 
 
@@ -95,6 +104,8 @@ def task_page(task_id: int) -> ResponseReturnValue:
     me = actor()
     errors: dict[str, list[str]] = {}
     data: dict = {}
+    conflict = ""  # another person completed it meanwhile: their name, and this typing kept
+    conflict_status = 409
     if request.method == "POST":
         try:
             with db().read() as session:
@@ -106,6 +117,8 @@ def task_page(task_id: int) -> ResponseReturnValue:
             )
         except InvalidInput as exc:
             errors = exc.errors
+        except (Conflict, Forbidden) as exc:  # done or claimed meanwhile: keep what was typed
+            conflict, conflict_status = exc.message, exc.status
         else:
             flash(f"“{task.name}”已提交")
             return redirect(url_for("instances.instance_page", instance_id=task.instance_id))
@@ -115,7 +128,12 @@ def task_page(task_id: int) -> ResponseReturnValue:
         can_work = instances.can_work_on(me, task) and task.status == TaskStatus.OPEN
         readable = task.id in view.readable
         prefill = access.visible_prefill(task.prefill, view.tasks, view.readable)
-        values = data or (task.data if readable else None) or (prefill if can_work else None)
+        work = task_work.page_context(session, me, task, can_work)
+        draft = work["draft"].data if work["draft"] and work["may_fill"] else None
+        values = (
+            data or (task.data if readable and not conflict else None) or draft
+            or (prefill if can_work else None)
+        )  # fmt: skip
         schema, fields, instance = _form_context(session, task, values, errors)
         flag = None
         if instance.process_id == "legality_review" and task.unit and task.unit.kind == "agency":
@@ -148,7 +166,9 @@ def task_page(task_id: int) -> ResponseReturnValue:
         and bool(task.due_at or task.due_rule),
         suspended=task.status == TaskStatus.OPEN and task.deadline_suspended,
         receipt=receipt,
-    ), (400 if errors else 200)
+        conflict=conflict,
+        **work,
+    ), (conflict_status if conflict else 400 if errors else 200)
 
 
 @bp.post("/tasks/<int:task_id>/deadline")
