@@ -14,12 +14,13 @@ from werkzeug.routing import IntegerConverter, Map
 
 from app.db import RETRY_AFTER_S, WriterBusy
 from app.errors import Forbidden, ServiceError
-from app.web import (  # api_manage, api_audit, admin_settings: their routes join api.bp, admin.bp
+from app.web import (  # api_*, admin_settings: their routes join api.bp, admin.bp on import
     admin,
     admin_settings,  # noqa: F401
     api,
     api_audit,  # noqa: F401
     api_manage,  # noqa: F401
+    api_tasks,  # noqa: F401
     auth,
     calendar_feed,
     cases,

@@ -146,15 +146,6 @@ def create_case() -> tuple[Response, int]:
     return jsonify(result), 201
 
 
-@bp.get("/tasks")
-@token_required
-def list_tasks() -> Response:
-    _forbid_court()
-    with _reading() as session:
-        tasks = [queries.task_json(session, t) for t in queries.inbox(session, _actor(), 1000)]
-    return jsonify(tasks)
-
-
 @bp.get("/tasks/<int:task_id>")
 @token_required
 def get_task(task_id: int) -> Response:

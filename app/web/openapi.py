@@ -20,8 +20,13 @@ from werkzeug.wrappers import Response
 
 from app.errors import InvalidInput
 from app.forms import validate_submission
-from app.web.openapi_operations import ERRORS, OPERATIONS
-from app.web.openapi_schemas import BODIES, SCHEMAS, Schema
+from app.web import openapi_operations, openapi_schemas, openapi_tasks
+from app.web.openapi_operations import ERRORS
+from app.web.openapi_schemas import Schema
+
+OPERATIONS = {**openapi_operations.OPERATIONS, **openapi_tasks.OPERATIONS}
+BODIES = {**openapi_schemas.BODIES, **openapi_tasks.BODIES}
+SCHEMAS = {**openapi_schemas.SCHEMAS, **openapi_tasks.SCHEMAS}
 
 PREFIX = "/api/v1"
 bp = Blueprint("openapi", __name__, url_prefix=PREFIX)
@@ -50,7 +55,7 @@ def document(app: Flask) -> Schema:
         if (method, path) in served:
             op = copy.deepcopy(operation)
             op["operationId"] = op["x-endpoint"].replace(".", "_")
-            if method == "post":  # a write may find the writer lock held (app/db.py)
+            if method in ("post", "put"):  # a write may find the writer lock held (app/db.py)
                 op["responses"]["503"] = BUSY
             paths.setdefault(path, {})[method] = op
     return {

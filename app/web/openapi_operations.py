@@ -53,8 +53,9 @@ def _query(name: str, schema: Schema, description: str = "") -> Schema:
             "description": description}  # fmt: skip
 
 
-def _json_body(endpoint: str) -> Schema:
-    return {"required": True, "content": {"application/json": {"schema": BODIES[endpoint]}}}
+def _json_body(endpoint: str, bodies: dict[str, Schema] | None = None) -> Schema:
+    schema = (bodies or BODIES)[endpoint]
+    return {"required": True, "content": {"application/json": {"schema": schema}}}
 
 
 def _multipart(properties: dict[str, Schema], required: list[str]) -> Schema:
@@ -108,10 +109,6 @@ OPERATIONS: dict[tuple[str, str], Schema] = {
         "x-endpoint": "api.start_for_case", "summary": "为案件手动启动机制（如审中指导化解）",
         "parameters": [_path_id("case_id")], "requestBody": _json_body("api.start_for_case"),
         "responses": _responses({201: _json(_ref("InstanceCreated"), "已启动")}, 400, 404, 409),
-    },
-    ("get", "/tasks"): {
-        "x-endpoint": "api.list_tasks", "summary": "本单位的待办任务",
-        "responses": _responses({200: _json({"type": "array", "items": _ref("Task")})}),
     },
     ("get", "/tasks/{task_id}"): {
         "x-endpoint": "api.get_task", "summary": "任务及其表单 JSON Schema",
