@@ -859,7 +859,8 @@ def _bulk_insert(
         _insert_many(conn, ProcessInstance.__table__, instances)
         task_rows = [
             dict(id=base + i, instance_id=base + i // per_instance,
-                 spiff_task_id=f"bench-task-{i}", bpmn_id="work", name="办理", lane=LANE,
+                 process_id=TIMER, spiff_task_id=f"bench-task-{i}", bpmn_id="work", name="办理",
+                 lane=LANE,
                  unit_id=unit_id, form=FORM_FILE, status="open", created_at=now,
                  due_at=due[i], due_rule="", provisional=0)
             for i in range(tasks)

@@ -81,11 +81,16 @@ class TaskRecord(Base):
         Index("ix_tasks_inbox", "unit_id", "status", "due_at"),
         Index("ix_tasks_instance_spiff", "instance_id", "spiff_task_id"),
         Index("ix_tasks_status_due", "status", "due_at"),
+        # the inbox filtered by process, and by the tasks one claimed, in due order
+        Index("ix_tasks_inbox_process", "unit_id", "status", "process_id", "due_at"),
+        Index("ix_tasks_claimed", "claimed_by_id", "unit_id", "status", "due_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     instance_id: Mapped[int] = mapped_column(ForeignKey("process_instances.id"), index=True)
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    # its instance's process (copied: the inbox filters and counts by it without a join)
+    process_id: Mapped[str] = mapped_column(String(100), default="", server_default="")
     spiff_task_id: Mapped[str] = mapped_column(String(36))
     bpmn_id: Mapped[str] = mapped_column(String(100))
     name: Mapped[str] = mapped_column(String(200))

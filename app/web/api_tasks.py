@@ -63,6 +63,7 @@ def task_counts() -> Response:
         {
             "total": counts.total, "overdue": counts.overdue, "due_soon": counts.due_soon,
             "due_soon_days": inbox.DUE_SOON, "mine": counts.mine,
+            "count_limit": inbox.COUNT_LIMIT,
             "processes": [
                 {"process_id": p, "name": name, "count": n} for p, name, n in counts.processes
             ],

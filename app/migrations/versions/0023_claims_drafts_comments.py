@@ -1,4 +1,4 @@
-"""claims (认领) on tasks, drafts (暂存) and comments (办理意见)
+"""claims (认领) on tasks, their process, drafts (暂存) and comments (办理意见)
 
 Revision ID: 0023
 Revises: 0017
@@ -24,11 +24,24 @@ depends_on: Union[str, Sequence[str], None] = None
 def upgrade() -> None:
     """Upgrade schema."""
     with op.batch_alter_table("tasks", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("process_id", sa.String(length=100), server_default="", nullable=False)
+        )
         batch_op.add_column(sa.Column("claimed_by_id", sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column("claimed_at", UTCDateTime(timezone=True), nullable=True))
         batch_op.create_foreign_key(
             batch_op.f("fk_tasks_claimed_by_id_users"), "users", ["claimed_by_id"], ["id"]
         )
+        batch_op.create_index(
+            "ix_tasks_inbox_process", ["unit_id", "status", "process_id", "due_at"], unique=False
+        )
+        batch_op.create_index(
+            "ix_tasks_claimed", ["claimed_by_id", "unit_id", "status", "due_at"], unique=False
+        )
+    op.execute(
+        "UPDATE tasks SET process_id = (SELECT process_id FROM process_instances "
+        "WHERE process_instances.id = tasks.instance_id)"
+    )
     op.create_table(
         "task_drafts",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -81,6 +94,9 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_task_drafts_task_id"), table_name="task_drafts")
     op.drop_table("task_drafts")
     with op.batch_alter_table("tasks", schema=None) as batch_op:
+        batch_op.drop_index("ix_tasks_claimed")
+        batch_op.drop_index("ix_tasks_inbox_process")
         batch_op.drop_constraint(batch_op.f("fk_tasks_claimed_by_id_users"), type_="foreignkey")
         batch_op.drop_column("claimed_at")
         batch_op.drop_column("claimed_by_id")
+        batch_op.drop_column("process_id")

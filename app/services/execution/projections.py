@@ -166,6 +166,7 @@ def _new_task_row(
     return TaskRecord(
         instance_id=instance.id,
         case_id=instance.case_id,
+        process_id=instance.process_id,
         spiff_task_id=task.spiff_id,
         bpmn_id=task.bpmn_id,
         name=task.name,

@@ -1,8 +1,11 @@
 """The inbox with its tools: filters, search, sort by due date, keyset paging, counts.
 
-A page is read with a keyset on (due date, id), dated tasks first and then undated ones by id
-(each half follows ``ix_tasks_inbox``), so the cost grows with the page size, not with how
-many tasks a busy unit holds. The counts are one grouped query over the unit's open tasks.
+A page is read with a keyset on (due date, id), dated tasks first and then undated ones by id,
+along ``ix_tasks_inbox`` (or ``ix_tasks_inbox_process``, ``ix_tasks_claimed`` for those
+filters), so the cost grows with the page size, not with how many tasks a busy unit holds. A
+search first finds the few cases and instances it names and then their tasks, instead of
+reading every task of the unit. Each count stops at ``COUNT_LIMIT`` (shown as "1000+"), so
+counting costs no more than reading a thousand rows however large the inbox grows.
 """
 
 from __future__ import annotations
@@ -11,13 +14,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Select, and_, case, false, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from app import case_numbers, clock, inputs
 from app.errors import InvalidInput
 from app.models import Case, ProcessDefinition, ProcessInstance, TaskRecord, User
-from app.models.states import TaskStatus
+from app.models.states import InstanceStatus, TaskStatus
 from app.services.actor import Actor
 from app.services.execution import holidays
 from app.services.identity.permissions import Action, may
@@ -115,13 +118,23 @@ class InboxPage:
     next_after: str = ""  # the cursor of the next page ("" on the last)
 
 
+COUNT_LIMIT = 1000  # a count stops here: "1000+"
+SEARCH_LIMIT = 2000  # cases or instances a search names before it reads the tasks instead
+
+
 @dataclass
 class InboxCounts:
+    """How many open tasks each filter holds, each at most ``COUNT_LIMIT``."""
+
     total: int = 0
     overdue: int = 0
     due_soon: int = 0  # within DUE_SOON working days
     mine: int = 0
     processes: list[tuple[str, str, int]] = field(default_factory=list)  # id, name, count
+
+    @staticmethod
+    def shown(count: int) -> str:
+        return f"{COUNT_LIMIT}+" if count >= COUNT_LIMIT else str(count)
 
 
 DUE_SOON = 3  # working days the "即将到期" count looks ahead
@@ -150,14 +163,12 @@ def _due_limit(session: Session, days: int) -> datetime:
 
 
 def _filtered(session: Session, actor: Actor, wanted: InboxFilter, stmt: Select) -> Select:
-    stmt = stmt.join(ProcessInstance, ProcessInstance.id == TaskRecord.instance_id).where(
-        _visible(actor)
-    )
+    stmt = stmt.where(_visible(actor))
     now = clock.now()
     if wanted.process:
-        stmt = stmt.where(ProcessInstance.process_id == wanted.process)
+        stmt = stmt.where(TaskRecord.process_id == wanted.process)
     if wanted.case:
-        stmt = stmt.where(TaskRecord.case_id == wanted.case)
+        stmt = stmt.where(_narrowed(session, TaskRecord.case_id == wanted.case))
     if wanted.overdue:
         stmt = stmt.where(TaskRecord.due_at < now)
     if wanted.due_within:
@@ -166,18 +177,50 @@ def _filtered(session: Session, actor: Actor, wanted: InboxFilter, stmt: Select)
     if wanted.mine:
         stmt = stmt.where(TaskRecord.claimed_by_id == actor.user_id)
     if wanted.q:
-        like, number = f"%{wanted.q}%", f"%{case_numbers.normalize(wanted.q)}%"
-        in_case = (
-            select(Case.id)
-            .where(or_(Case.case_no.like(number), Case.case_no.like(like),
-                       Case.plaintiff.like(like)))
-            .scalar_subquery()
-        )  # fmt: skip
-        stmt = stmt.where(
-            or_(TaskRecord.case_id.in_(in_case), ProcessInstance.summary.like(like),
-                TaskRecord.name.like(like))
-        )  # fmt: skip
+        stmt = stmt.where(_search(session, wanted.q))
     return stmt
+
+
+def _search(session: Session, q: str) -> ColumnElement[bool]:
+    """Tasks of the cases (case number, party) and instances (what they are about: a matter's
+    title, a period) that ``q`` names: the ids when they are few, so that the tasks are found
+    through their own indexes, else the queries themselves."""
+    like, number = f"%{q}%", f"%{case_numbers.normalize(q)}%"
+    cases = select(Case.id).where(
+        or_(Case.case_no.like(number), Case.case_no.like(like), Case.plaintiff.like(like))
+    )
+    about = select(ProcessInstance.id).where(
+        ProcessInstance.status == InstanceStatus.RUNNING, ProcessInstance.summary.like(like)
+    )
+    case_ids = session.scalars(cases.limit(SEARCH_LIMIT + 1)).all()
+    instance_ids = session.scalars(about.limit(SEARCH_LIMIT + 1)).all()
+    if len(case_ids) > SEARCH_LIMIT or len(instance_ids) > SEARCH_LIMIT:
+        return or_(TaskRecord.case_id.in_(cases), TaskRecord.instance_id.in_(about))
+    if not case_ids and not instance_ids:
+        return false()
+    by_case = _task_ids(session, TaskRecord.case_id.in_(case_ids))
+    by_instance = _task_ids(session, TaskRecord.instance_id.in_(instance_ids))
+    if by_case is None or by_instance is None:
+        return or_(TaskRecord.case_id.in_(case_ids), TaskRecord.instance_id.in_(instance_ids))
+    return TaskRecord.id.in_(sorted({*by_case, *by_instance}))
+
+
+def _narrowed(session: Session, condition: ColumnElement[bool]) -> ColumnElement[bool]:
+    """The open tasks meeting a selective condition, by id when they are few: read through the
+    condition's own index (a case's, an instance's tasks), not by walking the unit's inbox in
+    due order until enough of them turn up."""
+    ids = _task_ids(session, condition)
+    return TaskRecord.id.in_(ids) if ids is not None else condition
+
+
+def _task_ids(session: Session, condition: ColumnElement[bool]) -> list[int] | None:
+    """The ids of the open tasks meeting ``condition``; None when there are too many."""
+    ids = session.scalars(
+        select(TaskRecord.id)
+        .where(condition, TaskRecord.status == TaskStatus.OPEN)
+        .limit(SEARCH_LIMIT + 1)
+    ).all()
+    return list(ids) if len(ids) <= SEARCH_LIMIT else None
 
 
 def _cursor(after: str) -> tuple[datetime | None, int] | None:
@@ -201,9 +244,11 @@ def _cursor_of(task: TaskRecord) -> str:
 
 
 def _after(due: datetime, last: int, descending: bool) -> ColumnElement[bool]:
+    """After the last row shown; the first term bounds the index range, so a deep page starts
+    where the last one stopped."""
     if descending:
-        return or_(TaskRecord.due_at < due, and_(TaskRecord.due_at == due, TaskRecord.id < last))
-    return or_(TaskRecord.due_at > due, and_(TaskRecord.due_at == due, TaskRecord.id > last))
+        return and_(TaskRecord.due_at <= due, or_(TaskRecord.due_at < due, TaskRecord.id < last))
+    return and_(TaskRecord.due_at >= due, or_(TaskRecord.due_at > due, TaskRecord.id > last))
 
 
 def page(session: Session, actor: Actor, wanted: InboxFilter) -> InboxPage:
@@ -214,6 +259,7 @@ def page(session: Session, actor: Actor, wanted: InboxFilter) -> InboxPage:
     ).select_from(TaskRecord)  # fmt: skip
     base = (
         _filtered(session, actor, wanted, base)
+        .join(ProcessInstance, ProcessInstance.id == TaskRecord.instance_id)
         .join(ProcessDefinition, ProcessDefinition.id == ProcessInstance.definition_id)
         .outerjoin(claimant, claimant.id == TaskRecord.claimed_by_id)
     )
@@ -250,38 +296,33 @@ def page(session: Session, actor: Actor, wanted: InboxFilter) -> InboxPage:
 def counts(session: Session, actor: Actor, wanted: InboxFilter | None = None) -> InboxCounts:
     """How many open tasks each filter would show (within the search ``q``, if any)."""
     now = clock.now()
+    base = _filtered(
+        session, actor, InboxFilter(q=wanted.q if wanted else ""), select(TaskRecord.id)
+    )
+
+    def count(*conditions: ColumnElement[bool]) -> int:
+        first = base.where(*conditions).limit(COUNT_LIMIT).subquery()
+        return session.scalar(select(func.count()).select_from(first)) or 0
+
     soon = _due_limit(session, DUE_SOON)
-    base = InboxFilter(q=wanted.q) if wanted is not None else InboxFilter()
-    overdue = case((TaskRecord.due_at < now, 1), else_=0)
-    due_soon = case((and_(TaskRecord.due_at >= now, TaskRecord.due_at <= soon), 1), else_=0)
-    mine = case((TaskRecord.claimed_by_id == actor.user_id, 1), else_=0)
-    stmt = select(
-        ProcessInstance.process_id, func.count(TaskRecord.id), func.sum(overdue),
-        func.sum(due_soon), func.sum(mine),
-    ).select_from(TaskRecord)  # fmt: skip
-    stmt = _filtered(session, actor, base, stmt).group_by(ProcessInstance.process_id)
-    result = InboxCounts()
-    by_process = []
-    for process_id, total, late, near, claimed in session.execute(stmt):
-        result.total += total
-        result.overdue += late or 0
-        result.due_soon += near or 0
-        result.mine += claimed or 0
-        by_process.append((process_id, total))
-    names = _process_names(session, [p for p, _ in by_process])
+    result = InboxCounts(
+        total=count(),
+        overdue=count(TaskRecord.due_at < now),
+        due_soon=count(TaskRecord.due_at >= now, TaskRecord.due_at <= soon),
+        mine=count(TaskRecord.claimed_by_id == actor.user_id),
+    )
+    names = _process_names(session)
+    per_process = ((p, count(TaskRecord.process_id == p)) for p in names)
     result.processes = sorted(
-        ((p, names.get(p, p), n) for p, n in by_process), key=lambda item: item[1]
+        ((p, names[p], n) for p, n in per_process if n), key=lambda item: item[1]
     )
     return result
 
 
-def _process_names(session: Session, process_ids: list[str]) -> dict[str, str]:
-    """Each process's name as its newest version states it."""
-    if not process_ids:
-        return {}
+def _process_names(session: Session) -> dict[str, str]:
+    """Each deployed process's name as its newest version states it."""
     newest = (
         select(ProcessDefinition.process_id, func.max(ProcessDefinition.version).label("v"))
-        .where(ProcessDefinition.process_id.in_(process_ids))
         .group_by(ProcessDefinition.process_id)
         .subquery()
     )
