@@ -50,11 +50,14 @@ def api_routes(app: Flask) -> set[tuple[str, str]]:
 def document(app: Flask) -> Schema:
     """The document, listing only the operations whose routes exist in ``app``."""
     served = api_routes(app)
+    endpoints = [op["x-endpoint"] for op in OPERATIONS.values()]
     paths: dict[str, dict[str, Schema]] = {}
     for (method, path), operation in OPERATIONS.items():
         if (method, path) in served:
             op = copy.deepcopy(operation)
             op["operationId"] = op["x-endpoint"].replace(".", "_")
+            if endpoints.count(op["x-endpoint"]) > 1:  # one view answers GET and PUT/POST
+                op["operationId"] += f"_{method}"
             if method in ("post", "put"):  # a write may find the writer lock held (app/db.py)
                 op["responses"]["503"] = BUSY
             paths.setdefault(path, {})[method] = op

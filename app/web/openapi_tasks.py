@@ -39,8 +39,8 @@ SCHEMAS: dict[str, Schema] = {
 
 BODIES: dict[str, Schema] = {
     "api.take_over_task": _obj({"reason": {"type": "string", "minLength": 1, "maxLength": 200}}),
-    "api.save_draft": _obj({"data": {"type": "object", "description": "表单字段的值，不查必填项"}}),
-    "api.add_comment": _obj({"body": {"type": "string", "minLength": 1, "maxLength": 2000}}),
+    "api.draft": _obj({"data": {"type": "object", "description": "表单字段的值，不查必填项"}}),
+    "api.comments": _obj({"body": {"type": "string", "minLength": 1, "maxLength": 2000}}),
 }
 
 CLAIMED = _responses({200: _json(_ref("ClaimedTask"))}, 404, 409)
@@ -79,22 +79,22 @@ OPERATIONS: dict[tuple[str, str], Schema] = {
         "responses": CLAIMED,
     },
     ("put", "/tasks/{task_id}/draft"): {
-        "x-endpoint": "api.save_draft", "summary": "暂存表单（每人每任务一份，任务办结后删除）",
-        "parameters": TASK_ID, "requestBody": _json_body("api.save_draft", BODIES),
+        "x-endpoint": "api.draft", "summary": "暂存表单（每人每任务一份，任务办结后删除）",
+        "parameters": TASK_ID, "requestBody": _json_body("api.draft", BODIES),
         "responses": _responses({200: _json(_ref("Draft"))}, 404, 409, 413),
     },
     ("get", "/tasks/{task_id}/draft"): {
-        "x-endpoint": "api.get_draft", "summary": "本人暂存的表单（没有时 data 为 null）",
+        "x-endpoint": "api.draft", "summary": "本人暂存的表单（没有时 data 为 null）",
         "parameters": TASK_ID, "responses": _responses({200: _json(_ref("Draft"))}, 404),
     },
     ("get", "/tasks/{task_id}/comments"): {
-        "x-endpoint": "api.list_comments", "summary": "任务的办理意见（可查看任务内容的人员可见）",
+        "x-endpoint": "api.comments", "summary": "任务的办理意见（可查看任务内容的人员可见）",
         "parameters": TASK_ID,
         "responses": _responses({200: _json({"type": "array", "items": _ref("Comment")})}, 404),
     },
     ("post", "/tasks/{task_id}/comments"): {
-        "x-endpoint": "api.add_comment", "summary": "添加办理意见（记入流程实例的历史）",
-        "parameters": TASK_ID, "requestBody": _json_body("api.add_comment", BODIES),
+        "x-endpoint": "api.comments", "summary": "添加办理意见（记入流程实例的历史）",
+        "parameters": TASK_ID, "requestBody": _json_body("api.comments", BODIES),
         "responses": _responses({201: _json(_ref("Comment"), "已添加")}, 404),
     },
 }  # fmt: skip

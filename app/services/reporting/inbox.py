@@ -60,20 +60,30 @@ class InboxFilter:
         return {k: v for k, v in out.items() if v}
 
 
-def parse_filter(args: Mapping[str, str], default_limit: int = 50) -> InboxFilter:
-    """Query parameters as a filter; every bad one named at once (InvalidInput)."""
+def parse_filter(
+    args: Mapping[str, str], default_limit: int = 50, strict: bool = False
+) -> InboxFilter:
+    """Query parameters as a filter; every bad one named at once (InvalidInput). ``strict``
+    (the API): a number, flag or sort given empty is an error, not "any"."""
     errors: dict[str, list[str]] = {}
 
+    def empty(name: str) -> bool:
+        raw = args.get(name)
+        if strict and raw is not None and not raw.strip():
+            errors[name] = ["不能为空"]
+        return raw is None or not raw.strip()
+
     def number(name: str, low: int, high: int) -> int | None:
-        raw = (args.get(name) or "").strip()
-        if not raw:
+        if empty(name):
             return None
+        raw = (args.get(name) or "").strip()
         if not raw.isdigit() or not low <= int(raw) <= high:
             errors[name] = [f"须为 {low} 至 {high} 的整数"]
             return None
         return int(raw)
 
     def flag(name: str) -> bool:
+        empty(name)
         raw = (args.get(name) or "").strip().lower()
         if raw not in {"", "0", "1", "true", "false"}:
             errors[name] = ["须为 1 或 0"]
@@ -86,7 +96,7 @@ def parse_filter(args: Mapping[str, str], default_limit: int = 50) -> InboxFilte
     process = (args.get("process") or "").strip()
     if inputs.text_problem(process, 100):
         errors["process"] = ["流程标识有误"]
-    sort = (args.get("sort") or "due").strip()
+    sort = "due" if empty("sort") else (args.get("sort") or "").strip()
     if sort not in SORTS:
         errors["sort"] = ["须为 due 或 -due"]
     after = (args.get("after") or "").strip()
@@ -185,12 +195,14 @@ def _search(session: Session, q: str) -> ColumnElement[bool]:
     """Tasks of the cases (case number, party) and instances (what they are about: a matter's
     title, a period) that ``q`` names: the ids when they are few, so that the tasks are found
     through their own indexes, else the queries themselves."""
-    like, number = f"%{q}%", f"%{case_numbers.normalize(q)}%"
-    cases = select(Case.id).where(
-        or_(Case.case_no.like(number), Case.case_no.like(like), Case.plaintiff.like(like))
-    )
+    number = case_numbers.normalize(q)
+    cases = select(Case.id).where(  # "%" and "_" typed in a search are literal
+        or_(Case.case_no.contains(number, autoescape=True),
+            Case.case_no.contains(q, autoescape=True), Case.plaintiff.contains(q, autoescape=True))
+    )  # fmt: skip
     about = select(ProcessInstance.id).where(
-        ProcessInstance.status == InstanceStatus.RUNNING, ProcessInstance.summary.like(like)
+        ProcessInstance.status == InstanceStatus.RUNNING,
+        ProcessInstance.summary.contains(q, autoescape=True),
     )
     case_ids = session.scalars(cases.limit(SEARCH_LIMIT + 1)).all()
     instance_ids = session.scalars(about.limit(SEARCH_LIMIT + 1)).all()
