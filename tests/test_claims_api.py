@@ -103,3 +103,23 @@ def test_a_draft_round_trips_and_comments_follow_the_read_rule(client, db, h):
     assert [c["body"] for c in client.get(comments, headers=h["gtzy"]).json] == ["请注意原告诉求"]
     assert client.get(comments, headers=h["scjg"]).status_code == 404
     assert client.post(comments, json={"body": ""}, headers=h["gtzy"]).status_code == 400
+
+
+def test_a_comment_stays_in_the_instance_history_for_the_tasks_readers(client, db, h):
+    from tests.test_web import login
+
+    task_id = _agency_task(db)
+    client.post(
+        f"/api/v1/tasks/{task_id}/comments", json={"body": "原告同意调解"}, headers=h["gtzy"]
+    )
+    instance_id = _instance_of(db, task_id)
+    login(client, "center")
+    page = client.get(f"/instances/{instance_id}").get_data(as_text=True)
+    assert "办理意见：原告同意调解" in page
+
+
+def _instance_of(db, task_id: int) -> int:
+    from app.models import TaskRecord
+
+    with db.read() as session:
+        return session.get(TaskRecord, task_id).instance_id
