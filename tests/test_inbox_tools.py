@@ -111,21 +111,3 @@ def test_comments_are_read_by_the_tasks_readers_and_kept_in_the_history(db):
         task_comments.add(db, actor(db, "center"), task_id, "   ")
     with db.read() as session:
         assert len(task_comments.for_task(session, actor(db, "center"), task_id)) == 1
-
-
-def test_a_matter_is_found_by_its_title_once_submitted(db, settings):
-    """合法性审查 starts without data; its first task names the matter (事项名称), which then
-    says what the instance is about and is searched like a case number."""
-    from tests.samples import PathData, load
-    from tests.test_mechanisms_service import _open_tasks, _worker, complete, start
-
-    path = PathData(load("legality_review")["paths"]["legal_directly"])
-    instance_id = start(db, "legality_review", "gtzy")
-    (submit,) = _open_tasks(db, instance_id)
-    complete(db, settings, "gtzy", submit.id, path.next("submit_matter"))
-    (review,) = _open_tasks(db, instance_id)
-    reviewer = _worker(review, db)
-    with db.read() as session:
-        found = inbox.page(session, actor(db, reviewer), inbox.parse_filter({"q": "出让合同"}))
-    assert [row.task.id for row in found.rows] == [review.id]
-    assert found.rows[0].summary == "洪泽区某地块国有建设用地使用权出让合同"

@@ -190,8 +190,6 @@ def complete_task(
         )
         audit.covers(session, task)
         drafts.discard_all(session, task.id)
-        if not instance.summary and instances.summarize(data):  # e.g. a matter's 事项名称
-            row_writes.set_summary(session, instance, instances.summarize(data))
         if task.due_at is not None:  # a task without a due date has no ladder steps
             ladder.plan(session, holidays.current(), task, None)  # done: no more reminders
         for name in task_forms.attachment_fields(schema):

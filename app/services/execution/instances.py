@@ -82,7 +82,7 @@ def start(
 # process data that says what an instance is about, in this order (shown in inboxes and lists)
 SUMMARY_FIELDS = (
     ("court_case_no", ""), ("plaintiff", ""), ("unit_name", ""), ("period", ""),
-    ("loss_rate", "败诉率 "), ("origin_ref", ""), ("title", ""),
+    ("loss_rate", "败诉率 "), ("origin_ref", ""),
 )  # fmt: skip
 
 

@@ -63,15 +63,6 @@ def close_task(session: Session, task: TaskRecord, values: dict[str, Any]) -> No
         set_committed_value(task, key, value)
 
 
-def set_summary(session: Session, instance: ProcessInstance, summary: str) -> None:
-    """What the instance is about, once a task first says it (a matter's title)."""
-    _UPDATE_INSTANCE.run(session.connection(), {"summary": summary, "b_id": instance.id})
-    set_committed_value(instance, "summary", summary)
-
-
-_UPDATE_INSTANCE = DriverStatement(update(_INSTANCES).where(_INSTANCES.c.id == bindparam("b_id")))
-
-
 def insert_row(session: Session, row: TaskRecord | ProcessInstance) -> None:
     """Insert a new row with one Core statement and attach it to the session as loaded: its
     id is known at once (ladder steps, timers, events point at it) and no flush tracks it."""

@@ -38,7 +38,7 @@ class InboxFilter:
     due_within: int | None = None  # working days from today (not yet overdue)
     overdue: bool = False
     mine: bool = False  # claimed by me
-    q: str = ""  # case number, party or matter
+    q: str = ""  # case number, party, or what an instance is about (its summary)
     sort: str = "due"
     after: str = ""  # the cursor a page hands on
     limit: int = 50
@@ -192,9 +192,9 @@ def _filtered(session: Session, actor: Actor, wanted: InboxFilter, stmt: Select)
 
 
 def _search(session: Session, q: str) -> ColumnElement[bool]:
-    """Tasks of the cases (case number, party) and instances (what they are about: a matter's
-    title, a period) that ``q`` names: the ids when they are few, so that the tasks are found
-    through their own indexes, else the queries themselves."""
+    """Tasks of the cases (case number, party) and instances (what they are about, as their
+    start data says: a unit, a period, a reference) that ``q`` names: the ids when they are
+    few, so that the tasks are found through their own indexes, else the queries themselves."""
     number = case_numbers.normalize(q)
     cases = select(Case.id).where(  # "%" and "_" typed in a search are literal
         or_(Case.case_no.contains(number, autoescape=True),
