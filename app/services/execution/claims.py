@@ -3,7 +3,8 @@
 Others see who and since when, and may take the task over with a reason (the previous claimant
 is notified; every step is audited). An unclaimed task stays open to everyone who may work on
 it; a claimed one is completed only by its claimant (or their substitute). Each change is one
-conditional UPDATE, so two colleagues claiming at once cannot both win.
+conditional UPDATE, so two colleagues claiming at once cannot both win. A submission that
+comes after someone else completed the task is told who and when (``completed_message``).
 """
 
 from __future__ import annotations
@@ -53,6 +54,15 @@ def holds(actor: Actor, task: TaskRecord) -> bool:
     """The actor (or someone they substitute for today) holds the task's claim."""
     mine = {actor.user_id, *(a.user_id for a in actor.acting_for)}
     return task.claimed_by_id is not None and task.claimed_by_id in mine
+
+
+def completed_message(session: Session, task: TaskRecord) -> str:
+    """What a second submission is told: who completed the task, of which unit, when."""
+    if task.status != TaskStatus.COMPLETED or task.completed_at is None:
+        return "任务已结束，不能再提交"
+    who = people.label_of(session, task.completed_by)
+    when = clock.to_local(task.completed_at).strftime("%Y-%m-%d %H:%M")
+    return f"该任务已由{who}于 {when} 提交办结，您填写的内容未保存"
 
 
 def check_may_complete(session: Session, actor: Actor, task: TaskRecord) -> None:

@@ -42,7 +42,6 @@ from app.services.execution import (
 )
 from app.services.execution.instances import can_work_on, row_locks, task_schema, working_for
 from app.services.execution.workflows import ENGINE, LEAN, EngineRun, StepResult, restore
-from app.services.identity import people
 from app.services.notify import ladder
 from app.services.records import attachments, audit, documents
 
@@ -332,18 +331,9 @@ def _completable(
     if not can_work_on(actor, task):
         raise Forbidden("无权办理此任务")
     if task.status != TaskStatus.OPEN:
-        raise Conflict(completed_message(session, task))
+        raise Conflict(claims.completed_message(session, task))
     claims.check_may_complete(session, actor, task)
     return task, instance, open_count
-
-
-def completed_message(session: Session, task: TaskRecord) -> str:
-    """What a second submission is told: who completed the task, of which unit, when."""
-    if task.status != TaskStatus.COMPLETED or task.completed_at is None:
-        return "任务已结束，不能再提交"
-    who = people.label_of(session, task.completed_by)
-    when = clock.to_local(task.completed_at).strftime("%Y-%m-%d %H:%M")
-    return f"该任务已由{who}于 {when} 提交办结，您填写的内容未保存"
 
 
 _TASKS, _INSTANCES = TaskRecord.__table__, ProcessInstance.__table__
