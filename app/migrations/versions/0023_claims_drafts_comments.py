@@ -1,7 +1,7 @@
 """claims (认领) on tasks, their process, drafts (暂存) and comments (办理意见)
 
 Revision ID: 0023
-Revises: 0018
+Revises: 0020
 Create Date: 2026-12-06
 
 """
@@ -16,7 +16,7 @@ from app.models.base import UTCDateTime
 
 # revision identifiers, used by Alembic.
 revision: str = "0023"
-down_revision: Union[str, Sequence[str], None] = "0018"
+down_revision: Union[str, Sequence[str], None] = "0020"
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
