@@ -6,19 +6,21 @@ from flask import (
     Blueprint,
     current_app,
     flash,
+    make_response,
     redirect,
     render_template,
     request,
     send_file,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 from flask_login import login_required
 from werkzeug.wrappers import Response
 
 from app.errors import NotFound
 from app.models.states import VerificationScope
 from app.scheduler import VerificationRunner
-from app.services.records import audit, audit_listing, downloads, verifications
+from app.services.records import audit, audit_listing, downloads, previews, verifications
 from app.services.reporting import inspection, queries
 from app.web.context import actor, db, settings
 from app.web.guard import record_ids
@@ -95,6 +97,28 @@ def download_pdf(document_id: int) -> Response:
 def attachment(attachment_id: int) -> Response:
     row = downloads.attachment(db(), actor(), attachment_id)  # audited
     return send_attachment(row)
+
+
+@bp.get("/attachments/<int:attachment_id>/preview")
+@login_required
+def attachment_preview(attachment_id: int) -> ResponseReturnValue:
+    """The attachment inside the task page's frame: PDF and images as they are, .docx as
+    sanitised HTML; the same audited read as the download."""
+    found = previews.preview(db(), actor(), attachment_id, settings().data_dir / "attachments")
+    if found.kind == "docx":
+        response = make_response(render_template("attachment_preview.html", found=found))
+        response.headers["Content-Security-Policy"] = (
+            "default-src 'none'; style-src 'self'; frame-ancestors 'self'"
+        )
+    else:
+        response = send_file(found.path, mimetype=found.attachment.content_type)
+        # PDF opens in the browser's viewer, which a sandboxed response would block
+        sandbox = "" if found.kind == "pdf" else "; sandbox"
+        response.headers["Content-Security-Policy"] = (
+            f"default-src 'none'; frame-ancestors 'self'{sandbox}"
+        )
+    response.headers["X-Frame-Options"] = "SAMEORIGIN"
+    return response
 
 
 def send_attachment(row) -> Response:

@@ -64,6 +64,7 @@ TABLE: dict[str, tuple[A | None, A | None]] = {
     "instances.download": (A.READ, None),
     "instances.download_pdf": (A.READ, None),
     "instances.attachment": (A.READ, None),
+    "instances.attachment_preview": (A.READ, None),
     "instances.audit_log": (A.READ_AUDIT, None),
     # auditors included: a verification changes no record, it only adds its result
     "instances.audit_verify_start": (None, A.VERIFY_AUDIT),

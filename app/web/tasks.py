@@ -16,7 +16,7 @@ from app.services.identity.permissions import Action, may
 from app.services.notify import ladder
 from app.services.records import attachments
 from app.services.reporting import inbox as inbox_tools
-from app.services.reporting import queries
+from app.services.reporting import queries, task_context
 from app.web import task_work
 from app.web.context import actor, db, settings
 from app.web.form_posts import parse_submission
@@ -145,6 +145,7 @@ def task_page(task_id: int) -> ResponseReturnValue:
         )
         unit_people = assignment.people_for(session, task)
         days_left = queries.working_days_left(session, task.due_at)
+        context = task_context.build(session, task, view)
     return render_template(
         "task.html",
         task=task,
@@ -167,6 +168,7 @@ def task_page(task_id: int) -> ResponseReturnValue:
         suspended=task.status == TaskStatus.OPEN and task.deadline_suspended,
         receipt=receipt,
         conflict=conflict,
+        context=context,
         **work,
     ), (conflict_status if conflict else 400 if errors else 200)
 

@@ -13,6 +13,7 @@ from app.engine import DefinitionProblem, ParsedProcess, TimerInfo, UserTaskInfo
 from app.engine.sandbox import SAFE_FUNCTIONS
 from app.models import ROLES
 from app.services.design import routing, script_names, timer_rules
+from app.services.design.context_property import CONTEXT_PROPERTY, context_problems
 from app.services.identity import access
 
 # calendar function -> how many arguments it takes (the start, then N)
@@ -37,6 +38,7 @@ def problems(parsed: ParsedProcess, forms: dict[str, Any]) -> list[DefinitionPro
     found: list[DefinitionProblem] = []
     known = known_fields(parsed, forms)
     task_ids = {t.bpmn_id for t in parsed.user_tasks}
+    form_fields = {t.bpmn_id: _form_fields(t, forms) for t in parsed.user_tasks}
     typed_by_lane = _fields_by_lane(parsed, forms)
     for script in parsed.scripts:  # compiled by the engine's checks (app.engine.compiled)
         for name in sorted(_called_names(script.source, "exec") & START_FUNCTIONS):
@@ -64,6 +66,10 @@ def problems(parsed: ParsedProcess, forms: dict[str, Any]) -> list[DefinitionPro
                     f"未知的读取范围：{'、'.join(unknown)}（可用：{_list(access.READERS)}）",
                 )
             )
+        for problem in context_problems(
+            task.properties.get(CONTEXT_PROPERTY, ""), task_ids, form_fields
+        ):
+            found.append(DefinitionProblem(task.bpmn_id, problem))
         if not task.named:
             found.append(
                 DefinitionProblem(
@@ -234,6 +240,14 @@ def _called_names(source: str, mode: str) -> set[str]:
     except SyntaxError:
         return set()
     return {c.func.id for c in _calls(tree, set(START_FUNCTIONS))}  # type: ignore[attr-defined]
+
+
+def _form_fields(task: UserTaskInfo, forms: dict[str, Any]) -> set[str] | None:
+    """The fields of the task's form; None when it has none that can be read."""
+    schema = forms.get(task.properties.get("formJsonSchemaFilename", ""))
+    if isinstance(schema, dict) and isinstance(schema.get("properties"), dict):
+        return set(schema["properties"])
+    return None
 
 
 def known_fields(parsed: ParsedProcess, forms: dict[str, Any]) -> set[str]:

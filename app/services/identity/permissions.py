@@ -47,6 +47,7 @@ class Action(StrEnum):
     CHANGE_SETTINGS = "change_settings"  # the district's settings (app.config.DISTRICT_SETTINGS)
     REBUILD_STATS = "rebuild_stats"  # recompute the statistics' aggregates from the facts
     ADMINISTER = "administer"  # users, units, API tokens, the holiday schedule (系统管理)
+    READ_RAW = "read_raw"  # records as stored: field keys, message JSON, action codes
 
 
 PEOPLE = frozenset(ROLES)
@@ -92,6 +93,7 @@ ALLOWED: dict[Action, frozenset[str]] = {
     Action.CHANGE_SETTINGS: frozenset({"admin", SYSTEM}),
     Action.REBUILD_STATS: frozenset({"admin", SYSTEM}),
     Action.ADMINISTER: frozenset({"admin", SYSTEM}),
+    Action.READ_RAW: frozenset({"admin"}),
 }
 
 # what a refusal says, naming who may
@@ -125,6 +127,7 @@ REFUSALS: dict[Action, str] = {
     Action.CHANGE_SETTINGS: "只有系统管理员可以修改设置",
     Action.REBUILD_STATS: "只有系统管理员可以重建统计汇总",
     Action.ADMINISTER: "只有系统管理员可以管理用户、单位、接口令牌和节假日安排",
+    Action.READ_RAW: "只有系统管理员可以查看原始记录",
 }
 
 

@@ -33,6 +33,7 @@ const ROLE = "role";
 const ASSIGNEE = "assignee";
 const DOCUMENTS = "documents";
 const READERS = "readers";
+const CONTEXT = "context";
 
 function withCurrent(options, current, label) {
   if (current && !options.some((o) => o.value === current)) {
@@ -165,6 +166,38 @@ function ReadersEntry(props) {
       validate={(value) => {
         const unknown = documentKinds(value).filter((k) => !(k in context.readers));
         return unknown.length ? `未知的读取范围：${unknown.join("、")}` : null;
+      }}
+    />
+  );
+}
+
+// What the task shows above its form (办理依据): earlier user tasks, or "task.field" for one
+// field; the ``context`` property (docs/modeling.md). Ids must be user tasks of this diagram.
+function ContextEntry(props) {
+  const { element, id } = props;
+  const injector = useService("injector");
+  const debounce = useService("debounceInput");
+  const elementRegistry = useService("elementRegistry");
+  const taskIds = () =>
+    elementRegistry.filter((e) => is(e, "bpmn:UserTask") && e.id !== element.id).map((e) => e.id);
+  const unknownIn = (value) =>
+    documentKinds(value).filter((entry) => !taskIds().includes(entry.split(".")[0]));
+  return (
+    <TextFieldEntry
+      id={id}
+      element={element}
+      label="办理依据"
+      description={`在表单上方显示的此前任务（逗号分隔，任务 ID 或 任务ID.字段）；不填则显示上一个任务。可选：${taskIds().join(", ")}`}
+      debounce={debounce}
+      getValue={() => getSpiffProperty(element, CONTEXT)}
+      setValue={(value) => {
+        if (!unknownIn(value).length) {
+          setSpiffProperty(injector, element, CONTEXT, documentKinds(value).join(","));
+        }
+      }}
+      validate={(value) => {
+        const unknown = unknownIn(value);
+        return unknown.length ? `未知的用户任务：${unknown.join("、")}` : null;
       }}
     />
   );
@@ -499,6 +532,7 @@ export default class HuajiePropertiesProvider {
             { id: "huajie-assignee", component: AssigneeEntry, isEdited: isSelectEntryEdited, element },
             { id: "huajie-documents", component: DocumentsEntry, isEdited: isTextFieldEntryEdited, element },
             { id: "huajie-readers", component: ReadersEntry, isEdited: isTextFieldEntryEdited, element },
+            { id: "huajie-context", component: ContextEntry, isEdited: isTextFieldEntryEdited, element },
           ],
         });
       }
