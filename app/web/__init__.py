@@ -44,75 +44,6 @@ from app.web.context import db
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 CACHEABLE = {"static", "vendor.asset"}  # the only answers a browser may keep
-ACTION_LABELS = {
-    "instance.start": "启动流程",
-    "instance.complete": "流程办结",
-    "instance.error": "流程出错",
-    "instance.incident": "流程故障（运行出错，已停下）",
-    "incident.retry": "故障重试，流程继续",
-    "task.complete": "提交任务",
-    "timer.fired": "期限届满（催办）",
-    "case.register": "登记案件",
-    "definition.deploy": "部署流程",
-    "instance.migrate": "迁移到新版本",
-    "calendar.import": "导入节假日安排",
-    "login.failed": "登录失败",
-    "login.ip_blocked": "登录来源地址被暂时限制",
-    "login.refused_locked": "锁定期间尝试登录",
-    "login.oidc_refused": "统一身份认证登录被拒绝",
-    "auth.login": "登录",
-    "auth.logout": "退出登录",
-    "password.change": "修改密码",
-    "password.change_refused": "修改密码时当前密码错误",
-    "user.locked": "账户锁定",
-    "user.deactivate": "停用用户",
-    "user.reactivate": "恢复用户",
-    "user.unlock": "解除锁定",
-    "user.password_reset": "重置密码",
-    "user.role_change": "变更角色",
-    "user.unit_change": "变更单位",
-    "token.revoke": "撤销接口令牌",
-    "user.email_change": "修改电子邮箱",
-    "document.read": "下载文书",
-    "attachment.read": "下载附件",
-    "dossier.export": "导出卷宗",
-    "message.receive": "收到法院消息",
-    "message.delivered": "消息送达流程",
-    "unit.add": "添加单位",
-    "user.add": "添加用户",
-    "token.create": "创建接口令牌",
-    "calendar_feed.issue": "生成日历订阅地址",
-    "calendar_feed.revoke": "停用日历订阅",
-    "case.import": "从清单登记案件",
-    "message.import": "从清单导入裁判结果",
-    "court_list.import": "导入法院清单",
-    "unit.reviewer": "指定合法性审查专人",
-    "unit.adviser_firm": "登记法律顾问单位",
-    "setting.change": "修改设置",
-    "webhook.set": "设置群机器人",
-    "webhook.remove": "移除群机器人",
-    "stats.rebuild": "重建统计汇总",
-    "evaluation.run": "败诉率评估",
-    "deadline.suspend": "中止期限",
-    "deadline.resume": "恢复期限",
-    "deadline.extend": "延长期限",
-    "ladder.reminder": "到期提醒",
-    "timer.missed_during_outage": "停机期间到期（启动后补发）",
-    "task.reassign": "改派任务",
-    "task.remind": "催办",
-    "task.claim": "认领任务",
-    "task.release": "放弃认领",
-    "task.takeover": "接手任务",
-    "task.draft": "暂存",
-    "task.comment": "办理意见",
-    "substitute.name": "指定代理人",
-    "ladder.head": "逾期催办（主要负责人）",
-    "ladder.escalation": "逾期督办",
-    "audit.verify": "校验审计链",
-    "state.write": "状态写入",
-    "deadline.recompute": "重新计算期限（节假日安排变更）",
-    "backup.restore": "从备份恢复",
-}
 
 
 class RecordId(IntegerConverter):
@@ -264,7 +195,9 @@ def register(app: Flask) -> None:
 
     @app.template_filter("action_label")
     def _action_label(value: str) -> str:
-        return ACTION_LABELS.get(value, value)
+        from app.services.reporting.wording import action_label
+
+        return action_label(value)
 
     @app.template_global("pdf_available")
     def _pdf_available() -> bool:
@@ -275,7 +208,9 @@ def register(app: Flask) -> None:
     @app.template_global("action_choices")
     def _action_choices() -> list[tuple[str, str]]:
         """(action, label) for the audit page's filter, by label."""
-        return sorted(ACTION_LABELS.items(), key=lambda item: item[1])
+        from app.services.reporting.wording import ACTIONS
+
+        return sorted(ACTIONS.items(), key=lambda item: item[1])
 
     @app.template_global("may")
     def _may(action: str) -> bool:

@@ -21,7 +21,7 @@ from app.errors import NotFound
 from app.models.states import VerificationScope
 from app.scheduler import VerificationRunner
 from app.services.records import audit, audit_listing, downloads, previews, verifications
-from app.services.reporting import inspection, queries
+from app.services.reporting import inspection, queries, record_words
 from app.web.context import actor, db, settings
 from app.web.guard import record_ids
 
@@ -51,8 +51,9 @@ def instance_list() -> str:
 def instance_page(instance_id: int) -> str:
     with db().read() as session:
         found = inspection.inspect(session, actor(), instance_id)
+        words = record_words.instance_words(session, found)
     return render_template(
-        "instance.html", found=found, view=found.view, is_overdue=queries.is_overdue
+        "instance.html", found=found, view=found.view, is_overdue=queries.is_overdue, words=words
     )
 
 
@@ -155,7 +156,12 @@ def audit_log() -> str:
     with db().read() as session:
         state = verifications.state(session, db().anchor)
         page = audit_listing.page(session, flt, before)
-    return render_template("audit.html", state=state, page=page, flt=flt)
+        lines = record_words.audit_lines(session, page.events)
+        verifier_name = [state.last.actor] if state.last else []
+        people = record_words.audit_people(session, [e.actor for e in page.events] + verifier_name)
+    return render_template(
+        "audit.html", state=state, page=page, flt=flt, lines=lines, people=people
+    )
 
 
 @bp.post("/audit/verify")

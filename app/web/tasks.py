@@ -16,7 +16,7 @@ from app.services.identity.permissions import Action, may
 from app.services.notify import ladder
 from app.services.records import attachments
 from app.services.reporting import inbox as inbox_tools
-from app.services.reporting import queries, task_context
+from app.services.reporting import queries, record_words, task_context
 from app.web import task_work
 from app.web.context import actor, db, settings
 from app.web.form_posts import parse_submission
@@ -224,7 +224,7 @@ def record_service(task_id: int) -> Response:
 def notifications() -> str:
     me = actor()
     with db().read() as session:
-        rows = ladder.for_user(session, me.user_id or 0)
+        rows = record_words.notification_lines(session, ladder.for_user(session, me.user_id or 0))
     return render_template("notifications.html", rows=rows)
 
 

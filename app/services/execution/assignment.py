@@ -119,7 +119,10 @@ def remind(session: Session, actor: Actor, task_id: int, reason: str) -> TaskRec
         raise Conflict("任务已办结")
     if actor.role == "agency_head" and task.unit_id != actor.unit_id:
         raise Forbidden("只能催办本单位的任务")
-    ladder.notify_now(session, task, f"催办：“{task.name}”请尽快办理（{reason.strip() or '无'}）")
+    by = session.get(User, actor.user_id) if actor.user_id else None
+    who = f"{by.label}（{by.unit.name}）" if by is not None else "督办单位"
+    reason_text = reason.strip() or "无"
+    ladder.notify_now(session, task, f"{who}催办：“{task.name}”请尽快办理（{reason_text}）")
     audit.record(
         session, actor, "task.remind", instance_id=task.instance_id, case_id=task.case_id,
         task_id=task.id, reason=reason,

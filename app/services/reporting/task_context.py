@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from app.models import Attachment, Case, ProcessInstance, TaskRecord
 from app.services.design.context_property import CONTEXT_PROPERTY, ContextEntry, parse_context
 from app.services.execution import task_forms
-from app.services.execution.workflows import ENGINE, pinned_definition
+from app.services.execution.workflows import ENGINE, PinnedDefinition, pinned_definition
 from app.services.reporting import labels, wording
 from app.services.reporting.queries import InstanceView
 
@@ -80,6 +80,7 @@ class TaskContext:
     summary: str
     case_facts: list[tuple[str, str]] = field(default_factory=list)
     sections: list[Section] = field(default_factory=list)
+    own: list[labels.Labelled] = field(default_factory=list)  # what the task itself submitted
 
     @property
     def empty(self) -> bool:
@@ -136,6 +137,15 @@ def case_facts(case: Case | None) -> list[tuple[str, str]]:
     return [(label, value) for label, value in facts if value]
 
 
+def form_of(
+    session: Session, definition: PinnedDefinition, task: TaskRecord
+) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """The task's form schema (options resolved) and UI schema, as its version pinned them."""
+    schema = task_forms.prepare(session, definition.forms.get(task.form or "") or {})
+    ui = definition.forms.get((task.form or "").replace(".schema.json", ".uischema.json"))
+    return schema, ui
+
+
 def build(session: Session, task: TaskRecord, view: InstanceView) -> TaskContext:
     """The context of ``task`` for the reader ``view`` was built for."""
     instance = view.instance
@@ -155,16 +165,17 @@ def build(session: Session, task: TaskRecord, view: InstanceView) -> TaskContext
             readable = run.id in view.readable
             values: list[labels.Labelled] = []
             if readable:
-                schema = task_forms.prepare(session, definition.forms.get(run.form or "") or {})
-                ui_name = (run.form or "").replace(".schema.json", ".uischema.json")
-                ui = definition.forms.get(ui_name)
+                schema, ui = form_of(session, definition, run)
                 only = fields[bpmn_id]
                 values = _files_checked(labels.labelled(schema, ui, run.data, only), files)
             done_by = wording.person_of(run.completed_by or "", people)
             rounds.append(Round(run, number, readable, values, done_by))
         sections.append(Section(bpmn_id, runs[-1].name, rounds, bpmn_id == task.bpmn_id))
     summary = "" if view.case is not None else instance.summary
-    return TaskContext(view.case, summary, case_facts(view.case), sections)
+    own: list[labels.Labelled] = []
+    if task.data and task.id in view.readable:
+        own = labels.labelled(*form_of(session, definition, task), task.data)
+    return TaskContext(view.case, summary, case_facts(view.case), sections, own)
 
 
 def _readable_files(
