@@ -45,6 +45,7 @@ def instance_words(session: Session, found: inspection.Inspection) -> InstanceWo
             }
     event_words = wording.event_words(session, view.events)
     names = [t.completed_by for t in view.tasks] + [view.instance.started_by]
+    names += [m.sender for m in view.messages]
     words.people = {**event_words.people, **wording.people(session, names)}
     event_words = wording.EventWords(words.people, event_words.task_names, event_words.units)
     for event in view.events:

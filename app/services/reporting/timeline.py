@@ -16,7 +16,7 @@ from app.services.actor import Actor
 from app.services.court.messages import NAMES
 from app.services.identity import access
 from app.services.identity.permissions import Action, may
-from app.services.reporting import inspection, queries
+from app.services.reporting import inspection, queries, wording
 
 
 @dataclass
@@ -81,6 +81,7 @@ def build(session: Session, actor: Actor, case_id: int) -> CaseTimeline:
                 Entry(inst.ended_at, "instance", f"办结：{inst.definition.name}", inst.id)
             )
     all_tasks = list(session.scalars(select(TaskRecord).where(TaskRecord.case_id == case.id)))
+    people = wording.people(session, (t.completed_by for t in all_tasks))
     for task in all_tasks:
         state = queries.deadline_state(task, now)
         detail = {
@@ -91,8 +92,9 @@ def build(session: Session, actor: Actor, case_id: int) -> CaseTimeline:
         }  # fmt: skip
         title = f"{names.get(task.instance_id, '')} · {task.name}"
         if task.completed_at:
+            by = wording.person_of(task.completed_by or "", people)
             entries.append(
-                Entry(task.completed_at, "task", f"办结 {title}", task.instance_id, detail)
+                Entry(task.completed_at, "task", f"办结 {title}（{by}）", task.instance_id, detail)
             )
         entries.append(Entry(task.created_at, "task", f"待办 {title}", task.instance_id, detail))
         if task.due_at is not None:

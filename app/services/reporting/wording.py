@@ -208,7 +208,7 @@ SENTENCES: dict[str, Sentence] = {
     "instance.complete": lambda who, d, w: "流程办结",
     "instance.error": lambda who, d, w: "流程运行出错，已通知流程管理员",
     "case.register": lambda who, d, w: f"{who}登记了案件",
-    "user.locked": lambda who, d, w: f"{who}的账户因多次输错密码被暂时锁定",
+    "user.locked": lambda who, d, w: f"{_someone(d, 'username', w)}的账户因多次输错密码被暂时锁定",
     "user.unlock": lambda who, d, w: f"{who}解除了 {_someone(d, 'username', w)} 的账户锁定",
     "user.add": lambda who, d, w: f"{who}添加了用户 {_someone(d, 'username', w)}",
     "user.deactivate": lambda who, d, w: f"{who}停用了用户 {_someone(d, 'username', w)}",

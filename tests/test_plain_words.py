@@ -1,0 +1,102 @@
+"""No field key, JSON object or action code on a page a non-administrator sees (issue 19.2).
+
+Every mechanism's sample paths run (court messages, documents, loops, attachments), a deadline
+ladder fires, an account locks, a task is reassigned and reminded; then each page a person
+opens is read as the browser shows it (text, not markup or attributes)."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from lxml import html
+from sqlalchemy import select
+
+from app.demo import USERS
+from app.models import AuditEvent, Case, ProcessInstance, TaskRecord
+from app.services.execution import assignment, timer_pass
+from tests.conftest import ROOT
+from tests.helpers import actor, open_task, register, step
+from tests.reading import run_path
+from tests.samples import all_paths
+from tests.test_web import _csrf, login
+
+LOGIN_NAMES = {username for username, *_ in USERS} - {"admin"}  # "admin" names no person
+READERS = ["center", "bureau", "gtzy", "gtzy_lawyer", "gtzy_reviewer", "scjg_head", "leader"]
+DOTTED = re.compile(r"\b[a-z_]+\.[a-z_]+\b")
+JSON_OBJECT = re.compile(r"\{\s*\"")
+WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def field_keys() -> set[str]:
+    keys: set[str] = set()
+    for path in Path(ROOT / "forms").rglob("*.schema.json"):
+        keys |= set(json.loads(path.read_text(encoding="utf-8")).get("properties", {}))
+    return keys
+
+
+def visible_text(page: str) -> str:
+    tree = html.fromstring(page)
+    for hidden in tree.xpath("//script|//style|//template"):
+        hidden.drop_tree()
+    return tree.text_content()
+
+
+def problems(text: str, keys: set[str], actions: set[str]) -> list[str]:
+    words = set(WORD.findall(text))
+    found = [f"字段键 {w}" for w in words if w in keys]
+    found += [f"登录名 {w}" for w in words if w in LOGIN_NAMES]
+    found += [f"动作代码 {m}" for m in set(DOTTED.findall(text)) if m in actions or "_" in m]
+    found += [f"JSON {m.group(0)}" for m in JSON_OBJECT.finditer(text)]
+    return found
+
+
+def _run_everything(db, settings, clock) -> None:
+    for process_id, path in all_paths():
+        run_path(db, settings, process_id, path)
+    mediation = register(db)
+    for name in ("register_materials", "agency_reply", "schedule_mediation"):
+        step(db, mediation, {"agency_reply": "gtzy"}.get(name, "center"), name)
+    waiting = open_task(db, mediation)
+    with db.write() as session:
+        assignment.remind(session, actor(db, "center"), waiting.id, "请于本周内办结")
+    clock.set("2026-10-30T09:00:00+08:00")  # past every open deadline: the ladder fires
+    timer_pass.run_pass(db)
+
+
+def test_no_page_a_non_administrator_sees_shows_keys_json_or_action_codes(app, db, settings, clock):
+    _run_everything(db, settings, clock)
+    locked = app.test_client()
+    for _ in range(6):  # an account locks (user.locked) after too many wrong passwords
+        wrong = {"username": "scjg", "password": "wrong-1", "csrf_token": _csrf(locked, "/login")}
+        locked.post("/login", data=wrong)
+    with db.read() as session:
+        task_ids = list(session.scalars(select(TaskRecord.id)))
+        instance_ids = list(session.scalars(select(ProcessInstance.id)))
+        case_ids = list(session.scalars(select(Case.id)))
+        actions = set(session.scalars(select(AuditEvent.action).distinct()))
+    assert {"task.complete", "message.receive", "user.locked", "task.remind"} <= actions
+    keys = field_keys()
+    seen: dict[str, list[str]] = {}
+    pages = 0
+    for username in [*READERS, "auditor"]:
+        client = app.test_client()
+        login(client, username)
+        urls = ["/", "/notifications"]
+        urls += [f"/instances/{i}" for i in instance_ids]
+        urls += [f"/tasks/{t}" for t in task_ids]
+        urls += [f"/cases/{c}" for c in case_ids]
+        if username == "auditor":
+            urls.append("/audit")
+        for url in urls:
+            response = client.get(url)
+            if response.status_code == 404:
+                continue  # not theirs to open
+            assert response.status_code == 200, (username, url, response.status_code)
+            pages += 1
+            found = problems(visible_text(response.get_data(as_text=True)), keys, actions)
+            if found:
+                seen[f"{username} {url}"] = found
+    assert pages > 200
+    assert not seen, seen
