@@ -17,7 +17,7 @@ from app.demo import USERS
 from app.models import AuditEvent, Case, ProcessInstance, TaskRecord
 from app.services.execution import assignment, timer_pass
 from tests.conftest import ROOT
-from tests.helpers import actor, open_task, register, step
+from tests.helpers import actor, co_defendant_reviews, open_task, register, step
 from tests.reading import run_path
 from tests.samples import all_paths
 from tests.test_web import _csrf, login
@@ -100,3 +100,19 @@ def test_no_page_a_non_administrator_sees_shows_keys_json_or_action_codes(app, d
                 seen[f"{username} {url}"] = found
     assert pages > 200
     assert not seen, seen
+
+
+def test_a_court_message_reads_as_labelled_facts_and_only_an_admin_sees_the_raw_json(
+    app, db, settings
+):
+    review, _ = co_defendant_reviews(db, "（2026）苏0813行初93号")  # started by the judgment
+    for username, raw in (("center", False), ("admin", True)):
+        client = app.test_client()
+        login(client, username)
+        page = client.get(f"/instances/{review.instance_id}").get_data(as_text=True)
+        messages = html.fromstring(page).get_element_by_id("messages")
+        facts = " ".join(messages.xpath(".//dl[contains(@class, 'message-facts')]//text()"))
+        assert "被告" in facts and "洪泽区自然资源和规划局、洪泽区市场监督管理局" in facts
+        assert "裁判结果 败诉" in " ".join(facts.split())
+        assert ('"defendants"' in page) is raw  # the raw payload, behind the admin's toggle
+        assert ("原始消息" in page) is raw

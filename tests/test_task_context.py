@@ -3,15 +3,19 @@ the previous task's), earlier rounds of a loop, and only what the reader may rea
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
+import docx
 import pytest
 from sqlalchemy import select
 
 from app.errors import InvalidInput
-from app.models import TaskRecord
+from app.models import AuditEvent, TaskRecord
 from app.services.actor import SYSTEM
 from app.services.design import definitions
+from app.services.execution import completion
+from app.services.records import attachments
 from app.services.reporting import queries, task_context
 from tests.conftest import ROOT
 from tests.helpers import actor, co_defendant_reviews, open_task, register, step
@@ -163,3 +167,42 @@ def test_a_context_naming_an_unknown_task_or_field_is_refused_at_deploy(db, sett
     assert any("amend_mater" in m for m in problems) and any("titel" in m for m in problems)
     with db.write() as session:  # the shipped diagram's contexts are all known
         definitions.deploy(session, SYSTEM, xml.encode(), settings.forms_dir)
+
+
+def _word(text: str) -> bytes:
+    document = docx.Document()
+    document.add_heading("决定书（草案）", level=1)
+    document.add_paragraph(text)
+    table = document.add_table(rows=1, cols=2)
+    table.rows[0].cells[0].text, table.rows[0].cells[1].text = "条款", "内容"
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
+def test_a_word_preview_keeps_text_and_drops_script(client, db, settings):
+    instance_id = start(db, "legality_review", "gtzy")
+    submit = open_task(db, instance_id)
+    path = PathData(load("legality_review")["paths"]["legal_directly"])
+    data = {k: v for k, v in path.next("submit_matter").items() if k != "materials"}
+    upload = attachments.Upload("草案.docx", _word('<script>alert("x")</script>第一条'))
+    with db.write() as session:
+        completion.complete_task(
+            session, actor(db, "gtzy"), submit.id, data, {"materials": [upload]},
+            settings.data_dir / "attachments",
+        )  # fmt: skip
+    adviser = open_task(db, instance_id)
+    (file_ref,) = next(
+        v for v in _context(db, "gtzy_lawyer", adviser).sections[0].rounds[0].values if v.files
+    ).files
+    login(client, "gtzy_lawyer")
+    preview = client.get(f"/attachments/{file_ref.id}/preview")
+    page = preview.get_data(as_text=True)
+    assert preview.status_code == 200 and "<h1>决定书（草案）</h1>" in page
+    assert "&lt;script&gt;" in page and "<script" not in page and "<table>" in page
+    assert "script-src" not in preview.headers["Content-Security-Policy"]
+    with db.read() as session:
+        reads = session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "attachment.read")
+        ).all()
+    assert [e.detail["attachment_id"] for e in reads] == [file_ref.id]  # the preview is a read
