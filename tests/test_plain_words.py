@@ -83,7 +83,8 @@ def test_no_page_a_non_administrator_sees_shows_keys_json_or_action_codes(app, d
     for username in [*READERS, "auditor"]:
         client = app.test_client()
         login(client, username)
-        urls = ["/", "/notifications"]
+        urls = ["/", "/notifications", "/instances", "/cases", "/dashboard", "/processes"]
+        urls += ["/substitutes", "/outage"]
         urls += [f"/instances/{i}" for i in instance_ids]
         urls += [f"/tasks/{t}" for t in task_ids]
         urls += [f"/cases/{c}" for c in case_ids]
@@ -91,7 +92,7 @@ def test_no_page_a_non_administrator_sees_shows_keys_json_or_action_codes(app, d
             urls.append("/audit")
         for url in urls:
             response = client.get(url)
-            if response.status_code == 404:
+            if response.status_code in (403, 404):
                 continue  # not theirs to open
             assert response.status_code == 200, (username, url, response.status_code)
             pages += 1

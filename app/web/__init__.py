@@ -189,8 +189,15 @@ def register(app: Flask) -> None:
 
     @app.template_filter("local")
     def _local(value):
+        from datetime import datetime
+
         from app import clock
 
+        if isinstance(value, str):  # a time kept in an audit event's detail
+            try:
+                value = datetime.fromisoformat(value)
+            except ValueError:
+                return value
         return clock.to_local(value).strftime("%Y-%m-%d %H:%M") if value else ""
 
     @app.template_filter("action_label")

@@ -239,7 +239,7 @@ def event_sentence(event: AuditEvent, detail: Mapping[str, Any] | None, words: E
     who = person_of(event.actor, words.people)
     shown: Mapping[str, Any] = detail if detail is not None else _bare(event.detail or {})
     sentence = SENTENCES.get(event.action)
-    text = sentence(who, shown, words) if sentence else f"{who} {action_label(event.action)}"
+    text = sentence(who, shown, words) if sentence else f"{who}：{action_label(event.action)}"
     return text if detail is not None else f"{text}（内容无权查看）"
 
 
