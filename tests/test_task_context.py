@@ -14,6 +14,7 @@ from app.errors import InvalidInput
 from app.models import AuditEvent, TaskRecord
 from app.services.actor import SYSTEM
 from app.services.design import definitions
+from app.services.design.context_property import parse_context
 from app.services.execution import completion
 from app.services.records import attachments
 from app.services.reporting import queries, task_context
@@ -206,3 +207,27 @@ def test_a_word_preview_keeps_text_and_drops_script(client, db, settings):
             select(AuditEvent).where(AuditEvent.action == "attachment.read")
         ).all()
     assert [e.detail["attachment_id"] for e in reads] == [file_ref.id]  # the preview is a read
+
+
+def test_named_fields_narrow_a_task_and_a_loop_shows_its_own_rounds():
+    from datetime import UTC, datetime
+
+    def done(task_id: int, bpmn_id: str, minute: int) -> TaskRecord:
+        return TaskRecord(
+            id=task_id, bpmn_id=bpmn_id, completed_at=datetime(2026, 10, 9, 9, minute, tzinfo=UTC)
+        )
+
+    current = TaskRecord(id=9, bpmn_id="adviser_review", completed_at=None)
+    earlier = task_context.earlier_tasks(
+        current,
+        [done(1, "submit_matter", 0), done(2, "adviser_review", 1), done(3, "reviewer_opinion", 2),
+         current],
+    )  # fmt: skip
+    named = parse_context("submit_matter.title,submit_matter.materials,reviewer_opinion")
+    order, fields = task_context.selection(current, earlier, named)
+    assert order == ["submit_matter", "reviewer_opinion", "adviser_review"]
+    assert fields == {
+        "submit_matter": {"title", "materials"}, "reviewer_opinion": None, "adviser_review": None
+    }  # fmt: skip
+    order, _ = task_context.selection(current, earlier, None)  # the default: the previous task
+    assert order == ["reviewer_opinion", "adviser_review"]
