@@ -117,3 +117,17 @@ def test_a_court_message_reads_as_labelled_facts_and_only_an_admin_sees_the_raw_
         assert "裁判结果 败诉" in " ".join(facts.split())
         assert ('"defendants"' in page) is raw  # the raw payload, behind the admin's toggle
         assert ("原始消息" in page) is raw
+
+
+def test_a_notification_names_who_chased_which_task_of_which_case(app, db):
+    instance_id = register(db)
+    step(db, instance_id, "center", "register_materials")
+    reply = open_task(db, instance_id)
+    with db.write() as session:
+        assignment.remind(session, actor(db, "center"), reply.id, "请于本周内办结")
+    client = app.test_client()
+    login(client, "gtzy")
+    page = client.get("/notifications").get_data(as_text=True)
+    line = " ".join(html.fromstring(page).get_element_by_id("notifications").text_content().split())
+    assert f"调处中心 王敏（洪泽区行政争议调处中心）催办：“{reply.name}”" in line
+    assert "法院诉前移送调处 · 案号 （2026）苏0813行诉前12号" in line
