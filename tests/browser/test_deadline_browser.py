@@ -103,5 +103,5 @@ def test_center_suspends_and_resumes_an_agency_deadline(browser_page: Page, live
     login(page, "center")
     page.goto(instance_url)
     events = page.locator("ol.events")
-    for label in ("中止期限", "恢复期限", "延长期限"):
-        expect(events).to_contain_text(label)
+    for sentence in (f"中止了“{REPLY}”的期限", f"恢复了“{REPLY}”的期限", f"将“{REPLY}”的期限延长"):
+        expect(events).to_contain_text(sentence)
