@@ -16,6 +16,7 @@ from sqlalchemy import select
 from app.demo import USERS
 from app.models import AuditEvent, Case, ProcessInstance, TaskRecord
 from app.services.execution import assignment, timer_pass
+from app.services.reporting import wording
 from tests.conftest import ROOT
 from tests.helpers import actor, co_defendant_reviews, open_task, register, step
 from tests.reading import run_path
@@ -131,3 +132,17 @@ def test_a_notification_names_who_chased_which_task_of_which_case(app, db):
     line = " ".join(html.fromstring(page).get_element_by_id("notifications").text_content().split())
     assert f"调处中心 王敏（洪泽区行政争议调处中心）催办：“{reply.name}”" in line
     assert "法院诉前移送调处 · 案号 （2026）苏0813行诉前12号" in line
+
+
+def test_every_action_the_code_records_has_a_chinese_name():
+    recorded = set()
+    for path in (ROOT / "app").rglob("*.py"):
+        source = path.read_text(encoding="utf-8")
+        recorded |= set(
+            re.findall(
+                r"audit\.record\(\s*[^\"]*?(?:\"[a-z]*\",\s*)?\"([a-z_]+\.[a-z_]+)\"", source
+            )
+        )
+    recorded |= {f"ladder.{step}" for step in ("reminder", "head", "escalation")}  # f-string
+    assert {"timer.fired", "user.locked", "task.complete"} <= recorded and len(recorded) > 50
+    assert recorded - wording.ACTIONS.keys() == set()
