@@ -12,6 +12,7 @@ from app.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.models import Substitution, TaskRecord, User
 from app.models.states import TaskStatus
 from app.services.actor import Actor
+from app.services.identity import org
 from app.services.identity.permissions import Action, require
 from app.services.notify import ladder
 from app.services.records import audit
@@ -120,7 +121,7 @@ def remind(session: Session, actor: Actor, task_id: int, reason: str) -> TaskRec
     if actor.role == "agency_head" and task.unit_id != actor.unit_id:
         raise Forbidden("只能催办本单位的任务")
     by = session.get(User, actor.user_id) if actor.user_id else None
-    who = f"{by.label}（{by.unit.name}）" if by is not None else "督办单位"
+    who = org.person(by) if by is not None else "督办单位"
     reason_text = reason.strip() or "无"
     ladder.notify_now(session, task, f"{who}催办：“{task.name}”请尽快办理（{reason_text}）")
     audit.record(

@@ -62,6 +62,11 @@ def unit_of_kind(session: Session, kind: str) -> Unit:
     return unit
 
 
+def person(user: User) -> str:
+    """How a page or a notification names a person: "王敏（洪泽区行政争议调处中心）"."""
+    return f"{user.label}（{user.unit.name}）" if user.unit else user.label
+
+
 def who(session: Session, actor: Actor) -> str:
     """How a record names the person who entered something: "区调处中心 王敏"."""
     user = session.get(User, actor.user_id) if actor.user_id is not None else None

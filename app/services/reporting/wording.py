@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from app.models import AuditEvent, CourtMessage, TaskRecord, Unit, User
 from app.services.court.messages import NAMES as MESSAGE_NAMES
+from app.services.identity import org
 from app.services.reporting.labels import plain
 
 SYSTEM_NAMES = {"system": "系统", "": "系统"}
@@ -104,11 +105,6 @@ def action_label(action: str) -> str:
 
 
 # -- people ---------------------------------------------------------------------------------
-def person(user: User) -> str:
-    """王敏（洪泽区行政争议调处中心）: how a page names a person."""
-    return f"{user.label}（{user.unit.name}）" if user.unit else user.label
-
-
 def people(session: Session, usernames: Iterable[str | None]) -> dict[str, str]:
     """Login name -> the person, for every name given (a substitute's "a（代 b）" included)."""
     names: set[str] = set()
@@ -119,7 +115,7 @@ def people(session: Session, usernames: Iterable[str | None]) -> dict[str, str]:
     if not names:
         return {}
     rows = session.scalars(select(User).where(User.username.in_(sorted(names))))
-    return {u.username: person(u) for u in rows}
+    return {u.username: org.person(u) for u in rows}
 
 
 def _login_names(raw: str) -> list[str]:
