@@ -68,6 +68,7 @@ ACTIONS = {
     "dossier.export": "导出卷宗",
     "message.receive": "收到法院消息",
     "message.delivered": "消息送达流程",
+    "signal.delivered": "信号送达流程",
     "unit.add": "添加单位",
     "user.add": "添加用户",
     "token.create": "创建接口令牌",
