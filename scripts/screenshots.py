@@ -5,10 +5,10 @@ Starts ``huajie serve`` on a fresh demo database in a temporary folder, with the
 fixed at 2026-09-30 10:00 (Shanghai, the day before the National Day holiday, as in the browser
 tests), puts some cases in through the API (four court cases concluded, one court-referred case
 registered by the center), then drives headless Chromium (Debian's ``/usr/bin/chromium``
-through Playwright) and writes seven PNGs of 1280×800 to ``docs/screenshots/``: the login page,
-an agency's inbox, its task form, the instance with its diagram, the center's check of a court's
-list, the statistics dashboard and the modeler. Nothing outside the temporary folder and the
-output folder is touched.
+through Playwright) and writes nine PNGs of 1280×800 to ``docs/screenshots/``: the login page,
+an agency's inbox, its task form, the instance with its diagram, the case, the calendar
+subscription, the center's check of a court's list, the statistics dashboard and the modeler.
+Nothing outside the temporary folder and the output folder is touched.
 """
 
 from __future__ import annotations
@@ -217,6 +217,15 @@ def _capture(url: str, out: Path) -> None:
         expect(diagram).to_have_attribute("data-ready", "true")
         diagram.scroll_into_view_if_needed()
         _shoot(page, out, "instance")
+        # the case: one timeline across the mechanisms
+        page.locator("#case-link").click()
+        expect(page.locator("#timeline")).to_be_visible()
+        _shoot(page, out, "case")
+        # the agency's deadlines in its own calendar
+        page.goto("/calendar")
+        page.get_by_role("button", name="开通日历订阅").click()
+        expect(page.locator("#feed-url")).to_be_visible()
+        _shoot(page, out, "calendar")
         _logout(page)
 
         # the center checks a court's list of referred cases before importing it
