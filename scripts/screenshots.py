@@ -5,10 +5,11 @@ Starts ``huajie serve`` on a fresh demo database in a temporary folder, with the
 fixed at 2026-09-30 10:00 (Shanghai, the day before the National Day holiday, as in the browser
 tests), puts some cases in through the API (four court cases concluded, one court-referred case
 registered by the center), then drives headless Chromium (Debian's ``/usr/bin/chromium``
-through Playwright) and writes nine PNGs of 1280×800 to ``docs/screenshots/``: the login page,
+through Playwright) and writes ten PNGs of 1280×800 to ``docs/screenshots/``: the login page,
 an agency's inbox, its task form, the instance with its diagram, the case, the calendar
-subscription, the center's check of a court's list, the statistics dashboard and the modeler.
-Nothing outside the temporary folder and the output folder is touched.
+subscription, the center's check of a court's list, the statistics dashboard, the modeler and
+an administrator's setting of a unit's group robot. Nothing outside the temporary folder and
+the output folder is touched.
 """
 
 from __future__ import annotations
@@ -264,6 +265,15 @@ def _capture(url: str, out: Path) -> None:
             content=".djs-context-pad { display: none !important; }"
         )  # over the task
         _shoot(page, out, "modeler")
+        _logout(page)
+
+        # an administrator gives the agency's 企业微信 group robot its reminders
+        _login(page, "admin")
+        page.goto("/admin/units#unit-GTZY")
+        page.locator("#kind-GTZY").select_option("wecom")
+        page.locator("#url-GTZY").fill("https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=…")
+        page.locator("#unit-GTZY").scroll_into_view_if_needed()
+        _shoot(page, out, "robot")
         browser.close()
 
 
