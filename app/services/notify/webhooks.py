@@ -75,8 +75,8 @@ def _url_problem(url: str) -> str | None:
 @unit_of_work
 def configure(
     session: Session, actor: Actor, unit_code: str, kind: str, url: str, secret: str = ""
-) -> UnitWebhook:
-    """Set (or replace) a unit's robot; ``kind`` 'off' removes it."""
+) -> UnitWebhook | None:
+    """Set (or replace) a unit's robot; ``kind`` 'off' removes it (and answers None)."""
     require(actor.role, Action.ADMINISTER)
     unit = org.unit_by_code(session, unit_code)
     row = session.scalar(select(UnitWebhook).where(UnitWebhook.unit_id == unit.id))
@@ -84,7 +84,7 @@ def configure(
         if row is not None:
             session.delete(row)
         audit.record(session, actor, "webhook.remove", unit=unit.code)
-        return row  # type: ignore[return-value]
+        return None
     errors: dict[str, list[str]] = {}
     if kind not in KINDS:
         errors["kind"] = [f"可选：{'、'.join(f'{k}（{v}）' for k, v in KINDS.items())}"]
