@@ -204,6 +204,10 @@ SENTENCES: dict[str, Sentence] = {
     "instance.cancel": lambda who, d, w: f"{who}撤销了本流程{_reason(d)}",
     "instance.complete": lambda who, d, w: "流程办结",
     "instance.error": lambda who, d, w: "流程运行出错，已通知流程管理员",
+    "instance.incident": lambda who, d, w: (
+        "流程故障，已停下待处理" + (f"：{d['reason']}" if d.get("reason") else "")
+    ),
+    "incident.retry": lambda who, d, w: f"{who}处理了流程故障，流程继续",
     "case.register": lambda who, d, w: f"{who}登记了案件",
     "user.locked": lambda who, d, w: f"{_someone(d, 'username', w)}的账户因多次输错密码被暂时锁定",
     "user.unlock": lambda who, d, w: f"{who}解除了 {_someone(d, 'username', w)} 的账户锁定",
