@@ -15,6 +15,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from app.driver_sql import DriverStatement
 from app.errors import Conflict
 from app.models import ProcessInstance, TaskRecord
+from app.models.states import TaskStatus
 from app.services.records import audit
 from app.services.reporting import aggregate_sync as stats_sync
 from app.services.reporting.aggregates import MEDIATION_PROCESS, OUTCOME_TASK
@@ -38,11 +39,12 @@ _STORED_COLUMNS = ("state", "status", "ended_at")
 def store_state(session: Session, instance: ProcessInstance, state: str) -> None:
     version = instance.lock_version
     values = {"state": state, "status": instance.status, "ended_at": instance.ended_at}
-    counted = [instance.id] if instance.process_id == MEDIATION_PROCESS else []
-    with stats_sync.counting(session, stats_sync.Facts(instances=counted)):
-        stored = _STORE_STATE.run(
-            session.connection(), {**values, "b_id": instance.id, "b_version": version}
-        )
+    parameters = {**values, "b_id": instance.id, "b_version": version}
+    if instance.process_id == MEDIATION_PROCESS:  # only a mediation's end counts in a statistic
+        with stats_sync.counting(session, stats_sync.Facts(instances=[instance.id])):
+            stored = _STORE_STATE.run(session.connection(), parameters)
+    else:
+        stored = _STORE_STATE.run(session.connection(), parameters)
     if stored != 1:
         raise Conflict("该流程实例刚被他人更新，请刷新后重试")
     for key in _STORED_COLUMNS:  # as written: nothing left for the next flush to send
@@ -55,12 +57,22 @@ _UPDATE_TASK = DriverStatement(update(_TASKS).where(_TASKS.c.id == bindparam("b_
 
 
 def close_task(session: Session, task: TaskRecord, values: dict[str, Any]) -> None:
-    """Write a completed task's columns with one Core statement, the row kept as written."""
-    mediation = [task.instance_id] if task.bpmn_id == OUTCOME_TASK else []
-    with stats_sync.counting(session, stats_sync.Facts([task.id], mediation)):
-        _UPDATE_TASK.run(session.connection(), {**values, "b_id": task.id})
+    """Write a completed task's columns with one Core statement, the row kept as written.
+
+    An open task counts in no statistic, so what the closed one counts is taken from the row
+    as written, without reading it back; a mediation's outcome (its instance's counts) and a
+    task not open as loaded are counted from the database before and after."""
+    if task.bpmn_id == OUTCOME_TASK or task.status != TaskStatus.OPEN:
+        mediation = [task.instance_id] if task.bpmn_id == OUTCOME_TASK else []
+        with stats_sync.counting(session, stats_sync.Facts([task.id], mediation)):
+            _UPDATE_TASK.run(session.connection(), {**values, "b_id": task.id})
+        for key, value in values.items():
+            set_committed_value(task, key, value)
+        return
+    _UPDATE_TASK.run(session.connection(), {**values, "b_id": task.id})
     for key, value in values.items():
         set_committed_value(task, key, value)
+    stats_sync.count_inserted(session, task)
 
 
 def insert_row(session: Session, row: TaskRecord | ProcessInstance) -> None:
