@@ -22,7 +22,7 @@ from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.util.task import TaskState
 
 from app import jsontext
-from app.clocks import Clock, Computed, legacy_clock, system_event
+from app.clocks import Clock, Computed, system_event
 from app.engine import instructions, iso_timers
 from app.engine.compaction import compact
 from app.engine.failures import EngineError, is_storage_error
@@ -30,7 +30,9 @@ from app.engine.sandbox import SAFE_FUNCTIONS, SandboxEnvironment, deadline_func
 from app.engine.serializer import SERIALIZER, parse_task_id
 from app.engine.timers import (
     CLOCK_KEY,
+    adjusted_before_clocks,
     apply_clock,
+    clock_of,
     evaluate_clock,
     host_task,
     submitted_key,
@@ -349,7 +351,7 @@ class Engine:
         task = _task(workflow, spiff_id)
         if task is None or task.state != TaskState.WAITING:
             raise TaskNotReady(spiff_id)
-        clock = _clock_of(task).with_change(change)
+        clock = clock_of(task).with_change(change)
         apply_clock(task, clock)
         return clock.replay(self.script_engine.calendar())
 
@@ -362,7 +364,7 @@ class Engine:
         clock = task._get_internal_data(CLOCK_KEY)
         if clock is not None:
             apply_clock(task, Clock.from_dict(clock))
-        elif not _adjusted_before_clocks(task):  # waiting since before clocks: evaluate again
+        elif not adjusted_before_clocks(task):  # waiting since before clocks: evaluate again
             for key in ("event_value", "provisional", "explanation"):
                 task.internal_data.pop(key, None)
             apply_clock(task, evaluate_clock(task, task.task_spec.event_definition.expression))
@@ -387,29 +389,3 @@ class Engine:
             if rank[state] >= rank.get(states.get(bpmn_id, ""), -1):
                 states[bpmn_id] = state
         return states
-
-
-def _clock_of(task: Any) -> Clock:
-    """A waiting timer's clock; one made from what it stored if it waited before clocks."""
-    stored = task._get_internal_data(CLOCK_KEY)
-    if stored is not None:
-        return Clock.from_dict(stored)
-    value = task._get_internal_data("event_value")
-    due = TimerEventDefinition.get_datetime(value) if isinstance(value, str) else None
-    return legacy_clock(
-        due,
-        str(task._get_internal_data("explanation", "")),
-        bool(task._get_internal_data("provisional", False)),
-        task._get_internal_data("suspended"),
-    )
-
-
-def _adjusted_before_clocks(task: Any) -> bool:
-    """A timer suspended, resumed or extended before clocks were recorded: its due date holds
-    what was done to it, which evaluating its expression again would lose."""
-    explanation = str(task._get_internal_data("explanation", ""))
-    return (
-        task._get_internal_data("suspended") is not None
-        or "延长" in explanation
-        or ("恢复" in explanation)
-    )

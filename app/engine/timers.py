@@ -19,7 +19,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     TimerEventDefinition,
 )
 
-from app.clocks import RULE_FIXED, Clock, system_event
+from app.clocks import RULE_FIXED, Clock, legacy_clock, system_event
 from app.engine.iso_timers import ClockCycleTimerEventDefinition, CycleTimerEventDefinition
 from app.engine.sandbox import SandboxError, track_deadlines
 
@@ -136,3 +136,29 @@ REPLACEMENTS: dict[type, type] = {
 }
 
 SUSPENDED_UNTIL = datetime.fromisoformat("9999-12-31T00:00:00+00:00")  # a parked timer never fires
+
+
+def clock_of(task: Any) -> Clock:
+    """A waiting timer's clock; one made from what it stored if it waited before clocks."""
+    stored = task._get_internal_data(CLOCK_KEY)
+    if stored is not None:
+        return Clock.from_dict(stored)
+    value = task._get_internal_data("event_value")
+    due = TimerEventDefinition.get_datetime(value) if isinstance(value, str) else None
+    return legacy_clock(
+        due,
+        str(task._get_internal_data("explanation", "")),
+        bool(task._get_internal_data("provisional", False)),
+        task._get_internal_data("suspended"),
+    )
+
+
+def adjusted_before_clocks(task: Any) -> bool:
+    """A timer suspended, resumed or extended before clocks were recorded: its due date holds
+    what was done to it, which evaluating its expression again would lose."""
+    explanation = str(task._get_internal_data("explanation", ""))
+    return (
+        task._get_internal_data("suspended") is not None
+        or "延长" in explanation
+        or ("恢复" in explanation)
+    )

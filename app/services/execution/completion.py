@@ -22,7 +22,7 @@ from app import case_numbers, clock
 from app.clocks import system_event
 from app.db import Database
 from app.driver_sql import DriverStatement
-from app.engine import EngineError, TaskNotReady, TimerState
+from app.engine import EngineError, TaskNotReady
 from app.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.forms import validate_submission
 from app.models import Attachment, ProcessInstance, TaskRecord
@@ -36,6 +36,7 @@ from app.services.execution import (
     holidays,
     incidents,
     instances,
+    next_deadline,
     projections,
     row_writes,
     task_forms,
@@ -213,7 +214,7 @@ def complete_task(
                 task,
                 kinds,
                 ENGINE.task_data(workflow, task.spiff_task_id),
-                _next_deadline(result, run.timers if run else ENGINE.timers(workflow)),
+                next_deadline.stated(result, run.timers if run else ENGINE.timers(workflow)),
             )
         for process_id in definitions.starts_of(properties):
             _start_after(session, actor, instance, ENGINE.task_data(workflow, task.spiff_task_id),
@@ -255,28 +256,6 @@ def _start_after(
         session, actor, "instance.started_by_task", instance_id=started.id,
         case_id=instance.case_id, by_instance=instance.id, process_id=process_id,
     )  # fmt: skip
-
-
-def _next_deadline(result: StepResult, timers: list[TimerState]) -> dict[str, Any]:
-    """The deadline this step started (of the first new task that has one), as documents state
-    it: its date and its period from the timer's own clock."""
-    dated = [(t.due_at, t) for t in result.new_tasks if t.due_at is not None]
-    if not dated:
-        return {}
-    due, first = min(dated, key=lambda pair: pair[0])
-    found: dict[str, Any] = {"reply_due": clock.to_local(due).date().isoformat()}
-    for timer in timers:
-        if timer.host_spiff_id == first.spiff_task_id and timer.purpose == "deadline":
-            clock_ = timer.clock
-            start = clock_.effective_start if clock_ is not None else None
-            if clock_ is not None and clock_.period_words():
-                found["next_period"] = {
-                    "words": clock_.period_words(),
-                    "start": start.kind if start else "",
-                    "what": start.what if start else "",
-                }
-            break
-    return found
 
 
 # what a prepared completion must find unchanged (every write of an instance bumps its version;
