@@ -127,6 +127,15 @@ def arrival_event(
     )  # fmt: skip
 
 
+def received_event(
+    on: str | None, what: str, message: CourtMessage, case: Case, receipt: bool = False
+) -> StartEvent:
+    """The day the court states (final) when it states one, else the message's arrival."""
+    if on:
+        return court_event(on, what, message, case)
+    return arrival_event(what, message, case, receipt=receipt)
+
+
 def case_id(session: Session, case_no: str) -> int | None:
     return session.scalar(select(Case.id).where(Case.case_no == case_no))
 

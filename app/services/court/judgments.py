@@ -118,10 +118,8 @@ def receive(session: Session, actor: Actor, case_no: str, payload: dict, key: st
             message.started = []
             return message
     received = {
-        u.code: (
-            court_facts.court_event(j.served[u.code], RECEIVED_JUDGMENT, message, case)
-            if u.code in j.served
-            else court_facts.arrival_event(RECEIVED_JUDGMENT, message, case, receipt=True)
+        u.code: court_facts.received_event(
+            j.served.get(u.code), RECEIVED_JUDGMENT, message, case, receipt=True
         )
         for u in losers
     }

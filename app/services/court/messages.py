@@ -135,11 +135,7 @@ def _pre_filing_notice(
         raise InvalidInput("预立案信息通报内容有误", errors)
     message = court_facts.record(session, actor, "pre_filing_notice", case, payload, key)
     what = "收到管辖法院预立案信息通报"
-    received = (
-        court_facts.court_event(received_on, what, message, case)
-        if received_on
-        else court_facts.arrival_event(what, message, case)
-    )
+    received = court_facts.received_event(received_on, what, message, case)
     court_facts.deliver_or_start(
         session, actor, message, case,
         {"event.notice_received_on": received.on.isoformat(), "event.notice_received": received},
@@ -166,11 +162,7 @@ def _loss_warning_letter(
         raise InvalidInput("败诉预警函内容有误", errors)
     message = court_facts.record(session, actor, "loss_warning_letter", case, payload, key)
     what = "收到《败诉预警函》"
-    served = (
-        court_facts.court_event(served_on, what, message, case)
-        if served_on
-        else court_facts.arrival_event(what, message, case)
-    )
+    served = court_facts.received_event(served_on, what, message, case)
     court_facts.deliver_or_start(
         session, actor, message, case,
         {"message.letter_no": letter_no, "message.reason": reason, "event.warning_served": served},
