@@ -4,14 +4,22 @@ operation ends the command."""
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn, TypeVar
 
 import click
 
 from app.config import Settings
 from app.db import Database
 from app.errors import ServiceError
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from app.services.actor import Actor
+
+T = TypeVar("T")
 
 
 def open_db(settings: Settings | None = None) -> Database:
@@ -25,6 +33,18 @@ def fail(exc: ServiceError) -> NoReturn:
         for message in messages:
             click.echo(f"  {field or '-'}: {message}", err=True)
     sys.exit(2)
+
+
+def as_system(change: Callable[[Session, Actor], T]) -> T:
+    """Run one operation in a write transaction as the system (audited like the same operation
+    from a page); a refusal ends the command."""
+    from app.services.actor import SYSTEM
+
+    try:
+        with open_db().write() as session:
+            return change(session, SYSTEM)
+    except ServiceError as exc:
+        fail(exc)
 
 
 def use_routing(settings: Settings) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from app.cli.common import fail, open_db
+from app.cli.common import as_system, fail, open_db
 from app.config import Settings
 from app.errors import ServiceError
 
@@ -53,12 +53,7 @@ def tokens_list() -> None:
 @tokens.command("revoke")
 @click.argument("token_id", type=int)
 def tokens_revoke(token_id: int) -> None:
-    from app.services.actor import SYSTEM
     from app.services.identity import org
 
-    try:
-        with open_db().write() as session:
-            org.revoke_token(session, SYSTEM, token_id)
-    except ServiceError as exc:
-        fail(exc)
+    as_system(lambda s, a: org.revoke_token(s, a, token_id))
     click.echo(f"已撤销令牌 {token_id}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from app.cli.common import fail, open_db
+from app.cli.common import as_system, fail, open_db
 from app.errors import ServiceError
 
 
@@ -18,14 +18,9 @@ def units() -> None:
 @click.argument("name")
 @click.option("--kind", required=True, help="government, bureau, center, agency, court, discipline")
 def units_add(code: str, name: str, kind: str) -> None:
-    from app.services.actor import SYSTEM
     from app.services.identity import org
 
-    try:
-        with open_db().write() as session:
-            org.add_unit(session, SYSTEM, code, name, kind)
-    except ServiceError as exc:
-        fail(exc)
+    as_system(lambda s, a: org.add_unit(s, a, code, name, kind))
     click.echo(f"已添加单位 {code} {name}")
 
 
@@ -34,14 +29,9 @@ def units_add(code: str, name: str, kind: str) -> None:
 @click.argument("username")
 def units_set_reviewer(code: str, username: str) -> None:
     """Name the unit's designated legality reviewer (合法性审查专人)."""
-    from app.services.actor import SYSTEM
     from app.services.identity import units as unit_service
 
-    try:
-        with open_db().write() as session:
-            unit_service.set_reviewer(session, SYSTEM, code, username)
-    except ServiceError as exc:
-        fail(exc)
+    as_system(lambda s, a: unit_service.set_reviewer(s, a, code, username))
     click.echo(f"{code} 的合法性审查专人：{username}")
 
 
@@ -50,14 +40,9 @@ def units_set_reviewer(code: str, username: str) -> None:
 @click.argument("firm")
 def units_set_adviser_firm(code: str, firm: str) -> None:
     """Record the unit's legal-adviser firm (法律顾问单位)."""
-    from app.services.actor import SYSTEM
     from app.services.identity import units as unit_service
 
-    try:
-        with open_db().write() as session:
-            unit_service.set_adviser_firm(session, SYSTEM, code, firm)
-    except ServiceError as exc:
-        fail(exc)
+    as_system(lambda s, a: unit_service.set_adviser_firm(s, a, code, firm))
     click.echo(f"{code} 的法律顾问单位：{firm}")
 
 

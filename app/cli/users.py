@@ -10,8 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from app.cli.common import fail, open_db
-from app.errors import ServiceError
+from app.cli.common import as_system
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -33,30 +32,19 @@ def users() -> None:
 def users_add(
     username: str, unit_code: str, role: str, password: str | None, display_name: str
 ) -> None:
-    from app.services.actor import SYSTEM
     from app.services.identity import org
 
-    try:
-        with open_db().write() as session:
-            _, used = org.add_user(
-                session, SYSTEM, username, unit_code, role, password, display_name
-            )
-    except ServiceError as exc:
-        fail(exc)
+    _, used = as_system(
+        lambda s, a: org.add_user(s, a, username, unit_code, role, password, display_name)
+    )
     click.echo(f"已添加用户 {username}（{role}@{unit_code}）")
     if password is None:
         click.echo(f"临时密码（首次登录须修改）：{used}")
 
 
 def _account(change: Callable[[Session, Actor], Any], done: str) -> None:
-    """Run one account operation (``app.services.identity.accounts``) as the system, audited."""
-    from app.services.actor import SYSTEM
-
-    try:
-        with open_db().write() as session:
-            result = change(session, SYSTEM)
-    except ServiceError as exc:
-        fail(exc)
+    """Run one account operation (``app.services.identity.accounts``) and say what it did."""
+    result = as_system(change)
     click.echo(done)
     if result:
         click.echo(result)
