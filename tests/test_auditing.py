@@ -98,6 +98,19 @@ def test_bad_filter_is_a_clear_400(client, db):
     assert "YYYY-MM-DD" in response.get_data(as_text=True)
 
 
+def test_every_bad_filter_is_named_at_once(client, db):
+    with pytest.raises(InvalidInput) as refused:
+        inspection.InstanceFilter.parse(
+            {"started_from": "yesterday", "started_to": "2026-13-40", "status": "gone"}
+        )
+    assert set(refused.value.errors) == {"started_from", "started_to", "status"}
+    login(client, "auditor")
+    page = client.get("/instances?started_from=x&started_to=y&status=gone")
+    assert page.status_code == 400
+    text = page.get_data(as_text=True)
+    assert all(label in text for label in ("启动日期（起）", "启动日期（止）", "未知的状态"))
+
+
 def test_instance_page_marks_states_and_shows_what_changed(client, db, three):
     from app.services.execution import timer_pass
 

@@ -26,6 +26,9 @@ CASE_MATCHES = 500  # a fragment of a case number lists the instances of this ma
 STATUSES = INSTANCE_STATUS_LABELS
 
 
+FILTER_LABELS = {"status": "状态", "started_from": "启动日期（起）", "started_to": "启动日期（止）"}
+
+
 @dataclass
 class InstanceFilter:
     process_id: str = ""
@@ -38,6 +41,9 @@ class InstanceFilter:
 
     @classmethod
     def parse(cls, args: Any) -> InstanceFilter:
+        """The list's filters from a query string; every bad one named at once."""
+        errors: dict[str, list[str]] = {}
+
         def day(name: str) -> date | None:
             raw = (args.get(name) or "").strip()
             if not raw:
@@ -45,19 +51,24 @@ class InstanceFilter:
             try:
                 return inputs.parse_day(raw)
             except inputs.DateInputError as exc:
-                raise InvalidInput(str(exc), {name: [str(exc)]}) from exc
+                errors[name] = [str(exc)]
+                return None
 
         status = (args.get("status") or "").strip()
         if status and status not in STATUSES:
-            raise InvalidInput("未知的状态", {"status": ["未知的状态"]})
+            errors["status"] = ["未知的状态"]
+        started_from, started_to = day("started_from"), day("started_to")
+        if errors:
+            said = "；".join(f"{FILTER_LABELS[k]}：{v[0]}" for k, v in errors.items())
+            raise InvalidInput(f"筛选条件有误（{said}）", errors)
         return cls(
             process_id=(args.get("process_id") or "").strip(),
             unit=(args.get("unit") or "").strip(),
             status=status,
             overdue=(args.get("overdue") or "") in {"1", "true", "on"},
             case_no=(args.get("case_no") or "").strip(),
-            started_from=day("started_from"),
-            started_to=day("started_to"),
+            started_from=started_from,
+            started_to=started_to,
         )
 
 
