@@ -246,7 +246,7 @@ def test_the_audit_page_reads_no_chain_and_an_auditor_starts_a_verification(clie
     assert response.status_code == 302
     client.application.extensions["huajie.audit_verifier"].wait()
     page = client.get("/audit").get_data(as_text=True)
-    assert "审计链完整" in page and "审计 许静（洪泽区司法局）" in page  # who verified, by name
+    assert "审计链完整" in page and "许静（洪泽区司法局）" in page  # who verified, by name
     with db.read() as session:
         after = session.scalars(select(AuditEvent).where(AuditEvent.seq > before)).all()
         verified = [

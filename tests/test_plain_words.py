@@ -130,7 +130,7 @@ def test_a_notification_names_who_chased_which_task_of_which_case(app, db):
     login(client, "gtzy")
     page = client.get("/notifications").get_data(as_text=True)
     line = " ".join(html.fromstring(page).get_element_by_id("notifications").text_content().split())
-    assert f"调处中心 王敏（洪泽区行政争议调处中心）催办：“{reply.name}”" in line
+    assert f"王敏（洪泽区行政争议调处中心）催办：“{reply.name}”" in line
     assert "法院诉前移送调处 · 案号 （2026）苏0813行诉前12号" in line
 
 

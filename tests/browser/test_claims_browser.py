@@ -20,8 +20,8 @@ from tests.helpers import CASE, FORM_DATA
 
 pytestmark = pytest.mark.browser
 
-REVIEWER = "自然资源局 合法性审查专人 钱敏（洪泽区自然资源和规划局）"
-LIAISON = "自然资源局 联络人 刘洋（洪泽区自然资源和规划局）"
+REVIEWER = "钱敏（洪泽区自然资源和规划局）"
+LIAISON = "刘洋（洪泽区自然资源和规划局）"
 TYPED = {"负责化解工作的责任领导": "赵刚", "职务": "局长", "行政争议化解联络人": "刘洋"}
 
 
