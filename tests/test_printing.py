@@ -59,6 +59,22 @@ def test_a_document_prints_as_an_a4_pdf_with_its_text_and_page_numbers(client, d
     assert formats == ["pdf"]  # recorded like any download
 
 
+def test_a_printed_document_prints_again_from_the_kept_pdf(client, db, monkeypatch):
+    """Conversion takes seconds: the second print reads the PDF kept under the document's
+    sha256, and is audited like the first (here with LibreOffice gone from the PATH)."""
+    _, document = _notice(db)
+    login(client, "gtzy")
+    first = client.get(f"/documents/{document.id}/pdf")
+    assert first.status_code == 200
+    monkeypatch.setenv("PATH", "")
+    assert not pdf.available()
+    again = client.get(f"/documents/{document.id}/pdf")
+    assert again.status_code == 200 and again.data == first.data
+    with db.read() as session:
+        reads = session.scalars(select(AuditEvent).where(AuditEvent.action == "document.read"))
+        assert [e.detail.get("format") for e in reads] == ["pdf", "pdf"]
+
+
 def test_a_pdf_follows_the_read_rule(client, db):
     _, document = _notice(db)
     login(client, "scjg")  # another agency

@@ -27,7 +27,7 @@ from app.services.identity import access, org
 from app.services.records import attachments, downloads
 from app.services.reporting import queries, timeline
 from app.web import openapi, permissions
-from app.web.context import db, json_body, settings
+from app.web.context import db, json_body, pdf_cache, settings
 from app.web.instances import DOCX, send_attachment
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -207,7 +207,7 @@ def get_document(document_id: int) -> Response:
 @token_required
 def get_document_pdf(document_id: int) -> Response:
     _forbid_court()
-    name, content = downloads.document_pdf(db(), _actor(), document_id)  # audited
+    name, content = downloads.document_pdf(db(), _actor(), document_id, pdf_cache())  # audited
     return send_file(
         BytesIO(content), mimetype="application/pdf", as_attachment=True, download_name=name
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from flask import current_app, g, request
@@ -20,6 +21,11 @@ def db() -> Database:
 
 def settings() -> Settings:
     return current_app.extensions["huajie.settings"]
+
+
+def pdf_cache() -> Path:
+    """Where printed documents are kept (disposable: each is remade from its .docx)."""
+    return settings().data_dir / "pdf"
 
 
 def actor() -> Actor:

@@ -22,7 +22,7 @@ from app.models.states import VerificationScope
 from app.scheduler import VerificationRunner
 from app.services.records import audit, audit_listing, downloads, previews, verifications
 from app.services.reporting import inspection, queries, record_words
-from app.web.context import actor, db, settings
+from app.web.context import actor, db, pdf_cache, settings
 from app.web.guard import record_ids
 
 bp = Blueprint("instances", __name__)
@@ -87,7 +87,7 @@ def download(document_id: int) -> Response:
 @bp.get("/documents/<int:document_id>/pdf")
 @login_required
 def download_pdf(document_id: int) -> Response:
-    name, content = downloads.document_pdf(db(), actor(), document_id)  # audited
+    name, content = downloads.document_pdf(db(), actor(), document_id, pdf_cache())  # audited
     return send_file(
         BytesIO(content), mimetype="application/pdf", as_attachment=True, download_name=name
     )

@@ -5,6 +5,7 @@ what, when) in the transaction that hands the file out."""
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
 
 from sqlalchemy.orm import Session
 
@@ -26,14 +27,16 @@ def document(session: Session, actor: Actor, document_id: int) -> Document:
     return doc
 
 
-def document_pdf(db: Database, actor: Actor, document_id: int) -> tuple[str, bytes]:
+def document_pdf(
+    db: Database, actor: Actor, document_id: int, cache: Path | None = None
+) -> tuple[str, bytes]:
     """The document as PDF (file name, content), read under the same rule and recorded like
-    the .docx; converted before its audit event is written, so a failed conversion hands out
-    nothing and records nothing."""
+    the .docx; converted (or read from ``cache``) before its audit event is written, so a
+    failed conversion hands out nothing and records nothing."""
     with db.read() as session:
         doc = queries.document_for(session, actor, document_id)
         content, filename = doc.content, doc.filename
-    printed = pdf.from_docx(content)
+    printed = pdf.from_docx(content, cache)
     _record_pdf_read(db, actor, document_id)
     return filename.removesuffix(".docx") + ".pdf", printed
 

@@ -3,11 +3,14 @@ converts the .docx headless, keeping its GB/T 9704 page (A4, margins, page numbe
 the standard names fall back to installed CJK fonts of the same kind (``app/documents/fonts.conf``).
 
 Without LibreOffice on the server, PDF is not offered and a request for one says why. Each
-conversion runs in its own LibreOffice profile, so conversions in parallel do not collide.
+conversion runs in its own LibreOffice profile, so conversions in parallel do not collide. A
+document never changes once rendered, so its PDF is kept in a cache folder under the .docx's
+sha256 (a conversion takes seconds; the second print of a document is a file read).
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import subprocess
@@ -36,7 +39,22 @@ def available() -> bool:
     return converter() is not None
 
 
-def from_docx(content: bytes) -> bytes:
+def from_docx(content: bytes, cache: Path | None = None) -> bytes:
+    """The .docx as PDF; with ``cache``, kept there under the content's sha256 and read from it."""
+    if cache is None:
+        return _convert(content)
+    kept = cache / f"{hashlib.sha256(content).hexdigest()}.pdf"
+    if kept.exists():
+        return kept.read_bytes()
+    printed = _convert(content)
+    cache.mkdir(parents=True, exist_ok=True)
+    partial = kept.with_suffix(f".{os.getpid()}.part")  # another process may convert it too
+    partial.write_bytes(printed)
+    partial.replace(kept)
+    return printed
+
+
+def _convert(content: bytes) -> bytes:
     program = converter()
     if program is None:
         raise PdfUnavailable("服务器未安装 LibreOffice，暂不能生成 PDF，请下载 .docx 文件打印")
