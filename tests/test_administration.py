@@ -166,6 +166,34 @@ def test_a_units_reviewer_must_belong_to_it_and_the_firm_is_stored(app, db):
     assert [e.actor for e in _events(db, "unit.adviser_firm")] == ["admin"]
 
 
+def test_an_admin_adds_a_unit_whose_people_are_then_added(app, db):
+    client = _admin(app)
+    refused = _post(client, "/admin/units", do="add", code="GT ZY!", name="洪泽区司法局", kind="")
+    text = refused.get_data(as_text=True)
+    assert refused.status_code == 400
+    assert all(
+        f"{label}：" in text for label in ("单位代码", "单位名称", "单位类型")
+    )  # every problem at once, by its label
+    assert "单位名称已存在" in text
+    added = _post(
+        client, "/admin/units", do="add", code="ZJJ", name="洪泽区住房和城乡建设局", kind="agency"
+    )
+    assert added.status_code == 302
+    assert "洪泽区住房和城乡建设局" in client.get("/admin/units").get_data(as_text=True)
+    assert (
+        _post(
+            client, "/admin/users", username="zjj", display_name="程伟", unit="ZJJ",
+            role="agency", email="",
+        ).status_code
+        == 200
+    )  # fmt: skip
+    with db.read() as session:
+        unit = session.scalar(select(Unit).where(Unit.code == "ZJJ"))
+        person = session.scalar(select(User).where(User.username == "zjj"))
+        assert (unit.kind, person.unit_id) == ("agency", unit.id)
+    assert [e.detail["code"] for e in _events(db, "unit.add")] == ["ZJJ"]
+
+
 def test_a_setting_with_a_bad_value_is_refused_naming_it_and_a_good_one_is_stored(app, db):
     client = _admin(app)
     page = client.get("/admin/settings").get_data(as_text=True)

@@ -16,7 +16,7 @@ from flask_login import login_required
 
 from app import clock
 from app.errors import Conflict, InvalidInput
-from app.models import ROLES, User
+from app.models import ROLES, UNIT_KINDS, User
 from app.services.identity import accounts, administration, org
 from app.services.notify import webhooks
 from app.web.context import actor, db, settings
@@ -121,7 +121,11 @@ def units() -> ResponseReturnValue:
     code = _field("unit")
     if request.method == "POST":
         try:
-            if request.form.get("do") == "reviewer":
+            if request.form.get("do") == "add":
+                administration.create_unit(
+                    db(), actor(), _field("code"), _field("name"), _field("kind")
+                )
+            elif request.form.get("do") == "reviewer":
                 administration.set_reviewer(db(), actor(), code, _field("username"))
             elif request.form.get("do") == "webhook":
                 webhooks.configure(
@@ -132,15 +136,16 @@ def units() -> ResponseReturnValue:
         except InvalidInput as exc:
             errors = exc.errors
         else:
-            flash("已保存")
-            return redirect(url_for("admin.units") + f"#unit-{code}")
+            added = request.form.get("do") == "add"
+            flash(f"已新增单位 {_field('name')}" if added else "已保存")
+            return redirect(url_for("admin.units") + f"#unit-{_field('code') if added else code}")
     with db().read() as session:
         rows = administration.all_units(session)
         reviewers = {u.id: u for u in administration.users(session) if u.active}
         page = render_template(
             "admin/units.html", units=rows, people=reviewers, errors=errors, failed_unit=code,
             robots=webhooks.robots(session), deliveries=webhooks.last_deliveries(session),
-            robot_kinds=webhooks.KINDS,
+            robot_kinds=webhooks.KINDS, unit_kinds=UNIT_KINDS, adding=request.form,
         )  # fmt: skip
     return page, 400 if errors else 200
 

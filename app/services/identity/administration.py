@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.errors import InvalidInput
-from app.models import ROLES, ApiToken, Unit, User
+from app.models import ROLES, UNIT_KINDS, ApiToken, Unit, User
 from app.services.actor import Actor
 from app.services.identity import accounts, org, units
 from app.services.identity.permissions import Action, require
@@ -24,6 +24,7 @@ from app.services.records import audit
 from app.services.uow import unit_of_work
 
 USERNAME = re.compile(r"^[A-Za-z0-9_.-]{2,64}$")
+UNIT_CODE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
 MAX_EMAIL = 200
 MAX_NAME = 100
@@ -129,6 +130,36 @@ def change_email(session: Session, actor: Actor, username: str, email: str) -> N
         return
     before, user.email = user.email, email
     audit.record(session, actor, "user.email_change", username=username, before=before, after=email)
+
+
+def _new_unit_problems(session: Session, code: str, name: str, kind: str) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    if not code:
+        errors["code"] = ["请填写单位代码"]
+    elif not UNIT_CODE.match(code):
+        errors["code"] = ["单位代码须为 1–64 位字母、数字、下划线或连字符（例如 GTZY）"]
+    elif session.scalar(select(Unit.id).where(Unit.code == code)) is not None:
+        errors["code"] = [f"单位代码已存在：{code}"]
+    if not name:
+        errors["name"] = ["请填写单位名称"]
+    elif len(name) > MAX_FIRM:
+        errors["name"] = [f"单位名称不能超过 {MAX_FIRM} 字"]
+    elif session.scalar(select(Unit.id).where(Unit.name == name)) is not None:
+        errors["name"] = [f"单位名称已存在：{name}"]
+    if kind not in UNIT_KINDS:
+        errors["kind"] = ["请选择单位类型"]
+    return errors
+
+
+@unit_of_work
+def create_unit(session: Session, actor: Actor, code: str, name: str, kind: str) -> Unit:
+    """新增单位: a town, street or department joins (its people are added afterwards)."""
+    require(actor.role, Action.ADMINISTER)
+    code, name = code.strip(), name.strip()
+    errors = _new_unit_problems(session, code, name, kind)
+    if errors:
+        raise InvalidInput("单位未添加，请按提示更正", errors)
+    return org.add_unit(session, actor, code, name, kind)
 
 
 @unit_of_work
