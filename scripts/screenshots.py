@@ -193,7 +193,11 @@ def _shoot(page: Page, out: Path, name: str) -> None:
 
 def _capture(url: str, out: Path) -> None:
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[*CHROMIUM_ARGS, "--lang=zh-CN"],
+            env={**os.environ, "LANGUAGE": "zh_CN"},  # the browser's own controls in Chinese
+        )
         context = browser.new_context(
             base_url=url, viewport=VIEWPORT, locale="zh-CN", timezone_id="Asia/Shanghai"
         )
