@@ -107,22 +107,33 @@ def _parse(body: dict[str, Any]) -> tuple[str, str, dict[str, Any], dict[str, An
     return name.strip(), key.strip(), correlation, payload
 
 
-def _definitions(session: Session) -> list[tuple[int, str, str]]:
-    """(id, process id, spec) of every deployed version (few: tens)."""
-    return list(
-        session.execute(
-            select(ProcessDefinition.id, ProcessDefinition.process_id, ProcessDefinition.spec_json)
-        )
-    )
+# a version's messages by its sha256, which covers everything its spec is made from: a spec is
+# ~100 KiB, and every message would otherwise read every deployed version's
+_MESSAGE_NAMES: dict[str, tuple[frozenset[str], frozenset[str]]] = {}
+
+
+def _definitions(session: Session) -> list[tuple[int, str, frozenset[str], frozenset[str]]]:
+    """(id, process id, messages it waits for, messages that start it) of every version."""
+    rows = session.execute(
+        select(ProcessDefinition.id, ProcessDefinition.process_id, ProcessDefinition.sha256)
+    ).all()
+    found = []
+    for definition_id, process_id, sha256 in rows:
+        names = _MESSAGE_NAMES.get(sha256)
+        if names is None:
+            spec = session.scalar(
+                select(ProcessDefinition.spec_json).where(ProcessDefinition.id == definition_id)
+            )
+            names = _MESSAGE_NAMES[sha256] = engine_messages.message_names(spec or "")
+        found.append((definition_id, process_id, *names))
+    return found
 
 
 def _deliver(
     session: Session, name: str, correlation: dict[str, Any], payload: dict[str, Any]
 ) -> list[int]:
     waiting = [
-        definition_id
-        for definition_id, _, spec in _definitions(session)
-        if name in engine_messages.message_names(spec)[0]
+        definition_id for definition_id, _, caught, _ in _definitions(session) if name in caught
     ]
     if not waiting:
         return []
@@ -146,13 +157,13 @@ def _deliver(
 
 def _start(session: Session, actor: Actor, name: str, data: dict[str, Any]) -> list[int]:
     """Start the latest version of each process whose start event is this message."""
-    latest: dict[str, tuple[int, str]] = {}
-    for definition_id, process_id, spec in _definitions(session):
+    latest: dict[str, tuple[int, frozenset[str]]] = {}
+    for definition_id, process_id, _, starting in _definitions(session):
         if process_id not in latest or latest[process_id][0] < definition_id:
-            latest[process_id] = (definition_id, spec)
+            latest[process_id] = (definition_id, starting)
     started = []
-    for definition_id, spec in sorted(latest.values()):
-        if name not in engine_messages.message_names(spec)[1]:
+    for definition_id, starting in sorted(latest.values()):
+        if name not in starting:
             continue
         definition = session.get(ProcessDefinition, definition_id)
         assert definition is not None
