@@ -64,8 +64,14 @@ EXPECTED: dict[str, list[tuple[str, str]]] = {
     ],
     "spiffarena-hello_world.bpmn": [("StartEvent_1", NO_LANE)],
     "spiffarena-message-receive.bpmn": [("StartEvent_1", NO_LANE)],
+    "spiffarena-message-start-event-with-multiple-forms.bpmn": [
+        ("message_start_event_one", "不允许属性 messageRef"),
+    ],
     "spiffarena-read_etc_passwd.bpmn": [("StartEvent_1", NO_LANE)],
     "spiffarena-script_error_with_task_data.bpmn": [("StartEvent_1", NO_LANE)],
+    "spiffarena-test-message-process.bpmn": [
+        ("Activity_1re9jdj", "http/PostRequest"), ("StartEvent_1", NO_LANE),
+    ],
 }  # fmt: skip
 
 
