@@ -135,3 +135,27 @@ def test_timers_that_cannot_run_are_refused_at_deploy_naming_the_fix(client, tok
         response.json["errors"]
     )
     assert any(message in e["message"] for e in response.json["errors"]), response.json
+
+
+CALENDAR_IN_A_DURATION = {
+    "timeDuration": ("PT72H", "after_72_hours", ""),
+    # with a schema error elsewhere: the parser never runs, the timer is still named
+    "timeCycle beside a schema error": ("R3/PT1H", "every_hour", 'id="f3" bogus="1"'),
+}
+
+
+@pytest.mark.parametrize("case", CALENDAR_IN_A_DURATION, ids=list(CALENDAR_IN_A_DURATION))
+def test_a_calendar_function_in_a_duration_or_cycle_is_one_problem_naming_the_fix(
+    client, tokens, case
+):
+    timer, element, schema_error = CALENDAR_IN_A_DURATION[case]
+    diagram = _diagram().replace(timer, "working_days(received(), 3)")
+    if schema_error:
+        diagram = diagram.replace('id="f3"', schema_error)
+    response = _upload(client, tokens["owner"], diagram)
+    assert response.status_code == 400, response.json
+    [problem] = [p for p in response.json["problems"] if p["element_id"] == element]
+    assert "请把定时器类型改为“日期（timeDate）”" in problem["message"], problem
+    assert "表达式 working_days(received(), 3) 不变" in problem["message"], problem
+    if schema_error:
+        assert any("bogus" in p["message"] for p in response.json["problems"])

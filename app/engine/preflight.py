@@ -7,6 +7,7 @@ schema (XSD) errors with their line and column, and what the product cannot run.
 
 from __future__ import annotations
 
+import ast
 import re
 from typing import Any
 
@@ -87,7 +88,7 @@ def model_problems(root: Any, known_processes: set[str]) -> list[DefinitionProbl
     found += _compensation(root)
     found += _service_tasks(root)
     found += _multi_instance(root)
-    found += _timer_durations(root)
+    found += _calendar_in_timers(root)
     found += _callees(root, known_processes)
     found += _start_events(root)
     return found
@@ -197,18 +198,39 @@ def _multi_instance(root: Any) -> list[DefinitionProblem]:
     return found
 
 
-def _timer_durations(root: Any) -> list[DefinitionProblem]:
+TEXT_TIMERS = {"timeDuration": "时长（timeDuration）", "timeCycle": "周期（timeCycle）"}
+
+
+def _calendar_calls(expression: str) -> list[str]:
+    """The product's calendar functions an expression calls (by name, as written)."""
+    try:
+        tree = ast.parse(expression.strip(), mode="eval")
+    except SyntaxError:  # its syntax error is reported by the sandbox check
+        return [f for f in CALENDAR_FUNCTIONS if re.search(rf"\b{f}\s*\(", expression)]
+    called = {
+        node.func.id
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+    }
+    return [f for f in CALENDAR_FUNCTIONS if f in called]
+
+
+def _calendar_in_timers(root: Any) -> list[DefinitionProblem]:
+    """A deadline function in a ``timeDuration`` or ``timeCycle``: it computes a date, which
+    only a ``timeDate`` can hold (checked here, before the parser, so that it is named once
+    and even when the file has other problems)."""
     found = []
-    for node in root.iter(_q("timeDuration")):
-        text = node.text or ""
-        used = [f for f in CALENDAR_FUNCTIONS if re.search(rf"\b{f}\s*\(", text)]
+    for node in root.iter(*(_q(kind) for kind in TEXT_TIMERS)):
+        expression = (node.text or "").strip()
+        used = _calendar_calls(expression)
         if used:
+            where = TEXT_TIMERS[_local(node.tag)]
             found.append(
                 DefinitionProblem(
                     **_at(node.getparent().getparent()),
-                    message=f"定时器时长（timeDuration）中使用了 {used[0]}()：时长只能是 ISO 8601 "
-                    '时长（如 "PT72H"）。按工作日或自然日计算的期限是一个日期，请把表达式移到'
-                    f"“时间（timeDate）”中，例如 {used[0]}(received(), 5)",
+                    message=f"定时器的{where}中不能使用 {'、'.join(used)}：它们算出的是期限日期，"
+                    f'而{where}须是 ISO 8601 文本（如 "PT72H"、"R3/PT1H"）。'
+                    f"请把定时器类型改为“日期（timeDate）”，表达式 {expression} 不变",
                 )
             )
     return found

@@ -4,13 +4,11 @@ checked by ``definition_rules``)."""
 
 from __future__ import annotations
 
-import ast
 import re
 
 from app.engine import DefinitionProblem, TimerInfo, check_source
 from app.engine.iso_timers import is_cron, is_cycle, is_date, is_duration, literal
 
-DEADLINE_CALLS = {"working_days", "calendar_days", "working_days_before", "day_end"}
 KIND_WORDS = {"timeDate": "日期（timeDate）", "timeDuration": "时长（timeDuration）",
               "timeCycle": "周期（timeCycle）"}  # fmt: skip
 
@@ -52,25 +50,7 @@ def _expression_problems(timer: TimerInfo, expression: str, where: str) -> list[
     errors = check_source(expression, "eval")
     if errors:
         return [DefinitionProblem(timer.bpmn_id, f"{where}表达式无效：" + "；".join(errors))]
-    tree = ast.parse(expression, mode="eval")
-    called = sorted(
-        {
-            node.func.id
-            for node in ast.walk(tree)
-            if isinstance(node, ast.Call)
-            and isinstance(node.func, ast.Name)
-            and node.func.id in DEADLINE_CALLS
-        }
-    )
-    if called:
-        return [
-            DefinitionProblem(
-                timer.bpmn_id,
-                f"{where}中不能使用 {'、'.join(called)}：它们算出的是期限日期，不是时长。"
-                f"请把定时器类型改为“日期（timeDate）”，表达式 {expression} 不变",
-            )
-        ]
-    return []
+    return []  # a deadline function here is named by the checks before the parser
 
 
 def _cron(timer: TimerInfo, text: str) -> DefinitionProblem:
