@@ -119,6 +119,58 @@ def test_a_missing_decision_table_is_refused_naming_the_task_and_the_decision(cl
     assert _versions(db) == before
 
 
+SECOND_RULE_AND_A_TIMER = """
+    <bpmn:sequenceFlow id="Flow_1hd6o66" sourceRef="Activity_0a21ntf" targetRef="rate_again" />
+    <bpmn:businessRuleTask id="rate_again" name="再评一次">
+      <bpmn:extensionElements>
+        <spiffworkflow:calledDecisionId>missing_table</spiffworkflow:calledDecisionId>
+      </bpmn:extensionElements>
+      <bpmn:incoming>Flow_1hd6o66</bpmn:incoming>
+      <bpmn:outgoing>Flow_rated</bpmn:outgoing>
+    </bpmn:businessRuleTask>
+    <bpmn:sequenceFlow id="Flow_rated" sourceRef="rate_again" targetRef="wait_a_bit" />
+    <bpmn:intermediateCatchEvent id="wait_a_bit" name="稍候">
+      <bpmn:incoming>Flow_rated</bpmn:incoming>
+      <bpmn:outgoing>Flow_waited</bpmn:outgoing>
+      <bpmn:timerEventDefinition id="TimerEventDefinition_empty" />
+    </bpmn:intermediateCatchEvent>
+    <bpmn:sequenceFlow id="Flow_waited" sourceRef="wait_a_bit" targetRef="Event_1qb1u6a" />
+"""
+
+
+def test_a_missing_table_is_said_with_the_other_tables_and_the_diagrams_own_problems(
+    client, tokens, db
+):
+    """A rule task naming a decision no file defines, a bad cell in another table and a timer
+    the engine cannot read after them: all three in one answer, each with its element, the
+    engine's own words kept for the missing table."""
+    before = _versions(db)
+    bpmn = (SAMPLE / "sample_adapted.bpmn").read_text(encoding="utf-8")
+    bpmn = bpmn.replace(
+        '<bpmn:sequenceFlow id="Flow_1hd6o66" sourceRef="Activity_0a21ntf" '
+        'targetRef="Event_1qb1u6a" />',
+        SECOND_RULE_AND_A_TIMER,
+    ).replace(
+        "<bpmn:incoming>Flow_1hd6o66</bpmn:incoming>\n    </bpmn:endEvent>",
+        "<bpmn:incoming>Flow_waited</bpmn:incoming>\n    </bpmn:endEvent>",
+    )
+    assert "rate_again" in bpmn and "Flow_waited</bpmn:incoming>\n    </bpmn:endEvent>" in bpmn
+    dmn = (SAMPLE / "wonderful.dmn").read_text(encoding="utf-8")
+    dmn = dmn.replace('<text>"Dan"</text>', "<text>[1..10]</text>")
+    response = _upload(client, tokens["owner"], _files(bpmn.encode(), dmn.encode()))
+    assert response.status_code == 400
+    errors = [p for p in response.json["problems"] if p["severity"] == "error"]
+    [missing] = [e for e in errors if e["element_id"] == "rate_again"]
+    assert "决策表 missing_table 不存在" in missing["message"]
+    assert "已上传的决策：wonderful" in missing["message"]
+    assert 'No DMN Diagram available with id "missing_table"' in missing["detail"]
+    [cell] = [e for e in errors if e["element_id"] == "wonderful"]
+    assert "第 1 条规则的第 1 个输入条件" in cell["message"]
+    [timer] = [e for e in errors if e["element_id"] == "wait_a_bit"]
+    assert "定时器没有时间设置" in timer["message"] and timer["detail"]
+    assert _versions(db) == before
+
+
 def test_every_bad_cell_is_reported_at_once_and_nothing_is_stored(client, tokens, db):
     before = _versions(db)
     dmn = (SAMPLE / "wonderful.dmn").read_text(encoding="utf-8")

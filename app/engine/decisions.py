@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from app.engine import rule_tasks
 from app.engine.checking import parse_bpmn
 from app.engine.parser import (
     BPMN_NS,
@@ -89,48 +90,74 @@ def parse_with_decisions(
         except BpmnDefinitionError as exc:
             found.extend(exc.problems)
     counts = Counter(d.decision_id for d in decisions)
-    for decision_id, count in sorted(counts.items()):
-        if count > 1:
-            files = "、".join(d.filename for d in decisions if d.decision_id == decision_id)
-            found.append(
-                DefinitionProblem(decision_id, f"决策 id {decision_id} 重复（{files}）：id 须唯一")
-            )
+    troubled = {decision_id for decision_id, count in counts.items() if count > 1}
+    for decision_id in sorted(troubled):
+        files = "、".join(d.filename for d in decisions if d.decision_id == decision_id)
+        found.append(
+            DefinitionProblem(decision_id, f"决策 id {decision_id} 重复（{files}）：id 须唯一")
+        )
     for decision in decisions:
-        found.extend(problems(decision))
-    roots = [adopt_camunda_conventions(parse_bpmn_root(content))]
-    roots.extend(adopt_camunda_conventions(parse_bpmn_root(c)) for c in (called or {}).values())
-    available = "、".join(sorted(counts)) or "无"
-    for root in roots:
-        for node in root.iter(f"{{{BPMN_NS}}}businessRuleTask"):
-            ref, task_id = decision_ref(node), node.get("id") or ""
-            if not ref:
-                found.append(
-                    DefinitionProblem(
-                        task_id,
-                        "规则任务未指定决策表"
-                        "（spiffworkflow:calledDecisionId 或 camunda:decisionRef）",
-                    )
-                )
-            elif ref not in counts:
-                found.append(
-                    DefinitionProblem(
-                        task_id,
-                        f"规则任务引用的决策表 {ref} 不存在：请随流程图一并上传含该决策的 .dmn 文件"
-                        f"（已上传的决策：{available}）",
-                    )
-                )
+        issues = problems(decision)
+        found.extend(issues)
+        if issues:
+            troubled.add(decision.decision_id)
     documents = [(d.filename, d.document) for d in decisions]
-    if found:  # with every problem of the diagram itself (the tables are said above)
+    named: set[str] = set()
+    for task in _rule_tasks(content, called):
+        ref, task_id = decision_ref(task), task.get("id") or ""
+        named.add(ref)
+        if not ref:
+            found.append(
+                DefinitionProblem(
+                    task_id,
+                    "规则任务未指定决策表（spiffworkflow:calledDecisionId 或 camunda:decisionRef）",
+                )
+            )
+        elif ref not in counts:
+            found.append(
+                DefinitionProblem(
+                    task_id,
+                    f"规则任务引用的决策表 {ref} 不存在：请随流程图一并上传含该决策的 .dmn 文件"
+                    f"（已上传的决策：{'、'.join(sorted(counts)) or '无'}）",
+                    detail=rule_tasks.missing_words(ref, task, documents),
+                )
+            )
+    if found:  # with every problem of the diagram itself, each table it names standing in
+        runnable = [(d.filename, d.document) for d in decisions if d.decision_id not in troubled]
+        runnable += [rule_tasks.stand_in(ref) for ref in sorted(named - counts.keys() - {""})]
+        runnable += [rule_tasks.stand_in(ref) for ref in sorted(troubled & named)]
         try:
-            parse_bpmn(content, filename, called, (), group_roles)
+            parsed = parse_bpmn(content, filename, called, runnable, group_roles)
         except BpmnDefinitionError as exc:
-            others = [p for p in exc.problems if "No DMN Diagram" not in p.detail]
-            raise BpmnDefinitionError(found + others, exc.facts) from exc
-        raise BpmnDefinitionError(found)
+            raise BpmnDefinitionError(_said_once(found, exc.problems), exc.facts) from exc
+        raise BpmnDefinitionError(found + parsed.problems, parsed.facts)
     parsed = parse_bpmn(content, filename, called, documents, group_roles)
     for decision in decisions:
         parsed.message_variables |= output_names(decision)
     return parsed
+
+
+def _rule_tasks(content: bytes, called: Mapping[str, bytes] | None) -> list[Any]:
+    """The business rule tasks of the diagram and of the processes it calls."""
+    roots = [adopt_camunda_conventions(parse_bpmn_root(content))]
+    roots.extend(adopt_camunda_conventions(parse_bpmn_root(c)) for c in (called or {}).values())
+    return [task for root in roots for task in root.iter(f"{{{BPMN_NS}}}businessRuleTask")]
+
+
+def _said_once(
+    found: list[DefinitionProblem], engine: list[DefinitionProblem]
+) -> list[DefinitionProblem]:
+    """The tables' problems and the engine's; the engine's missing table (a rule task without a
+    decision) is one of ours, which keeps its words in ``detail``."""
+    ours = {p.element_id: p for p in found}
+    rest = []
+    for problem in engine:
+        mine = ours.get(problem.element_id)
+        if mine is not None and rule_tasks.MISSING in problem.detail:
+            mine.detail = mine.detail or problem.detail
+        else:
+            rest.append(problem)
+    return found + rest
 
 
 def read(filename: str, content: bytes) -> list[Decision]:
