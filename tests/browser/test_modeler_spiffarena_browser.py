@@ -10,6 +10,8 @@ import pytest
 from lxml import etree
 from playwright.sync_api import Page, expect
 
+from app.engine.parser import parse_bpmn_root
+from app.engine.preflight import schema_problems
 from tests.browser.test_mediation_browser import login
 
 pytestmark = pytest.mark.browser
@@ -79,3 +81,7 @@ def test_a_spiffarena_diagram_keeps_every_extension_when_saved(
     lost = [e for e in before if e not in after]
     added = [e for e in after if e not in before]
     assert (lost, added) == ([], []), (lost, added)
+    # in the order SpiffWorkflow's schema wants (a service task's parameters before its retry)
+    schema_before = {p.detail for p in schema_problems(parse_bpmn_root(original))}
+    schema_after = {p.detail for p in schema_problems(parse_bpmn_root(saved.read_bytes()))}
+    assert schema_after <= schema_before, schema_after - schema_before
