@@ -81,7 +81,7 @@ def test_a_failing_script_at_start_is_an_incident_retried_with_corrected_data(cl
 
     fixed = client.post(
         f"/api/v1/incidents/{incident['id']}/retry",
-        json={"data": {"fine": 5000}},
+        json={"data": {"fine": 5000}, "reason": "启动时漏填罚款金额"},
         headers=_h(tokens["owner"]),
     )
     assert fixed.status_code == 200, fixed.json
@@ -107,7 +107,7 @@ def test_a_failure_after_a_submission_keeps_the_submission(client, tokens, db):
     assert incident["element_id"] == "note_length"
     fixed = client.post(
         f"/api/v1/incidents/{incident['id']}/retry",
-        json={"data": {"words": 2}},
+        json={"data": {"words": 2}, "reason": "补充字数"},
         headers=_h(tokens["owner"]),
     )
     assert fixed.status_code == 200, fixed.json
@@ -176,7 +176,7 @@ def test_a_failure_after_a_timer_fires_is_an_incident_not_a_failed_pass(client, 
     assert task["bpmn_id"] == "revise_draft"
     fixed = client.post(
         f"/api/v1/incidents/{incident['id']}/retry",
-        json={"data": {"daily_rate": 10}},
+        json={"data": {"daily_rate": 10}, "reason": "补充日费率"},
         headers=_h(tokens["owner"]),
     )
     assert fixed.status_code == 200, fixed.json
@@ -196,7 +196,7 @@ def test_incidents_and_retries_leave_the_audit_chain_verifiable(client, tokens, 
     assert client.get("/api/v1/tasks", headers=_h(tokens["gtzy"])).json == []  # stopped
     fixed = client.post(
         f"/api/v1/incidents/{incident['id']}/retry",
-        json={"data": {"fine": 1}},
+        json={"data": {"fine": 1}, "reason": "补充罚款金额"},
         headers=_h(tokens["owner"]),
     )
     assert fixed.status_code == 200

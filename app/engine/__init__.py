@@ -2,6 +2,8 @@
 
 from app.engine.checking import flow_element_ids, parse_bpmn
 from app.engine.decisions import DecisionOutline, outline_decisions, parse_with_decisions
+from app.engine.incident_data import correct as correct_failed_steps
+from app.engine.incident_data import failed_step_data, undefined_names
 from app.engine.migration import MigrationRefused, migrate
 from app.engine.outline import ElementOutline, outline
 from app.engine.parser import (
@@ -49,6 +51,8 @@ __all__ = [
     "UserTaskSpec",
     "called_elements",
     "check_source",
+    "correct_failed_steps",
+    "failed_step_data",
     "executable_process_ids",
     "flow_element_ids",
     "migrate",
@@ -57,4 +61,5 @@ __all__ = [
     "outline_decisions",
     "parse_with_decisions",
     "started_processes",
+    "undefined_names",
 ]

@@ -23,7 +23,7 @@ from SpiffWorkflow.util.task import TaskState
 
 from app import jsontext
 from app.clocks import Clock, Computed, system_event
-from app.engine import instructions, iso_timers
+from app.engine import incident_data, instructions, iso_timers
 from app.engine.compaction import compact
 from app.engine.failures import EngineError, is_storage_error
 from app.engine.sandbox import SAFE_FUNCTIONS, SandboxEnvironment, deadline_functions, time_types
@@ -188,11 +188,7 @@ class Engine:
         """Run the failed steps again (after an incident), ``data`` merged into their data:
         a corrected value, or nothing after a migration to a fixed version."""
         failed = workflow.get_tasks(state=TaskState.ERROR)
-        targets = failed or [
-            t for t in workflow.get_tasks(state=TaskState.READY) if not t.task_spec.manual
-        ]
-        for task in targets:
-            task.data.update(data)
+        incident_data.correct(workflow, data)
         try:
             for task in failed:
                 task._set_state(TaskState.READY)

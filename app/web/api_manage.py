@@ -228,9 +228,10 @@ def list_incidents() -> Response:
 @bp.post("/incidents/<int:incident_id>/retry")
 @token_required
 def retry_incident(incident_id: int) -> Response:
-    """{data?: {field: value}}: run the failed step again with the data corrected."""
+    """{data?: {field: value}, reason}: run the failed step again with the data corrected
+    (a reason is required with data)."""
     _forbid_court()
     body = _body()
-    incident_retry.retry(db(), _actor(), incident_id, body.get("data"))
+    incident_retry.retry(db(), _actor(), incident_id, body.get("data"), body.get("reason"))
     with _reading() as session:
         return jsonify(incidents.incident_json(incidents.find(session, _actor(), incident_id)))

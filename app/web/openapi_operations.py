@@ -182,7 +182,8 @@ OPERATIONS: dict[tuple[str, str], Schema] = {
     },
     ("post", "/incidents/{incident_id}/retry"): {
         "x-endpoint": "api.retry_incident",
-        "summary": "重试出错的环节（data：更正的流程数据）；仍失败时 400，不做任何修改",
+        "summary": "重试出错的环节（data：更正的流程数据，reason：更正的理由，有 data 时必填）；"
+                   "数据有误或仍失败时 400，不做任何修改",
         "parameters": [_path_id("incident_id")],
         "requestBody": _json_body("api.retry_incident"),
         "responses": _responses({200: _json(INCIDENT, "已越过出错环节")}, 400, 404, 409),

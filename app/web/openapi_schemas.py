@@ -154,7 +154,7 @@ BODIES: dict[str, Schema] = {
     ),
     "api.complete_task": _obj({"data": {"type": "object"}}),
     "api.start_process": _obj({}, {"data": {"type": ["object", "null"]}}),
-    "api.retry_incident": _obj({}, {"data": {"type": ["object", "null"]}}),
+    "api.retry_incident": _obj({}, {"data": {"type": ["object", "null"]}, "reason": TEXT}),
     "api.receive_message": _obj(
         {"name": STR, "idempotency_key": {"type": "string", "maxLength": 200}},
         {"case_no": TEXT, "correlation": {"type": "object"}, "payload": {"type": "object"}},

@@ -82,6 +82,8 @@ TABLE: dict[str, tuple[A | None, A | None]] = {
     "uploads.upload": (None, A.DEPLOY),
     "incidents.incident_list": (A.RESOLVE_INCIDENTS, None),
     "incidents.retry": (None, A.RESOLVE_INCIDENTS),
+    "incidents.incident_page": (A.RESOLVE_INCIDENTS, A.RESOLVE_INCIDENTS),
+    "incidents.migrate_and_retry": (None, A.MIGRATE_INSTANCES),
     # the JSON API (token auth)
     "api.receive_message": (None, A.SEND_MESSAGE),  # the services tell court from process
     "api.create_case": (None, A.REGISTER_CASE),

@@ -82,7 +82,7 @@ def apply(
     for instance_id in dict.fromkeys(instance_ids):
         try:
             with database.write() as session:
-                results.append(_apply_one(session, actor, process_id, to_version, instance_id))
+                results.append(migrate_one(session, actor, process_id, to_version, instance_id))
         except ServiceError as exc:  # e.g. a concurrent writer: this one is left as it was
             results.append(
                 InstancePlan(instance_id, "", 0, to_version, False, [exc.message])
@@ -90,9 +90,11 @@ def apply(
     return results
 
 
-def _apply_one(
+def migrate_one(
     session: Session, actor: Actor, process_id: str, to_version: int, instance_id: int
 ) -> InstancePlan:
+    """Migrate one instance in the caller's transaction (``migrated`` says whether it moved);
+    the caller has checked who may."""
     target = versions.definition(session, process_id, to_version)
     instance = instances.lock_instance(session, instance_id)  # queue behind its other writers
     if (

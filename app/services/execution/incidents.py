@@ -9,6 +9,7 @@ Auditors see both in the instance's history (``instance.incident``, ``incident.r
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
@@ -18,11 +19,11 @@ from app import clock
 from app.engine import EngineError
 from app.engine.wording import shorten
 from app.errors import NotFound
-from app.models import Incident, ProcessInstance
+from app.models import Incident, ProcessDefinition, ProcessInstance
 from app.models.states import InstanceStatus
 from app.services.actor import Actor
-from app.services.execution import projections
-from app.services.identity.permissions import Action, require
+from app.services.execution import incident_fields, projections
+from app.services.identity.permissions import Action, may, require
 from app.services.records import audit
 
 
@@ -90,3 +91,33 @@ def incident_json(incident: Incident) -> dict[str, Any]:
         "resolved_at": incident.resolved_at.isoformat() if incident.resolved_at else None,
         "resolved_by": incident.resolved_by,
     }
+
+
+@dataclass
+class IncidentPage:
+    """What a process owner handles an incident with: where and why it stopped, the failed
+    step's data as fields, and the newer versions it may move to."""
+
+    incident: dict[str, Any]
+    fields: list[incident_fields.DataField]
+    newer_versions: list[int]
+
+
+def page(session: Session, actor: Actor, incident_id: int) -> IncidentPage:
+    incident = find(session, actor, incident_id)
+    fields = incident_fields.data_fields(session, actor, incident)
+    newer: list[int] = []
+    if incident.resolved_at is None and may(actor.role, Action.MIGRATE_INSTANCES):
+        instance = incident.instance
+        newer = list(
+            session.scalars(
+                select(ProcessDefinition.version)
+                .where(
+                    ProcessDefinition.process_id == instance.process_id,
+                    ProcessDefinition.version > instance.definition.version,
+                )
+                .order_by(ProcessDefinition.version.desc())
+            )
+        )
+    ordered = sorted(fields.values(), key=lambda f: (f.missing is False, f.label == "", f.name))
+    return IncidentPage(incident_json(incident), ordered, newer)

@@ -29,6 +29,7 @@ ACTIONS = {
     "instance.error": "流程出错",
     "instance.incident": "流程故障（运行出错，已停下）",
     "incident.retry": "故障重试，流程继续",
+    "incident.correct": "更正故障实例的数据（待重试）",
     "instance.cancel": "撤销流程",
     "instance.started_by_task": "办结后启动流程",
     "task.complete": "提交任务",
@@ -165,6 +166,25 @@ def _message_name(detail: Mapping[str, Any]) -> str:
     return MESSAGE_NAMES.get(name, "法院消息")
 
 
+def _corrected(detail: Mapping[str, Any]) -> str:
+    """The corrected fields by their forms' labels; those no form names, counted (the
+    history shows no raw key)."""
+    named = [str(n) for n in detail.get("fields") or [] if n]
+    unnamed = detail.get("unnamed")
+    if isinstance(unnamed, int) and unnamed > 0:
+        named.append(f"{unnamed} 项未在表单中命名的流程数据")
+    return "、".join(named) or "流程数据"
+
+
+def _retried(who: str, detail: Mapping[str, Any]) -> str:
+    if detail.get("to_version"):
+        moved = f"将流程迁移到 v{detail['to_version']} 后重试"
+        return f"{who}处理了流程故障：{moved}，流程继续"
+    if detail.get("corrections"):
+        return f"{who}处理了流程故障：更正了{_corrected(detail)}{_reason(detail)}后重试，流程继续"
+    return f"{who}处理了流程故障，流程继续{_reason(detail)}"
+
+
 Sentence = Callable[[str, Mapping[str, Any], EventWords], str]
 # action -> the sentence; ``who`` is the person who did it, already named
 SENTENCES: dict[str, Sentence] = {
@@ -207,7 +227,10 @@ SENTENCES: dict[str, Sentence] = {
     "instance.incident": lambda who, d, w: (
         "流程故障，已停下待处理" + (f"：{d['reason']}" if d.get("reason") else "")
     ),
-    "incident.retry": lambda who, d, w: f"{who}处理了流程故障，流程继续",
+    "incident.retry": lambda who, d, w: _retried(who, d),
+    "incident.correct": lambda who, d, w: (
+        f"{who}更正了出错环节的数据：{_corrected(d)}{_reason(d)}，尚未重试"
+    ),
     "case.register": lambda who, d, w: f"{who}登记了案件",
     "user.locked": lambda who, d, w: f"{_someone(d, 'username', w)}的账户因多次输错密码被暂时锁定",
     "user.unlock": lambda who, d, w: f"{who}解除了 {_someone(d, 'username', w)} 的账户锁定",
