@@ -36,7 +36,7 @@ def _fields(db, username, incident_id):
 def _stored(db, instance_id):
     with db.read() as session:
         instance = session.get(ProcessInstance, instance_id)
-        events = session.scalar(select(func.count()).select_from(AuditEvent))
+        events = session.scalar(select(func.count()).where(AuditEvent.instance_id == instance_id))
         return instance.state, instance.lock_version, instance.status, events
 
 
