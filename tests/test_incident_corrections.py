@@ -5,8 +5,10 @@ fixed version and retries in one step; the history says who corrected what and w
 from __future__ import annotations
 
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import func, select
 
+from app.cli import main
 from app.errors import InvalidInput
 from app.models import AuditEvent, Incident, ProcessInstance
 from app.services.execution import incident_retry, incidents
@@ -129,6 +131,8 @@ def test_a_saved_correction_is_what_a_later_retry_runs_with(client, tokens, db):
     assert _status(client, tokens, instance_id) == "running"
     with db.read() as session:
         assert session.get(Incident, incident_id).resolved_by == "admin"
+    verified = CliRunner().invoke(main, ["audit", "verify", "--deep"], catch_exceptions=False)
+    assert verified.exit_code == 0 and "审计链完整" in verified.output, verified.output
 
 
 def test_a_value_a_hidden_task_wrote_is_neither_shown_nor_corrected(client, tokens, db):

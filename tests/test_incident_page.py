@@ -7,7 +7,7 @@ import pytest
 from lxml import html
 
 from tests.test_incident_corrections import _stopped_at_start, _stored
-from tests.test_incidents import _h, _status, tokens
+from tests.test_incidents import DIAGRAM, _deploy, _h, _status, tokens
 from tests.test_web import _csrf, login
 
 pytestmark = pytest.mark.both_databases
@@ -104,3 +104,25 @@ def test_the_page_corrects_and_retries_in_one_step(client, tokens, db):
     assert _status(client, tokens, instance_id) == "running"
     listed = _text(client.get("/incidents"))
     assert "已重试" in listed and "没有待处理的流程故障" in listed
+
+
+def test_the_page_moves_the_instance_to_a_fixed_version_and_retries(client, tokens, db):
+    instance_id, incident_id = _stopped_at_start(client, tokens)
+    login(client, "owner")
+    token = _csrf(client, f"/incidents/{incident_id}")
+    before = _stored(db, instance_id)
+    stale = client.post(
+        f"/incidents/{incident_id}/migrate", data={"csrf_token": token, "to_version": "1"}
+    )  # not a newer version: refused on the incident's page, nothing moves
+    assert stale.status_code == 302
+    assert "不能迁移到 v1" in _text(client.get(stale.location))
+    assert _stored(db, instance_id) == before
+    _deploy(client, tokens["owner"], DIAGRAM.read_bytes().replace(b"fine * 2", b"0"))
+    page = client.get(f"/incidents/{incident_id}").get_data(as_text=True)
+    assert '<option value="2">v2</option>' in page
+    moved = client.post(
+        f"/incidents/{incident_id}/migrate", data={"csrf_token": token, "to_version": "2"}
+    )
+    assert moved.status_code == 302
+    assert "已迁移到 v2 并重试" in _text(client.get(moved.location))
+    assert _status(client, tokens, instance_id) == "running"

@@ -16,6 +16,7 @@ from app.services.execution.incident_fields import DataField
 _INTEGER = re.compile(r"[+-]?\d+")
 VALUE = "value."  # the input of a field: value.<key>
 KIND = "kind."  # what a new field holds: kind.<key>
+_BOOLEANS = {"true": True, "是": True, "false": False, "否": False}
 
 
 def corrections(
@@ -43,7 +44,7 @@ def corrections(
 
 def _typed(kind: str, text: str, f: DataField) -> Any:
     if kind == "boolean":
-        return {"True": True, "False": False}.get(text, text)
+        return _BOOLEANS.get(text.lower(), text)
     if kind in ("integer", "number"):
         return _number(text)
     if kind == "select":

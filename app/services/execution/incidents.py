@@ -105,9 +105,11 @@ class IncidentPage:
 
 def page(session: Session, actor: Actor, incident_id: int) -> IncidentPage:
     incident = find(session, actor, incident_id)
+    if incident.resolved_at is not None:  # the instance has moved on: nothing to correct
+        return IncidentPage(incident_json(incident), [], [])
     fields = incident_fields.data_fields(session, actor, incident)
     newer: list[int] = []
-    if incident.resolved_at is None and may(actor.role, Action.MIGRATE_INSTANCES):
+    if may(actor.role, Action.MIGRATE_INSTANCES):
         instance = incident.instance
         newer = list(
             session.scalars(
