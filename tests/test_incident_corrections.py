@@ -79,7 +79,7 @@ def test_a_correction_with_a_reason_retries_and_the_history_says_who_what_and_wh
     assert task["bpmn_id"] == "revise_draft"
     [sentence] = _history(db, instance_id, "incident.retry")
     assert sentence == (
-        "司法局 流程管理员 周洁（洪泽区司法局）处理了流程故障：更正了修改后的拟作决定、"
+        "周洁（洪泽区司法局）处理了流程故障：更正了修改后的拟作决定、"
         "1 项未在表单中命名的流程数据（理由：启动时漏填罚款金额，拟作决定按复核意见调整）"
         "后重试，流程继续"
     )
