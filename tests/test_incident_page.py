@@ -62,6 +62,7 @@ def test_bad_values_are_named_on_the_page_and_nothing_is_stored(client, tokens, 
     assert refused.status_code == 400
     said = _text(refused)
     assert "不再作出该决定：须为“是”或“否”" in said
+    assert "不再作出该决定：不再作出该决定" not in said  # the field named once
     assert "fine：须为数字" in said
     assert "修改后的拟作决定：不能包含空字符" in said
     assert "请填写更正的理由" in said

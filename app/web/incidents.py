@@ -53,7 +53,7 @@ def incident_page(incident_id: int) -> ResponseReturnValue:
             else:
                 incident_retry.retry(db(), me, incident_id, changed, reason, kinds)
         except InvalidInput as exc:
-            errors = {k if k in ("", "reason") else f"field-{k}": v for k, v in exc.errors.items()}
+            errors = _on_the_page(exc.errors, {f.key: f.name for f in fields})
         else:
             if request.form.get("then") == "save":
                 flash("已保存更正（尚未重试）：流程实例仍停在出错的环节")
@@ -82,3 +82,16 @@ def migrate_and_retry(incident_id: int) -> Response:
         return redirect(url_for("incidents.incident_page", incident_id=incident_id))
     flash(f"已迁移到 v{to_version} 并重试：流程实例继续运行")
     return redirect(url_for("incidents.incident_list"))
+
+
+def _on_the_page(errors: dict[str, list[str]], names: dict[str, str]) -> dict[str, list[str]]:
+    """A field's messages under its input (``field-<key>``), without the field's name in
+    front: the summary puts it there once."""
+    shown: dict[str, list[str]] = {}
+    for key, messages in errors.items():
+        if key not in names:
+            shown[key] = messages
+            continue
+        prefix = f"{names[key]}："
+        shown[f"field-{key}"] = [m.removeprefix(prefix) for m in messages]
+    return shown
