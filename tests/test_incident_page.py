@@ -127,3 +127,24 @@ def test_the_page_moves_the_instance_to_a_fixed_version_and_retries(client, toke
     assert moved.status_code == 302
     assert "已迁移到 v2 并重试" in _text(client.get(moved.location))
     assert _status(client, tokens, instance_id) == "running"
+
+
+def test_nested_values_are_edited_as_json_by_administrators_only(app, client, tokens, db):
+    instance_id, incident_id = _stopped_at_start(client, tokens)
+    login(client, "owner")
+    owner_page = client.get(f"/incidents/{incident_id}").get_data(as_text=True)
+    assert 'id="field-lane_owners"' not in owner_page
+    assert "嵌套的数据（对象、列表）只有系统管理员可以更正" in owner_page
+    admin = app.test_client()
+    login(admin, "admin")
+    admin_page = admin.get(f"/incidents/{incident_id}").get_data(as_text=True)
+    assert '<textarea id="field-lane_owners"' in admin_page
+    token = _csrf(admin, f"/incidents/{incident_id}")
+    saved = admin.post(
+        f"/incidents/{incident_id}",
+        data={"csrf_token": token, "then": "save", "reason": "罚款金额按决定书拆分",
+              "value.fine": '{"amount": 5000}', "kind.fine": "json"},
+    )  # fmt: skip
+    assert saved.status_code == 302, _text(saved)
+    assert _status(client, tokens, instance_id) == "incident"
+    assert "罚款金额按决定书拆分" in _text(admin.get(f"/instances/{instance_id}"))
