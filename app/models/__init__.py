@@ -35,7 +35,7 @@ from app.models.process import (
     Timer,
 )
 from app.models.stats import StatCount
-from app.models.work import TaskComment, TaskDraft
+from app.models.work import MatterTitle, TaskComment, TaskDraft
 
 __all__ = [
     "ROLES",
@@ -57,6 +57,7 @@ __all__ = [
     "Document",
     "LadderStep",
     "LoginSession",
+    "MatterTitle",
     "MailOutbox",
     "Notification",
     "DocumentCounter",

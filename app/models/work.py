@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import Base, UTCDateTime
@@ -38,3 +38,15 @@ class TaskComment(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     author = relationship("User", lazy="joined")
+
+
+class MatterTitle(Base):
+    """A matter's title (事项名称) as a completed task submitted it, for the inbox search: the
+    task that wrote it decides who may find the instance by it (``identity.access``)."""
+
+    __tablename__ = "matter_titles"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id"), unique=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instances.id"), index=True)
+    title: Mapped[str] = mapped_column(String(200))

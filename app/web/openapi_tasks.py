@@ -15,7 +15,8 @@ INBOX_FILTERS = [
     _query("overdue", FLAG, "1：只看已逾期"),
     _query("mine", FLAG, "1：只看本人认领的"),
     _query("q", {"type": "string", "maxLength": 100},
-           "按案号（全角、半角括号均可）、当事人或流程摘要搜索"),
+           "按案号（全角、半角括号均可）、当事人、流程摘要或事项名称搜索"
+           "（事项名称仅对有权查看提交该名称之任务的人员有效，件数亦然）"),
 ]  # fmt: skip
 PAGING = [
     _query("sort", {"enum": ["due", "-due"]}, "due：截止日期从近到远（默认）；-due：从远到近"),

@@ -36,6 +36,7 @@ from app.services.execution import (
     holidays,
     incidents,
     instances,
+    matter_titles,
     next_deadline,
     projections,
     row_writes,
@@ -190,6 +191,7 @@ def complete_task(
         )
         audit.covers(session, task)
         drafts.discard_all(session, task.id)
+        matter_titles.record(session, task, data)  # e.g. 事项名称, found by the task's readers
         if task.due_at is not None:  # a task without a due date has no ladder steps
             ladder.plan(session, holidays.current(), task, None)  # done: no more reminders
         for name in task_forms.attachment_fields(schema):

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import bindparam, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer, lazyload
 
 from app.models import Case, ProcessInstance, TaskRecord
 from app.services.actor import Actor
@@ -203,6 +203,35 @@ def may_read_task(session: Session, actor: Actor, task: TaskRecord) -> bool:
         return True
     instance = session.get(ProcessInstance, task.instance_id)
     return instance is not None and reading(session, actor, instance).task(task)
+
+
+def readable_tasks(session: Session, actor: Actor, task_ids: Iterable[int]) -> set[int]:
+    """Of these tasks, those whose content the actor may read (one reading per instance)."""
+    wanted = sorted(set(task_ids))
+    if not wanted or may(actor.role, Action.READ_EVERY_TASK):
+        return set(wanted)
+    tasks = session.scalars(
+        select(TaskRecord)
+        .where(TaskRecord.id.in_(wanted))
+        .options(lazyload("*"), defer(TaskRecord.data), defer(TaskRecord.prefill))
+    ).all()
+    instances = {
+        i.id: i
+        for i in session.scalars(
+            select(ProcessInstance)
+            .where(ProcessInstance.id.in_({t.instance_id for t in tasks}))
+            .options(lazyload("*"), defer(ProcessInstance.state))
+        )
+    }
+    readings: dict[int, Reading] = {}
+    readable = set()
+    for task in tasks:
+        instance = instances[task.instance_id]
+        if instance.id not in readings:
+            readings[instance.id] = reading(session, actor, instance)
+        if readings[instance.id].task(task):
+            readable.add(task.id)
+    return readable
 
 
 def visible_prefill(

@@ -14,15 +14,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, exists, false, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from app import case_numbers, clock, inputs
 from app.errors import InvalidInput
-from app.models import Case, ProcessDefinition, ProcessInstance, TaskRecord, User
+from app.models import Case, MatterTitle, ProcessDefinition, ProcessInstance, TaskRecord, User
 from app.models.states import InstanceStatus, TaskStatus
 from app.services.actor import Actor
 from app.services.execution import holidays
+from app.services.identity import access
 from app.services.identity.permissions import Action, may
 
 MAX_PAGE = 200
@@ -38,7 +39,7 @@ class InboxFilter:
     due_within: int | None = None  # working days from today (not yet overdue)
     overdue: bool = False
     mine: bool = False  # claimed by me
-    q: str = ""  # case number, party, or what an instance is about (its summary)
+    q: str = ""  # case number, party, what an instance is about (its summary), matter title
     sort: str = "due"
     after: str = ""  # the cursor a page hands on
     limit: int = 50
@@ -187,14 +188,15 @@ def _filtered(session: Session, actor: Actor, wanted: InboxFilter, stmt: Select)
     if wanted.mine:
         stmt = stmt.where(TaskRecord.claimed_by_id == actor.user_id)
     if wanted.q:
-        stmt = stmt.where(_search(session, wanted.q))
+        stmt = stmt.where(_search(session, actor, wanted.q))
     return stmt
 
 
-def _search(session: Session, q: str) -> ColumnElement[bool]:
+def _search(session: Session, actor: Actor, q: str) -> ColumnElement[bool]:
     """Tasks of the cases (case number, party) and instances (what they are about, as their
-    start data says: a unit, a period, a reference) that ``q`` names: the ids when they are
-    few, so that the tasks are found through their own indexes, else the queries themselves."""
+    start data says: a unit, a period, a reference; a matter's title, for whoever may read the
+    task that wrote it) that ``q`` names: the ids when they are few, so that the tasks are
+    found through their own indexes, else the queries themselves."""
     number = case_numbers.normalize(q)
     cases = select(Case.id).where(  # "%" and "_" typed in a search are literal
         or_(Case.case_no.contains(number, autoescape=True),
@@ -204,10 +206,16 @@ def _search(session: Session, q: str) -> ColumnElement[bool]:
         ProcessInstance.status == InstanceStatus.RUNNING,
         ProcessInstance.summary.contains(q, autoescape=True),
     )
+    titled = _titled(session, actor, q)
     case_ids = session.scalars(cases.limit(SEARCH_LIMIT + 1)).all()
     instance_ids = session.scalars(about.limit(SEARCH_LIMIT + 1)).all()
     if len(case_ids) > SEARCH_LIMIT or len(instance_ids) > SEARCH_LIMIT:
-        return or_(TaskRecord.case_id.in_(cases), TaskRecord.instance_id.in_(about))
+        return or_(
+            TaskRecord.case_id.in_(cases),
+            TaskRecord.instance_id.in_(about),
+            TaskRecord.instance_id.in_(titled),
+        )
+    instance_ids = sorted({*instance_ids, *titled})
     if not case_ids and not instance_ids:
         return false()
     by_case = _task_ids(session, TaskRecord.case_id.in_(case_ids))
@@ -215,6 +223,21 @@ def _search(session: Session, q: str) -> ColumnElement[bool]:
     if by_case is None or by_instance is None:
         return or_(TaskRecord.case_id.in_(case_ids), TaskRecord.instance_id.in_(instance_ids))
     return TaskRecord.id.in_(sorted({*by_case, *by_instance}))
+
+
+def _titled(session: Session, actor: Actor, q: str) -> list[int]:
+    """The instances in the actor's inbox whose matter title (事项名称) ``q`` names, as written
+    by a task the actor may read (``access``): a title is found, and counted, only by those
+    who may see it. At most ``SEARCH_LIMIT`` titles, the newest first."""
+    in_inbox = exists().where(TaskRecord.instance_id == MatterTitle.instance_id, _visible(actor))
+    found = session.execute(
+        select(MatterTitle.instance_id, MatterTitle.task_id)
+        .where(MatterTitle.title.contains(q, autoescape=True), in_inbox)
+        .order_by(MatterTitle.id.desc())
+        .limit(SEARCH_LIMIT)
+    ).all()
+    readable = access.readable_tasks(session, actor, (task_id for _, task_id in found))
+    return sorted({instance_id for instance_id, task_id in found if task_id in readable})
 
 
 def _narrowed(session: Session, condition: ColumnElement[bool]) -> ColumnElement[bool]:
