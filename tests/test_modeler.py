@@ -102,7 +102,7 @@ def test_validate_marks_the_task_whose_form_was_cleared(client, db):
     problems = response.get_json()["problems"]
     assert {
         "element_id": "agency_reply", "line": None, "column": None,
-        "message": "用户任务没有指定表单", "detail": None, "severity": "error",
+        "message": definitions.NO_FORM, "detail": None, "severity": "error",
     } in (problems)  # fmt: skip
     clean = _post(client, token, "validate", {"xml": _latest_xml(db)}).get_json()["problems"]
     assert [p for p in clean if p["severity"] == "error"] == []

@@ -10,6 +10,8 @@ import pytest
 
 from app.engine import parse_bpmn
 from app.services.design import definitions
+from app.services.execution import processes
+from tests.helpers import actor, open_task
 from tests.test_web import login
 
 pytestmark = pytest.mark.both_databases
@@ -31,6 +33,63 @@ def test_a_blank_new_process_is_executable_and_stored_only_when_deployed(client,
     assert context["new"] is True and context["version"] == 0
     parsed = parse_bpmn(context["xml"].encode(), "town_hearing.bpmn")  # the engine reads it
     assert [t.bpmn_id for t in parsed.user_tasks] == ["first_task"]
+    with db.read() as session:
+        assert definitions.latest_definition(session, "town_hearing", required=False) is None
+
+
+def _token(page: str) -> dict[str, str]:
+    return {"X-CSRFToken": re.search(r'<meta name="csrf-token" content="([^"]+)"', page).group(1)}
+
+
+def test_a_blank_new_process_deploys_with_its_default_form_and_runs(app, client, db):
+    """The blank diagram's task asks for 办理意见 in a form the page made: 校验 passes, 部署
+    stores the form with the version, and the task shows it."""
+    login(client, "owner")
+    page = client.get(
+        "/processes/new/modeler?process_id=town_hearing&name=听证会&template="
+    ).get_data(as_text=True)
+    context, headers = _context(page), _token(page)
+    made = context["made_forms"]
+    assert set(made) == {"town_hearing/first_task.schema.json",
+                         "town_hearing/first_task.uischema.json"}  # fmt: skip
+    body = {"xml": context["xml"], "new": True}
+    alone = client.post("/processes/town_hearing/validate", json=body, headers=headers)
+    assert any("表单文件不存在" in p["message"] for p in alone.get_json()["problems"])
+    checked = client.post(
+        "/processes/town_hearing/validate", json={**body, "forms": made}, headers=headers
+    )
+    assert checked.get_json()["problems"] == []
+    deployed = client.post(
+        "/processes/town_hearing/deploy",
+        json={"xml": context["xml"], "comment": "新流程", "forms": made}, headers=headers,
+    )  # fmt: skip
+    assert deployed.status_code == 200, deployed.get_json()
+    started = processes.start(db, actor(db, "center"), "town_hearing", {})
+    task = open_task(db, started.id)
+    center = app.test_client()
+    login(center, "center")
+    text = center.get(f"/tasks/{task.id}").get_data(as_text=True)
+    assert "办理意见" in text and 'name="opinion"' in text and "<textarea" in text
+    again = _context(client.get("/processes/town_hearing/modeler").get_data(as_text=True))
+    listed = {f["path"]: f["title"] for f in again["forms"]["schemas"]}
+    assert listed == {"town_hearing/first_task.schema.json": "第一步"}  # the stored form
+
+
+def test_forms_a_page_sends_outside_its_process_or_not_objects_are_refused(client, db):
+    login(client, "owner")
+    page = client.get("/processes/new/modeler?process_id=town_hearing&name=听证会&template=")
+    text = page.get_data(as_text=True)
+    context, headers = _context(text), _token(text)
+    forms = {
+        "legality_review/x.schema.json": {"type": "object"},
+        "town_hearing/../../etc.schema.json": {"type": "object"},
+        "town_hearing/first_task.schema.json": "不是对象",
+    }
+    refused = client.post(
+        "/processes/town_hearing/deploy",
+        json={"xml": context["xml"], "comment": "新流程", "forms": forms}, headers=headers,
+    )  # fmt: skip
+    assert refused.status_code == 400 and set(refused.get_json()["errors"]) == set(forms)
     with db.read() as session:
         assert definitions.latest_definition(session, "town_hearing", required=False) is None
 

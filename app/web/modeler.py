@@ -15,7 +15,7 @@ from werkzeug.wrappers import Response
 
 from app import clock
 from app.errors import InvalidInput, ServiceError
-from app.services.design import definitions, modeling, new_process
+from app.services.design import definitions, modeling, new_process, page_forms
 from app.web import permissions
 from app.web.context import actor, db, json_body, settings
 
@@ -103,8 +103,9 @@ def validate(process_id: str) -> Response:
         if body.get("new") is not True:  # a new process' page validates before it exists
             definitions.latest_definition(session, process_id)  # 404 for an unknown process
         found = modeling.problems(
-            session, process_id, body["xml"].encode("utf-8"), settings().forms_dir
-        )
+            session, process_id, body["xml"].encode("utf-8"), settings().forms_dir,
+            page_forms.parse(process_id, body.get("forms"), settings().forms_dir),
+        )  # fmt: skip
     return jsonify(problems=modeling.as_json(found))
 
 
@@ -120,6 +121,7 @@ def deploy(process_id: str) -> Response:
         body["xml"].encode("utf-8"),
         comment if isinstance(comment, str) else "",
         settings().forms_dir,
+        page_forms.parse(process_id, body.get("forms"), settings().forms_dir),
     )
     return jsonify(
         process_id=done.definition.process_id,

@@ -33,6 +33,7 @@ from app.services.uow import unit_of_work
 
 FORM_PROPERTY = "formJsonSchemaFilename"
 UI_PROPERTY = "formUiSchemaFilename"
+NO_FORM = "用户任务没有指定表单（建模器中可在“表单与办理”选择表单或点“创建默认表单”）"
 
 
 @dataclass
@@ -105,7 +106,7 @@ def check(
             name = task.properties.get(prop)
             if not name:
                 if prop == FORM_PROPERTY:
-                    problems.append(DefinitionProblem(task.bpmn_id, "用户任务没有指定表单"))
+                    problems.append(DefinitionProblem(task.bpmn_id, NO_FORM))
                 continue
             if name in parsed.facts.generated_forms:  # converted from camunda:formData
                 forms[name] = parsed.facts.generated_forms[name]

@@ -20,7 +20,7 @@ from app.engine import BpmnDefinitionError, DefinitionProblem, executable_proces
 from app.errors import InvalidInput
 from app.models import ROLES, ProcessDefinition
 from app.services.actor import Actor
-from app.services.design import definitions
+from app.services.design import definitions, page_forms
 from app.services.design.definition_rules import RECORDED_STARTS
 from app.services.execution import holidays, lanes
 from app.services.identity import access
@@ -114,8 +114,25 @@ def process_forms(forms_dir: Path, process_id: str) -> ProcessForms:
     return ProcessForms(schemas, ui_schemas)
 
 
+def with_stored(forms: ProcessForms, stored: dict[str, Any]) -> ProcessForms:
+    """The forms folder's files and the forms a version stored that the folder lacks (made in
+    the modeler or uploaded with a .bpmn file), so the panel lists what the diagram names."""
+    schemas, ui_schemas = list(forms.schemas), list(forms.ui_schemas)
+    known = {f.path for f in schemas} | set(ui_schemas)
+    for path, schema in sorted(stored.items()):
+        if path in known:
+            continue
+        if path.endswith(UI_SUFFIX):
+            ui_schemas.append(path)
+        elif path.endswith(SCHEMA_SUFFIX):
+            title = schema.get("title") if isinstance(schema, dict) else None
+            schemas.append(FormFile(path, str(title or path), _date_fields(schema)))
+    return ProcessForms(schemas, ui_schemas)
+
+
 def page_context(definition: ProcessDefinition, forms: ProcessForms) -> dict[str, Any]:
     """Everything the modeler page's script starts from (embedded in the page as JSON)."""
+    forms = with_stored(forms, definition.forms or {})
     return {
         "process_id": definition.process_id,
         "name": definition.name,
@@ -137,6 +154,7 @@ def vocabulary(forms: ProcessForms) -> dict[str, Any]:
         "documents": DOCUMENT_KINDS,
         "starts": [{"value": k, "label": v} for k, v in RECORDED_STARTS.items()],
         "readers": access.READERS,
+        "default_form": page_forms.default_form(),
     }
 
 
@@ -169,13 +187,27 @@ def deadline_preview(session: Session, kind: str, days: str, start: str) -> Dead
     return DeadlinePreview(result.due_date, result.explain(), result.provisional)
 
 
+def _resources(
+    latest: ProcessDefinition | None, made_forms: dict[str, bytes] | None
+) -> definitions.Resources:
+    """The version edited (its decisions, its forms) and the forms the page made."""
+    resources = definitions.carried(latest)
+    resources.forms = dict(made_forms or {})
+    return resources
+
+
 def problems(
-    session: Session, process_id: str, content: bytes, forms_dir: Path
+    session: Session,
+    process_id: str,
+    content: bytes,
+    forms_dir: Path,
+    made_forms: dict[str, bytes] | None = None,
 ) -> list[DefinitionProblem]:
-    """definitions.validate, plus: the diagram must still be the process this page edits."""
+    """definitions.validate, plus: the diagram must still be the process this page edits.
+    ``made_forms``: forms the page made (``page_forms``), stored with the version."""
     latest = definitions.latest_definition(session, process_id, required=False)
     found = definitions.validate(
-        session, content, forms_dir, f"{process_id}.bpmn", definitions.carried(latest)
+        session, content, forms_dir, f"{process_id}.bpmn", _resources(latest, made_forms)
     )
     try:
         ids = executable_process_ids(content)
@@ -220,18 +252,19 @@ def deploy(
     content: bytes,
     comment: str,
     forms_dir: Path,
+    made_forms: dict[str, bytes] | None = None,
 ) -> Deployed:
     """Validate with the page's rules and store a new version (one transaction, audited)."""
     comment = comment.strip()
     if not comment:
         raise InvalidInput("请填写部署说明（为何修改）", {"comment": ["此项为必填项"]})
     latest = definitions.latest_definition(session, process_id, required=False)  # new: None
-    found = problems(session, process_id, content, forms_dir)
+    found = problems(session, process_id, content, forms_dir, made_forms)
     blocking = [p for p in found if p.severity == "error"]
     if blocking:
         raise DeployRefused("流程定义未通过校验，未部署", blocking)
     definition = definitions.deploy(
         session, actor, content, forms_dir, f"{process_id}.bpmn", comment,
-        definitions.carried(latest),
+        _resources(latest, made_forms),
     )  # fmt: skip
     return Deployed(definition, unchanged=latest is not None and definition.id == latest.id)

@@ -1,6 +1,7 @@
 """A new process in the modeler (新建流程): a blank executable template (start → one task in
-one lane → end) or a copy of a deployed process under a new id. Nothing is stored until the
-page deploys it (``modeling.deploy``, checked like any version)."""
+one lane, with the default form the page makes → end) or a copy of a deployed process under a
+new id. Nothing is stored until the page deploys it (``modeling.deploy``, checked like any
+version)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from xml.sax.saxutils import quoteattr
 from sqlalchemy.orm import Session
 
 from app.errors import InvalidInput
-from app.services.design import definitions, modeling
+from app.services.design import definitions, modeling, page_forms
 
 PROCESS_ID = re.compile(r"^[a-z][a-z0-9_]{2,60}$")
 MAX_NAME = 100
@@ -38,6 +39,12 @@ _BLANK_XML = """<?xml version="1.0" encoding="UTF-8"?>
     </bpmn:laneSet>
     <bpmn:startEvent id="start" name="开始"><bpmn:outgoing>Flow_start</bpmn:outgoing></bpmn:startEvent>
     <bpmn:userTask id="first_task" name="第一步">
+      <bpmn:extensionElements>
+        <spiffworkflow:properties>
+          <spiffworkflow:property name="formJsonSchemaFilename" value="{pid}/first_task.schema.json" />
+          <spiffworkflow:property name="formUiSchemaFilename" value="{pid}/first_task.uischema.json" />
+        </spiffworkflow:properties>
+      </bpmn:extensionElements>
       <bpmn:incoming>Flow_start</bpmn:incoming><bpmn:outgoing>Flow_end</bpmn:outgoing>
     </bpmn:userTask>
     <bpmn:endEvent id="end" name="办结"><bpmn:incoming>Flow_end</bpmn:incoming></bpmn:endEvent>
@@ -91,11 +98,24 @@ def page_context(
     if errors:
         raise InvalidInput("未能新建流程，请按提示更正", errors)
     name = name.strip()
+    made: dict[str, Any] = {}
     if source is None:
         xml = _BLANK_XML.format(pid=process_id, name=quoteattr(name))
         forms = modeling.process_forms(forms_dir, process_id)
+        made = _first_task_form(forms_dir, process_id)
+        forms = modeling.with_stored(forms, made)  # listed in the panel's form select
     else:
         xml = _copied(source.bpmn_xml, source.process_id, process_id, name)
         forms = modeling.process_forms(forms_dir, source.process_id)  # what the copy names
     context = {"process_id": process_id, "name": name, "version": 0, "xml": xml, "new": True}
-    return context | modeling.vocabulary(forms)
+    return context | modeling.vocabulary(forms) | {"made_forms": made}
+
+
+def _first_task_form(forms_dir: Path, process_id: str) -> dict[str, Any]:
+    """The blank diagram's task's default form (办理意见), made by the page unless the forms
+    folder has one of that name already."""
+    schema, ui = f"{process_id}/first_task.schema.json", f"{process_id}/first_task.uischema.json"
+    if (forms_dir / schema).exists() or (forms_dir / ui).exists():
+        return {}
+    default = page_forms.default_form()
+    return {schema: {**default["schema"], "title": "第一步"}, ui: default["uischema"]}

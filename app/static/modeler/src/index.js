@@ -74,6 +74,8 @@ async function start() {
   const context = readContext();
   const root = document.getElementById("modeler");
   const urls = root.dataset;
+  // forms this page made (创建默认表单), sent with the diagram and stored with the version
+  const madeForms = { ...(context.made_forms || {}) };
   const modeler = new Modeler({
     container: document.getElementById("canvas"),
     propertiesPanel: {
@@ -95,7 +97,7 @@ async function start() {
         huajiePropertiesProvider: ["type", HuajiePropertiesProvider],
         huajieContext: [
           "value",
-          Object.assign({}, context, { previewUrl: urls.previewUrl, today: urls.today }),
+          Object.assign({}, context, { previewUrl: urls.previewUrl, today: urls.today, madeForms }),
         ],
       },
     ],
@@ -146,7 +148,7 @@ async function start() {
 
   async function validate() {
     setStatus("校验中…");
-    const body = { xml: await currentXml(), new: Boolean(context.new) };
+    const body = { xml: await currentXml(), new: Boolean(context.new), forms: madeForms };
     const { ok, data } = await postJson(urls.validateUrl, body);
     if (!ok) {
       setStatus(data.error || "校验失败", "error");
@@ -175,7 +177,11 @@ async function start() {
       return;
     }
     setStatus("部署中…");
-    const { ok, data } = await postJson(urls.deployUrl, { xml: await currentXml(), comment });
+    const { ok, data } = await postJson(urls.deployUrl, {
+      xml: await currentXml(),
+      comment,
+      forms: madeForms,
+    });
     if (!ok) {
       if (data.problems) {
         problems.show(data.problems);

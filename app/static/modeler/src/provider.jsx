@@ -86,6 +86,46 @@ const FormEntry = contextSelect({
   description: "forms/ 下本流程的表单文件；办理人看到并填写的内容",
 });
 
+// 创建默认表单: a user task without a form gets one asking for 办理意见, made by the page and
+// stored with the version when it is deployed (the server's page_forms), as forms uploaded
+// beside a .bpmn file are. A form file of that name already listed is chosen instead.
+function DefaultFormEntry(props) {
+  const { element, id } = props;
+  const injector = useService("injector");
+  const context = useService("huajieContext");
+  if (getSpiffProperty(element, FORM)) {
+    return null;
+  }
+  const create = () => {
+    const schemaPath = `${context.process_id}/${element.id}.schema.json`;
+    const uiPath = `${context.process_id}/${element.id}.uischema.json`;
+    const listed = context.forms.schemas.some((f) => f.path === schemaPath);
+    if (!listed || context.madeForms[schemaPath]) {
+      const title = getBusinessObject(element).name || element.id;
+      context.madeForms[schemaPath] = { ...context.default_form.schema, title };
+      context.madeForms[uiPath] = context.default_form.uischema;
+      if (!listed) {
+        context.forms.schemas.push({ path: schemaPath, title, date_fields: [] });
+      }
+      if (!context.forms.ui_schemas.includes(uiPath)) {
+        context.forms.ui_schemas.push(uiPath);
+      }
+    }
+    setSpiffProperty(injector, element, FORM, schemaPath);
+    if (context.forms.ui_schemas.includes(uiPath)) {
+      setSpiffProperty(injector, element, UI_FORM, uiPath);
+    }
+  };
+  return (
+    <div class="bio-properties-panel-entry huajie-default-form" data-entry-id={id}>
+      <div class="bio-properties-panel-description">此任务还没有表单，办理人无从填写。</div>
+      <button type="button" class="huajie-default-form-button" onClick={create}>
+        创建默认表单（办理意见）
+      </button>
+    </div>
+  );
+}
+
 const UiFormEntry = contextSelect({
   label: "界面布局（UI Schema）",
   property: UI_FORM,
@@ -526,6 +566,7 @@ export default class HuajiePropertiesProvider {
           translate: this._translate,
           entries: [
             { id: "huajie-form", component: FormEntry, isEdited: isSelectEntryEdited, element },
+            { id: "huajie-default-form", component: DefaultFormEntry, element },
             { id: "huajie-ui-form", component: UiFormEntry, isEdited: isSelectEntryEdited, element },
             { id: "huajie-lane", component: LaneEntry, element },
             { id: "huajie-role", component: RoleEntry, isEdited: isSelectEntryEdited, element },
