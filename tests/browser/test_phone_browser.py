@@ -1,5 +1,7 @@
 """A phone (360 px wide) in Chromium: the inbox, a task page with its form and the case page
-fit the screen (nothing wider than the page), and the form can be filled and submitted; at
+fit the screen (nothing wider than the page), the rows of the inbox, the case and instance lists
+and the 办理记录 are cards whose process, due date and link show without scrolling sideways, and
+the form can be filled and submitted; at
 1024 px the navigation stays one line per link, never one character per line."""
 
 from __future__ import annotations
@@ -7,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Locator, Page, expect
 
 from tests.browser.test_mediation_browser import (
     REGISTER,
@@ -57,6 +59,21 @@ def _fits(page: Page) -> None:
     )
 
 
+def _on_screen(locator: Locator) -> None:
+    """Shown within the phone's width: read without scrolling sideways."""
+    expect(locator).to_be_visible()
+    box = locator.bounding_box()
+    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], box
+
+
+def _stacked(page: Page, table: str) -> None:
+    """The table's rows are cards: nothing in it scrolls sideways."""
+    hidden = page.evaluate(
+        f"(t => t.scrollWidth - t.clientWidth)(document.querySelector('{table}'))"
+    )
+    assert hidden <= 0, f"{table} scrolls {hidden} px sideways"
+
+
 def test_inbox_task_page_and_case_page_work_on_a_phone(phone: Page, tmp_path) -> None:
     page = phone
     login(page, "center")
@@ -73,8 +90,14 @@ def test_inbox_task_page_and_case_page_work_on_a_phone(phone: Page, tmp_path) ->
     logout(page)
 
     login(page, "gtzy")
-    expect(inbox_row(page, instance_id)).to_be_visible()
+    row = inbox_row(page, instance_id)
+    expect(row).to_be_visible()
     _fits(page)
+    _stacked(page, "#inbox")
+    expect(row.locator("td.process")).to_have_text("法院诉前移送调处")
+    for cell in ("td.process", "td.due", f'td.task a:text("{REPLY}")'):
+        _on_screen(row.locator(cell))
+    expect(row.locator("td.due")).to_contain_text("2026-10-")  # its due date
     page.screenshot(path=tmp_path / "phone-inbox.png", full_page=True)
     open_task_from_inbox(page, instance_id, REPLY)
     _fits(page)
@@ -107,6 +130,23 @@ def test_inbox_task_page_and_case_page_work_on_a_phone(phone: Page, tmp_path) ->
 
     # The center's next task has a checkbox: it sits beside its label, on the same line.
     login(page, "center")
+    page.goto("/instances")
+    listed = page.locator(f'#instances tr[data-instance-id="{instance_id}"]')
+    _stacked(page, "#instances")
+    expect(listed.locator("td.process")).to_contain_text("法院诉前移送调处")
+    _on_screen(listed.locator("td.process"))
+    _on_screen(listed.get_by_role("link", name=str(instance_id)))
+    _fits(page)
+    page.goto("/cases")
+    _stacked(page, "#cases")
+    _on_screen(page.locator("#cases").get_by_role("link", name="（2026）苏0813行诉前88号"))
+    _fits(page)
+    page.goto(f"/instances/{instance_id}")
+    _stacked(page, "#history")
+    open_step = page.locator("#history").get_by_role("link", name=SCHEDULE)
+    _on_screen(open_step)
+    _fits(page)
+    page.goto("/")
     open_task_from_inbox(page, instance_id, SCHEDULE)
     box = page.locator("#f-parties_informed").bounding_box()
     label = page.locator('label[for="f-parties_informed"]').bounding_box()
