@@ -10,7 +10,8 @@ import "@bpmn-io/properties-panel/dist/assets/properties-panel.css";
 import "./modeler.css";
 
 import { createProblemsView } from "./problems";
-import HuajiePropertiesProvider, { refusedInput } from "./provider";
+import { refusedInput } from "./deadline-entries";
+import HuajiePropertiesProvider from "./provider";
 import spiffworkflow from "./spiffworkflow.json";
 import translateModule from "./translate";
 
