@@ -2,8 +2,9 @@
 and the measurement of a list of pages (p50/p95 of ``REPEATS`` requests after an unmeasured one).
 
 A page slower than ``PAGE_BUDGET_S`` in all stops early (at three requests or more), and one
-that takes ``SLOW_S`` or more is measured by its first request alone, so a slow page cannot
-take a run's time.
+whose first measured request (after the warm one) takes ``SLOW_S`` or more is measured by that
+request alone, so a slow page cannot take a run's time. The warm request's time is kept as
+``first_ms``: what the first person to open a page waits (a PDF converted, a cache filled).
 """
 
 from __future__ import annotations
@@ -115,26 +116,25 @@ def warm_up(client: Client, users: set[str], log: Log) -> list[float]:
 
 
 def measure(client: Client, pages: Pages, log: Log) -> dict[str, Any]:
-    """{name: {p50_ms, p95_ms, requests, status}} of every page, one after the other."""
+    """{name: {p50_ms, p95_ms, requests, status, first_ms}} of every page, one after another."""
     figures: dict[str, Any] = {}
     for name, (username, path) in pages.items():
         status, first = client.get(username, path)  # warm: compiled statements, caches
         times: list[float] = []
-        if first > SLOW_S * 1000:  # seconds a request: the warm one is the figure
-            times.append(first)
         started = time.perf_counter()
         while len(times) < REPEATS and not (
             time.perf_counter() - started > PAGE_BUDGET_S and len(times) >= 3
         ):
-            if first > SLOW_S * 1000:
-                break
             status, ms = client.get(username, path)
             times.append(ms)
+            if ms > SLOW_S * 1000:  # seconds even when warm: this request is the figure
+                break
         figures[name] = {
             "p50_ms": round(percentile(times, 50), 1),
             "p95_ms": round(percentile(times, 95), 1),
             "requests": len(times),
             "status": status,
+            "first_ms": round(first, 1),  # the unmeasured request (cold: e.g. a PDF converted)
         }
         log(f"  {name}: p50 {figures[name]['p50_ms']} ms, p95 {figures[name]['p95_ms']} ms "
             f"({len(times)} × {status})")  # fmt: skip

@@ -57,6 +57,7 @@ def run(root: Path, log: client.Log) -> dict[str, Any]:
         samples = catalogue.find_samples(db, clock.to_local(clock.now()).date())
         samples.calendar_token = client.calendar_token(db, "center")
         pages = catalogue.pages(samples, pdf=pdf.available())
+        load_before = os.getloadavg()
         with served(root / "demo", None, root / "serve-pages.log") as port:
             requester = client.Client(port, db, demo_password)
             client.warm_up(requester, {user for user, _ in pages.values()}, log)
@@ -72,5 +73,10 @@ def run(root: Path, log: client.Log) -> dict[str, Any]:
         "pages_pdf": pdf.available(),  # without LibreOffice the PDF page is not walked
         "pages_workers": WORKERS,
         "pages_timers_caught_up": caught_up,
-        "pages_load_average": [round(x, 2) for x in os.getloadavg()],
+        # the machine's 1/5/15-minute load before and after the walk (2 cores: above 2, the
+        # pages wait for a core)
+        "pages_load_average": [
+            [round(x, 2) for x in load_before],
+            [round(x, 2) for x in os.getloadavg()],
+        ],  # fmt: skip
     }
