@@ -10,9 +10,11 @@ request alone, so a slow page cannot take a run's time. The warm request's time 
 from __future__ import annotations
 
 import math
+import os
 import re
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import requests
@@ -115,12 +117,36 @@ def warm_up(client: Client, users: set[str], log: Log) -> list[float]:
     return slow
 
 
-def measure(client: Client, pages: Pages, log: Log) -> dict[str, Any]:
-    """{name: {p50_ms, p95_ms, requests, status, first_ms}} of every page, one after another."""
+def server_cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) the server process ``pid`` and its workers have used so far
+    (Linux ``/proc``): what a page costs the server whatever else the machine runs."""
+    parents: dict[int, int] = {}
+    used: dict[int, float] = {}
+    tick = os.sysconf("SC_CLK_TCK")
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue  # ended meanwhile
+        child = int(stat.parent.name)
+        parents[child] = int(fields[1])
+        used[child] = (int(fields[11]) + int(fields[12])) / tick
+    tree = {pid}
+    for _ in range(4):  # serve → granian → its workers
+        tree |= {child for child, parent in parents.items() if parent in tree}
+    return sum(used.get(member, 0.0) for member in tree)
+
+
+def measure(
+    client: Client, pages: Pages, log: Log, server_pid: int | None = None
+) -> dict[str, Any]:
+    """{name: {p50_ms, p95_ms, requests, status, first_ms}} of every page, one after another;
+    with ``server_pid``, also ``cpu_ms``: the server's CPU time a measured request."""
     figures: dict[str, Any] = {}
     for name, (username, path) in pages.items():
         status, first = client.get(username, path)  # warm: compiled statements, caches
         times: list[float] = []
+        cpu_before = server_cpu_s(server_pid) if server_pid else 0.0
         started = time.perf_counter()
         while len(times) < REPEATS and not (
             time.perf_counter() - started > PAGE_BUDGET_S and len(times) >= 3
@@ -136,8 +162,12 @@ def measure(client: Client, pages: Pages, log: Log) -> dict[str, Any]:
             "status": status,
             "first_ms": round(first, 1),  # the unmeasured request (cold: e.g. a PDF converted)
         }
+        if server_pid:
+            cpu_s = server_cpu_s(server_pid) - cpu_before
+            figures[name]["cpu_ms"] = round(cpu_s * 1000 / len(times), 1)
+        cpu = f", server CPU {figures[name]['cpu_ms']} ms" if server_pid else ""
         log(f"  {name}: p50 {figures[name]['p50_ms']} ms, p95 {figures[name]['p95_ms']} ms "
-            f"({len(times)} × {status})")  # fmt: skip
+            f"({len(times)} × {status}{cpu})")  # fmt: skip
     return figures
 
 

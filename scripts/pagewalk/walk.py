@@ -58,10 +58,10 @@ def run(root: Path, log: client.Log) -> dict[str, Any]:
         samples.calendar_token = client.calendar_token(db, "center")
         pages = catalogue.pages(samples, pdf=pdf.available())
         load_before = os.getloadavg()
-        with served(root / "demo", None, root / "serve-pages.log") as port:
+        with served(root / "demo", None, root / "serve-pages.log") as (port, server_pid):
             requester = client.Client(port, db, demo_password)
             client.warm_up(requester, {user for user, _ in pages.values()}, log)
-            figures = client.measure(requester, pages, log)
+            figures = client.measure(requester, pages, log, server_pid)
         db.dispose()
     finally:
         if fixed is not None:

@@ -40,8 +40,9 @@ def _present() -> datetime:
 
 
 @contextlib.contextmanager
-def served(data_dir: Path, database_url: str | None, log_path: Path) -> Iterator[int]:
-    """``huajie serve --workers 3`` (granian) on a free loopback port, the real clock."""
+def served(data_dir: Path, database_url: str | None, log_path: Path) -> Iterator[tuple[int, int]]:
+    """``huajie serve --workers 3`` (granian) on a free loopback port, the real clock; yields
+    the port and the server's process id."""
     from bench import free_port, wait_until_serving
 
     port = free_port()
@@ -53,7 +54,7 @@ def served(data_dir: Path, database_url: str | None, log_path: Path) -> Iterator
                                 stderr=subprocess.STDOUT)  # fmt: skip
         try:
             wait_until_serving(proc, port, log_path)
-            yield port
+            yield port, proc.pid
         finally:
             proc.terminate()
             try:
@@ -81,13 +82,14 @@ def _database(data_dir: Path, database_url: str | None, present: datetime, log: 
     samples = catalogue.find_samples(db, clock.to_local(present).date())
     out["catch_up"] = measure.catch_up(db)  # what fell due since the present, before serving
     log(f"  timers and reminders due before serving: {out['catch_up']}")
-    with served(data_dir, database_url, data_dir.parent / f"serve-{data_dir.name}.log") as port:
+    log_path = data_dir.parent / f"serve-{data_dir.name}.log"
+    with served(data_dir, database_url, log_path) as (port, server_pid):
         samples.calendar_token = client.calendar_token(db, "center")
         pages = catalogue.pages(samples, pdf=False)  # PDF is converted on each request
         requester = client.Client(port, db, demo_password)
         users = {user for user, _ in pages.values()}
         out["first_requests_ms"] = client.warm_up(requester, users, log)
-        out["pages"] = client.measure(requester, pages, log)
+        out["pages"] = client.measure(requester, pages, log, server_pid)
     db.anchor.close() if db.anchor else None
     out["pages_over_300ms"] = client.over_limit(out["pages"])
     out["pages_failed"] = client.failed(out["pages"])
