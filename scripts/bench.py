@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """The huajie benchmark: what one step costs, from bare SpiffWorkflow to the HTTP API.
 
-Run ``scripts/bench`` (quick, under two minutes on two cores) or ``scripts/bench --full``.
-Everything is measured in one run, so the ratios hold on a noisy machine; progress goes to
-stderr and the last line of stdout is one JSON object:
+Run ``scripts/bench`` (quick, about five minutes on two cores, three of them the page walk) or
+``scripts/bench --full``. Everything is measured in one run, so the ratios hold on a noisy
+machine; progress goes to stderr and the last line of stdout is one JSON object:
 
 * ``raw_engine_per_s``: SpiffWorkflow alone, in memory, instances/s of a process of ten
   sequential user tasks (the physical limit of this stack);
