@@ -19,6 +19,7 @@ from typing import Any
 
 from scale import measure
 from scale.run import WORKERS, served
+from scale.stories import Office
 from scale.templates import build
 
 from app import clock
@@ -34,7 +35,7 @@ ROOT = Path(__file__).resolve().parents[2]
 FAILING = ROOT / "tests" / "samples" / "checks" / "runtime_failure.bpmn"
 
 
-def _incident(office: Any) -> None:
+def _incident(office: Office) -> None:
     """A diagram whose first script fails without its data: an instance stops in an incident."""
     with office.db.write() as session:
         definition = definitions.deploy(session, SYSTEM, FAILING.read_bytes(), ROOT / "forms",
@@ -57,6 +58,8 @@ def run(root: Path, log: client.Log) -> dict[str, Any]:
         samples = catalogue.find_samples(db, clock.to_local(clock.now()).date())
         samples.calendar_token = client.calendar_token(db, "center")
         pages = catalogue.pages(samples, pdf=pdf.available())
+        if not pdf.available():
+            log("pages: LibreOffice is not installed: 文书 PDF is not walked")
         load_before = os.getloadavg()
         with served(root / "demo", None, root / "serve-pages.log") as (port, server_pid):
             requester = client.Client(port, db, demo_password)
