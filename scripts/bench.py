@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """The huajie benchmark: what one step costs, from bare SpiffWorkflow to the HTTP API.
 
-Run ``scripts/bench`` (quick, under two minutes on two cores) or ``scripts/bench --full``.
-Everything is measured in one run, so the ratios hold on a noisy machine; progress goes to
-stderr and the last line of stdout is one JSON object:
+Run ``scripts/bench`` (quick, about five minutes on two cores, three of them the page walk) or
+``scripts/bench --full``. Everything is measured in one run, so the ratios hold on a noisy
+machine; progress goes to stderr and the last line of stdout is one JSON object:
 
 * ``raw_engine_per_s``: SpiffWorkflow alone, in memory, instances/s of a process of ten
   sequential user tasks (the physical limit of this stack);
@@ -26,6 +26,10 @@ stderr and the last line of stdout is one JSON object:
   (real instances) among 100,000 waiting ones;
 * ``timer_lag_p99_s``: with ``huajie serve`` running on the real clock, how late timers
   created through the API (a few seconds ahead) fire after their due time;
+* ``pages``: every page a person sees ({name: {p50_ms, p95_ms, requests, status}}) on the
+  demo data with the office's work in it, each requested by its user through ``huajie serve
+  --workers 3``, 30 times after an unmeasured one (``scripts/pagewalk``); ``pages_over_300ms``
+  and ``pages_failed`` (not answering 200) list the pages that miss;
 * ``service_vs_raw_serialized`` = service_per_s / raw_engine_serialized_per_s and
   ``http_vs_service`` = http_tasks_per_s / service_tasks_per_s (8 clients vs one thread);
 * ``targets``: each target of the issue with its value and pass/fail.
@@ -1052,7 +1056,25 @@ def targets(result: dict[str, Any]) -> dict[str, Any]:
         value = result.get(name)
         ok = None if value is None else (value >= limit if op == ">=" else value <= limit)
         out[name] = {"target": f"{op} {limit:g}", "value": rounded(value), "pass": ok}
+    if "pages" in result:
+        missed = sorted({*result["pages_over_300ms"], *result["pages_failed"]})
+        out["pages_p95_under_300ms"] = {
+            "target": "every page p95 < 300 ms on the demo data, each answering 200",
+            "value": missed,
+            "pass": not missed,
+        }
     return out
+
+
+def bench_pages(ws: Workspace, sizes: Sizes) -> dict[str, Any]:
+    from pagewalk import walk
+
+    result = walk.run(ws.root / "pages", log)
+    log(
+        f"pages: {len(result['pages'])} measured, over 300 ms p95: "
+        f"{result['pages_over_300ms'] or 'none'}, not 200: {result['pages_failed'] or 'none'}"
+    )
+    return result
 
 
 FIGURES: dict[str, Callable[[Workspace, Sizes], dict[str, Any]]] = {
@@ -1060,6 +1082,7 @@ FIGURES: dict[str, Callable[[Workspace, Sizes], dict[str, Any]]] = {
     "http": bench_http,
     "steps": bench_step_cost,
     "big": bench_100k,
+    "pages": bench_pages,
 }
 LAG = "lag"  # the timer lag runs alongside the others (see TimerLag)
 

@@ -12,6 +12,7 @@ derived from the issue date, and python-docx adds no random ids.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import io
 import math
 import zipfile
@@ -21,12 +22,13 @@ from docx import Document
 from docx.document import Document as DocxDocument
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
 from docx.opc.constants import RELATIONSHIP_TYPE as RT
-from docx.oxml import OxmlElement
+from docx.oxml import OxmlElement, parse_xml
 from docx.oxml.ns import qn
 from docx.oxml.text.parfmt import CT_PPr
 from docx.oxml.text.run import CT_R
 from docx.shared import Mm, Pt, RGBColor
 from docx.text.paragraph import Paragraph
+from lxml import etree
 
 from .blocks import DocumentSpec, Para, Role, Signature, Table
 
@@ -79,6 +81,13 @@ def text_width(text: str) -> float:
 
 def set_run_font(r: CT_R, font: str, size: float, color: RGBColor | None = None) -> None:
     """Set ascii/hAnsi/eastAsia/cs font names, size and colour on a ``w:r`` element."""
+    if r.rPr is None:  # a new run: a copy of the same properties built once
+        r.insert(0, parse_xml(_run_properties(font, size, color)))
+        return
+    _set_run_font(r, font, size, color)
+
+
+def _set_run_font(r: CT_R, font: str, size: float, color: RGBColor | None) -> None:
     rpr = r.get_or_add_rPr()
     rfonts = rpr.get_or_add_rFonts()
     for attr in ("w:ascii", "w:hAnsi", "w:eastAsia", "w:cs"):
@@ -86,6 +95,16 @@ def set_run_font(r: CT_R, font: str, size: float, color: RGBColor | None = None)
     rpr.sz_val = Pt(size)
     if color is not None:
         rpr.get_or_add_color().set(qn("w:val"), str(color))
+
+
+@functools.cache
+def _run_properties(font: str, size: float, color: RGBColor | None) -> bytes:
+    """The ``w:rPr`` a run of this font, size and colour gets, as XML (python-docx builds an
+    element at a time; a report's hundred cells made that most of its rendering time; XML,
+    not an element, so that threads share nothing they could change)."""
+    run = OxmlElement("w:r")
+    _set_run_font(run, font, size, color)
+    return etree.tostring(run.find(qn("w:rPr")))
 
 
 def add_paragraph(doc: DocxDocument, text: str, look: Look) -> Paragraph:
@@ -98,6 +117,21 @@ def add_paragraph(doc: DocxDocument, text: str, look: Look) -> Paragraph:
 
 
 def style_paragraph(paragraph: Paragraph, look: Look) -> None:
+    if paragraph._p.pPr is None:  # a new paragraph: a copy of the look's properties
+        paragraph._p.insert(0, parse_xml(_paragraph_properties(look)))
+        return
+    _style_paragraph(paragraph, look)
+
+
+@functools.cache
+def _paragraph_properties(look: Look) -> bytes:
+    """The ``w:pPr`` a paragraph of this look gets, as XML, built once."""
+    paragraph = Paragraph(OxmlElement("w:p"), None)  # type: ignore[arg-type]
+    _style_paragraph(paragraph, look)
+    return etree.tostring(paragraph._p.pPr)
+
+
+def _style_paragraph(paragraph: Paragraph, look: Look) -> None:
     fmt = paragraph.paragraph_format
     fmt.alignment = look.align
     fmt.line_spacing_rule = WD_LINE_SPACING.EXACTLY
@@ -111,7 +145,7 @@ def style_paragraph(paragraph: Paragraph, look: Look) -> None:
         fmt.keep_with_next = True
     # Paragraph mark formatting, so that empty lines have the right height too.
     mark = OxmlElement("w:r")
-    set_run_font(mark, look.font, look.size, look.color)
+    _set_run_font(mark, look.font, look.size, look.color)
     paragraph._p.get_or_add_pPr().append(mark.find(qn("w:rPr")))
 
 

@@ -19,6 +19,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from pagewalk import catalogue, client
+
 from app import clock
 from app.anchor import Anchor
 from app.db import Database
@@ -38,8 +40,9 @@ def _present() -> datetime:
 
 
 @contextlib.contextmanager
-def served(data_dir: Path, database_url: str | None, log_path: Path) -> Iterator[int]:
-    """``huajie serve --workers 3`` (granian) on a free loopback port, the real clock."""
+def served(data_dir: Path, database_url: str | None, log_path: Path) -> Iterator[tuple[int, int]]:
+    """``huajie serve --workers 3`` (granian) on a free loopback port, the real clock; yields
+    the port and the server's process id."""
     from bench import free_port, wait_until_serving
 
     port = free_port()
@@ -51,7 +54,7 @@ def served(data_dir: Path, database_url: str | None, log_path: Path) -> Iterator
                                 stderr=subprocess.STDOUT)  # fmt: skip
         try:
             wait_until_serving(proc, port, log_path)
-            yield port
+            yield port, proc.pid
         finally:
             proc.terminate()
             try:
@@ -76,18 +79,20 @@ def _database(data_dir: Path, database_url: str | None, present: datetime, log: 
     url = database_url or f"sqlite:///{data_dir / 'huajie.sqlite3'}"
     db = Database(url, anchor=Anchor.in_folder(data_dir))
     out: dict[str, Any] = {"running_instances": measure.running_count(db)}
-    samples = measure.samples(db, clock.to_local(present).date())
+    samples = catalogue.find_samples(db, clock.to_local(present).date())
     out["catch_up"] = measure.catch_up(db)  # what fell due since the present, before serving
     log(f"  timers and reminders due before serving: {out['catch_up']}")
-    with served(data_dir, database_url, data_dir.parent / f"serve-{data_dir.name}.log") as port:
-        client = measure.Client(port, db, demo_password)
-        users = {user for user, _ in measure.pages(samples).values()}
-        out["first_requests_ms"] = measure.warm_up(client, users, log)
-        out["pages"] = measure.measure_pages(client, samples, log)
+    log_path = data_dir.parent / f"serve-{data_dir.name}.log"
+    with served(data_dir, database_url, log_path) as (port, server_pid):
+        samples.calendar_token = client.calendar_token(db, "center")
+        pages = catalogue.pages(samples, pdf=False)  # PDF is converted on each request
+        requester = client.Client(port, db, demo_password)
+        users = {user for user, _ in pages.values()}
+        out["first_requests_ms"] = client.warm_up(requester, users, log)
+        out["pages"] = client.measure(requester, pages, log, server_pid)
     db.anchor.close() if db.anchor else None
-    out["pages_over_300ms"] = sorted(
-        name for name, page in out["pages"].items() if page["p95_ms"] > measure.LIMIT_MS
-    )
+    out["pages_over_300ms"] = client.over_limit(out["pages"])
+    out["pages_failed"] = client.failed(out["pages"])
     os.environ["HUAJIE_NOW"] = present.isoformat()
     out["completion_ms"] = measure.completion_ms(db, 5, "V")
     db.dispose()
