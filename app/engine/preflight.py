@@ -158,11 +158,16 @@ def _compensation(root: Any) -> list[DefinitionProblem]:
 
 
 def _service_tasks(root: Any) -> list[DefinitionProblem]:
+    """A service task calls an outside system, and so does a send task implemented by one (an
+    operator, a Camunda class or expression) or naming no message; a send task that sends a
+    message to another process is the product's to deliver."""
     found = []
     for node in root.iter(_q("serviceTask"), _q("sendTask")):
         how = [a for a in ("class", "expression", "delegateExpression", "type", "topic")
                if node.get(f"{{{CAMUNDA_NS}}}{a}")]  # fmt: skip
         operator = node.find(f".//{{{SPIFF_NS}}}serviceTaskOperator")
+        if node.tag == _q("sendTask") and not how and operator is None and _sends(node):
+            continue
         named = f"（{'、'.join('camunda:' + a for a in how)}）" if how else ""
         if operator is not None:
             named = f"（操作 {operator.get('id', '')}）"
@@ -174,6 +179,10 @@ def _service_tasks(root: Any) -> list[DefinitionProblem]:
             )
         )
     return found
+
+
+def _sends(node: Any) -> bool:
+    return bool(node.get("messageRef")) or node.find(_q("messageEventDefinition")) is not None
 
 
 def _multi_instance(root: Any) -> list[DefinitionProblem]:

@@ -200,13 +200,24 @@ class Engine:
             raise EngineError.of(exc, workflow) from exc
         self.advance(workflow)
 
-    def deliver(self, workflow: BpmnWorkflow, name: str, payload: dict[str, Any]) -> bool:
-        """Send a BPMN message; False when nothing in the workflow waits for it."""
-        event = BpmnEvent(MessageEventDefinition(name), payload=payload)
+    def deliver(
+        self, workflow: BpmnWorkflow, name: str, payload: dict[str, Any], correlated: bool = False
+    ) -> bool:
+        """Send a BPMN message; False when nothing in the workflow waits for it.
+
+        ``correlated``: the product has matched the message's correlation with the waiting
+        task's data, so the workflow's own correlation keys (SpiffArena's process variable
+        correlations) travel with it and SpiffWorkflow does not turn it away again."""
+        correlations = dict(workflow.correlations) if correlated else {}
+        event = BpmnEvent(MessageEventDefinition(name), payload=payload, correlations=correlations)
         try:
             workflow.send_event(event)
         except WorkflowException:
             return False
+        except Exception as exc:  # a correlation expression of the catching event failed
+            if is_storage_error(exc):
+                raise
+            raise EngineError.of(exc, workflow) from exc
         self.advance(workflow)
         return True
 

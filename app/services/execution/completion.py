@@ -205,7 +205,7 @@ def complete_task(
         )  # fmt: skip
         # the instance's only open task was this one: sync need not look for others
         result = projections.save(session, instance, workflow, others_open=open_count > 1, run=run)
-        instances.forward_signals(session, instance, result.signals)
+        instances.forward_thrown(session, instance, result)
         if failed is not None:
             incidents.open_for(session, instance, failed, actor, store=False)
         kinds = [k.strip() for k in properties.get("documents", "").split(",") if k.strip()]

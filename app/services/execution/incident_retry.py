@@ -17,7 +17,7 @@ from app.models.states import InstanceStatus
 from app.services.actor import Actor
 from app.services.design import instance_migration
 from app.services.execution import holidays, incident_fields, projections
-from app.services.execution.instances import lock_instance
+from app.services.execution.instances import forward_thrown, lock_instance
 from app.services.execution.workflows import ENGINE, restore
 from app.services.identity.permissions import Action, require
 from app.services.records import audit
@@ -145,7 +145,7 @@ def _run_again(session: Session, instance: ProcessInstance, corrections: dict[st
             {"detail": [shorten(str(exc), 300)]},
         ) from exc
     instance.status = InstanceStatus.RUNNING
-    projections.save(session, instance, workflow)
+    forward_thrown(session, instance, projections.save(session, instance, workflow))
 
 
 def _resolved(

@@ -42,8 +42,10 @@ def start(
     data: dict[str, Any],
     case_id: int | None = None,
     unit_id: int | None = None,
+    depth: int = 0,
 ) -> ProcessInstance:
-    """Start an instance; ``unit_id`` is the unit it is handled for (承办单位), for filtering."""
+    """Start an instance; ``unit_id`` is the unit it is handled for (承办单位), for filtering.
+    ``depth``: how many sends led to this start (a process a message starts)."""
     now = clock.now()
     with holidays.in_scope(session):
         failed: EngineError | None = None
@@ -71,11 +73,14 @@ def start(
             process_id=definition.process_id, version=definition.version,
         )  # fmt: skip
         # a new instance has no open tasks yet
-        projections.sync(session, instance, workflow, others_open=False)
+        result = projections.sync(session, instance, workflow, others_open=False)
+        result.signals = engine_messages.thrown_signals(workflow)
+        result.messages = engine_messages.thrown_messages(workflow)
         session.flush()
         remember(session, instance, workflow)
         if failed is not None:
             incidents.open_for(session, instance, failed, actor, store=False)
+        forward_thrown(session, instance, result, depth)
     return instance
 
 
@@ -147,9 +152,11 @@ def deliver_message(
     name: str,
     payload: dict[str, Any],
     correlation: dict[str, Any] | None = None,
+    depth: int = 0,
 ) -> bool:
     """Deliver a message to one running instance; False when it does not wait for it (or,
-    given a ``correlation``, when the waiting task's data does not hold every value of it)."""
+    given a ``correlation``, when the waiting task's data does not hold every value of it).
+    ``depth``: how many sends led to this one (an instance that answers a message it got)."""
     instance = lock_instance(session, instance.id) or instance
     if instance.status != InstanceStatus.RUNNING:
         return False
@@ -159,9 +166,11 @@ def deliver_message(
             workflow, name, correlation, payload
         ):
             return False
+        # the correlation values are part of the message (a catching event may read them)
+        sent = {**(correlation or {}), **payload}
         failed: EngineError | None = None
         try:
-            delivered = ENGINE.deliver(workflow, name, payload)
+            delivered = ENGINE.deliver(workflow, name, sent, correlated=correlation is not None)
         except EngineError as exc:  # delivered: what it set off stopped at a failure
             delivered, failed = True, exc
         if not delivered:
@@ -174,11 +183,24 @@ def deliver_message(
             incidents.open_for(session, instance, failed)
         else:
             result = projections.save(session, instance, workflow)
-            forward_signals(session, instance, result.signals)
+            forward_thrown(session, instance, result, depth)
     return True
 
 
 MAX_SIGNAL_DEPTH = 5  # a signal that answers a signal that answers a signal …
+
+
+def forward_thrown(
+    session: Session, instance: ProcessInstance, result: StepResult, depth: int = 0
+) -> None:
+    """What a step of ``instance`` threw and none of its own tasks caught: signals to the
+    instances of its version, messages through ``process_messages`` (as if posted)."""
+    forward_signals(session, instance, result.signals, depth)
+    if result.messages:
+        # process_messages delivers through this module: imported when an instance sends
+        from app.services.execution import process_messages
+
+        process_messages.forward(session, instance, result.messages, depth)
 
 
 def forward_signals(
@@ -217,7 +239,7 @@ def forward_signals(
             from_instance=instance.id, signals=caught,
         )  # fmt: skip
         result = projections.save(session, other, workflow)
-        forward_signals(session, other, result.signals, depth + 1)
+        forward_thrown(session, other, result, depth + 1)
 
 
 def lock_instance(session: Session, instance_id: int) -> ProcessInstance | None:
@@ -259,7 +281,7 @@ def advance_instance(session: Session, instance_id: int) -> StepResult:
             incidents.open_for(session, instance, exc)
             return StepResult()
         result = projections.save(session, instance, workflow)
-        forward_signals(session, instance, result.signals)
+        forward_thrown(session, instance, result)
         return result
 
 

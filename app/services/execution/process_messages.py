@@ -7,6 +7,11 @@ Camunda's correlation keys match process variables); and it starts the latest ve
 process whose start event is that message, with the correlation and the payload as its start
 data. Court events keep their own path (``app.services.court.messages``). A repeated
 idempotency key has no second effect; a message nobody waits for is refused, nothing stored.
+
+An instance sends messages too (a send task, a message throw or end event): ``forward``
+delivers each the same way, in the sending step's transaction, and records on the sender what
+became of it. One that nobody waits for is not an error of the sender's step (the process has
+done its part): it is recorded as delivered to nobody, for the process owner to see.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from app import clock
 from app.engine import messages as engine_messages
+from app.engine.messages import ThrownMessage
 from app.errors import InvalidInput
 from app.models import ProcessDefinition, ProcessInstance, ProcessMessage
 from app.models.states import InstanceStatus
@@ -78,6 +84,34 @@ def receive(session: Session, actor: Actor, body: dict[str, Any]) -> Received:
     return Received(message, duplicate=False)
 
 
+MAX_SEND_DEPTH = 5  # a message that answers a message that answers a message …
+
+
+def forward(
+    session: Session, sender: ProcessInstance, messages: list[ThrownMessage], depth: int = 0
+) -> None:
+    """Deliver the messages ``sender`` threw that none of its own tasks caught, each audited
+    on the sender (``message.send``: to which instances, which processes it started)."""
+    if depth >= MAX_SEND_DEPTH:
+        raise InvalidInput(
+            f"流程之间的消息往复传递超过 {MAX_SEND_DEPTH} 层，已停止，未作任何更改："
+            f"请检查流程图中收到消息后又发出消息的环节（消息 {messages[0].name}）"
+        )
+    # a process a message starts is handled for the sender's unit
+    starter = Actor("system", "system", unit_id=sender.unit_id)
+    for message in messages:
+        delivered = _deliver(
+            session, message.name, message.correlation, message.payload, sender.id, depth + 1
+        )
+        data = {**message.correlation, **message.payload}
+        started = _start(session, starter, message.name, data, depth + 1)
+        audit.record(
+            session, "system", "message.send", instance_id=sender.id, case_id=sender.case_id,
+            name=message.name, correlation=message.correlation, delivered_to=delivered,
+            started=started,
+        )  # fmt: skip
+
+
 def _parse(body: dict[str, Any]) -> tuple[str, str, dict[str, Any], dict[str, Any]]:
     errors: dict[str, list[str]] = {}
     name = body.get("name")
@@ -130,7 +164,12 @@ def _definitions(session: Session) -> list[tuple[int, str, frozenset[str], froze
 
 
 def _deliver(
-    session: Session, name: str, correlation: dict[str, Any], payload: dict[str, Any]
+    session: Session,
+    name: str,
+    correlation: dict[str, Any],
+    payload: dict[str, Any],
+    sender_id: int | None = None,
+    depth: int = 0,
 ) -> list[int]:
     waiting = [
         definition_id for definition_id, _, caught, _ in _definitions(session) if name in caught
@@ -142,6 +181,7 @@ def _deliver(
         .where(
             ProcessInstance.definition_id.in_(waiting),
             ProcessInstance.status == InstanceStatus.RUNNING,
+            ProcessInstance.id != (sender_id or 0),  # what it catches itself, it caught
         )
         .order_by(ProcessInstance.id)
     ).all()
@@ -149,13 +189,15 @@ def _deliver(
     for instance_id in candidates:
         instance = session.get(ProcessInstance, instance_id)
         if instance is not None and instances.deliver_message(
-            session, instance, name, payload, correlation
+            session, instance, name, payload, correlation, depth
         ):
             delivered.append(instance_id)
     return delivered
 
 
-def _start(session: Session, actor: Actor, name: str, data: dict[str, Any]) -> list[int]:
+def _start(
+    session: Session, actor: Actor, name: str, data: dict[str, Any], depth: int = 0
+) -> list[int]:
     """Start the latest version of each process whose start event is this message."""
     latest: dict[str, tuple[int, frozenset[str]]] = {}
     for definition_id, process_id, _, starting in _definitions(session):
@@ -171,8 +213,8 @@ def _start(session: Session, actor: Actor, name: str, data: dict[str, Any]) -> l
         if actor.unit_id is not None and definition.start_lane:
             unit = org.unit_by_id(session, actor.unit_id)
             start_data["lane_owners"] = {definition.start_lane: unit.code}
-        instance = instances.start(session, actor, definition, start_data)
-        instances.deliver_message(session, instance, name, data, {})
+        instance = instances.start(session, actor, definition, start_data, depth=depth)
+        instances.deliver_message(session, instance, name, data, {}, depth)
         started.append(instance.id)
     return started
 

@@ -46,7 +46,8 @@ def save(
     run: EngineRun | None = None,
 ) -> StepResult:
     result = sync(session, instance, workflow, others_open, run)
-    result.signals = engine_messages.thrown_signals(workflow)  # for instances.forward_signals
+    result.signals = engine_messages.thrown_signals(workflow)  # for instances.forward_thrown
+    result.messages = engine_messages.thrown_messages(workflow)
     row_writes.store_state(
         session, instance, run.state if run and run.state else ENGINE.dump(workflow)
     )

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, lazyload
 from app import clock
 from app.engine import Engine, TimerState
 from app.engine import messages as engine_messages
+from app.engine.messages import ThrownMessage
 from app.models import ProcessDefinition, ProcessInstance, TaskRecord, Timer
 from app.services.execution import holidays
 
@@ -114,6 +115,7 @@ def restore(session: Session, instance: ProcessInstance) -> Any:
     if workflow is None:
         workflow = ENGINE.load(pinned_definition(session, instance).spec_json, instance.state)
     engine_messages.thrown_signals(workflow)  # forwarded by the step that threw them
+    engine_messages.thrown_messages(workflow)
     return workflow
 
 
@@ -144,6 +146,7 @@ class StepResult:
     new_tasks: list[TaskRecord] = field(default_factory=list)
     fired: list[Timer] = field(default_factory=list)
     signals: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # thrown, uncaught
+    messages: list[ThrownMessage] = field(default_factory=list)  # thrown, uncaught
 
 
 @dataclass(frozen=True)

@@ -69,6 +69,7 @@ ACTIONS = {
     "dossier.export": "导出卷宗",
     "message.receive": "收到法院消息",
     "message.delivered": "消息送达流程",
+    "message.send": "流程发出消息",
     "signal.delivered": "信号送达流程",
     "unit.add": "添加单位",
     "user.add": "添加用户",
@@ -185,6 +186,24 @@ def _retried(who: str, detail: Mapping[str, Any]) -> str:
     return f"{who}处理了流程故障，流程继续{_reason(detail)}"
 
 
+def _delivered(detail: Mapping[str, Any]) -> str:
+    """A court message by its Chinese name; any other message (from ``POST /api/v1/messages``
+    or another instance) by the name the diagram gives it."""
+    name = str(detail.get("message") or "")
+    if name in MESSAGE_NAMES or not name:
+        return f"法院消息“{_message_name(detail)}”"
+    return f"消息“{name}”"
+
+
+def _reached(detail: Mapping[str, Any]) -> str:
+    delivered, started = len(detail.get("delivered_to") or []), len(detail.get("started") or [])
+    if not delivered and not started:
+        return "没有流程在等待它，未送达"
+    parts = [f"送达 {delivered} 个流程"] if delivered else []
+    parts += [f"启动 {started} 个流程"] if started else []
+    return "、".join(parts)
+
+
 Sentence = Callable[[str, Mapping[str, Any], EventWords], str]
 # action -> the sentence; ``who`` is the person who did it, already named
 SENTENCES: dict[str, Sentence] = {
@@ -219,7 +238,8 @@ SENTENCES: dict[str, Sentence] = {
     "attachment.read": lambda who, d, w: f"{who}查看了附件“{d.get('name', '')}”",
     "dossier.export": lambda who, d, w: f"{who}导出了卷宗",
     "message.receive": lambda who, d, w: f"收到法院消息：{_message_name(d)}",
-    "message.delivered": lambda who, d, w: f"法院消息“{_message_name(d)}”送达本流程",
+    "message.delivered": lambda who, d, w: f"{_delivered(d)}送达本流程",
+    "message.send": lambda who, d, w: f"本流程发出消息“{d.get('name', '')}”，{_reached(d)}",
     "instance.start": lambda who, d, w: f"{who}启动了本流程",
     "instance.cancel": lambda who, d, w: f"{who}撤销了本流程{_reason(d)}",
     "instance.complete": lambda who, d, w: "流程办结",

@@ -1,0 +1,144 @@
+"""An instance sends a message (a SpiffArena send task with ``messagePayload``, a message throw
+event, a message end event): delivered in the same step as ``POST /api/v1/messages`` would
+deliver it, to the waiting instances of other processes whose correlation matches, or starting
+the processes whose start event is that message; one nobody waits for is recorded as such."""
+
+from __future__ import annotations
+
+from io import BytesIO
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from app.models import AuditEvent, ProcessInstance
+from app.services.actor import SYSTEM
+from app.services.identity import org
+from tests.test_web import login
+
+pytestmark = pytest.mark.both_databases
+
+SAMPLES = Path(__file__).resolve().parent / "samples" / "messages"
+FORM = "messages/note.schema.json"
+
+
+@pytest.fixture
+def tokens(db):
+    with db.write() as session:
+        users = ("owner", "gtzy", "center")
+        return {
+            u: {"Authorization": f"Bearer {org.create_token(session, SYSTEM, u)}"} for u in users
+        }
+
+
+def _deploy(client, tokens, name: str) -> None:
+    parts = [
+        (BytesIO((SAMPLES / name).read_bytes()), name),
+        (BytesIO((SAMPLES / "note.schema.json").read_bytes()), FORM),
+    ]
+    response = client.post(
+        "/api/v1/process-definitions", data={"file": parts}, headers=tokens["owner"],
+        content_type="multipart/form-data",
+    )  # fmt: skip
+    assert response.status_code == 201, response.json
+
+
+def _start(client, tokens, process_id: str, data: dict) -> int:
+    response = client.post(
+        f"/api/v1/processes/{process_id}/instances", json={"data": data}, headers=tokens["gtzy"]
+    )
+    assert response.status_code == 201, response.json
+    return response.json["instance_id"]
+
+
+def _detail(client, tokens, instance_id) -> dict:
+    return client.get(f"/api/v1/instances/{instance_id}", headers=tokens["center"]).json
+
+
+def _open(client, tokens, instance_id) -> list[str]:
+    return [t["bpmn_id"] for t in _detail(client, tokens, instance_id)["tasks"]
+            if t["status"] == "open"]  # fmt: skip
+
+
+def _complete(client, tokens, instance_id: int, bpmn_id: str, data: dict) -> None:
+    (task,) = [
+        t for t in client.get("/api/v1/tasks", headers=tokens["gtzy"]).json
+        if t["instance_id"] == instance_id and t["bpmn_id"] == bpmn_id
+    ]  # fmt: skip
+    done = client.post(
+        f"/api/v1/tasks/{task['id']}/complete", json={"data": data}, headers=tokens["gtzy"]
+    )
+    assert done.status_code == 200, done.json
+
+
+def _sent(db, instance_id) -> list[dict]:
+    with db.read() as session:
+        events = session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "message.send").order_by(AuditEvent.id)
+        ).all()
+        return [e.detail for e in events if e.instance_id == instance_id]
+
+
+def test_a_send_task_reaches_the_review_its_application_number_names(client, tokens, db):
+    _deploy(client, tokens, "application_send.bpmn")
+    _deploy(client, tokens, "application_review.bpmn")
+    review = _start(client, tokens, "review", {"application_no": "A-1"})
+    other_review = _start(client, tokens, "review", {"application_no": "A-2"})
+    application = _start(client, tokens, "application", {"application_no": "A-1"})
+    assert _open(client, tokens, review) == []  # waiting in its receive task
+
+    _complete(client, tokens, application, "prepare", {"note": "材料齐全"})
+
+    assert _detail(client, tokens, application)["status"] == "completed"
+    assert _open(client, tokens, review) == ["review_application"]
+    assert _open(client, tokens, other_review) == []  # another application: still waiting
+    (task,) = [
+        t for t in client.get("/api/v1/tasks", headers=tokens["gtzy"]).json
+        if t["instance_id"] == review
+    ]  # fmt: skip
+    shown = client.get(f"/api/v1/tasks/{task['id']}", headers=tokens["gtzy"]).json
+    assert shown["instructions"] == "申请备注：材料齐全"  # the payload, in its message variable
+    (sent,) = _sent(db, application)
+    assert sent["name"] == "application_ready"
+    assert sent["correlation"] == {"application_no": "A-1"}
+    assert sent["delivered_to"] == [review] and sent["started"] == []
+    login(client, "auditor")
+    history = client.get(f"/instances/{application}").get_data(as_text=True)
+    assert "本流程发出消息“application_ready”，送达 1 个流程" in history
+    received = client.get(f"/instances/{review}").get_data(as_text=True)
+    assert "消息“application_ready”送达本流程" in received
+
+
+def test_a_throw_starts_the_process_whose_start_event_is_that_message(client, tokens, db):
+    _deploy(client, tokens, "message_start.bpmn")
+    _deploy(client, tokens, "intake_throws.bpmn")
+    intake = _start(client, tokens, "intake", {"application_no": "C-3", "applicant": "张三"})
+
+    assert _detail(client, tokens, intake)["status"] == "completed"
+    started, closed = _sent(db, intake)
+    [registration] = started["started"]
+    with db.read() as session:
+        instance = session.get(ProcessInstance, registration)
+        assert instance.process_id == "message_start"
+        sender = session.get(ProcessInstance, intake)
+        assert instance.unit_id == sender.unit_id is not None  # handled for the sender's unit
+    (task,) = [
+        t for t in client.get("/api/v1/tasks", headers=tokens["gtzy"]).json
+        if t["instance_id"] == registration
+    ]  # fmt: skip
+    shown = client.get(f"/api/v1/tasks/{task['id']}", headers=tokens["gtzy"]).json
+    assert shown["instructions"] == "申请人：张三（申请号 C-3）"
+
+
+def test_a_message_nobody_waits_for_is_recorded_and_the_sender_goes_on(client, tokens, db):
+    _deploy(client, tokens, "message_start.bpmn")
+    _deploy(client, tokens, "intake_throws.bpmn")
+    intake = _start(client, tokens, "intake", {"application_no": "C-4", "applicant": "李四"})
+
+    assert _detail(client, tokens, intake)["status"] == "completed"
+    _, closed = _sent(db, intake)
+    assert closed["name"] == "intake_closed"
+    assert closed["delivered_to"] == [] and closed["started"] == []
+    login(client, "auditor")
+    history = client.get(f"/instances/{intake}").get_data(as_text=True)
+    assert "本流程发出消息“intake_closed”，没有流程在等待它，未送达" in history
