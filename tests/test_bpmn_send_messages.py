@@ -31,7 +31,7 @@ def tokens(db):
         }
 
 
-def _deploy(client, tokens, name: str) -> None:
+def _deploy(client, tokens, name: str) -> list[dict]:
     parts = [
         (BytesIO((SAMPLES / name).read_bytes()), name),
         (BytesIO((SAMPLES / "note.schema.json").read_bytes()), FORM),
@@ -41,6 +41,7 @@ def _deploy(client, tokens, name: str) -> None:
         content_type="multipart/form-data",
     )  # fmt: skip
     assert response.status_code == 201, response.json
+    return response.json["warnings"]
 
 
 def _start(client, tokens, process_id: str, data: dict) -> int:
@@ -80,8 +81,8 @@ def _sent(db, instance_id) -> list[dict]:
 
 
 def test_a_send_task_reaches_the_review_its_application_number_names(client, tokens, db):
-    _deploy(client, tokens, "application_send.bpmn")
     _deploy(client, tokens, "application_review.bpmn")
+    assert _deploy(client, tokens, "application_send.bpmn") == []  # review waits for it
     review = _start(client, tokens, "review", {"application_no": "A-1"})
     other_review = _start(client, tokens, "review", {"application_no": "A-2"})
     application = _start(client, tokens, "application", {"application_no": "A-1"})
@@ -132,7 +133,9 @@ def test_a_throw_starts_the_process_whose_start_event_is_that_message(client, to
 
 def test_a_message_nobody_waits_for_is_recorded_and_the_sender_goes_on(client, tokens, db):
     _deploy(client, tokens, "message_start.bpmn")
-    _deploy(client, tokens, "intake_throws.bpmn")
+    (warning,) = _deploy(client, tokens, "intake_throws.bpmn")
+    assert warning["element_id"] == "closed"
+    assert "发送的消息“intake_closed”目前没有已部署的流程在等待" in warning["message"]
     intake = _start(client, tokens, "intake", {"application_no": "C-4", "applicant": "李四"})
 
     assert _detail(client, tokens, intake)["status"] == "completed"
@@ -142,3 +145,19 @@ def test_a_message_nobody_waits_for_is_recorded_and_the_sender_goes_on(client, t
     login(client, "auditor")
     history = client.get(f"/instances/{intake}").get_data(as_text=True)
     assert "本流程发出消息“intake_closed”，没有流程在等待它，未送达" in history
+
+
+def test_a_posted_message_reaches_a_receive_task_with_a_process_variable_correlation(
+    client, tokens
+):
+    _deploy(client, tokens, "application_review.bpmn")
+    review = _start(client, tokens, "review", {"application_no": "A-7"})
+    sent = client.post(
+        "/api/v1/messages",
+        json={"name": "application_ready", "correlation": {"application_no": "A-7"},
+              "payload": {"note": "补正后齐全"}, "idempotency_key": "k1"},
+        headers=tokens["center"],
+    )  # fmt: skip
+    assert sent.status_code == 201, sent.json
+    assert sent.json["delivered_to"] == [review]
+    assert _open(client, tokens, review) == ["review_application"]

@@ -16,7 +16,13 @@ from app.engine.parser import (
     executable_process_ids,
     started_processes,
 )
-from app.engine.problems import BpmnDefinitionError, DefinitionProblem, DiagramFacts, MessageWait
+from app.engine.problems import (
+    BpmnDefinitionError,
+    DefinitionProblem,
+    DiagramFacts,
+    MessageSend,
+    MessageWait,
+)
 from app.engine.runtime import (
     Engine,
     EngineError,
@@ -38,6 +44,7 @@ __all__ = [
     "ElementOutline",
     "Engine",
     "EngineError",
+    "MessageSend",
     "MessageWait",
     "MigrationRefused",
     "ParsedProcess",

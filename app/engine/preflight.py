@@ -15,10 +15,11 @@ from SpiffWorkflow.spiff.parser.process import VALIDATOR
 
 from app.engine import juel, wording
 from app.engine.parser import BPMN_NS, CAMUNDA_NS, SPIFF_NS
-from app.engine.problems import DefinitionProblem, DiagramFacts, MessageWait
+from app.engine.problems import DefinitionProblem, DiagramFacts, MessageSend, MessageWait
 
 CALENDAR_FUNCTIONS = ("working_days", "calendar_days", "working_days_before", "day_end")
 MESSAGE_WAITS = ("startEvent", "intermediateCatchEvent", "boundaryEvent", "receiveTask")
+MESSAGE_SENDS = ("intermediateThrowEvent", "endEvent", "sendTask")
 
 
 def _q(local: str) -> str:
@@ -300,7 +301,7 @@ def facts(root: Any, process_id: str) -> DiagramFacts:
     for lane in process.iter(_q("lane")) if process is not None else ():
         if any((ref.text or "").strip() == start_id for ref in lane.findall(_q("flowNodeRef"))):
             lane_name = lane.get("name") or ""
-    return DiagramFacts(start_id, lane_name, message_waits(root))
+    return DiagramFacts(start_id, lane_name, message_waits(root), message_sends(root))
 
 
 def message_waits(root: Any) -> list[MessageWait]:
@@ -316,4 +317,17 @@ def message_waits(root: Any) -> list[MessageWait]:
             continue
         kind = "start" if _local(node.tag) == "startEvent" else "catch"
         found.append(MessageWait(_owner_id(node), kind, names.get(ref, ref or "") or ""))
+    return found
+
+
+def message_sends(root: Any) -> list[MessageSend]:
+    names = {m.get("id"): m.get("name") or m.get("id") for m in root.iter(_q("message"))}
+    found = []
+    for node in root.iter(*(_q(t) for t in MESSAGE_SENDS)):
+        definition = node.find(_q("messageEventDefinition"))
+        ref = node.get("messageRef") if _local(node.tag) == "sendTask" else None
+        if not ref and definition is not None:
+            ref = definition.get("messageRef")
+        if ref:
+            found.append(MessageSend(_owner_id(node), names.get(ref, ref) or ""))
     return found

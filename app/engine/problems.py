@@ -45,12 +45,21 @@ class MessageWait:
 
 
 @dataclass
+class MessageSend:
+    """An element that sends a message (send task, message throw or end event)."""
+
+    element_id: str
+    message: str  # the message's name
+
+
+@dataclass
 class DiagramFacts:
     """What the services' rules need of a diagram, read from its XML (so they apply even when
-    the engine cannot parse it): who starts it and which messages it waits for."""
+    the engine cannot parse it): who starts it and which messages it waits for and sends."""
 
     start_event: str = ""  # the executable process's start event
     start_lane: str = ""  # the name of the lane it is in
     message_waits: list[MessageWait] = field(default_factory=list)
+    message_sends: list[MessageSend] = field(default_factory=list)
     generated_forms: dict[str, dict] = field(default_factory=dict)  # camunda:formData, by name
     mapped_roles: dict[str, str] = field(default_factory=dict)  # task id -> role from its groups

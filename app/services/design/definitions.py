@@ -26,7 +26,7 @@ from app.models import ProcessDefinition
 from app.services import district_settings
 from app.services.actor import Actor
 from app.services.design import bundles, definition_rules, deploy_checks, generic_ids
-from app.services.execution import gates, lanes
+from app.services.execution import gates, lanes, process_messages
 from app.services.identity.permissions import Action, require
 from app.services.records import audit
 from app.services.uow import unit_of_work
@@ -150,7 +150,7 @@ def validate(
     try:
         called, callee_decisions = _called(session, content)
         resources = _with_callee_decisions(resources, callee_decisions)
-        return check(
+        checked = check(
             content,
             forms_dir,
             filename,
@@ -158,7 +158,9 @@ def validate(
             deployed_ids(session),
             resources,
             _group_roles(session),
-        ).problems
+        )
+        received = process_messages.received_names(session)
+        return checked.problems + deploy_checks.send_warnings(checked.parsed.facts, received)
     except BpmnDefinitionError as exc:
         if exc.facts is None:  # not even XML: nothing more to say
             return exc.problems

@@ -1,5 +1,6 @@
-"""Deploy-time rules that need the product's configuration: who starts the process, and that
-every message it waits for has a name something can send."""
+"""Deploy-time rules that need the product's configuration: who starts the process, that
+every message it waits for has a name something can send, and that something receives what
+it sends."""
 
 from __future__ import annotations
 
@@ -36,4 +37,20 @@ def _message_problem(wait: MessageWait) -> list[DefinitionProblem]:
             f"{kind}没有指定消息（messageRef 指向一个有名称的消息）：没有来源能发送它，"
             "流程将永远停在这里",
         )
+    ]
+
+
+def send_warnings(facts: DiagramFacts, received: frozenset[str]) -> list[DefinitionProblem]:
+    """A message the diagram sends that no deployed process (nor this one) waits for or starts
+    with would be delivered to nobody: said at deploy, allowed (the receiver may come next)."""
+    received = received | {wait.message for wait in facts.message_waits}
+    return [
+        DefinitionProblem(
+            send.element_id,
+            f"发送的消息“{send.message}”目前没有已部署的流程在等待，也没有流程以它开始："
+            "发出时将无人接收（历史中记为未送达）。请先部署接收它的流程",
+            severity="warning",
+        )
+        for send in facts.message_sends
+        if send.message not in received
     ]

@@ -163,6 +163,13 @@ def _definitions(session: Session) -> list[tuple[int, str, frozenset[str], froze
     return found
 
 
+def received_names(session: Session) -> frozenset[str]:
+    """The messages some deployed version waits for or starts with."""
+    return frozenset(
+        name for _, _, caught, starting in _definitions(session) for name in caught | starting
+    )
+
+
 def _deliver(
     session: Session,
     name: str,
