@@ -9,7 +9,7 @@ from io import BytesIO
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.models import AuditEvent, ProcessInstance
 from app.services.actor import SYSTEM
@@ -161,3 +161,43 @@ def test_a_posted_message_reaches_a_receive_task_with_a_process_variable_correla
     assert sent.status_code == 201, sent.json
     assert sent.json["delivered_to"] == [review]
     assert _open(client, tokens, review) == ["review_application"]
+
+
+ECHO = """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="Definitions_echo"
+    targetNamespace="http://bpmn.io/schema/bpmn">
+  <bpmn:message id="Message_echo" name="echo" />
+  <bpmn:process id="echo" name="回声" isExecutable="true">
+    <bpmn:laneSet id="LaneSet_1">
+      <bpmn:lane id="Lane_center" name="区调处中心">
+        <bpmn:flowNodeRef>heard</bpmn:flowNodeRef>
+        <bpmn:flowNodeRef>answer</bpmn:flowNodeRef>
+      </bpmn:lane>
+    </bpmn:laneSet>
+    <bpmn:startEvent id="heard">
+      <bpmn:outgoing>f1</bpmn:outgoing>
+      <bpmn:messageEventDefinition id="Heard" messageRef="Message_echo" />
+    </bpmn:startEvent>
+    <bpmn:endEvent id="answer">
+      <bpmn:incoming>f1</bpmn:incoming>
+      <bpmn:messageEventDefinition id="Answer" messageRef="Message_echo" />
+    </bpmn:endEvent>
+    <bpmn:sequenceFlow id="f1" sourceRef="heard" targetRef="answer" />
+  </bpmn:process>
+</bpmn:definitions>"""
+
+
+def test_messages_that_answer_each_other_stop_with_nothing_stored(client, tokens, db):
+    response = client.post(
+        "/api/v1/process-definitions", data={"file": (BytesIO(ECHO.encode()), "echo.bpmn")},
+        headers=tokens["owner"], content_type="multipart/form-data",
+    )  # fmt: skip
+    assert response.status_code == 201, response.json
+    sent = client.post(
+        "/api/v1/messages", json={"name": "echo", "idempotency_key": "k1"},
+        headers=tokens["center"],
+    )  # fmt: skip
+    assert sent.status_code == 400
+    assert "流程之间的消息往复传递超过 5 层" in sent.json["error"]
+    with db.read() as session:
+        assert session.scalar(select(func.count()).select_from(ProcessInstance)) == 0
