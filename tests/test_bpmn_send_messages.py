@@ -201,3 +201,63 @@ def test_messages_that_answer_each_other_stop_with_nothing_stored(client, tokens
     assert "流程之间的消息往复传递超过 5 层" in sent.json["error"]
     with db.read() as session:
         assert session.scalar(select(func.count()).select_from(ProcessInstance)) == 0
+
+
+RELAY = """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+    xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core" id="Definitions_relay"
+    targetNamespace="http://bpmn.io/schema/bpmn">
+  <bpmn:message id="Message_ping" name="ping" />
+  <bpmn:message id="Message_received" name="application_received" />
+  <bpmn:process id="relay" name="转发" isExecutable="true">
+    <bpmn:laneSet id="LaneSet_1">
+      <bpmn:lane id="Lane_agency" name="案涉行政机关">
+        <bpmn:flowNodeRef>start</bpmn:flowNodeRef>
+        <bpmn:flowNodeRef>wait_ping</bpmn:flowNodeRef>
+        <bpmn:flowNodeRef>pass_on</bpmn:flowNodeRef>
+        <bpmn:flowNodeRef>divide</bpmn:flowNodeRef>
+        <bpmn:flowNodeRef>done</bpmn:flowNodeRef>
+      </bpmn:lane>
+    </bpmn:laneSet>
+    <bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:receiveTask id="wait_ping" name="等待" messageRef="Message_ping">
+      <bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing>
+    </bpmn:receiveTask>
+    <bpmn:sendTask id="pass_on" name="转发申请" messageRef="Message_received">
+      <bpmn:extensionElements>
+        <spiffworkflow:messagePayload>
+          {"application_no": "R-1", "applicant": "王五"}
+        </spiffworkflow:messagePayload>
+      </bpmn:extensionElements>
+      <bpmn:incoming>f2</bpmn:incoming><bpmn:outgoing>f3</bpmn:outgoing>
+    </bpmn:sendTask>
+    <bpmn:scriptTask id="divide" name="计算">
+      <bpmn:incoming>f3</bpmn:incoming><bpmn:outgoing>f4</bpmn:outgoing>
+      <bpmn:script>share = 1 / 0</bpmn:script>
+    </bpmn:scriptTask>
+    <bpmn:endEvent id="done"><bpmn:incoming>f4</bpmn:incoming></bpmn:endEvent>
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="wait_ping" />
+    <bpmn:sequenceFlow id="f2" sourceRef="wait_ping" targetRef="pass_on" />
+    <bpmn:sequenceFlow id="f3" sourceRef="pass_on" targetRef="divide" />
+    <bpmn:sequenceFlow id="f4" sourceRef="divide" targetRef="done" />
+  </bpmn:process>
+</bpmn:definitions>"""
+
+
+def test_what_an_instance_sent_before_it_failed_is_delivered(client, tokens, db):
+    _deploy(client, tokens, "message_start.bpmn")
+    response = client.post(
+        "/api/v1/process-definitions", data={"file": (BytesIO(RELAY.encode()), "relay.bpmn")},
+        headers=tokens["owner"], content_type="multipart/form-data",
+    )  # fmt: skip
+    assert response.status_code == 201, response.json
+    relay = _start(client, tokens, "relay", {})
+    sent = client.post(
+        "/api/v1/messages", json={"name": "ping", "idempotency_key": "k1"},
+        headers=tokens["center"],
+    )  # fmt: skip
+    assert sent.status_code == 201, sent.json
+    assert _detail(client, tokens, relay)["status"] == "incident"  # stopped at the division
+    (passed_on,) = _sent(db, relay)
+    [registration] = passed_on["started"]
+    assert _open(client, tokens, registration) == ["register_application"]

@@ -179,11 +179,11 @@ def deliver_message(
             session, "system", "message.delivered", instance_id=instance.id,
             case_id=instance.case_id, message=name,
         )  # fmt: skip
+        # what it sent before a failure was sent all the same
+        result = projections.save(session, instance, workflow)
+        forward_thrown(session, instance, result, depth)
         if failed is not None:
-            incidents.open_for(session, instance, failed)
-        else:
-            result = projections.save(session, instance, workflow)
-            forward_thrown(session, instance, result, depth)
+            incidents.open_for(session, instance, failed, store=False)
     return True
 
 
@@ -275,13 +275,16 @@ def advance_instance(session: Session, instance_id: int) -> StepResult:
         return StepResult()
     with holidays.in_scope(session):
         workflow = restore(session, instance)
+        failed: EngineError | None = None
         try:
             ENGINE.advance(workflow)
-        except EngineError as exc:
-            incidents.open_for(session, instance, exc)
-            return StepResult()
+        except EngineError as exc:  # what it sent before the failure was sent all the same
+            failed = exc
         result = projections.save(session, instance, workflow)
         forward_thrown(session, instance, result)
+        if failed is not None:
+            incidents.open_for(session, instance, failed, store=False)
+            return StepResult()
         return result
 
 
