@@ -211,6 +211,13 @@ DIGEST_WORKING_DAYS = DistrictSetting(
     int, "每日待办摘要的天数", "每个工作日 08:30 的待办摘要列出此数个工作日内到期的任务",
 )  # fmt: skip
 
+ARCHIVE_AFTER_YEARS = DistrictSetting(
+    "archive_after_years", 0, {"type": "integer", "minimum": 0, "maximum": 100},
+    int, "办结流程归档年限（年，0 为不归档）",
+    "办结或撤销满此年数的流程实例，连同其案件的全部流程（须都已满年限），"
+    "由 huajie archive run 移入归档库；归档后仍可查阅，不能再办理",
+)  # fmt: skip
+
 CAMUNDA_GROUP_ROLES: DistrictSetting[dict[str, str]] = DistrictSetting(
     "camunda_group_roles", {},
     {"type": "object", "maxProperties": 200,
@@ -225,5 +232,6 @@ DISTRICT_SETTINGS: dict[str, DistrictSetting[Any]] = {
     for s in (
         LOST_OUTCOMES, LOSS_RATE_THRESHOLD, INTERVIEW_MIN_CONCLUDED, MANY_LOST_THRESHOLD,
         ATTACHMENT_QUOTA_MB, RECONSIDERATION_ORGAN, DIGEST_WORKING_DAYS, CAMUNDA_GROUP_ROLES,
+        ARCHIVE_AFTER_YEARS,
     )
 }  # fmt: skip

@@ -19,6 +19,7 @@ import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from itertools import chain
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, String, create_engine, event, make_url, text
@@ -53,7 +54,19 @@ def _lock_timed_out(exc: OperationalError | sqlite3.OperationalError) -> bool:
     return getattr(orig, "sqlstate", None) == "55P03"  # PostgreSQL lock_not_available
 
 
+def archive_file(url: str) -> str:
+    """Where a SQLite database keeps its archive (``app.services.records.archive_store``): a file
+    beside it, ``<name>.archive.sqlite3``; an in-memory database's is in memory too."""
+    path = make_url(url).database
+    if path in (None, "", ":memory:"):
+        return ":memory:"
+    main = Path(path)
+    stem = main.name.removesuffix(".sqlite3").removesuffix(".db")
+    return str(main.with_name(f"{stem}.archive.sqlite3"))
+
+
 def _sqlite_engine(url: str, begin: str, lock_timeout: float) -> Engine:
+    archive = archive_file(url)
     engine = create_engine(
         url, connect_args={"timeout": lock_timeout, "check_same_thread": False}, **_JSON_TEXT
     )
@@ -69,6 +82,9 @@ def _sqlite_engine(url: str, begin: str, lock_timeout: float) -> Engine:
         # the WAL goes back into the file in the background (``WalCheckpointer``); a commit does
         # it itself only past this many pages, a bound should that thread not run
         cursor.execute(f"PRAGMA wal_autocheckpoint={_COMMIT_CHECKPOINT_PAGES}")
+        cursor.execute("ATTACH DATABASE ? AS archive", (archive,))
+        cursor.execute("PRAGMA archive.journal_mode=WAL")
+        cursor.execute("PRAGMA archive.synchronous=NORMAL")
         cursor.close()
 
     @event.listens_for(engine, "begin")

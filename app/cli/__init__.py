@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from app.cli import (
+    archive,
     audit,
     backups,
     export,
@@ -28,6 +29,6 @@ def main() -> None:
 for command in (
     install.init, serve.serve, units.units, users.users, tokens.tokens, timers.timers,
     holidays.calendar, audit.audit, export.export, backups.backup, backups.restore,
-    settings.settings, stats.stats,
+    settings.settings, stats.stats, archive.archive,
 ):  # fmt: skip
     main.add_command(command)

@@ -46,6 +46,7 @@ class Action(StrEnum):
     READ_OUTAGES = "read_outages"  # 停机补发
     CHANGE_SETTINGS = "change_settings"  # the district's settings (app.config.DISTRICT_SETTINGS)
     REBUILD_STATS = "rebuild_stats"  # recompute the statistics' aggregates from the facts
+    ARCHIVE = "archive"  # move finished instances past the retention period to the archive
     ADMINISTER = "administer"  # users, units, API tokens, the holiday schedule (系统管理)
     READ_RAW = "read_raw"  # records as stored: field keys, message JSON, action codes
 
@@ -92,6 +93,7 @@ ALLOWED: dict[Action, frozenset[str]] = {
     Action.READ_OUTAGES: AUDIT | {"center"},
     Action.CHANGE_SETTINGS: frozenset({"admin", SYSTEM}),
     Action.REBUILD_STATS: frozenset({"admin", SYSTEM}),
+    Action.ARCHIVE: frozenset({"admin", SYSTEM}),
     Action.ADMINISTER: frozenset({"admin", SYSTEM}),
     Action.READ_RAW: frozenset({"admin"}),
 }
@@ -126,6 +128,7 @@ REFUSALS: dict[Action, str] = {
     Action.READ_OUTAGES: "只有调处中心、司法局、审计和管理员可以查看",
     Action.CHANGE_SETTINGS: "只有系统管理员可以修改设置",
     Action.REBUILD_STATS: "只有系统管理员可以重建统计汇总",
+    Action.ARCHIVE: "只有系统管理员可以归档流程实例",
     Action.ADMINISTER: "只有系统管理员可以管理用户、单位、接口令牌和节假日安排",
     Action.READ_RAW: "只有系统管理员可以查看原始记录",
 }

@@ -7,6 +7,7 @@ newest digest, a row the chain says exists but the table lacks, and a row the ch
 covered are named. Tasks completed before the audit key existed are compared with the data
 their ``task.complete`` event carries. Other rows last written before the key cannot be checked;
 they are counted as not covered (in a database that never ran without the key there are none).
+Archived rows (``archive_store``) are read too, after the main tables'.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from app.anchor import Anchor
 from app.models import Attachment, Case, Document, ProcessInstance, TaskRecord
 from app.models.audit import LEGACY_CHAIN
 from app.models.states import TaskStatus
-from app.services.records import audit_state
+from app.services.records import archive_store, audit_state
 from app.services.records.audit_verify import Verification, verify
 
 _BATCH = 1000
@@ -68,7 +69,11 @@ def _sha256(data: bytes) -> str:
 
 
 def _stream(session: Session, statement: Any) -> Iterator[Any]:
+    """The rows of the main tables, then the archive's (archived rows keep their digests)."""
     yield from session.execute(statement, execution_options={"yield_per": _BATCH})
+    if archive_store.ready(session.connection()):
+        with archive_store.archive_first(session):
+            yield from session.execute(statement, execution_options={"yield_per": _BATCH})
 
 
 def verify_deep(session: Session, anchor: Anchor | None, files: Path | None) -> Verification:

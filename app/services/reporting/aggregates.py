@@ -187,9 +187,8 @@ def add(connection: Connection, counts: Counts, *, empty: bool = False) -> None:
         )
 
 
-def rebuild(connection: Connection) -> dict[str, int]:
-    """Every count recomputed from the facts; how many facts each statistic counts."""
-    connection.execute(delete(StatCount))
+def facts(connection: Connection) -> Counts:
+    """What every fact the connection reads counts."""
     counts: Counts = Counter()
     timed = select(*TASK_COLUMNS).where(
         TaskRecord.status == TaskStatus.COMPLETED, TaskRecord.due_at.is_not(None)
@@ -204,6 +203,15 @@ def rebuild(connection: Connection) -> dict[str, int]:
     units = unit_ids(connection)
     for case in case_rows(connection):
         count_case(case, units, counts)
+    return counts
+
+
+def rebuild(connection: Connection, archived: Counts | None = None) -> dict[str, int]:
+    """Every count recomputed from the facts (and what the ``archived`` facts count); how many
+    facts each statistic counts."""
+    connection.execute(delete(StatCount))
+    counts = facts(connection)
+    counts.update(archived or Counter())
     add(connection, counts, empty=True)
     found: Counter[str] = Counter(dict.fromkeys((*CASE_KINDS, DEADLINE, MEDIATION, REASON), 0))
     for (statistic, _day, _unit, key), n in counts.items():

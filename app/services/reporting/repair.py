@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from app.services.actor import Actor
 from app.services.identity.permissions import Action, require
-from app.services.records import audit
+from app.services.records import archive_store, audit
 from app.services.reporting import aggregates
 from app.services.uow import unit_of_work
 
@@ -16,6 +16,10 @@ from app.services.uow import unit_of_work
 def rebuild(session: Session, actor: Actor) -> dict[str, int]:
     """Every aggregate recomputed in one transaction; how many facts each statistic counts."""
     require(actor.role, Action.REBUILD_STATS)
-    counted = aggregates.rebuild(session.connection())
+    archived = None
+    if archive_store.ready(session.connection()):  # archived facts were counted, and still are
+        with archive_store.archive_first(session):
+            archived = aggregates.facts(session.connection())
+    counted = aggregates.rebuild(session.connection(), archived)
     audit.record(session, actor, "stats.rebuild", counted=counted)
     return counted

@@ -1,0 +1,152 @@
+"""Archiving (归档): finished instances past the retention period move to the archive with
+every row that belongs to them, a case only with its whole tree; the audit chain still verifies,
+the statistics keep their numbers, and a second run moves nothing."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlalchemy import func, select
+
+from app.errors import InvalidInput
+from app.models import Case, Document, ProcessInstance, StatCount, TaskRecord
+from app.models.states import InstanceStatus, VerificationScope
+from app.services import district_settings
+from app.services.actor import SYSTEM
+from app.services.court import cases
+from app.services.execution import instances, processes
+from app.services.records import archive_store, archiving, verifications
+from tests.helpers import actor, register, step
+
+pytestmark = pytest.mark.both_databases
+
+
+def _mediate(db, case_no: str) -> int:
+    """A pre-litigation mediation that ends in an agreement (documents rendered on the way)."""
+    instance = register(db, court_case_no=case_no)
+    step(db, instance, "center", "register_materials")
+    step(db, instance, "gtzy", "agency_reply")
+    step(db, instance, "center", "schedule_mediation")
+    step(db, instance, "center", "record_outcome")
+    step(db, instance, "center", "sign_agreement")
+    return instance
+
+
+def _case_of(db, instance_id: int) -> int:
+    with db.read() as session:
+        case_id = session.get(ProcessInstance, instance_id).case_id
+        assert case_id is not None
+        return case_id
+
+
+def _withdrawn(db, process_id: str, username: str) -> int:
+    """A standalone instance, started and withdrawn."""
+    instance_id = processes.start(db, actor(db, username), process_id, {}).id
+    with db.write() as session:
+        assert instances.cancel_instance(session, SYSTEM, instance_id, "测试撤销")
+    return instance_id
+
+
+@pytest.fixture
+def history(db, clock):
+    """Ended in 2014: a mediated case, a withdrawn review; a 2014 case whose second instance is
+    still running; and this year's work."""
+    clock.set("2014-03-03T09:00:00+08:00")
+    old_case = _mediate(db, "（2014）苏0813行诉前1号")
+    old_alone = _withdrawn(db, "legality_review", "gtzy")
+    split = _mediate(db, "（2014）苏0813行诉前2号")
+    clock.set("2025-05-06T09:00:00+08:00")
+    running = cases.start_for_case(db, actor(db, "center"), _case_of(db, split),
+                                   "in_trial_resolution").id  # fmt: skip
+    recent = _mediate(db, "（2025）苏0813行诉前3号")
+    clock.set("2026-06-01T09:00:00+08:00")
+    district_settings.change(db, SYSTEM, "archive_after_years", 10)
+    return {"old_case": old_case, "old_alone": old_alone, "split": split, "running": running,
+            "recent": recent}  # fmt: skip
+
+
+def _main_ids(db) -> set[int]:
+    with db.read() as session:
+        return set(session.scalars(select(ProcessInstance.id)))
+
+
+def _archived_ids(db) -> set[int]:
+    with db.read() as session:
+        table = archive_store.TABLES["process_instances"]
+        if not archive_store.ready(session.connection()):
+            return set()
+        return set(session.scalars(select(table.c.id)))
+
+
+def _stat_counts(db) -> list[tuple]:
+    with db.read() as session:
+        return [tuple(r) for r in session.execute(select(StatCount.__table__).order_by(
+            StatCount.statistic, StatCount.grain, StatCount.span, StatCount.unit_id,
+            StatCount.key))]  # fmt: skip
+
+
+def test_only_whole_cases_and_instances_past_the_retention_move(db, history):
+    before = _main_ids(db)
+    report = archiving.run(db, SYSTEM)
+    assert report.cutoff == date(2016, 6, 1)
+    moved = {history["old_case"], history["old_alone"]}
+    assert _archived_ids(db) == moved
+    assert _main_ids(db) == before - moved  # the split case stays whole in the main tables
+    assert report.instances == 2 and report.cases == 1
+    old_case = _case_of  # the case row went with its instance
+    with db.read() as session:
+        assert session.scalar(
+            select(func.count()).select_from(TaskRecord).where(
+                TaskRecord.instance_id.in_(moved))) == 0  # fmt: skip
+        assert session.scalar(select(func.count()).select_from(Case).where(
+            Case.case_no == "（2014）苏0813行诉前1号")) == 0  # fmt: skip
+        assert session.scalar(select(func.count()).select_from(Document).where(
+            Document.instance_id.in_(moved))) == 0  # fmt: skip
+        archived_tasks = archive_store.TABLES["tasks"]
+        assert session.scalar(select(func.count()).select_from(archived_tasks).where(
+            archived_tasks.c.instance_id == history["old_case"])) == 5  # fmt: skip
+    assert old_case
+
+
+def test_a_second_run_moves_nothing_and_a_dry_run_moves_nothing(db, history):
+    counted = archiving.run(db, SYSTEM, dry_run=True)
+    assert (counted.instances, counted.cases) == (2, 1)
+    assert _archived_ids(db) == set()
+    archiving.run(db, SYSTEM)
+    again = archiving.run(db, SYSTEM)
+    assert (again.instances, again.cases, again.rows) == (0, 0, {})
+
+
+def test_an_earlier_before_day_narrows_and_the_setting_off_refuses(db, history):
+    assert archiving.run(db, SYSTEM, date(2014, 1, 1)).instances == 0
+    assert archiving.run(db, SYSTEM, date(2030, 1, 1)).cutoff == date(2016, 6, 1)
+    district_settings.change(db, SYSTEM, "archive_after_years", 0)
+    with pytest.raises(InvalidInput, match="archive_after_years"):
+        archiving.run(db, SYSTEM)
+
+
+def test_the_audit_chain_verifies_deeply_and_the_statistics_keep_their_numbers(db, history):
+    counts = _stat_counts(db)
+    assert counts
+    archiving.run(db, SYSTEM)
+    assert _stat_counts(db) == counts
+    for scope in (VerificationScope.FULL, VerificationScope.DEEP):
+        report = verifications.run(db, "auditor", scope=scope)
+        assert report.ok, report.problems
+
+
+def test_the_statistics_rebuilt_after_archiving_count_the_archived_facts(db, history):
+    from app.services.reporting import repair
+
+    counts = _stat_counts(db)
+    archiving.run(db, SYSTEM)
+    repair.rebuild(db, SYSTEM)
+    assert _stat_counts(db) == counts
+
+
+def test_the_instance_a_finished_case_kept_running_is_not_touched(db, history):
+    archiving.run(db, SYSTEM)
+    with db.read() as session:
+        running = session.get(ProcessInstance, history["running"])
+        assert running.status == InstanceStatus.RUNNING
