@@ -37,3 +37,7 @@ class PayloadTooLarge(InvalidInput):
     """A request larger than the limit its field names."""
 
     status = 413
+
+
+class Archived(Conflict):
+    """The record was moved to the archive (已归档): it is read, never changed again."""

@@ -150,3 +150,75 @@ def test_the_instance_a_finished_case_kept_running_is_not_touched(db, history):
     with db.read() as session:
         running = session.get(ProcessInstance, history["running"])
         assert running.status == InstanceStatus.RUNNING
+
+
+def _document_of(db, instance_id: int) -> int:
+    with db.read() as session:
+        doc_id = session.scalar(
+            select(Document.id).where(Document.instance_id == instance_id).limit(1)
+        )
+        assert doc_id is not None
+        return doc_id
+
+
+def test_the_auditor_opens_an_archived_instance_its_history_and_its_document(db, history, client):
+    from tests.test_web import login
+
+    doc_id = _document_of(db, history["old_case"])
+    archiving.run(db, SYSTEM)
+    login(client, "auditor")
+    page = client.get(f"/instances/{history['old_case']}")
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert "已归档" in text and "（2014）苏0813行诉前1号" in text
+    assert "制作调处协议并签字确认" in text and "登记材料并发送交办通知书" in text  # its steps
+    assert "移入归档库" in text  # the history says when it was archived
+    download = client.get(f"/documents/{doc_id}")
+    assert download.status_code == 200 and download.data[:2] == b"PK"
+    with db.read() as session:
+        from app.models import AuditEvent
+
+        read = session.scalars(select(AuditEvent).where(AuditEvent.action == "document.read")).all()
+        assert [e.detail["document_id"] for e in read] == [doc_id]
+    dossier = client.get(f"/instances/{history['old_case']}/dossier.zip")
+    assert dossier.status_code == 200 and dossier.data[:2] == b"PK"
+
+
+def test_an_agency_without_part_in_an_archived_instance_does_not_read_it(db, history, client):
+    from tests.test_web import login
+
+    doc_id = _document_of(db, history["old_case"])
+    archiving.run(db, SYSTEM)
+    login(client, "scjg")
+    assert client.get(f"/instances/{history['old_case']}").status_code == 404
+    assert client.get(f"/documents/{doc_id}").status_code == 404
+
+
+def _a_task_of(db, instance_id: int) -> int:
+    with db.read() as session:
+        return session.scalar(
+            select(TaskRecord.id).where(TaskRecord.instance_id == instance_id).limit(1)
+        )
+
+
+def test_an_archived_instance_cannot_be_changed_and_says_why(db, history, client):
+    from app.errors import Archived
+    from app.services.execution import completion, deadlines
+    from tests.helpers import FORM_DATA
+    from tests.test_web import _csrf, login
+
+    task_id = _a_task_of(db, history["old_case"])
+    archiving.run(db, SYSTEM)
+    center = actor(db, "center")
+    with pytest.raises(Archived, match="已归档"):
+        completion.submit(db, center, task_id, FORM_DATA["register_materials"])
+    with pytest.raises(Archived, match="已归档"):
+        deadlines.extend(db, center, task_id, 3, "测试")
+    with db.write() as session, pytest.raises(Archived, match="已归档"):
+        instances.instance_for(session, history["old_case"])
+    login(client, "center")
+    page = client.get(f"/tasks/{task_id}")
+    assert page.status_code == 409 and "已归档" in page.get_data(as_text=True)
+    token = _csrf(client, "/")
+    posted = client.post(f"/tasks/{task_id}", data={"csrf_token": token})
+    assert posted.status_code == 409 and "已归档" in posted.get_data(as_text=True)

@@ -15,7 +15,7 @@ from app.services.actor import Actor
 from app.services.identity import org
 from app.services.identity.permissions import Action, require
 from app.services.notify import ladder
-from app.services.records import audit
+from app.services.records import archive_store, audit
 from app.services.uow import unit_of_work
 from app.workdays import WorkCalendar
 
@@ -82,7 +82,7 @@ def reassign(
         raise InvalidInput("请填写改派理由", {"reason": ["此项为必填项"]})
     task = session.get(TaskRecord, task_id)
     if task is None:
-        raise NotFound("任务不存在")
+        raise archive_store.not_found(session, "tasks", task_id, "任务不存在")
     if task.status != TaskStatus.OPEN:
         raise Conflict("任务已办结，不能改派")
     if actor.role != "admin" and task.unit_id != actor.unit_id:
@@ -115,7 +115,7 @@ def remind(session: Session, actor: Actor, task_id: int, reason: str) -> TaskRec
     require(actor.role, Action.REMIND)
     task = session.get(TaskRecord, task_id)
     if task is None:
-        raise NotFound("任务不存在")
+        raise archive_store.not_found(session, "tasks", task_id, "任务不存在")
     if task.status != TaskStatus.OPEN:
         raise Conflict("任务已办结")
     if actor.role == "agency_head" and task.unit_id != actor.unit_id:

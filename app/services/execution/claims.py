@@ -24,7 +24,7 @@ from app.services.actor import Actor
 from app.services.execution.instances import can_work_on
 from app.services.identity import people
 from app.services.identity.permissions import Action, require
-from app.services.records import audit
+from app.services.records import archive_store, audit
 from app.services.uow import unit_of_work
 
 MAX_REASON = 200
@@ -77,7 +77,9 @@ def check_may_complete(session: Session, actor: Actor, task: TaskRecord) -> None
 def _workable(session: Session, actor: Actor, task_id: int, action: Action) -> TaskRecord:
     require(actor.role, action)
     task = session.get(TaskRecord, task_id)
-    if task is None or not can_work_on(actor, task):
+    if task is None:
+        raise archive_store.not_found(session, "tasks", task_id, "任务不存在或无权办理")
+    if not can_work_on(actor, task):
         raise NotFound("任务不存在或无权办理")
     if task.status != TaskStatus.OPEN:
         raise Conflict("任务已办结")

@@ -23,7 +23,7 @@ from app.clocks import system_event
 from app.db import Database
 from app.driver_sql import DriverStatement
 from app.engine import EngineError, TaskNotReady
-from app.errors import Conflict, Forbidden, InvalidInput, NotFound
+from app.errors import Conflict, Forbidden, InvalidInput
 from app.forms import validate_submission
 from app.models import Attachment, ProcessInstance, TaskRecord
 from app.models.states import TaskStatus
@@ -45,7 +45,7 @@ from app.services.execution import (
 from app.services.execution.instances import can_work_on, row_locks, task_schema, working_for
 from app.services.execution.workflows import ENGINE, LEAN, EngineRun, StepResult, restore
 from app.services.notify import ladder
-from app.services.records import attachments, audit, documents
+from app.services.records import archive_store, attachments, audit, documents
 
 # the task and its instance in one round trip (a completion needs both)
 _OPEN_OF_INSTANCE = (
@@ -307,7 +307,7 @@ def _completable(
     else:  # to be handed on: detached objects made from one Core row, the session untouched
         found = _detached_task_and_instance(session, task_id)
     if found is None:
-        raise NotFound("任务不存在")
+        raise archive_store.not_found(session, "tasks", task_id, "任务不存在")
     task, instance, open_count = found
     if not can_work_on(actor, task):
         raise Forbidden("无权办理此任务")

@@ -17,14 +17,14 @@ from sqlalchemy.orm import Session
 
 from app import clock
 from app.clocks import ENTERED, Clock, Computed, StartEvent
-from app.errors import Conflict, Forbidden, InvalidInput, NotFound
+from app.errors import Conflict, Forbidden, InvalidInput
 from app.models import Attachment, ProcessInstance, TaskRecord, Timer
 from app.models.states import TaskStatus, TimerStatus
 from app.services.actor import Actor
 from app.services.execution import holidays, instances, projections
 from app.services.identity import org
 from app.services.identity.permissions import Action, may, require
-from app.services.records import attachments, audit
+from app.services.records import archive_store, attachments, audit
 from app.services.uow import unit_of_work
 
 MAX_EXTENSION = 60
@@ -40,7 +40,7 @@ def _timer(
         raise InvalidInput("请填写理由", {"reason": ["此项为必填项"]})
     task = session.get(TaskRecord, task_id)
     if task is None:
-        raise NotFound("任务不存在")
+        raise archive_store.not_found(session, "tasks", task_id, "任务不存在")
     # queue behind the instance's other writers (a message, a timer pass firing this very
     # deadline), then read the task and its timer as they left them
     instances.lock_instance(session, task.instance_id)
@@ -188,7 +188,7 @@ def record_service(
     errors: dict[str, list[str]] = {}
     task = session.get(TaskRecord, task_id)
     if task is None:
-        raise NotFound("任务不存在")
+        raise archive_store.not_found(session, "tasks", task_id, "任务不存在")
     if not may_record_service(actor, task):
         raise Forbidden("无权登记该任务的送达情况")
     day = _served_day(served_on, errors)

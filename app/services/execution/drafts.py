@@ -21,7 +21,7 @@ from app.services.actor import Actor
 from app.services.execution import task_forms
 from app.services.execution.instances import can_work_on, task_schema
 from app.services.identity.permissions import Action, require
-from app.services.records import audit
+from app.services.records import archive_store, audit
 from app.services.uow import unit_of_work
 
 MAX_DRAFT_BYTES = 64 * 1024
@@ -56,7 +56,9 @@ def shape_problems(schema: dict[str, Any], data: Any) -> dict[str, list[str]]:
 def _draftable(session: Session, actor: Actor, task_id: int) -> TaskRecord:
     require(actor.role, Action.WORK)
     task = session.get(TaskRecord, task_id)
-    if task is None or not can_work_on(actor, task):
+    if task is None:
+        raise archive_store.not_found(session, "tasks", task_id, "任务不存在或无权办理")
+    if not can_work_on(actor, task):
         raise NotFound("任务不存在或无权办理")
     if task.status != TaskStatus.OPEN:
         raise Conflict("任务已办结，草稿不再保存")
@@ -90,7 +92,9 @@ def save(session: Session, actor: Actor, task_id: int, data: Any) -> TaskDraft:
 def mine(session: Session, actor: Actor, task_id: int) -> TaskDraft | None:
     """The actor's draft of a task they may work on (None when there is none)."""
     task = session.get(TaskRecord, task_id)
-    if task is None or not can_work_on(actor, task):
+    if task is None:
+        raise archive_store.not_found(session, "tasks", task_id, "任务不存在或无权办理")
+    if not can_work_on(actor, task):
         raise NotFound("任务不存在或无权办理")
     return session.scalar(
         select(TaskDraft).where(TaskDraft.task_id == task_id, TaskDraft.user_id == actor.user_id)

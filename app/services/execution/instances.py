@@ -32,7 +32,7 @@ from app.services.execution.workflows import (
     restore,
 )
 from app.services.identity.permissions import Action, may
-from app.services.records import audit
+from app.services.records import archive_store, audit
 
 
 def start(
@@ -122,7 +122,9 @@ MAY_VIEW_ANY_TASK = {"auditor", "center", "bureau", "bureau_head", "leader", "ad
 
 def open_task_for(session: Session, actor: Actor, task_id: int) -> TaskRecord:
     task = session.get(TaskRecord, task_id)
-    if task is None or not (can_work_on(actor, task) or actor.role in MAY_VIEW_ANY_TASK):
+    if task is None:
+        raise archive_store.not_found(session, "tasks", task_id, "任务不存在或无权查看")
+    if not (can_work_on(actor, task) or actor.role in MAY_VIEW_ANY_TASK):
         raise NotFound("任务不存在或无权查看")
     return task
 
@@ -332,5 +334,6 @@ def cancel_instance(session: Session, actor: Actor | str, instance_id: int, reas
 def instance_for(session: Session, instance_id: int) -> ProcessInstance:
     instance = session.get(ProcessInstance, instance_id)
     if instance is None:
-        raise NotFound(f"流程实例不存在：{instance_id}")
+        message = f"流程实例不存在：{instance_id}"
+        raise archive_store.not_found(session, "process_instances", instance_id, message)
     return instance

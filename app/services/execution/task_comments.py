@@ -15,7 +15,7 @@ from app.models import ProcessInstance, TaskComment, TaskRecord
 from app.services.actor import Actor
 from app.services.identity import access
 from app.services.identity.permissions import Action, require
-from app.services.records import audit
+from app.services.records import archive_store, audit
 from app.services.reporting.queries import can_see_instance
 from app.services.uow import unit_of_work
 
@@ -25,10 +25,11 @@ MAX_COMMENT = 2000
 def _readable_task(session: Session, actor: Actor, task_id: int) -> TaskRecord:
     """The task, when the actor may read what it holds; 404 alike for missing and hidden."""
     task = session.get(TaskRecord, task_id)
-    instance = session.get(ProcessInstance, task.instance_id) if task is not None else None
+    if task is None:
+        raise archive_store.not_found(session, "tasks", task_id, "任务不存在或无权查看")
+    instance = session.get(ProcessInstance, task.instance_id)
     if (
-        task is None
-        or instance is None
+        instance is None
         or not can_see_instance(session, actor, instance)
         or not access.may_read_task(session, actor, task)
     ):

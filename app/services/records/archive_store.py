@@ -21,6 +21,7 @@ from sqlalchemy import Column, Connection, Index, MetaData, Table, exists, inspe
 from sqlalchemy.orm import Session
 from sqlalchemy.schema import CreateColumn
 
+from app.errors import Archived, NotFound, ServiceError
 from app.models import Base
 
 SCHEMA = "archive"
@@ -113,3 +114,17 @@ def archive_first(session: Session) -> Iterator[None]:
     finally:
         for name in MOVED:
             connection.exec_driver_sql(f'DROP VIEW IF EXISTS temp."{name}"')
+
+
+def not_found(session: Session, name: str, row_id: int, message: str) -> ServiceError:
+    """The error for row ``row_id`` of ``name`` missing from the main tables: that it is
+    archived and read only, when the archive holds it; else ``NotFound(message)``."""
+    if not holds(session, name, row_id):
+        return NotFound(message)
+    if name == "tasks":
+        table = TABLES["tasks"]
+        instance_id = session.scalar(select(table.c.instance_id).where(table.c.id == row_id))
+        return Archived(
+            f"该任务所在的流程实例 #{instance_id} 已归档：只能在流程实例页查阅，不能再办理"
+        )
+    return Archived(f"流程实例 #{row_id} 已归档：只能查阅，不能再办理")

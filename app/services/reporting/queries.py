@@ -15,6 +15,7 @@ from app.errors import NotFound
 from app.models import (
     Attachment,
     AuditEvent,
+    Base,
     Case,
     CourtMessage,
     Document,
@@ -30,6 +31,7 @@ from app.services.actor import Actor
 from app.services.execution import holidays
 from app.services.identity import access
 from app.services.identity.permissions import Action, may
+from app.services.records import archive_store
 
 
 def sees_everything(actor: Actor) -> bool:
@@ -185,6 +187,7 @@ class InstanceView:
     # what the actor may not read, by the key an audit event names it with: task_id,
     # document_id, attachment_id -> ids
     hidden: dict[str, frozenset[int]] = field(default_factory=dict)
+    archived: bool = False  # read from the archive (已归档): read only
 
     def data_of(self, task: TaskRecord) -> dict[str, Any] | None:
         return task.data if task.id in self.readable else None
@@ -201,6 +204,22 @@ class InstanceView:
 
 
 def instance_view(session: Session, actor: Actor, instance_id: int) -> InstanceView:
+    """The instance as the actor may read it, from the main tables or else the archive."""
+    if archived(session, ProcessInstance, instance_id):
+        with archive_store.archive_first(session):
+            view = _instance_view(session, actor, instance_id)
+        view.archived = True
+        return view
+    return _instance_view(session, actor, instance_id)
+
+
+def archived(session: Session, model: type[Base], row_id: int) -> bool:
+    """Row ``row_id`` of ``model`` is not in the main tables but in the archive."""
+    name = model.__tablename__
+    return session.get(model, row_id) is None and archive_store.holds(session, name, row_id)
+
+
+def _instance_view(session: Session, actor: Actor, instance_id: int) -> InstanceView:
     instance = session.get(ProcessInstance, instance_id)
     if instance is None or not can_see_instance(session, actor, instance):
         raise NotFound("流程实例不存在或无权查看")
@@ -269,6 +288,14 @@ def _task_readable(session: Session, actor: Actor, task_id: int | None) -> bool:
 
 
 def document_for(session: Session, actor: Actor, document_id: int) -> Document:
+    """The document if the actor may read it (an archived one too)."""
+    if archived(session, Document, document_id):
+        with archive_store.archive_first(session):
+            return _document_for(session, actor, document_id)
+    return _document_for(session, actor, document_id)
+
+
+def _document_for(session: Session, actor: Actor, document_id: int) -> Document:
     doc = session.get(Document, document_id)
     if doc is None:
         raise NotFound("文书不存在或无权查看")
@@ -283,6 +310,14 @@ def document_for(session: Session, actor: Actor, document_id: int) -> Document:
 
 
 def attachment_for(session: Session, actor: Actor, attachment_id: int) -> Attachment:
+    """The attachment's row if the actor may read it (an archived one too: its file stays)."""
+    if archived(session, Attachment, attachment_id):
+        with archive_store.archive_first(session):
+            return _attachment_for(session, actor, attachment_id)
+    return _attachment_for(session, actor, attachment_id)
+
+
+def _attachment_for(session: Session, actor: Actor, attachment_id: int) -> Attachment:
     row = session.get(Attachment, attachment_id)
     if row is None:
         raise NotFound("附件不存在或无权查看")

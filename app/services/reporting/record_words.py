@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from app.models import AuditEvent, Case, Notification, ProcessInstance, TaskRecord
 from app.services.execution.workflows import pinned_definition
+from app.services.records import archive_store
 from app.services.reporting import inspection, labels, task_context, wording
 
 
@@ -29,6 +30,13 @@ class InstanceWords:
 
 
 def instance_words(session: Session, found: inspection.Inspection) -> InstanceWords:
+    if found.view.archived:  # its tasks' forms and names are in the archive
+        with archive_store.archive_first(session):
+            return _instance_words(session, found)
+    return _instance_words(session, found)
+
+
+def _instance_words(session: Session, found: inspection.Inspection) -> InstanceWords:
     view = found.view
     definition = pinned_definition(session, view.instance)
     words = InstanceWords()

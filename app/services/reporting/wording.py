@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from app.models import AuditEvent, CourtMessage, TaskRecord, Unit, User
 from app.services.court.messages import NAMES as MESSAGE_NAMES
 from app.services.identity import org
+from app.services.records import archive_store
 from app.services.reporting.labels import plain
 
 SYSTEM_NAMES = {"system": "系统", "": "系统"}
@@ -31,6 +32,8 @@ ACTIONS = {
     "incident.retry": "故障重试，流程继续",
     "incident.correct": "更正故障实例的数据（待重试）",
     "instance.cancel": "撤销流程",
+    "instance.archive": "归档流程",
+    "case.archive": "归档案件",
     "instance.started_by_task": "办结后启动流程",
     "task.complete": "提交任务",
     "task.claim": "认领任务",
@@ -242,6 +245,8 @@ SENTENCES: dict[str, Sentence] = {
     "message.send": lambda who, d, w: f"本流程发出消息“{d.get('name', '')}”，{_reached(d)}",
     "instance.start": lambda who, d, w: f"{who}启动了本流程",
     "instance.cancel": lambda who, d, w: f"{who}撤销了本流程{_reason(d)}",
+    "instance.archive": lambda who, d, w: f"{who}将本流程移入归档库（只能查阅，不能再办理）",
+    "case.archive": lambda who, d, w: f"{who}将案件 {d.get('case_no', '')} 移入归档库",
     "instance.complete": lambda who, d, w: "流程办结",
     "instance.error": lambda who, d, w: "流程运行出错，已通知流程管理员",
     "instance.incident": lambda who, d, w: (
@@ -296,8 +301,12 @@ def task_names(session: Session, events: Iterable[AuditEvent]) -> dict[int, str]
     ids = {e.detail["task_id"] for e in events if isinstance((e.detail or {}).get("task_id"), int)}
     if not ids:
         return {}
-    rows = session.execute(select(TaskRecord.id, TaskRecord.name).where(TaskRecord.id.in_(ids)))
-    return {row.id: row.name for row in rows}
+    query = select(TaskRecord.id, TaskRecord.name).where(TaskRecord.id.in_(ids))
+    names = {row.id: row.name for row in session.execute(query)}
+    if len(names) < len(ids) and archive_store.ready(session.connection()):
+        with archive_store.archive_first(session):  # tasks of archived instances
+            names.update({row.id: row.name for row in session.execute(query)})
+    return names
 
 
 def unit_names(session: Session) -> dict[str, str]:
