@@ -222,3 +222,30 @@ def test_an_archived_instance_cannot_be_changed_and_says_why(db, history, client
     token = _csrf(client, "/")
     posted = client.post(f"/tasks/{task_id}", data={"csrf_token": token})
     assert posted.status_code == 409 and "已归档" in posted.get_data(as_text=True)
+
+
+def test_the_lists_find_archived_instances_and_cases_when_asked_or_by_their_number(
+    db, history, client
+):
+    from tests.test_web import login
+
+    archiving.run(db, SYSTEM)
+    login(client, "auditor")
+    old = history["old_case"]
+    plain = client.get("/instances").get_data(as_text=True)
+    assert f'data-instance-id="{old}"' not in plain  # the everyday list reads no archive
+    included = client.get("/instances?archived=1").get_data(as_text=True)
+    assert f'data-instance-id="{old}"' in included and "已归档" in included
+    assert f'data-instance-id="{history["recent"]}"' in included  # beside the main ones
+    by_number = client.get("/instances?case_no=（2014）苏0813行诉前1号").get_data(as_text=True)
+    assert f'data-instance-id="{old}"' in by_number
+    found = client.get("/cases?q=（2014）苏0813行诉前1号").get_data(as_text=True)
+    assert "（2014）苏0813行诉前1号" in found and "已归档" in found
+    assert "（2014）苏0813行诉前1号" not in client.get("/cases").get_data(as_text=True)
+    with db.read() as session:
+        table = archive_store.TABLES["cases"]
+        case_id = session.scalar(select(table.c.id))
+    case_page = client.get(f"/cases/{case_id}")
+    assert case_page.status_code == 200
+    text = case_page.get_data(as_text=True)
+    assert "已归档" in text and "制作调处协议并签字确认" in text

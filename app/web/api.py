@@ -323,11 +323,15 @@ def receive_message() -> tuple[Response, int]:
 def search_cases() -> Response:
     _forbid_court()
     with _reading() as session:
-        found = timeline.search(session, _actor(), request.args.get("q", "").strip())
+        archived = request.args.get("archived", "") in {"1", "true"}
+        found = timeline.search(
+            session, _actor(), request.args.get("q", "").strip(), archived=archived
+        )
         result = [
             {"id": c.id, "case_no": c.case_no, "plaintiff": c.plaintiff,
-             "agency_unit": c.agency.code, "subject": c.subject, "outcome": c.outcome}
-            for c in found
+             "agency_unit": c.agency.code, "subject": c.subject, "outcome": c.outcome,
+             "archived": in_archive}
+            for c, in_archive in found
         ]  # fmt: skip
     return jsonify(result)
 

@@ -25,13 +25,15 @@ bp = Blueprint("cases", __name__)
 @login_required
 def case_list() -> tuple[str, int]:
     q = request.args.get("q", "").strip()
+    archived = request.args.get("archived", "") in {"1", "on"}
     errors: dict[str, list[str]] = {}
     try:
         with db().read() as session:
-            rows = [(c, None) for c in timeline.search(session, actor(), q, 200)]
+            rows = timeline.search(session, actor(), q, 200, archived=archived)
     except InvalidInput as exc:
         rows, errors = [], exc.errors
-    return render_template("cases.html", rows=rows, q=q, errors=errors), (400 if errors else 200)
+    page = render_template("cases.html", rows=rows, q=q, archived=archived, errors=errors)
+    return page, (400 if errors else 200)
 
 
 @bp.get("/cases/<int:case_id>")
@@ -41,7 +43,8 @@ def case_page(case_id: int) -> str:
         found = timeline.build(session, actor(), case_id)
     me = actor()
     can_start_trial = (
-        found.case.outcome is None
+        not found.archived
+        and found.case.outcome is None
         and may(me.role, Action.START_FOR_CASE)
         and (me.unit_id == found.case.agency_unit_id or me.unit_kind == "center")
         and not any(

@@ -97,7 +97,9 @@ OPERATIONS: dict[tuple[str, str], Schema] = {
     ("get", "/cases"): {
         "x-endpoint": "api.search_cases", "summary": "按案号、当事人或单位查找案件",
         "parameters": [_query("q", {"type": "string", "maxLength": 200},
-                              "案号（全角、半角括号或数字均可）、当事人、单位名称或单位代码")],
+                              "案号（全角、半角括号或数字均可）、当事人、单位名称或单位代码"),
+                       _query("archived", {"type": "string", "enum": ["", "0", "1", "true"]},
+                              "1：也查找归档库中的案件（主库没有结果时自动查找）")],
         "responses": _responses({200: _json({"type": "array", "items": _ref("Case")})}),
     },
     ("get", "/cases/{case_id}"): {

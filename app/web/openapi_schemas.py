@@ -86,13 +86,13 @@ SCHEMAS: dict[str, Schema] = {
     ),
     "Case": _obj(
         {"id": INT, "case_no": STR, "plaintiff": STR, "agency_unit": STR, "subject": STR,
-         "outcome": _nullable("string")}
+         "outcome": _nullable("string"), "archived": BOOL}
     ),
     "CaseTimeline": _obj(
         {
             "id": INT, "case_no": STR, "plaintiff": STR, "agency_unit": STR, "subject": STR,
             "court": STR, "outcome": _nullable("string"), "outcome_on": _nullable("string"),
-            "defendants": {}, "losing_units": {},
+            "defendants": {}, "losing_units": {}, "archived": BOOL,
             "instances": {"type": "array", "items": _obj(
                 {"id": INT, "process_id": STR, "name": STR, "version": INT, "status": STR}
             )},

@@ -19,6 +19,7 @@ from app.models.states import INSTANCE_STATUS_LABELS, TaskStatus, TimerStatus
 from app.services.actor import Actor
 from app.services.execution import holidays
 from app.services.execution.instances import ENGINE
+from app.services.records import archive_store
 from app.services.reporting import queries
 
 PAGE_SIZE = 50
@@ -38,6 +39,7 @@ class InstanceFilter:
     case_no: str = ""
     started_from: date | None = None
     started_to: date | None = None
+    archived: bool = False  # 含归档: the archive's instances too
 
     @classmethod
     def parse(cls, args: Any) -> InstanceFilter:
@@ -69,6 +71,7 @@ class InstanceFilter:
             case_no=(args.get("case_no") or "").strip(),
             started_from=started_from,
             started_to=started_to,
+            archived=(args.get("archived") or "") in {"1", "true", "on"},
         )
 
 
@@ -77,6 +80,7 @@ class InstancePage:
     rows: list[ProcessInstance]
     overdue_ids: set[int]
     next_before: int | None  # keyset cursor: pass as ?before= for the next page
+    archived_ids: set[int] = field(default_factory=set)  # rows read from the archive
 
 
 def _local_midnight_utc(day: date) -> datetime:
@@ -110,8 +114,38 @@ def _cases_numbered(session: Session, text: str) -> list[int]:
 def list_instances(
     session: Session, actor: Actor, flt: InstanceFilter, before: int | None = None
 ) -> InstancePage:
-    """Newest first, keyset-paged by id so page N costs the same as page 1."""
+    """Newest first, keyset-paged by id so page N costs the same as page 1. The archive is
+    read when asked (``flt.archived``), or when a case number names no case of the main
+    tables (an auditor looking a case up needs not know it was archived)."""
     now = clock.now()
+    numbered = _cases_numbered(session, flt.case_no) if flt.case_no else None
+    rows = _newest(session, actor, flt, before, now, numbered)
+    archived: list[ProcessInstance] = []
+    if (flt.archived or numbered == []) and archive_store.ready(session.connection()):
+        with archive_store.archive_first(session):
+            numbered = _cases_numbered(session, flt.case_no) if flt.case_no else None
+            archived = _newest(session, actor, flt, before, now, numbered)
+    if archived:
+        rows = sorted(rows + archived, key=lambda r: r.id, reverse=True)
+    more = len(rows) > PAGE_SIZE
+    rows = rows[:PAGE_SIZE]
+    ids = [r.id for r in rows]
+    overdue = (
+        set(session.scalars(_overdue_ids(now).where(TaskRecord.instance_id.in_(ids))))
+        if ids
+        else set()
+    )
+    return InstancePage(
+        rows, overdue, rows[-1].id if more and rows else None, {r.id for r in archived} & set(ids)
+    )
+
+
+def _newest(
+    session: Session, actor: Actor, flt: InstanceFilter, before: int | None, now: datetime,
+    numbered: list[int] | None,
+) -> list[ProcessInstance]:  # fmt: skip
+    """One page (and one more row) of the instances matching ``flt`` (of the cases
+    ``numbered``, given a case number), newest first."""
     stmt = select(ProcessInstance).order_by(ProcessInstance.id.desc()).limit(PAGE_SIZE + 1)
     if not queries.sees_everything(actor):
         stmt = stmt.where(ProcessInstance.unit_id == actor.unit_id)
@@ -128,23 +162,14 @@ def list_instances(
         # list, a district with few overdue instances had every instance walked to find them
         overdue_now = set(session.scalars(_overdue_ids(now)))
         stmt = stmt.where(ProcessInstance.id.in_(sorted(overdue_now)))
-    if flt.case_no:
-        stmt = stmt.where(ProcessInstance.case_id.in_(_cases_numbered(session, flt.case_no)))
+    if numbered is not None:
+        stmt = stmt.where(ProcessInstance.case_id.in_(numbered))
     if flt.started_from:
         stmt = stmt.where(ProcessInstance.started_at >= _local_midnight_utc(flt.started_from))
     if flt.started_to:
         end = _local_midnight_utc(flt.started_to + timedelta(days=1))
         stmt = stmt.where(ProcessInstance.started_at < end)
-    rows = list(session.scalars(stmt))
-    more = len(rows) > PAGE_SIZE
-    rows = rows[:PAGE_SIZE]
-    ids = [r.id for r in rows]
-    overdue = (
-        set(session.scalars(_overdue_ids(now).where(TaskRecord.instance_id.in_(ids))))
-        if ids
-        else set()
-    )
-    return InstancePage(rows, overdue, rows[-1].id if more and rows else None)
+    return list(session.scalars(stmt))
 
 
 def process_choices(session: Session) -> list[tuple[str, str]]:

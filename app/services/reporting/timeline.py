@@ -16,6 +16,7 @@ from app.services.actor import Actor
 from app.services.court.messages import NAMES
 from app.services.identity import access
 from app.services.identity.permissions import Action, may
+from app.services.records import archive_store
 from app.services.reporting import inspection, queries, wording
 
 
@@ -40,6 +41,7 @@ class CaseTimeline:
     instances: list[ProcessInstance]
     entries: list[Entry]
     states: dict[int, dict[str, str]] = field(default_factory=dict)  # instance -> element states
+    archived: bool = False  # read from the archive (已归档): read only
 
 
 def visible_case(session: Session, actor: Actor, case_id: int) -> Case:
@@ -59,6 +61,16 @@ def _unit_ids(session: Session, case: Case) -> set[int]:
 
 
 def build(session: Session, actor: Actor, case_id: int) -> CaseTimeline:
+    """The case's timeline, from the main tables or else the archive."""
+    if queries.archived(session, Case, case_id):
+        with archive_store.archive_first(session):
+            found = _build(session, actor, case_id)
+        found.archived = True
+        return found
+    return _build(session, actor, case_id)
+
+
+def _build(session: Session, actor: Actor, case_id: int) -> CaseTimeline:
     case = visible_case(session, actor, case_id)
     now = clock.now()
     instances = list(
@@ -161,6 +173,7 @@ def timeline_json(timeline: CaseTimeline) -> dict[str, Any]:
         "outcome_on": case.outcome_on,
         "defendants": case.defendants,
         "losing_units": case.losing_units,
+        "archived": timeline.archived,
         "instances": [
             {
                 "id": i.id,
@@ -187,11 +200,24 @@ def timeline_json(timeline: CaseTimeline) -> dict[str, Any]:
 MAX_SEARCH = 200  # the longest column searched (plaintiff, unit name)
 
 
-def search(session: Session, actor: Actor, q: str, limit: int = 50) -> list[Case]:
-    """Cases whose number, plaintiff or unit matches ``q`` (a lookalike case number too)."""
+def search(
+    session: Session, actor: Actor, q: str, limit: int = 50, *, archived: bool = False
+) -> list[tuple[Case, bool]]:
+    """Cases whose number, plaintiff or unit matches ``q`` (a lookalike case number too), each
+    with whether it is archived: the archive's too when ``archived``, or when the main tables
+    have no match for ``q``."""
     problem = inputs.text_problem(q, MAX_SEARCH)
     if problem:
         raise InvalidInput(f"查询内容有误：{problem}", {"q": [problem]})
+    found = [(case, False) for case in _search(session, actor, q, limit)]
+    if (archived or (q and not found)) and archive_store.ready(session.connection()):
+        with archive_store.archive_first(session):
+            found += [(case, True) for case in _search(session, actor, q, limit)]
+        found = sorted(found, key=lambda item: item[0].id, reverse=True)[:limit]
+    return found
+
+
+def _search(session: Session, actor: Actor, q: str, limit: int) -> list[Case]:
     stmt = select(Case).join(Unit, Unit.id == Case.agency_unit_id).order_by(Case.id.desc())
     if q:
         like, number = f"%{q}%", f"%{case_numbers.normalize(q)}%"
