@@ -2,7 +2,8 @@
 checkpoints in one archive, checked whole before a restore replaces anything.
 
 The archive is a tar file: ``huajie.sqlite3`` (a consistent online copy by SQLite's backup
-API), ``attachments/<name>`` (the files the copy refers to), ``audit-checkpoints.jsonl`` and
+API), ``huajie.archive.sqlite3`` (the archived instances' file, ``app/db.py``, when there is
+one), ``attachments/<name>`` (the files the copy refers to), ``audit-checkpoints.jsonl`` and
 ``manifest.json`` (format, schema revision, the chain's length, and the size and sha256 of every
 other member). The audit key is not in it: a backup must not carry what proves it authentic;
 the key is kept apart (docs/operations.md). For PostgreSQL, ``pg_dump`` with the same files.
@@ -30,11 +31,13 @@ from sqlalchemy.engine import make_url
 from app import clock
 from app.anchor import LOG_FILE_NAME, Anchor, AnchorError, CheckpointLog
 from app.config import Settings
+from app.db import archive_file
 
 FORMAT = "huajie-backup"
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
 DATABASE = "huajie.sqlite3"
+ARCHIVE_DATABASE = "huajie.archive.sqlite3"  # the archive (归档), when there is one
 ATTACHMENTS = "attachments"
 _ATTACHMENT_NAME = re.compile(r"^attachments/[0-9a-f]{32}$")
 KEY_NOTE = (
@@ -100,6 +103,27 @@ def _database_facts(path: Path) -> tuple[str, int, list[str]]:
     return revision, events, names
 
 
+def _archived_attachments(path: Path) -> list[str]:
+    """The file names of the archive's attachment rows (none before the first archiving)."""
+    with closing(sqlite3.connect(path)) as copy:
+        tables = {r[0] for r in copy.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        if "attachments" not in tables:
+            return []
+        return [r[0] for r in copy.execute("SELECT storage_name FROM attachments")]
+
+
+def _copy_archive(settings: Settings, work: Path) -> Path | None:
+    """The archive's consistent copy, taken after the database's: rows archived meanwhile are
+    in one copy or both (the archive gets a row before the database loses it), never neither."""
+    live = Path(archive_file(settings.database_url))
+    if not live.exists():
+        return None
+    copy = work / ARCHIVE_DATABASE
+    with closing(sqlite3.connect(live)) as source, closing(sqlite3.connect(copy)) as dest:
+        source.backup(dest)
+    return copy
+
+
 def backup(settings: Settings, target: Path) -> Archived:
     """Write the archive to ``target`` (while the app keeps running)."""
     database = _sqlite_path(settings.database_url)
@@ -116,11 +140,16 @@ def backup(settings: Settings, target: Path) -> Archived:
         with closing(sqlite3.connect(database)) as source, closing(sqlite3.connect(copy)) as dest:
             source.backup(dest)
         revision, events, names = _database_facts(copy)
+        archived = _copy_archive(settings, work)
+        if archived is not None:
+            names = sorted(set(names) | set(_archived_attachments(archived)))
         members: dict[str, Any] = {}
         partial = work / "archive.tar"
         fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "wb") as raw, tarfile.open(fileobj=raw, mode="w") as archive:
             _add(archive, copy, DATABASE, members)
+            if archived is not None:
+                _add(archive, archived, ARCHIVE_DATABASE, members)
             if checkpoints.exists():
                 _add(archive, checkpoints, LOG_FILE_NAME, members)
             # the files the copy refers to: each was written before its row was committed
@@ -176,6 +205,8 @@ def staged(settings: Settings, source: Path) -> Iterator[Staged]:
         manifest = _unpack(source, folder, problems)
         if manifest is not None and not problems:
             _check_database(settings, folder / DATABASE, manifest, problems)
+            if (folder / ARCHIVE_DATABASE).exists():
+                _check_archive(folder / ARCHIVE_DATABASE, problems)
             _check_key(settings, folder / LOG_FILE_NAME, problems)
         if problems:
             listed = "\n".join(f"  - {p}" for p in problems)
@@ -196,7 +227,8 @@ def _unpack(source: Path, folder: Path, problems: list[str]) -> dict[str, Any] |
             for member in archive:
                 name = member.name
                 if not member.isfile() or not (
-                    name in (DATABASE, LOG_FILE_NAME, MANIFEST) or _ATTACHMENT_NAME.match(name)
+                    name in (DATABASE, ARCHIVE_DATABASE, LOG_FILE_NAME, MANIFEST)
+                    or _ATTACHMENT_NAME.match(name)
                 ):
                     problems.append(f"归档中有不属于化解备份的成员：{name}")
                     continue
@@ -293,6 +325,17 @@ def _check_database(
         problems.append(f"备份的数据库结构版本 {revision} 不为此版本的化解所知（来自更新的版本？）")
 
 
+def _check_archive(path: Path, problems: list[str]) -> None:
+    try:
+        with closing(sqlite3.connect(path)) as check:
+            healthy = check.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    except sqlite3.DatabaseError as exc:
+        problems.append(f"备份中的归档库无法打开：{exc}")
+        return
+    if not healthy:
+        problems.append("备份中的归档库已损坏（integrity_check 未通过）")
+
+
 def _check_key(settings: Settings, checkpoints: Path, problems: list[str]) -> None:
     """The key in place must be the one that signed the archive's checkpoints: restoring
     without it would leave a chain nobody can verify or extend."""
@@ -337,6 +380,15 @@ def restore(settings: Settings, source: Path) -> dict[str, Any]:
             with (
                 closing(sqlite3.connect(archive.database)) as source_db,
                 closing(sqlite3.connect(database)) as target,
+            ):
+                source_db.backup(target)
+            # the archive as it was backed up; empty when the backup had none
+            staged_archive = archive.folder / ARCHIVE_DATABASE
+            with (
+                closing(
+                    sqlite3.connect(staged_archive if staged_archive.exists() else ":memory:")
+                ) as source_db,
+                closing(sqlite3.connect(archive_file(settings.database_url))) as target,
             ):
                 source_db.backup(target)
         except BaseException:

@@ -249,3 +249,18 @@ def test_the_lists_find_archived_instances_and_cases_when_asked_or_by_their_numb
     assert case_page.status_code == 200
     text = case_page.get_data(as_text=True)
     assert "已归档" in text and "制作调处协议并签字确认" in text
+
+
+def test_an_archived_case_number_is_not_registered_again_nor_sent_messages(db, history):
+    from app.errors import Archived
+    from app.services.court import messages
+
+    archiving.run(db, SYSTEM)
+    with pytest.raises(Archived, match="已归档"):
+        register(db, court_case_no="（2014）苏0813行诉前1号")
+    court = actor(db, "court")
+    judgment = {"outcome": "胜诉", "effective_on": "2016-01-05"}
+    body = {"name": "judgment", "case_no": "（2014）苏0813行诉前1号",
+            "idempotency_key": "late", "payload": judgment}  # fmt: skip
+    with pytest.raises(Archived, match="已归档"):
+        messages.receive(db, court, body)

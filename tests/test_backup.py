@@ -205,3 +205,43 @@ def test_backup_on_postgresql_says_to_use_pg_dump(settings, tmp_path, monkeypatc
     result = CliRunner().invoke(main, ["backup", str(tmp_path / "b.tar")])
     assert result.exit_code == 2 and "pg_dump" in result.output
     assert not (tmp_path / "b.tar").exists()
+
+
+def test_the_archive_and_its_attachment_files_are_backed_up_and_restored(
+    app, db, settings, tmp_path, monkeypatch, backups, clock
+):
+    from app.models import Attachment
+    from app.services import district_settings
+    from app.services.execution import instances
+    from app.services.records import archiving
+
+    clock.set("2014-03-03T09:00:00+08:00")
+    archived_id = _upload_and_use(app)
+    with db.write() as session:
+        row = session.get(Attachment, archived_id)
+        assert instances.cancel_instance(session, SYSTEM, row.instance_id, "测试撤销")
+    clock.set("2026-03-03T09:00:00+08:00")
+    _upload_and_use(app)  # this year's work keeps the newest rows
+    district_settings.change(db, SYSTEM, "archive_after_years", 10)
+    assert archiving.run(db, SYSTEM).instances == 1
+    archive = backups / "with-archive.tar"
+    _backup(archive)
+    with tarfile.open(archive) as tar:
+        assert "huajie.archive.sqlite3" in tar.getnames()
+    db.dispose()
+
+    fresh = tmp_path / "new-machine"
+    fresh.mkdir()
+    shutil.copyfile(settings.audit_key_file, fresh / KEY_FILE_NAME)
+    monkeypatch.setenv("HUAJIE_DATA", str(fresh))
+    result = _restore(archive)
+    assert result.exit_code == 0, result.output
+    restored = create_app(Settings.from_env())
+    restored.config.update(TESTING=True)
+    with restored.extensions["huajie.db"].write() as session:
+        token = org.create_token(session, SYSTEM, "gtzy")
+    download = restored.test_client().get(f"/api/v1/attachments/{archived_id}", headers=_h(token))
+    assert download.status_code == 200 and download.data == PDF
+    deep = CliRunner().invoke(main, ["audit", "verify", "--deep"], catch_exceptions=False)
+    assert deep.exit_code == 0, deep.output
+    restored.extensions["huajie.db"].dispose()

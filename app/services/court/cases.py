@@ -16,7 +16,7 @@ from app.services.actor import Actor
 from app.services.design import routing
 from app.services.execution import routes
 from app.services.identity.permissions import Action, may, require
-from app.services.records import audit
+from app.services.records import archive_store, audit
 from app.services.uow import unit_of_work
 
 CASE_FIELDS = {
@@ -85,6 +85,7 @@ def register(session: Session, actor: Actor, payload: dict[str, Any]) -> Registe
     fields, agency = check(session, payload)
     if session.scalar(select(Case).where(Case.case_no == fields["court_case_no"])):
         raise Conflict(f"案号已登记：{fields['court_case_no']}")
+    archive_store.refuse_archived_case_no(session, fields["court_case_no"])
     received_on = fields.get("received_on") or clock.local_now().date().isoformat()
     case = Case(
         case_no=fields["court_case_no"],

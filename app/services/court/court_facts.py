@@ -17,6 +17,7 @@ from app.models import Case, CourtMessage, ProcessInstance, Unit
 from app.models.states import InstanceStatus
 from app.services.actor import Actor
 from app.services.execution import instances, routes
+from app.services.records import archive_store
 
 MAX_TEXT = 2000
 MAX_UNITS = 50
@@ -143,6 +144,7 @@ def case_id(session: Session, case_no: str) -> int | None:
 def find_case(session: Session, case_no: str) -> Case:
     case = session.scalar(select(Case).where(Case.case_no == case_no))
     if case is None:
+        archive_store.refuse_archived_case_no(session, case_no)
         raise NotFound(f"案号不存在：{case_no}")
     return case
 

@@ -22,7 +22,7 @@ from app.models import Case, CourtMessage, Unit
 from app.services.actor import Actor
 from app.services.court import court_facts, judgments
 from app.services.identity.permissions import Action, require
-from app.services.records import audit
+from app.services.records import archive_store, audit
 from app.services.uow import unit_of_work
 
 NAMES = {
@@ -108,6 +108,7 @@ def _pre_filing_notice(
         payload, "received_on", errors, required=False, past=True, not_before=since
     )
     if case is None:  # a new case: the notice carries what the case needs
+        archive_store.refuse_archived_case_no(session, case_no)
         fields = {
             n: court_facts.text(payload, n, errors)
             for n in ("plaintiff", "agency_unit", "subject", "court")

@@ -30,7 +30,7 @@ from app.services.court import court_facts, losses
 from app.services.execution import routes
 from app.services.identity import org
 from app.services.identity.permissions import Action, require
-from app.services.records import audit
+from app.services.records import archive_store, audit
 from app.services.uow import unit_of_work
 
 OUTCOMES = ["维持", "驳回", "撤销", "变更", "确认违法", "责令履行"]
@@ -84,6 +84,7 @@ def record(session: Session, actor: Actor, payload: Any) -> Recorded:
     assert unit is not None
     if session.scalar(select(Case.id).where(Case.case_no == decision_no)) is not None:
         raise Conflict(f"该文号已登记：{decision_no}")
+    archive_store.refuse_archived_case_no(session, decision_no)
     corrected = outcome in CORRECTED
     case = Case(
         kind=RECONSIDERATION, case_no=decision_no, plaintiff=applicant, agency_unit_id=unit.id,

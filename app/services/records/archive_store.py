@@ -128,3 +128,14 @@ def not_found(session: Session, name: str, row_id: int, message: str) -> Service
             f"该任务所在的流程实例 #{instance_id} 已归档：只能在流程实例页查阅，不能再办理"
         )
     return Archived(f"流程实例 #{row_id} 已归档：只能查阅，不能再办理")
+
+
+def refuse_archived_case_no(session: Session, case_no: str) -> None:
+    """A new case may not take the number of an archived one: the auditor reads one case under
+    one number (the archived case is read, never reopened)."""
+    connection = session.connection()
+    if not ready(connection):
+        return
+    table = TABLES["cases"]
+    if session.scalar(select(exists().where(table.c.case_no == case_no))):
+        raise Archived(f"案号 {case_no} 的案件已归档：只能查阅，不能再登记或接收新的消息")
