@@ -16,6 +16,7 @@ def init(demo: bool) -> None:
     from app.migrate import upgrade
     from app.services.actor import SYSTEM
     from app.services.design import definitions
+    from app.services.records import archive_store
 
     settings = Settings.from_env()
     use_routing(settings)
@@ -23,6 +24,8 @@ def init(demo: bool) -> None:
     db = open_db(settings)
     try:
         with db.write() as session:
+            if archive_store.ready(session.connection()):  # the columns a newer model added
+                archive_store.ensure(session.connection())
             if demo:
                 from app.demo import seed
 

@@ -31,7 +31,7 @@ MOVED = (
     "incidents", "documents", "attachments", "tasks", "process_instances", "court_messages",
     "cases",
 )  # fmt: skip
-_LOOKUP_COLUMNS = ("instance_id", "case_id", "task_id", "task_record_id", "case_no")
+_LOOKUP_COLUMNS = ("instance_id", "case_id", "task_id", "task_record_id", "case_no", "unit_id")
 
 ARCHIVE = MetaData(schema=SCHEMA)
 

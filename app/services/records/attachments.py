@@ -19,7 +19,7 @@ from app.errors import InvalidInput, NotFound
 from app.models import Attachment, Unit
 from app.services import district_settings
 from app.services.actor import Actor
-from app.services.records import archives
+from app.services.records import archive_store, archives
 from app.services.uow import unit_of_work
 
 MAX_BYTES = 20 * 1024 * 1024  # a file
@@ -137,14 +137,21 @@ def _check_quota(session: Session, actor: Actor, upload: Upload, field: str) -> 
         session.execute(select(Unit.id).where(Unit.id == actor.unit_id).with_for_update())
     quota_mb = district_settings.get(session, ATTACHMENT_QUOTA_MB)
     limit = quota_mb * 1024 * 1024
-    used = session.scalar(
-        select(func.coalesce(func.sum(Attachment.size), 0)).where(
-            Attachment.unit_id == actor.unit_id
+    used = int(
+        session.scalar(
+            select(func.coalesce(func.sum(Attachment.size), 0)).where(
+                Attachment.unit_id == actor.unit_id
+            )
         )
+        or 0
     )
-    if int(used or 0) + len(upload.content) > limit:
+    if archive_store.ready(session.connection()):  # archived rows' files are still on disk
+        archived = archive_store.TABLES["attachments"]
+        total = func.coalesce(func.sum(archived.c.size), 0)
+        used += int(session.scalar(select(total).where(archived.c.unit_id == actor.unit_id)) or 0)
+    if used + len(upload.content) > limit:
         message = (
-            f"本单位附件已达上限 {quota_mb} MiB（已用 {_mib(int(used or 0))} MiB），"
+            f"本单位附件已达上限 {quota_mb} MiB（已用 {_mib(used)} MiB），"
             f"无法再上传 {Path(upload.name).name}（{_mib(len(upload.content))} MiB）；"
             "请清理或联系管理员调整附件配额"
         )
