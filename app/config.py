@@ -212,10 +212,12 @@ DIGEST_WORKING_DAYS = DistrictSetting(
 )  # fmt: skip
 
 ARCHIVE_AFTER_YEARS = DistrictSetting(
-    "archive_after_years", 0, {"type": "integer", "minimum": 0, "maximum": 100},
-    int, "办结流程归档年限（年，0 为不归档）",
-    "办结或撤销满此年数的流程实例，连同其案件的全部流程（须都已满年限），"
-    "由 huajie archive run 移入归档库；归档后仍可查阅，不能再办理",
+    "archive_after_years", 0,
+    {"type": "integer", "minimum": 0, "maximum": 100, "not": {"enum": [1, 2]}},
+    int, "办结流程归档年限（年：0 为不归档，否则至少 3 年）",
+    "办结或撤销满此年数的流程实例，连同其案件的全部流程（须都已满年限，案件的登记和裁判也已满），"
+    "由 huajie archive run 移入归档库；归档后仍可查阅，不能再办理。"
+    "至少 3 年：近三年败诉案件数要读到的案件留在主库",
 )  # fmt: skip
 
 CAMUNDA_GROUP_ROLES: DistrictSetting[dict[str, str]] = DistrictSetting(

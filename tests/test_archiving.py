@@ -264,3 +264,35 @@ def test_an_archived_case_number_is_not_registered_again_nor_sent_messages(db, h
             "idempotency_key": "late", "payload": judgment}  # fmt: skip
     with pytest.raises(Archived, match="已归档"):
         messages.receive(db, court, body)
+
+
+def test_a_retention_shorter_than_three_years_is_refused(db, history):
+    for years in (1, 2, -1, 101):
+        with pytest.raises(InvalidInput, match="归档年限"):
+            district_settings.change(db, SYSTEM, "archive_after_years", years)
+    district_settings.change(db, SYSTEM, "archive_after_years", 3)
+
+
+def test_a_case_judged_after_the_cut_off_stays_with_its_instances(db, history):
+    with db.write() as session:
+        case = session.get(Case, _case_of(db, history["old_case"]))
+        case.outcome, case.outcome_on = "撤诉", "2020-05-06"  # recent: read by the statistics
+    assert archiving.run(db, SYSTEM).cases == 0
+    assert history["old_case"] in _main_ids(db)
+
+
+def test_the_command_line_counts_then_moves_and_names_a_bad_day(db, history):
+    from click.testing import CliRunner
+
+    from app.cli import main
+
+    runner = CliRunner()
+    dry = runner.invoke(main, ["archive", "run", "--dry-run"], catch_exceptions=False)
+    assert dry.exit_code == 0 and "可归档：2 个流程实例，1 个案件" in dry.output
+    assert _archived_ids(db) == set()
+    bad = runner.invoke(main, ["archive", "run", "--before", "2015-02-30"])
+    assert bad.exit_code == 2 and "--before" in bad.output
+    done = runner.invoke(main, ["archive", "run"], catch_exceptions=False)
+    assert done.exit_code == 0 and "已归档：2 个流程实例，1 个案件" in done.output
+    assert "process_instances\t2" in done.output
+    assert _archived_ids(db) == {history["old_case"], history["old_alone"]}

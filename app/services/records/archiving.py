@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, CursorResult, and_, delete, exists, func, insert, select
+from sqlalchemy import ColumnElement, CursorResult, and_, delete, exists, func, insert, or_, select
 from sqlalchemy import case as when
 from sqlalchemy.orm import Session
 
@@ -84,6 +84,16 @@ def _moment(day: date) -> datetime:
 
 def _eligible(cutoff: datetime) -> ColumnElement[bool]:
     return and_(ProcessInstance.status.in_(FINISHED), ProcessInstance.ended_at < cutoff)
+
+
+def _case_old_enough(cutoff_on: date) -> tuple[ColumnElement[bool], ...]:
+    """A case registered, and judged if it was, before the cut-off (statistics such as a unit's
+    losses of the last three years read its case row)."""
+    day = cutoff_on.isoformat()
+    return (
+        Case.created_at < _moment(cutoff_on),
+        or_(Case.outcome_on.is_(None), Case.outcome_on < day),
+    )
 
 
 def _newest_owners(session: Session) -> tuple[set[int], set[int]]:
@@ -152,7 +162,10 @@ def next_batch(
     while True:
         case_ids = list(
             session.scalars(
-                select(Case.id).where(Case.id > position.after).order_by(Case.id).limit(size)
+                select(Case.id)
+                .where(Case.id > position.after, *_case_old_enough(cutoff_on))
+                .order_by(Case.id)
+                .limit(size)
             )
         )
         if not case_ids:
