@@ -17,6 +17,7 @@ from app.services.actor import SYSTEM
 from app.services.court import cases
 from app.services.execution import instances, processes
 from app.services.records import archive_store, archiving, verifications
+from app.services.reporting import queries
 from tests.helpers import actor, register, step
 
 pytestmark = pytest.mark.both_databases
@@ -94,7 +95,6 @@ def test_only_whole_cases_and_instances_past_the_retention_move(db, history):
     assert _archived_ids(db) == moved
     assert _main_ids(db) == before - moved  # the split case stays whole in the main tables
     assert report.instances == 2 and report.cases == 1
-    old_case = _case_of  # the case row went with its instance
     with db.read() as session:
         assert session.scalar(
             select(func.count()).select_from(TaskRecord).where(
@@ -106,7 +106,6 @@ def test_only_whole_cases_and_instances_past_the_retention_move(db, history):
         archived_tasks = archive_store.TABLES["tasks"]
         assert session.scalar(select(func.count()).select_from(archived_tasks).where(
             archived_tasks.c.instance_id == history["old_case"])) == 5  # fmt: skip
-    assert old_case
 
 
 def test_a_second_run_moves_nothing_and_a_dry_run_moves_nothing(db, history):
@@ -296,3 +295,33 @@ def test_the_command_line_counts_then_moves_and_names_a_bad_day(db, history):
     assert done.exit_code == 0 and "已归档：2 个流程实例，1 个案件" in done.output
     assert "process_instances\t2" in done.output
     assert _archived_ids(db) == {history["old_case"], history["old_alone"]}
+
+
+def test_an_archive_made_by_an_older_version_gets_the_columns_added_since(db, history):
+    from sqlalchemy import inspect, text
+
+    archiving.run(db, SYSTEM)
+    with db.write() as session:  # as a version without the tasks' claims left it
+        session.execute(text(f"ALTER TABLE {archive_store.SCHEMA}.tasks DROP COLUMN claimed_at"))
+    with db.write() as session:
+        archive_store.ensure(session.connection())
+    with db.read() as session:
+        columns = inspect(session.connection()).get_columns("tasks", schema="archive")
+        assert "claimed_at" in {c["name"] for c in columns}
+        view = queries.instance_view(session, actor(db, "auditor"), history["old_case"])
+        assert view.archived and len(view.tasks) == 5
+
+
+def test_a_new_instance_never_takes_the_number_of_an_archived_one(db, clock):
+    clock.set("2014-03-03T09:00:00+08:00")
+    only = _mediate(db, "（2014）苏0813行诉前9号")  # the newest rows of every table
+    clock.set("2026-06-01T09:00:00+08:00")
+    district_settings.change(db, SYSTEM, "archive_after_years", 10)
+    archiving.run(db, SYSTEM)
+    new = _mediate(db, "（2026）苏0813行诉前9号")
+    assert new != only and not (_archived_ids(db) & _main_ids(db))
+    with db.read() as session:  # its task ids are its own too
+        archived_tasks = archive_store.TABLES["tasks"]
+        if archive_store.ready(session.connection()):
+            old_tasks = set(session.scalars(select(archived_tasks.c.id)))
+            assert not old_tasks & set(session.scalars(select(TaskRecord.id)))
