@@ -35,8 +35,8 @@ def restore(source: Path) -> None:
     """Check an archive made by `huajie backup` whole, then replace the database, attachments
     and checkpoints with it (stop the app first; the audit key must be in place)."""
     from app.backup import BackupError
-    from app.backup import restore as do_restore
     from app.migrate import upgrade
+    from app.restore import restore as do_restore
     from app.services.records import audit as audit_service
     from app.services.records import verifications
 
