@@ -325,3 +325,18 @@ def test_a_new_instance_never_takes_the_number_of_an_archived_one(db, clock):
         if archive_store.ready(session.connection()):
             old_tasks = set(session.scalars(select(archived_tasks.c.id)))
             assert not old_tasks & set(session.scalars(select(TaskRecord.id)))
+
+
+def test_every_row_that_refers_to_an_archived_row_moves_with_it():
+    """A new table referring to tasks, instances or cases must be archived with them (or the
+    move would fail on its foreign key, or leave it pointing at nothing)."""
+    from app.models import Base
+
+    for table in Base.metadata.tables.values():
+        for key in table.foreign_keys:
+            if key.column.table.name in archive_store.MOVED:
+                assert table.name in archive_store.MOVED, (table.name, key.target_fullname)
+    for name in archive_store.MOVED:
+        columns = archive_store.main_table(name).c
+        linked = "instance_id" in columns or name in ("process_instances", "cases")
+        assert linked or name in archiving._BY_TASK or name in archiving._BY_CASE, name
