@@ -27,9 +27,9 @@ from app.models import Base
 SCHEMA = "archive"
 # children before their parents: the order rows leave the main tables
 MOVED = (
-    "task_drafts", "task_comments", "notifications", "ladder_steps", "reminders", "timers",
-    "incidents", "documents", "attachments", "tasks", "process_instances", "court_messages",
-    "cases",
+    "task_drafts", "task_comments", "matter_titles", "notifications", "ladder_steps",
+    "reminders", "timers", "incidents", "documents", "attachments", "tasks",
+    "process_instances", "court_messages", "cases",
 )  # fmt: skip
 _LOOKUP_COLUMNS = ("instance_id", "case_id", "task_id", "task_record_id", "case_no", "unit_id")
 
