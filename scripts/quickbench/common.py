@@ -26,7 +26,6 @@ FORM = {
     "additionalProperties": False,
 }
 FORM_DATA = {"note": "已办"}
-T0 = time.perf_counter()
 
 
 @dataclass(frozen=True)
@@ -52,8 +51,24 @@ MODES = {
 }
 
 
+class RunClock:
+    """Seconds since the run began, after the imports: the progress log's and ``elapsed_s``."""
+
+    def __init__(self) -> None:
+        self.started = time.perf_counter()
+
+    def restart(self) -> None:
+        self.started = time.perf_counter()
+
+    def elapsed_s(self) -> float:
+        return time.perf_counter() - self.started
+
+
+RUN_CLOCK = RunClock()
+
+
 def log(message: str) -> None:
-    print(f"[bench {time.perf_counter() - T0:6.1f}s] {message}", file=sys.stderr, flush=True)
+    print(f"[bench {RUN_CLOCK.elapsed_s():6.1f}s] {message}", file=sys.stderr, flush=True)
 
 
 def rounded(value: float | None, digits: int = 3) -> float | None:

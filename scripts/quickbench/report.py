@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import os
 import platform
-import time
 from importlib.metadata import version
 from typing import Any
 
-from quickbench.common import T0, rounded
+from quickbench.common import RUN_CLOCK, rounded
 
 TARGETS: list[tuple[str, str, float]] = [
     ("service_vs_raw_serialized", ">=", 0.5),
@@ -54,7 +53,7 @@ def final_report(mode: str, chosen: list[str], result: dict[str, Any]) -> dict[s
         "sqlalchemy": version("SQLAlchemy"),
         "cpus": os.cpu_count(),
         "figures": chosen,
-        "elapsed_s": round(time.perf_counter() - T0, 1),
+        "elapsed_s": round(RUN_CLOCK.elapsed_s(), 1),
     }
     out.update({k: rounded(v) if isinstance(v, float) else v for k, v in result.items()})
     out["targets"] = targets(result)
