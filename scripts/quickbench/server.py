@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from benchkit.server import serve
+
 from quickbench.common import FIXED_NOW
 
 
