@@ -9,7 +9,6 @@ request alone, so a slow page cannot take a run's time. The warm request's time 
 
 from __future__ import annotations
 
-import math
 import os
 import re
 import time
@@ -18,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import requests
+from benchkit.stats import percentile
 
 from app.db import Database
 from app.services.actor import SYSTEM, Actor
@@ -32,12 +32,6 @@ LIMIT_MS = 300.0  # every page's p95 (issues 19 and 22)
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 Log = Callable[[str], None]
 Pages = dict[str, tuple[str, str]]  # name -> (username, path); /api/ paths go with a token
-
-
-def percentile(values: list[float], p: float) -> float:
-    """Nearest-rank percentile (p in 0..100)."""
-    ordered = sorted(values)
-    return ordered[max(1, math.ceil(p / 100 * len(ordered))) - 1]
 
 
 class Client:

@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from pagewalk.client import percentile
+from benchkit.stats import percentile
 from sqlalchemy import func, select
 
 from app.db import Database

@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from benchkit.server import free_port, wait_until_serving
 from pagewalk import catalogue, client
 
 from app import clock
@@ -43,8 +44,6 @@ def _present() -> datetime:
 def served(data_dir: Path, database_url: str | None, log_path: Path) -> Iterator[tuple[int, int]]:
     """``huajie serve --workers 3`` (granian) on a free loopback port, the real clock; yields
     the port and the server's process id."""
-    from bench import free_port, wait_until_serving
-
     port = free_port()
     env = _cli_env(data_dir, database_url) | {"PYTHONUNBUFFERED": "1"}
     command = [str(measure.HUAJIE), "serve", "--host", "127.0.0.1", "--port", str(port),
