@@ -57,11 +57,18 @@
   };
   document.addEventListener("DOMContentLoaded", function () {
     if (!window.echarts) { return; }
+    var charts = [];
     document.querySelectorAll(".chart[data-chart]").forEach(function (el) {
       var spec = JSON.parse(el.dataset.chart);
       var chart = window.echarts.init(el, null, { renderer: "svg" });
       chart.on("finished", function () { el.dataset.ready = "true"; });
       chart.setOption(builders[spec.kind](spec.rows));
+      charts.push(chart);
+    });
+    // a chart keeps the width it was drawn at: redraw at the window's new width (a turned
+    // phone, a narrowed window), else it reaches past the page's edge
+    window.addEventListener("resize", function () {
+      charts.forEach(function (chart) { chart.resize(); });
     });
   });
 })();

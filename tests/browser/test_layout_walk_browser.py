@@ -1,0 +1,59 @@
+"""What a walk through the pages at 360, 1024 and 1920 px found, each kept fixed: nothing reaches
+past the window's edge, no short label breaks over two lines."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from tests.browser.test_mediation_browser import login, register_case
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def wide_page(browser: Browser, live_server: str) -> Iterator[Page]:
+    context = browser.new_context(
+        base_url=live_server, viewport={"width": 1920, "height": 900}, locale="zh-CN",
+        timezone_id="Asia/Shanghai",
+    )  # fmt: skip
+    context.set_default_timeout(15_000)
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
+def _lines(page: Page, selector: str) -> list[int]:
+    """How many lines each element matching ``selector`` takes."""
+    return page.locator(selector).evaluate_all(
+        """els => els.map(e => Math.round(e.getBoundingClientRect().height
+                                          / parseFloat(getComputedStyle(e).lineHeight)))"""
+    )
+
+
+def test_dashboard_charts_follow_a_narrowed_window(wide_page: Page) -> None:
+    page = wide_page
+    login(page, "bureau")
+    page.goto("/dashboard")
+    charts = page.locator(".chart")
+    for i in range(charts.count()):
+        expect(charts.nth(i)).to_have_attribute("data-ready", "true")
+    page.set_viewport_size({"width": 360, "height": 740})
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.chart svg')]"
+        ".every(svg => svg.getBoundingClientRect().right <= window.innerWidth)"
+    )
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+
+
+def test_diagram_legend_entries_stay_on_one_line_on_a_phone(wide_page: Page) -> None:
+    page = wide_page
+    login(page, "center")
+    instance_id = register_case(page, "（2026）苏0813行诉前71号")
+    page.set_viewport_size({"width": 360, "height": 740})
+    page.goto(f"/instances/{instance_id}")
+    expect(page.locator(".legend li")).to_have_count(4)
+    assert _lines(page, ".legend li") == [1, 1, 1, 1]
