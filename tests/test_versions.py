@@ -90,6 +90,10 @@ def test_version_pages(client, db):
         and 'data-version="1"' in page
     )
     assert "迁移实例到此版本" not in page  # auditors read, never migrate
+    deployers = re.findall(
+        r'<tr data-version="\d+">.*?<td>v\d.*?</td>\s*<td>.*?</td>\s*<td>(.*?)</td>', page, re.S
+    )
+    assert deployers == ["周洁（洪泽区司法局）", "系统"], deployers  # people, never login names
     download = client.get(f"/processes/{MEDIATION}/versions/1.bpmn")
     assert download.status_code == 200
     assert download.get_data(as_text=True) == shipped(MEDIATION)

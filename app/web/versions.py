@@ -7,6 +7,7 @@ from flask_login import login_required
 
 from app.errors import InvalidInput
 from app.services.design import bundles, instance_migration, versions
+from app.services.reporting import record_words
 from app.web import permissions
 from app.web.context import actor, db
 from app.web.guard import record_ids
@@ -20,9 +21,15 @@ def history(process_id: str) -> str:
     with db().read() as session:
         rows = versions.history(session, process_id)
         name = versions.definition(session, process_id, rows[0].version).name
+        people = record_words.audit_people(session, [row.deployed_by for row in rows])
     may_migrate = permissions.allowed("versions.migrate", "POST", actor().role)
     return render_template(
-        "versions.html", process_id=process_id, name=name, rows=rows, may_migrate=may_migrate
+        "versions.html",
+        process_id=process_id,
+        name=name,
+        rows=rows,
+        people=people,
+        may_migrate=may_migrate,
     )
 
 
