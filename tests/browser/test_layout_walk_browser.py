@@ -8,7 +8,13 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.test_mediation_browser import login, register_case
+from tests.browser.test_mediation_browser import (
+    REGISTER,
+    complete_task,
+    login,
+    open_task_from_history,
+    register_case,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -57,3 +63,17 @@ def test_diagram_legend_entries_stay_on_one_line_on_a_phone(wide_page: Page) -> 
     page.goto(f"/instances/{instance_id}")
     expect(page.locator(".legend li")).to_have_count(4)
     assert _lines(page, ".legend li") == [1, 1, 1, 1]
+
+
+def test_a_documents_sha256_stays_inside_a_phone_screen(wide_page: Page) -> None:
+    page = wide_page
+    login(page, "center")
+    instance_id = register_case(page, "（2026）苏0813行诉前72号")
+    open_task_from_history(page, REGISTER)
+    values = {"材料摘要": "起诉状、证据目录", "交办通知书文号": "洪调交〔2026〕72号"}
+    complete_task(page, REGISTER, instance_id, values)
+    page.set_viewport_size({"width": 360, "height": 740})
+    document = page.locator("ul.documents li").first
+    expect(document).to_contain_text("sha256")
+    box = document.locator("code").bounding_box()
+    assert box is not None and box["x"] + box["width"] <= 360
