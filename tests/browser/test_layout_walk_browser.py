@@ -77,3 +77,16 @@ def test_a_documents_sha256_stays_inside_a_phone_screen(wide_page: Page) -> None
     expect(document).to_contain_text("sha256")
     box = document.locator("code").bounding_box()
     assert box is not None and box["x"] + box["width"] <= 360
+
+
+def test_save_draft_and_add_comment_are_buttons_as_large_as_submit(wide_page: Page) -> None:
+    page = wide_page
+    login(page, "center")
+    register_case(page, "（2026）苏0813行诉前73号")
+    open_task_from_history(page, REGISTER)
+    submit = page.get_by_role("button", name="提交").bounding_box()
+    assert submit is not None
+    for name in ("暂存", "添加"):
+        box = page.get_by_role("button", name=name, exact=True).bounding_box()
+        # a browser-default button is about 21 px tall: too small a target beside 提交
+        assert box is not None and box["height"] >= submit["height"] - 4, (name, box, submit)
