@@ -157,7 +157,7 @@ class Deadline:
             for first, last, reasons in runs:
                 span = _fmt_day(first, year)
                 if last != first:
-                    span += ".." + _fmt_day(last, year)
+                    span += "至" + _fmt_day(last, year)
                 described.append(f"{span} {_describe_reasons(reasons)}")
             parts.append(f"{skip_verb} " + "，".join(described))
         if self.makeup_days:

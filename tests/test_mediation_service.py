@@ -92,7 +92,7 @@ def test_agency_deadline_is_three_working_days_after_the_notice(db):
     task = open_task(db, instance_id)
     assert task.due_at.isoformat() == "2026-10-10T15:59:59.999999+00:00"  # end of 10-10 +08:00
     assert not task.provisional
-    assert "10-01..10-07" in task.due_rule
+    assert "10-01至10-07" in task.due_rule
 
 
 def test_invalid_form_changes_nothing(db):

@@ -221,7 +221,7 @@ def test_deadline_preview_explains_the_due_date(client, db):
     found = client.get("/processes/deadline-preview?kind=working&days=3&date=2026-09-30")
     assert found.get_json() == {
         "due": "2026-10-10",
-        "explanation": "2026-09-30 起 3 个工作日，截止 2026-10-10（周六）；跳过 10-01..10-07 "
+        "explanation": "2026-09-30 起 3 个工作日，截止 2026-10-10（周六）；跳过 10-01至10-07 "
         "法定节假日（国庆节）；10-10 调休上班日计入",
         "provisional": False,
     }

@@ -65,7 +65,7 @@ def test_three_working_days_after_sept_30_skip_national_day_and_count_makeup_sat
     assert {reason for _, reason in dl.skipped} == {"法定节假日（国庆节）"}
     assert dl.makeup_days == (date(2026, 10, 10),)
     text = dl.explain()
-    for fragment in ("2026-09-30", "3 个工作日", "2026-10-10", "10-01..10-07", "国庆节"):
+    for fragment in ("2026-09-30", "3 个工作日", "2026-10-10", "10-01至10-07", "国庆节"):
         assert fragment in text
     assert "10-10 调休上班日" in text
     assert "暂定" not in text
@@ -80,7 +80,7 @@ def test_working_days_from_friday_skip_ordinary_weekend(cal: WorkCalendar) -> No
     assert dl.due_date == date(2026, 3, 16)
     assert dl.skipped == ((date(2026, 3, 14), "周末"), (date(2026, 3, 15), "周末"))
     assert dl.makeup_days == ()
-    assert "03-14..03-15 周末" in dl.explain()
+    assert "03-14至03-15 周末" in dl.explain()
 
 
 def test_working_days_count_makeup_sunday_before_mid_autumn(cal: WorkCalendar) -> None:
@@ -103,7 +103,7 @@ def test_two_working_days_across_spring_festival(cal: WorkCalendar) -> None:
     dl = cal.add_working_days(date(2026, 2, 13), 2)
     assert dl.due_date == date(2026, 2, 24)
     assert len(dl.skipped) == 9
-    assert "02-15..02-23 法定节假日（春节）" in dl.explain()
+    assert "02-15至02-23 法定节假日（春节）" in dl.explain()
 
 
 def test_one_working_day_from_last_spring_festival_day(cal: WorkCalendar) -> None:
@@ -145,7 +145,7 @@ def test_calendar_days_ending_in_holiday_roll_to_first_working_day_after(
     assert dl.rule == "calendar_days"
     assert [d for d, _ in dl.skipped] == [date(2026, 10, d) for d in range(3, 8)]
     text = dl.explain()
-    assert "3 日" in text and "2026-10-08" in text and "10-03..10-07" in text
+    assert "3 日" in text and "2026-10-08" in text and "10-03至10-07" in text
 
 
 def test_calendar_days_ending_on_makeup_workday_do_not_roll(cal: WorkCalendar) -> None:
@@ -198,7 +198,7 @@ def test_imported_2027_with_overrides_is_official_and_skips_override_holiday() -
     assert dl.due_date == date(2027, 1, 5)
     assert not dl.provisional
     assert dl.skipped[0] == (date(2027, 1, 1), "元旦")
-    assert "2027-01-01..2027-01-03" in dl.explain()
+    assert "2027-01-01至2027-01-03" in dl.explain()
 
 
 def test_override_without_import_is_not_provisional_for_that_day() -> None:
