@@ -90,3 +90,26 @@ def test_save_draft_and_add_comment_are_buttons_as_large_as_submit(wide_page: Pa
         box = page.get_by_role("button", name=name, exact=True).bounding_box()
         # a browser-default button is about 21 px tall: too small a target beside 提交
         assert box is not None and box["height"] >= submit["height"] - 4, (name, box, submit)
+
+
+# each label of a form and the control it names: the label's middle within the control's height
+# (one line), and both inside the window
+BESIDE = """form => [...form.querySelectorAll("label[for]")].map(label => {
+  const field = document.getElementById(label.htmlFor);
+  const l = label.getBoundingClientRect(), f = field.getBoundingClientRect();
+  const middle = l.top + l.height / 2;
+  return {label: label.textContent.trim(), beside: middle > f.top && middle < f.bottom,
+          inside: Math.max(l.right, f.right) <= window.innerWidth};
+})"""
+
+
+@pytest.mark.parametrize("width", [1920, 1024, 360])
+def test_each_audit_filter_stays_beside_its_field(wide_page: Page, width: int) -> None:
+    page = wide_page
+    page.set_viewport_size({"width": width, "height": 900})
+    login(page, "auditor")
+    page.goto("/audit")
+    pairs = page.locator("#audit-filter").evaluate(BESIDE)
+    assert len(pairs) == 6
+    apart = [p for p in pairs if not (p["beside"] and p["inside"])]
+    assert not apart, apart
