@@ -12,6 +12,7 @@ from app.services.execution import assignment, completion, instances
 from app.services.identity import org
 from app.services.reporting import queries
 from tests.helpers import FORM_DATA, actor, open_task, register, step
+from tests.test_web import login
 
 pytestmark = pytest.mark.both_databases
 
@@ -102,7 +103,7 @@ def test_bulk_actions_report_each_item(client, db):
 
 
 def test_bulk_form_on_the_head_inbox(client, db):
-    from tests.test_web import _csrf, login
+    from tests.test_web import _csrf
 
     instance_id = register(db)
     step(db, instance_id, "center", "register_materials")
@@ -120,3 +121,13 @@ def test_bulk_form_on_the_head_inbox(client, db):
     assert f"任务 #{task.id}：已完成" in text and "任务 #99999：任务不存在" in text
     login(client, "gtzy")
     assert 'id="bulk-actions"' not in client.get("/").get_data(as_text=True)
+
+
+def test_a_person_alone_in_the_unit_is_told_why_no_substitute_can_be_named(client, db):
+    login(client, "center")  # the only person of the mediation center
+    page = client.get("/substitutes").get_data(as_text=True)
+    assert "本单位没有其他在用人员，暂不能指定代理人" in page
+    assert 'id="substitute"' not in page  # no empty list to choose from
+    login(client, "gtzy")
+    page = client.get("/substitutes").get_data(as_text=True)
+    assert 'id="substitute"' in page and "钱敏" in page

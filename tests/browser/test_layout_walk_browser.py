@@ -113,3 +113,14 @@ def test_each_audit_filter_stays_beside_its_field(wide_page: Page, width: int) -
     assert len(pairs) == 6
     apart = [p for p in pairs if not (p["beside"] and p["inside"])]
     assert not apart, apart
+
+
+def test_each_substitute_field_stays_beside_its_label_on_a_phone(wide_page: Page) -> None:
+    page = wide_page
+    page.set_viewport_size({"width": 360, "height": 740})
+    login(page, "gtzy")
+    page.goto("/substitutes")
+    pairs = page.locator("#substitute-form").evaluate(BESIDE)
+    assert len(pairs) == 4
+    apart = [p for p in pairs if not (p["beside"] and p["inside"])]
+    assert not apart, apart
