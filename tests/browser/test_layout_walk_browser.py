@@ -124,3 +124,17 @@ def test_each_substitute_field_stays_beside_its_label_on_a_phone(wide_page: Page
     assert len(pairs) == 4
     apart = [p for p in pairs if not (p["beside"] and p["inside"])]
     assert not apart, apart
+
+
+def test_a_tasks_small_forms_keep_labels_beside_their_fields_on_a_phone(wide_page: Page) -> None:
+    page = wide_page
+    login(page, "center")
+    register_case(page, "（2026）苏0813行诉前74号")
+    open_task_from_history(page, REGISTER)
+    page.set_viewport_size({"width": 360, "height": 740})
+    forms = page.locator("#deadline-actions form, #reassign form")
+    expect(forms.first).to_be_visible()
+    for i in range(forms.count()):
+        pairs = forms.nth(i).evaluate(BESIDE)
+        apart = [p for p in pairs if not (p["beside"] and p["inside"])]
+        assert not apart, apart
