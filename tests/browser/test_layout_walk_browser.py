@@ -138,3 +138,27 @@ def test_a_tasks_small_forms_keep_labels_beside_their_fields_on_a_phone(wide_pag
         pairs = forms.nth(i).evaluate(BESIDE)
         apart = [p for p in pairs if not (p["beside"] and p["inside"])]
         assert not apart, apart
+
+
+@pytest.mark.parametrize(
+    ("user", "path", "first", "refused"),
+    [
+        ("center", "/cases/new", "f-court_case_no", "f-plaintiff"),
+        ("bureau", "/reconsiderations/new", "f-decision_no", "f-unit"),
+        ("gtzy", "/password", "current_password", "new_password"),
+    ],
+)
+def test_the_cursor_starts_in_the_first_field_and_returns_to_the_first_refused(
+    wide_page: Page, user: str, path: str, first: str, refused: str
+) -> None:
+    page = wide_page
+    login(page, user)
+    page.goto(path)
+    expect(page.locator(f"#{first}")).to_be_focused()
+    page.locator(f"#{first}").fill("gtzy-Demo2026" if user == "gtzy" else "（2026）苏0813行初75号")
+    page.evaluate(
+        "document.querySelectorAll('[required]').forEach(e => e.removeAttribute('required'))"
+    )
+    page.locator("main button[type=submit]").last.click()
+    expect(page.locator(".field-error").first).to_be_visible()
+    expect(page.locator(f"#{refused}")).to_be_focused()
