@@ -35,8 +35,13 @@ def wide_page(browser: Browser, live_server: str) -> Iterator[Page]:
 def _lines(page: Page, selector: str) -> list[int]:
     """How many lines each element matching ``selector`` takes."""
     return page.locator(selector).evaluate_all(
-        """els => els.map(e => Math.round(e.getBoundingClientRect().height
-                                          / parseFloat(getComputedStyle(e).lineHeight)))"""
+        """els => els.map(e => {
+          const s = getComputedStyle(e);
+          const text = e.getBoundingClientRect().height - parseFloat(s.paddingTop)
+            - parseFloat(s.paddingBottom) - parseFloat(s.borderTopWidth)
+            - parseFloat(s.borderBottomWidth);
+          return Math.round(text / parseFloat(s.lineHeight));
+        })"""
     )
 
 
@@ -162,3 +167,12 @@ def test_the_cursor_starts_in_the_first_field_and_returns_to_the_first_refused(
     page.locator("main button[type=submit]").last.click()
     expect(page.locator(".field-error").first).to_be_visible()
     expect(page.locator(f"#{refused}")).to_be_focused()
+
+
+def test_version_history_headers_stay_on_one_line(wide_page: Page) -> None:
+    page = wide_page
+    page.set_viewport_size({"width": 1024, "height": 800})
+    login(page, "owner")
+    page.goto("/processes/legality_review/versions")
+    expect(page.locator("#versions th")).to_have_count(9)
+    assert set(_lines(page, "#versions th:not(:empty)")) == {1}
