@@ -131,6 +131,21 @@ def test_each_substitute_field_stays_beside_its_label_on_a_phone(wide_page: Page
     assert not apart, apart
 
 
+def test_the_inbox_filters_and_bulk_actions_keep_labels_beside_their_fields_on_a_phone(
+    wide_page: Page,
+) -> None:
+    page = wide_page
+    page.set_viewport_size({"width": 360, "height": 740})
+    login(page, "center")  # the center may act on several tasks at once
+    register_case(page, "（2026）苏0813行诉前75号")
+    page.goto("/")
+    for form in ("#inbox-filters", "#bulk-actions"):
+        pairs = page.locator(form).evaluate(BESIDE)
+        assert pairs, form
+        apart = [p for p in pairs if not (p["beside"] and p["inside"])]
+        assert not apart, (form, apart)
+
+
 def test_a_tasks_small_forms_keep_labels_beside_their_fields_on_a_phone(wide_page: Page) -> None:
     page = wide_page
     login(page, "center")
