@@ -110,7 +110,10 @@ def _database(data_dir: Path, database_url: str | None, present: datetime, log: 
     return out
 
 
-def run(factor: float, postgres_url: str | None, keep: bool, log: Log) -> dict[str, Any]:
+def run(factor: float, postgres_url: str | None, keep: bool, plain_log: Log) -> dict[str, Any]:
+    def log(message: str) -> None:  # with the machine's load: shared cores show in the figures
+        plain_log(f"{message}  [load {measure.load_average()}]")
+
     root = Path(tempfile.mkdtemp(prefix="huajie-scale-"))
     started = time.perf_counter()
     present = _present()
@@ -139,4 +142,5 @@ def run(factor: float, postgres_url: str | None, keep: bool, log: Log) -> dict[s
         else:
             shutil.rmtree(root, ignore_errors=True)
     result["elapsed_s"] = round(time.perf_counter() - started, 1)
+    result["load_average_at_end"] = [round(n, 1) for n in os.getloadavg()]
     return result
