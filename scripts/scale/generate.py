@@ -49,6 +49,7 @@ from scale.stories import STORY_TABLES
 from scale.templates import Template, build
 
 Log = Callable[[str], None]
+MIGRATIONS = Path(__file__).resolve().parents[2] / "app" / "migrations" / "versions"
 
 
 class Source:
@@ -265,9 +266,10 @@ def _after_load(data_dir: Path, chain: Chain, present: datetime, log: Log) -> fl
 
 def _templates(folder: Path, seed: int, present: datetime) -> list[Template]:
     """The template stories; ``HUAJIE_SCALE_TEMPLATES=DIR`` keeps them there for the next run
-    with the same seed and present (while working on the generator)."""
+    with the same seed, present and schema (while working on the generator)."""
     cache = os.environ.get("HUAJIE_SCALE_TEMPLATES")
-    kept = Path(cache) / f"{seed}-{present:%Y%m%d%H}" if cache else None
+    schema = max(p.stem for p in MIGRATIONS.glob("[0-9]*.py"))  # a new table: new stories
+    kept = Path(cache) / f"{seed}-{present:%Y%m%d%H}-{schema}" if cache else None
     if kept is not None and (kept / "stories.pickle").exists():
         shutil.copytree(kept, folder)
         kinds = {kind.name: kind for kind in CATALOGUE}
