@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from app.errors import InvalidInput, NotFound
-from app.models import AuditEvent
+from app.models import AuditEvent, TaskRecord
 from app.services.execution import claims, task_comments
 from app.services.reporting import inbox
 from tests.helpers import actor, open_task, register, step
@@ -111,3 +111,20 @@ def test_comments_are_read_by_the_tasks_readers_and_kept_in_the_history(db):
         task_comments.add(db, actor(db, "center"), task_id, "   ")
     with db.read() as session:
         assert len(task_comments.for_task(session, actor(db, "center"), task_id)) == 1
+
+
+def test_a_task_without_a_due_date_follows_the_dated_ones_in_its_units_inbox(db, clock):
+    late, soon = _two_tasks(db, clock)
+    with db.write() as session:  # a step the process gives no deadline
+        session.get(TaskRecord, soon).due_at = None
+    assert _ids(db, "gtzy") == [late, soon]
+    assert soon not in _ids(db, "scjg")
+    with db.read() as session:
+        first = inbox.page(session, actor(db, "gtzy"), inbox.parse_filter({"limit": "1"}))
+        second = inbox.page(
+            session,
+            actor(db, "gtzy"),
+            inbox.parse_filter({"limit": "1", "after": first.next_after}),
+        )
+    assert [r.task.id for r in first.rows] == [late]
+    assert [r.task.id for r in second.rows] == [soon] and second.next_after == ""

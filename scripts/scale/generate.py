@@ -25,6 +25,7 @@ from app.anchor import (
     KEY_FILE_NAME,
     LOG_FILE_NAME,
     SEAL,
+    VERIFIED,
     Anchor,
     Checkpoint,
     CheckpointLog,
@@ -34,8 +35,11 @@ from app.anchor import (
 from app.db import Database
 from app.migrate import upgrade
 from app.models import Base
+from app.models.states import VerificationScope
 from app.services.actor import SYSTEM
+from app.services.records import verifications
 from app.services.records.audit import GENESIS
+from app.services.records.audit_verify import Verification
 from app.services.reporting import repair
 from scale import multiply
 from scale.catalogue import CATALOGUE
@@ -45,6 +49,7 @@ from scale.stories import STORY_TABLES
 from scale.templates import Template, build
 
 Log = Callable[[str], None]
+MIGRATIONS = Path(__file__).resolve().parents[2] / "app" / "migrations" / "versions"
 
 
 class Source:
@@ -193,57 +198,78 @@ def _sqlite(source: Source, plan: Plan, folder: Path, templates_db: Path, key: b
     return counts | {"_chain": chain}  # type: ignore[dict-item]
 
 
-def _postgres(source: Source, plan: Plan, url: str, key: bytes, present: datetime,
-              log: Log) -> tuple[dict[str, int], Chain]:  # fmt: skip
+def _postgres(sqlite_dir: Path, url: str, data_dir: Path, log: Log) -> None:
+    """PostgreSQL gets the SQLite volume as written (rows, chain and aggregates), table by table
+    with ``COPY``, and the same key and checkpoint log: the chain is computed once."""
     upgrade(url)
     sink = PostgresSink(url)
-    tables = [t.name for t in Base.metadata.sorted_tables]
     sink.clear_all()
-    reviewers = []
-    for table in tables:
-        if table in STORY_TABLES:
-            continue
-        rows = source.base(table)
+    sink.drop_indexes()
+    source = sqlite3.connect(sqlite_dir / "huajie.sqlite3")
+    reviewers: list[tuple[int, int]] = []
+    for table in (t.name for t in Base.metadata.sorted_tables):
+        started = time.perf_counter()
+        rows: Iterable[tuple[Any, ...]] = source.execute(
+            f"SELECT {','.join(columns(table))} FROM {table}"
+        )
         if table == "units":  # its reviewer is a user, written after it
             at = columns("units").index("designated_reviewer_id")
-            reviewers = [(row[0], row[at]) for row in rows if row[at] is not None]
-            rows = [(*row[:at], None, *row[at + 1 :]) for row in rows]
-        sink.write(table, rows)
+            units = list(rows)
+            reviewers = [(row[0], row[at]) for row in units if row[at] is not None]
+            rows = [(*row[:at], None, *row[at + 1 :]) for row in units]
+        written = sink.write(table, rows)
+        if written > 100_000:
+            log(f"  {table}: {written:,} rows in {time.perf_counter() - started:.1f} s")
     for unit_id, user_id in reviewers:
         sink.execute(
             f"UPDATE units SET designated_reviewer_id = {int(user_id)} WHERE id = {int(unit_id)}"
         )
-    for table in STORY_TABLES:
-        if table != "audit_events":
-            sink.write(table, source.base(table))
-    sink.drop_indexes()
-    counts, chain = _write(sink, source, plan, key, present, log)
+    source.close()
     started = time.perf_counter()
     sink.finish()
     log(f"  indexes, sequences and ANALYZE in {time.perf_counter() - started:.1f} s")
-    return counts, chain
+    data_dir.mkdir(parents=True, exist_ok=True)
+    for name in (KEY_FILE_NAME, LOG_FILE_NAME):
+        shutil.copy(sqlite_dir / name, data_dir / name)
 
 
-def _rebuild_stats(data_dir: Path, url: str | None, log: Log) -> float:
-    """The statistics' aggregates from the facts, as after any bulk load (``huajie stats
-    rebuild``): the copies bypassed the services that keep them."""
+def _after_load(data_dir: Path, chain: Chain, present: datetime, log: Log) -> float:
+    """What an installation twenty years old has beside its facts, written by the product: the
+    last daily verification of the chain (a signed verified checkpoint at the head the
+    generator computed, and its record), from which ``huajie audit verify`` goes on; and the
+    statistics' aggregates rebuilt from the facts (``huajie stats rebuild``), as after any bulk
+    load: the copies bypassed the services that keep them."""
+    db = Database(f"sqlite:///{data_dir / 'huajie.sqlite3'}", anchor=Anchor.in_folder(data_dir))
+    assert db.anchor is not None
+    fixed = os.environ.get("HUAJIE_NOW")  # the daily job's hour, 02:30 of the present's day
+    os.environ["HUAJIE_NOW"] = clock.to_local(present).replace(hour=2, minute=30).isoformat()
+    try:
+        checkpoint = db.anchor.sign(VERIFIED, chain.count, chain.last)
+        report = Verification(ok=True, full=True, events=chain.count, checked=chain.count,
+                              first_checked=1, last_hash=chain.last)  # fmt: skip
+        verification_id = verifications.begin(db, SYSTEM, VerificationScope.FULL, daily=True)
+        assert verification_id is not None
+        verifications.finish(db, SYSTEM, verification_id, report, checkpoint)
+    finally:
+        if fixed is None:
+            os.environ.pop("HUAJIE_NOW", None)
+        else:
+            os.environ["HUAJIE_NOW"] = fixed
     started = time.perf_counter()
-    db = Database(url or f"sqlite:///{data_dir / 'huajie.sqlite3'}",
-                  anchor=Anchor.in_folder(data_dir))  # fmt: skip
     repair.rebuild(db, SYSTEM)
-    if db.anchor is not None:
-        db.anchor.close()
-    db.dispose()
     elapsed = round(time.perf_counter() - started, 1)
+    db.anchor.close()
+    db.dispose()
     log(f"  statistics' aggregates rebuilt in {elapsed} s")
     return elapsed
 
 
 def _templates(folder: Path, seed: int, present: datetime) -> list[Template]:
     """The template stories; ``HUAJIE_SCALE_TEMPLATES=DIR`` keeps them there for the next run
-    with the same seed and present (while working on the generator)."""
+    with the same seed, present and schema (while working on the generator)."""
     cache = os.environ.get("HUAJIE_SCALE_TEMPLATES")
-    kept = Path(cache) / f"{seed}-{present:%Y%m%d%H}" if cache else None
+    schema = max(p.stem for p in MIGRATIONS.glob("[0-9]*.py"))  # a new table: new stories
+    kept = Path(cache) / f"{seed}-{present:%Y%m%d%H}-{schema}" if cache else None
     if kept is not None and (kept / "stories.pickle").exists():
         shutil.copytree(kept, folder)
         kinds = {kind.name: kind for kind in CATALOGUE}
@@ -275,7 +301,7 @@ def generate(folder: Path, factor: float, seed: int, present: datetime, log: Log
                      present, log)  # fmt: skip
     chain: Chain = counts.pop("_chain")  # type: ignore[assignment]
     _anchor(folder / "sqlite", folder / "audit.key", chain)
-    figures["sqlite_stats_rebuild_s"] = _rebuild_stats(folder / "sqlite", None, log)
+    figures["sqlite_stats_rebuild_s"] = _after_load(folder / "sqlite", chain, present, log)
     _attachment_files(source, plan, folder / "templates" / "attachments",
                       folder / "sqlite" / "attachments")  # fmt: skip
     figures["sqlite_generate_s"] = round(time.perf_counter() - started, 1)
@@ -283,11 +309,9 @@ def generate(folder: Path, factor: float, seed: int, present: datetime, log: Log
     if postgres_url:
         log("writing PostgreSQL")
         started = time.perf_counter()
-        _, chain = _postgres(source, plan, postgres_url, key, present, log)
-        _anchor(folder / "postgres", folder / "audit.key", chain)
-        figures["postgres_stats_rebuild_s"] = _rebuild_stats(folder / "postgres", postgres_url, log)
-        _attachment_files(source, plan, folder / "templates" / "attachments",
-                          folder / "postgres" / "attachments")  # fmt: skip
+        _postgres(folder / "sqlite", postgres_url, folder / "postgres", log)
+        shutil.copytree(folder / "sqlite" / "attachments", folder / "postgres" / "attachments",
+                        copy_function=os.link)  # fmt: skip
         figures["postgres_generate_s"] = round(time.perf_counter() - started, 1)
     return figures
 

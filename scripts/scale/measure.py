@@ -64,7 +64,13 @@ def timed(command: list[str], env: dict[str, str], cwd: Path) -> dict[str, Any]:
         "s": round(time.perf_counter() - started, 2),
         "ok": done.returncode == 0,
         "said": (done.stdout.strip() or done.stderr.strip()).splitlines()[-1:],
+        "load_1m": load_average(),
     }
+
+
+def load_average() -> float:
+    """The one-minute load average (the other engineers' work on a shared machine shows)."""
+    return round(os.getloadavg()[0], 1)
 
 
 def catch_up(db: Database) -> dict[str, Any]:

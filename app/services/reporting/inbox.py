@@ -313,7 +313,9 @@ def page(session: Session, actor: Actor, wanted: InboxFilter) -> InboxPage:
         )
         found = list(session.execute(dated.order_by(*order).limit(want)))
     if len(found) < want:
-        undated = base.where(TaskRecord.due_at.is_(None))
+        # the undated ones by id when they are few: PostgreSQL otherwise walked every task in
+        # id order looking for a unit's undated ones (none, mostly: half a second at 400,000)
+        undated = base.where(_narrowed(session, and_(_visible(actor), TaskRecord.due_at.is_(None))))
         if cursor is not None and cursor[0] is None:
             undated = undated.where(TaskRecord.id > cursor[1])
         found += session.execute(undated.order_by(TaskRecord.id).limit(want - len(found)))
