@@ -121,6 +121,7 @@ def exclusive(session: Session, job: str) -> None:
 
 
 _TEXT_COLUMNS: dict[type, list[tuple[str, int | None]]] = {}
+ANALYSIS_ROWS = 1000  # rows sampled an index by the daily statistics (PRAGMA analysis_limit)
 
 
 def _text_columns(cls: type) -> list[tuple[str, int | None]]:
@@ -216,6 +217,17 @@ class Database:
             self.anchor.committed(*head)
         for hook in self.after_write:
             hook(info)
+
+    def refresh_statistics(self) -> None:
+        """Bring SQLite's query-planner statistics up to date (``sqlite_stat1``), sampling
+        ``ANALYSIS_ROWS`` rows an index so it takes milliseconds at any size: without them the
+        planner guesses, and a guess that suits the demo data may walk twenty years of history.
+        PostgreSQL's autovacuum keeps its own statistics."""
+        if not self.is_sqlite:
+            return
+        with self.write() as session:
+            session.execute(text(f"PRAGMA analysis_limit={ANALYSIS_ROWS}"))
+            session.execute(text("ANALYZE main"))
 
     @contextmanager
     def read(self) -> Iterator[Session]:

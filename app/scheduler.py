@@ -66,6 +66,11 @@ class TimerScheduler:
             self._verify_audit, CronTrigger(hour=2, minute=30, timezone=clock.SHANGHAI),
             id="audit-verification", replace_existing=True,
         )  # fmt: skip
+        # the query planner's statistics as the tables grow (SQLite; sampled, milliseconds)
+        self._scheduler.add_job(
+            self._refresh_statistics, CronTrigger(hour=3, minute=30, timezone=clock.SHANGHAI),
+            id="planner-statistics", replace_existing=True,
+        )  # fmt: skip
         # the units' group robots (群机器人): queued messages, retried with back-off
         self._scheduler.add_job(
             self._webhooks, "interval", minutes=1, id="webhook-deliveries", replace_existing=True
@@ -104,6 +109,12 @@ class TimerScheduler:
             verifications.run_daily(self.db)
         except Exception:
             log.exception("daily audit verification failed to run")
+
+    def _refresh_statistics(self) -> None:
+        try:
+            self.db.refresh_statistics()
+        except Exception:
+            log.exception("refreshing the planner's statistics failed")
 
     def _evaluate(self) -> None:
         from app.services.reporting import evaluation

@@ -26,3 +26,21 @@ def test_a_committed_write_is_copied_into_the_file_without_a_commit_doing_it(db,
     while not _in_file_alone(path, "NEWU"):
         assert time.monotonic() < deadline, "the background checkpoint did not run"
         time.sleep(0.1)
+
+
+def test_the_daily_statistics_give_the_planner_each_big_tables_shape(db):
+    """Without ``sqlite_stat1`` the planner guesses; the daily job (03:30) samples every index."""
+    from sqlalchemy import text
+
+    from tests.helpers import register
+
+    for n in range(3):
+        register(db, court_case_no=f"（2026）苏0813行诉前{90 + n}号")
+    with db.read() as session:
+        assert not session.execute(
+            text("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'")
+        ).first()
+    db.refresh_statistics()
+    with db.read() as session:
+        analysed = set(session.scalars(text("SELECT DISTINCT tbl FROM sqlite_stat1")))
+    assert {"tasks", "process_instances", "audit_events", "cases"} <= analysed
