@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import subprocess
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -19,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from benchkit.server import free_port, wait_until_serving
+from benchkit.server import serve
 from pagewalk import catalogue, client
 
 from app import clock
@@ -44,23 +43,9 @@ def _present() -> datetime:
 def served(data_dir: Path, database_url: str | None, log_path: Path) -> Iterator[tuple[int, int]]:
     """``huajie serve --workers 3`` (granian) on a free loopback port, the real clock; yields
     the port and the server's process id."""
-    port = free_port()
     env = _cli_env(data_dir, database_url) | {"PYTHONUNBUFFERED": "1"}
-    command = [str(measure.HUAJIE), "serve", "--host", "127.0.0.1", "--port", str(port),
-               "--workers", str(WORKERS)]  # fmt: skip
-    with open(log_path, "wb") as out:
-        proc = subprocess.Popen(command, env=env, cwd=data_dir, stdout=out,
-                                stderr=subprocess.STDOUT)  # fmt: skip
-        try:
-            wait_until_serving(proc, port, log_path)
-            yield port, proc.pid
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=15)
+    with serve(data_dir, env, WORKERS, log_path, stop_s=30) as served_at:
+        yield served_at
 
 
 def _cli_env(data_dir: Path, database_url: str | None) -> dict[str, str]:
