@@ -322,10 +322,12 @@ def receive_message() -> tuple[Response, int]:
 @token_required
 def search_cases() -> Response:
     _forbid_court()
+    archived = request.args.get("archived", "").strip().lower()
+    if archived not in {"", "0", "1", "true", "false"}:
+        raise InvalidInput("查询参数有误", {"archived": ["须为 1 或 0（是否包含已归档的案件）"]})
     with _reading() as session:
-        archived = request.args.get("archived", "") in {"1", "true"}
         found = timeline.search(
-            session, _actor(), request.args.get("q", "").strip(), archived=archived
+            session, _actor(), request.args.get("q", "").strip(), archived=archived in {"1", "true"}
         )
         result = [
             {"id": c.id, "case_no": c.case_no, "plaintiff": c.plaintiff,

@@ -32,6 +32,8 @@ ERRORS = {
     503: "写入繁忙（其他写入持有锁超过等待时限）：按 Retry-After 秒数后重试；读取不受影响",
 }
 
+FLAG_VALUES = ["", "0", "1", "true", "false"]  # a yes/no query parameter
+
 
 def _json(schema: Schema, description: str = "成功") -> Schema:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
@@ -98,7 +100,7 @@ OPERATIONS: dict[tuple[str, str], Schema] = {
         "x-endpoint": "api.search_cases", "summary": "按案号、当事人或单位查找案件",
         "parameters": [_query("q", {"type": "string", "maxLength": 200},
                               "案号（全角、半角括号或数字均可）、当事人、单位名称或单位代码"),
-                       _query("archived", {"type": "string", "enum": ["", "0", "1", "true"]},
+                       _query("archived", {"type": "string", "enum": FLAG_VALUES},
                               "1：也查找归档库中的案件（主库没有结果时自动查找）")],
         "responses": _responses({200: _json({"type": "array", "items": _ref("Case")})}),
     },
