@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.orm import Session
 
 from app import clock, inputs
+from app.driver_sql import DriverStatement
 from app.errors import Conflict, InvalidInput, NotFound, PayloadTooLarge
 from app.jsontext import dumps
 from app.models import TaskDraft, TaskRecord
@@ -101,6 +102,10 @@ def mine(session: Session, actor: Actor, task_id: int) -> TaskDraft | None:
     )
 
 
+# on the completion path: the ORM's bulk delete cost a seventh of a completion
+_DISCARD = DriverStatement(delete(TaskDraft).where(TaskDraft.task_id == bindparam("task_id")))
+
+
 def discard_all(session: Session, task_id: int) -> None:
     """The task is done: its drafts go (in the completion's transaction)."""
-    session.execute(delete(TaskDraft).where(TaskDraft.task_id == task_id))
+    _DISCARD.run(session.connection(), {"task_id": task_id})
