@@ -60,6 +60,18 @@ def actor(db: Database, username: str) -> Actor:
         return Actor.of(user)
 
 
+def bearer_headers(db: Database, *usernames: str) -> dict[str, dict[str, str]]:
+    """An API token for each user, as the request headers that carry it."""
+    from app.services.actor import SYSTEM
+    from app.services.identity import org
+
+    with db.write() as session:
+        return {
+            u: {"Authorization": f"Bearer {org.create_token(session, SYSTEM, u)}"}
+            for u in usernames
+        }
+
+
 def register(db: Database, **overrides: str) -> int:
     with db.write() as session:
         registered = cases.register.within(session, actor(db, "center"), {**CASE, **overrides})

@@ -17,9 +17,8 @@ from app.models import Attachment
 from app.services import district_settings
 from app.services.actor import SYSTEM
 from app.services.execution import completion, processes
-from app.services.identity import org
 from app.services.records import attachments
-from tests.helpers import actor, open_task
+from tests.helpers import actor, bearer_headers, open_task
 from tests.samples import PathData, load
 
 pytestmark = pytest.mark.both_databases
@@ -28,11 +27,7 @@ MIB = 1024 * 1024
 
 @pytest.fixture
 def tokens(db):
-    with db.write() as session:
-        return {
-            name: {"Authorization": f"Bearer {org.create_token(session, SYSTEM, name)}"}
-            for name in ("gtzy", "scjg")
-        }
+    return bearer_headers(db, "gtzy", "scjg")
 
 
 def _kept(db, settings) -> tuple[int, int]:

@@ -12,8 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.models import ProcessInstance, ProcessMessage
-from app.services.actor import SYSTEM
-from app.services.identity import org
+from tests.helpers import bearer_headers
 
 pytestmark = pytest.mark.both_databases
 
@@ -23,11 +22,7 @@ FORM = "messages/note.schema.json"
 
 @pytest.fixture
 def tokens(db):
-    with db.write() as session:
-        users = ("owner", "gtzy", "center", "court")
-        return {
-            u: {"Authorization": f"Bearer {org.create_token(session, SYSTEM, u)}"} for u in users
-        }
+    return bearer_headers(db, "owner", "gtzy", "center", "court")
 
 
 def _deploy(client, tokens, name: str) -> None:

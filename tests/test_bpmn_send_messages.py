@@ -12,8 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.models import AuditEvent, ProcessInstance
-from app.services.actor import SYSTEM
-from app.services.identity import org
+from tests.helpers import bearer_headers
 from tests.test_web import login
 
 pytestmark = pytest.mark.both_databases
@@ -24,11 +23,7 @@ FORM = "messages/note.schema.json"
 
 @pytest.fixture
 def tokens(db):
-    with db.write() as session:
-        users = ("owner", "gtzy", "center")
-        return {
-            u: {"Authorization": f"Bearer {org.create_token(session, SYSTEM, u)}"} for u in users
-        }
+    return bearer_headers(db, "owner", "gtzy", "center")
 
 
 def _deploy(client, tokens, name: str) -> list[dict]:

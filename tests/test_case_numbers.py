@@ -12,9 +12,8 @@ from sqlalchemy import select, update
 from app import clock
 from app.migrate import alembic_config
 from app.models import Case, CourtMessage
-from app.services.actor import SYSTEM
 from app.services.identity import org
-from tests.helpers import CASE, register
+from tests.helpers import CASE, bearer_headers, register
 from tests.test_web import login
 
 pytestmark = pytest.mark.both_databases
@@ -32,11 +31,7 @@ LOOKALIKES = [
 
 @pytest.fixture
 def tokens(db):
-    with db.write() as session:
-        return {
-            name: {"Authorization": f"Bearer {org.create_token(session, SYSTEM, name)}"}
-            for name in ("center", "court")
-        }
+    return bearer_headers(db, "center", "court")
 
 
 def _numbers(db) -> list[str]:

@@ -16,11 +16,9 @@ import pytest
 from sqlalchemy import func, select
 
 from app.models import Attachment, AuditEvent, Case, CourtMessage, Substitution
-from app.services.actor import SYSTEM
 from app.services.execution import processes
-from app.services.identity import org
 from app.workdays import DateOutOfRange, WorkCalendar
-from tests.helpers import CASE, FORM_DATA, actor, open_task, register
+from tests.helpers import CASE, FORM_DATA, actor, bearer_headers, open_task, register
 from tests.test_web import _csrf, login
 
 pytestmark = pytest.mark.both_databases
@@ -116,11 +114,7 @@ def _stored(db, settings) -> tuple[int, ...]:
 
 @pytest.fixture
 def tokens(db):
-    with db.write() as session:
-        return {
-            name: {"Authorization": f"Bearer {org.create_token(session, SYSTEM, name)}"}
-            for name in ("center", "admin", "gtzy", "court")
-        }
+    return bearer_headers(db, "center", "admin", "gtzy", "court")
 
 
 @pytest.mark.parametrize(("what", "method", "url", "body", "user", "field"), API_CASES,
